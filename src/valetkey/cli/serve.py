@@ -1,0 +1,175 @@
+"""`valetkey serve`: run the sandbox provider."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from valetkey.cli.common import database_options, load_settings, store_for
+from valetkey.provider.lab import LabSwitch
+from valetkey.provider.settings import Settings
+
+if TYPE_CHECKING:
+    from valetkey.provider.core import Provider
+
+CREDENTIALS_FILE = "demo-credentials.json"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port (0 = any free)."
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _save_credentials(settings: Settings, data: dict[str, object]) -> Path:
+    path = settings.data_dir / CREDENTIALS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    return path
+
+
+def _demo_lines(settings: Settings) -> list[str]:
+    path = settings.data_dir / CREDENTIALS_FILE
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    lines = [f"Demo data (also in {path}):"]
+    for name, password in data["users"].items():
+        lines.append(f"  user    {name:<20} password {password}")
+    lines.append(f"  client  photo-printer        secret {data['client_secret']}")
+    lines.append(f"          redirect URIs        {' '.join(data['redirect_uris'])}")
+    lines.append("  client  photo-printer-spa    public (PKCE)")
+    lines.append(f"          redirect URIs        {' '.join(data['spa_redirect_uris'])}")
+    return lines
+
+
+def _seed(settings: Settings, provider: Provider) -> None:
+    from valetkey.provider.demo_data import seed
+
+    made = seed(provider.store, provider.passwords, time.time())
+    if made is not None:
+        _save_credentials(
+            settings,
+            {
+                "users": made.passwords,
+                "client_secret": made.client_secret,
+                "redirect_uris": list(made.redirect_uris),
+                "spa_redirect_uris": list(made.spa_redirect_uris),
+            },
+        )
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on [default: 127.0.0.1]")
+@click.option("--port", type=int, default=None, help="Port; 0 picks a free one [default: 8400]")
+@click.option("--issuer", default=None, help="Issuer URL [default: http://HOST:PORT]")
+@database_options
+@click.option(
+    "--access-token-format",
+    type=click.Choice(["jwt", "opaque"]),
+    default=None,
+    help="RFC 9068 JWT (ES256) or opaque access tokens [default: jwt]",
+)
+@click.option(
+    "--lab",
+    "labs",
+    multiple=True,
+    type=click.Choice([s.value for s in LabSwitch]),
+    help="Turn on a named, deliberately insecure behaviour. Repeatable. Warns loudly.",
+)
+@click.option("--no-demo-data", is_flag=True, help="Do not create the demo users and clients.")
+def serve(
+    host: str | None,
+    port: int | None,
+    issuer: str | None,
+    db: str | None,
+    data_dir: str | None,
+    access_token_format: str | None,
+    labs: tuple[str, ...],
+    no_demo_data: bool,
+) -> None:
+    """Run the sandbox OAuth 2.0 + OpenID Connect provider.
+
+    Strict by default: authorization code flow only, exact redirect URIs, PKCE (S256),
+    single-use codes, rotating refresh tokens, RFC 9207 `iss`. Every option can also be set
+    as VALETKEY_<NAME> (e.g. VALETKEY_PORT=8400).
+
+    \b
+    Examples:
+      valetkey serve                          # http://127.0.0.1:8400, ./.valetkey/valetkey.db
+      valetkey serve --port 0                 # any free port
+      valetkey serve --db postgresql://127.0.0.1/test
+    """
+    started = time.perf_counter()
+    settings = load_settings(
+        host=host,
+        port=port,
+        issuer=issuer,
+        db=db,
+        data_dir=data_dir,
+        access_token_format=access_token_format,
+        lab=" ".join(labs) if labs else None,
+        demo_data="false" if no_demo_data else None,
+    )
+    sock = _bind(settings.host, settings.port)
+    settings = settings.with_port(sock.getsockname()[1])
+    _run(settings, sock, started)
+
+
+def _run(settings: Settings, sock: socket.socket, started: float) -> None:
+    import uvicorn
+
+    from valetkey.provider.app import create_app
+    from valetkey.provider.core import Provider
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    provider = Provider(settings, store_for(settings))
+    if settings.demo_data:
+        _seed(settings, provider)
+    app = create_app(provider)
+    lines = [
+        "valetkey sandbox provider",
+        f"  Issuer:     {provider.issuer}",
+        f"  Discovery:  {provider.issuer}/.well-known/openid-configuration",
+        f"  Account:    {provider.issuer}/account",
+        f"  Database:   {settings.database_url.split('@')[-1]}",
+        *(_demo_lines(settings) if settings.demo_data else []),
+    ]
+    for switch in sorted(settings.lab, key=str):
+        lines.append(f"  WARNING lab switch {switch.value}: {switch.warning}")
+    lines.append(f"Ready in {time.perf_counter() - started:.2f} s. Press Ctrl-C to stop.")
+    click.echo("\n".join(lines))
+    sys.stdout.flush()
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        loop="uvloop",
+        http="httptools",
+        server_header=False,
+    )
+    uvicorn.Server(config).run(sockets=[sock])

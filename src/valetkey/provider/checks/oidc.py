@@ -1,0 +1,42 @@
+"""OpenID Connect Core 1.0 checks at the authorization endpoint."""
+
+from __future__ import annotations
+
+from valetkey.provider.checks import check
+from valetkey.provider.checks.context import AuthorizeContext
+from valetkey.provider.errors import InvalidRequest, RequestNotSupported, RequestUriNotSupported
+
+PROMPTS = frozenset({"none", "login", "consent", "select_account"})
+
+
+@check("", "OIDC Core §6.1, §6.2")
+def no_request_objects(ctx: AuthorizeContext) -> None:
+    """request and request_uri are refused: the sandbox does not accept request objects."""
+    if ctx.params.get("request") is not None:
+        raise RequestNotSupported("request objects are not supported")
+    if ctx.params.get("request_uri") is not None:
+        raise RequestUriNotSupported("request_uri is not supported")
+
+
+@check("", "OIDC Core §3.1.2.1")
+def prompt_valid(ctx: AuthorizeContext) -> None:
+    """prompt holds known values, and `none` stands alone."""
+    raw = ctx.params.get("prompt")
+    values = frozenset(raw.split()) if raw else frozenset()
+    unknown = sorted(values - PROMPTS)
+    if unknown:
+        raise InvalidRequest(f"unknown prompt value: {' '.join(unknown)}")
+    if "none" in values and len(values) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other values")
+    ctx.prompt = values
+
+
+@check("", "OIDC Core §3.1.2.1")
+def max_age_valid(ctx: AuthorizeContext) -> None:
+    """max_age, when given, is a whole number of seconds."""
+    raw = ctx.params.get("max_age")
+    if raw is None:
+        return
+    if not raw.isdigit() or len(raw) > 9:
+        raise InvalidRequest("max_age must be a non-negative whole number of seconds")
+    ctx.max_age = int(raw)

@@ -1,0 +1,267 @@
+"""RFC 6749 (OAuth 2.0) checks for the authorization and token endpoints, with RFC 9700's
+tightening where it applies. Each check names its catalogue id and clause."""
+
+from __future__ import annotations
+
+from valetkey.provider.checks import check
+from valetkey.provider.checks.context import AuthorizeContext, TokenContext
+from valetkey.provider.checks.redirect_uris import redirect_uri_problem
+from valetkey.provider.errors import (
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    MethodNotAllowed,
+    PageError,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+)
+from valetkey.provider.http import MAX_VALUE
+from valetkey.provider.tokens import digest
+
+# -- authorization endpoint: before the redirect URI is trusted, errors are pages --------------
+
+
+@check("AS-09", "RFC 6749 §4.1.2.1")
+def client_id_known(ctx: AuthorizeContext) -> None:
+    """The client_id names exactly one registered client.
+
+    An unknown or repeated client_id is shown to the user as an error page; nothing is
+    redirected, because there is no trusted redirect URI to send it to.
+    """
+    values = [v for k, v in ctx.params.pairs if k == "client_id" and v]
+    if len(values) != 1:
+        raise PageError("The request must name the app (client_id) exactly once.")
+    client = ctx.provider.store.client(values[0])
+    if client is None:
+        raise PageError("The app that sent you here (client_id) is not registered.")
+    ctx.client = client
+
+
+@check("AS-08", "RFC 6749 §3.1.2.3; RFC 9700 §4.1.3")
+def redirect_uri_exact(ctx: AuthorizeContext) -> None:
+    """redirect_uri is present once and equals a registered URI, character for character.
+
+    No prefix, pattern, case-folding or normalisation: RFC 9700 §4.1.3 requires exact
+    string matching. A mismatch is an error page, never a redirect (AS-09, AS-10).
+    """
+    assert ctx.client is not None
+    values = [v for k, v in ctx.params.pairs if k == "redirect_uri" and v]
+    if len(values) != 1:
+        raise PageError("The request must carry the app's redirect_uri exactly once.")
+    if values[0] not in ctx.client.redirect_uris:
+        raise PageError(
+            "The redirect_uri is not registered for this app, so you are not being sent back.",
+            detail=f"unregistered redirect_uri {values[0][:200]!r}",
+        )
+    ctx.redirect_uri = values[0]
+
+
+@check("AS-12", "RFC 9700 §2.6; RFC 8252 §7.3")
+def redirect_uri_safe_scheme(ctx: AuthorizeContext) -> None:
+    """The redirect URI uses https, or http only to a loopback address."""
+    assert ctx.redirect_uri is not None
+    problem = redirect_uri_problem(ctx.redirect_uri)
+    if problem is not None:
+        raise PageError(f"The registered redirect_uri {problem}.")
+
+
+# -- authorization endpoint: errors go back to the client's redirect URI ----------------------
+
+
+@check("", "RFC 6749 §3.1")
+def parameters_not_repeated(ctx: AuthorizeContext) -> None:
+    """No parameter is sent twice, and none is longer than the sandbox accepts."""
+    repeated = ctx.params.duplicated()
+    if repeated:
+        raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
+    oversized = ctx.params.oversized()
+    if oversized:
+        raise InvalidRequest(f"parameter longer than {MAX_VALUE} characters: {oversized[0]}")
+
+
+@check("AS-39", "RFC 6749 §3.1.1")
+def response_type_present(ctx: AuthorizeContext) -> None:
+    """response_type is present."""
+    if ctx.params.get("response_type") is None:
+        raise InvalidRequest("response_type is required")
+
+
+@check("AS-21", "RFC 9700 §2.1.2")
+def response_type_code(ctx: AuthorizeContext) -> None:
+    """response_type is `code`: the implicit and token-returning hybrid flows are refused.
+
+    Tokens in the front channel leak through history, referrers and logs; RFC 9700 §2.1.2
+    says clients SHOULD NOT use them, and the sandbox does not offer them.
+    """
+    value = ctx.params.get("response_type")
+    if value != "code":
+        raise UnsupportedResponseType(
+            f"response_type {value!r} is not supported; use the authorization code flow (code)"
+        )
+
+
+@check("", "RFC 6749 §4.1.2.1")
+def client_may_use_code_flow(ctx: AuthorizeContext) -> None:
+    """The client is registered for the authorization_code grant."""
+    assert ctx.client is not None
+    if "authorization_code" not in ctx.client.grant_types:
+        raise UnauthorizedClient("this client is not registered for the authorization code flow")
+
+
+@check("", "OAuth 2.0 Multiple Response Types §2.1")
+def response_mode_query(ctx: AuthorizeContext) -> None:
+    """response_mode, when given, is `query` (the only mode the sandbox supports)."""
+    mode = ctx.params.get("response_mode")
+    if mode not in (None, "query"):
+        raise InvalidRequest(f"response_mode {mode!r} is not supported; use query")
+
+
+@check("AS-43", "RFC 6749 §3.3; RFC 9700 §2.3")
+def scope_registered(ctx: AuthorizeContext) -> None:
+    """scope is present and every scope in it is registered for the client."""
+    assert ctx.client is not None
+    scope = ctx.params.get("scope")
+    if scope is None:
+        raise InvalidScope("scope is required; ask only for what the app needs")
+    scopes = tuple(dict.fromkeys(scope.split(" ")))
+    if "" in scopes:
+        raise InvalidScope("scope must be single-space-separated names (RFC 6749 §3.3)")
+    unknown = sorted(set(scopes) - ctx.client.scopes)
+    if unknown:
+        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
+    ctx.scopes = scopes
+
+
+# -- token endpoint ---------------------------------------------------------------------------
+
+
+@check("AS-24", "RFC 6749 §3.2")
+def token_request_is_post(ctx: TokenContext) -> None:
+    """The token request is a POST."""
+    if ctx.request.method != "POST":
+        raise MethodNotAllowed("the token endpoint accepts POST only")
+
+
+@check("AS-23", "RFC 6749 §2.3.1")
+def no_query_parameters(ctx: TokenContext) -> None:
+    """Nothing is sent in the URL's query: credentials and codes belong in the body."""
+    if ctx.request.query.pairs:
+        raise InvalidRequest("send the token request's parameters in the body, not the URL")
+
+
+@check("", "RFC 6749 §3.2")
+def form_encoded(ctx: TokenContext) -> None:
+    """The body is application/x-www-form-urlencoded."""
+    if ctx.request.content_type != "application/x-www-form-urlencoded":
+        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+
+
+@check("AS-24", "RFC 6749 §3.2")
+def token_parameters_not_repeated(ctx: TokenContext) -> None:
+    """No parameter is sent twice, and none is longer than the sandbox accepts."""
+    repeated = ctx.params.duplicated()
+    if repeated:
+        raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
+    oversized = ctx.params.oversized()
+    if oversized:
+        raise InvalidRequest(f"parameter longer than {MAX_VALUE} characters: {oversized[0]}")
+
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+@check("AS-22", "RFC 6749 §5.2; RFC 9700 §2.4")
+def grant_type_supported(ctx: TokenContext) -> None:
+    """grant_type is present and one the sandbox supports; the password grant is not."""
+    grant_type = ctx.params.get("grant_type")
+    if grant_type is None:
+        raise InvalidRequest("grant_type is required")
+    if grant_type not in GRANT_TYPES:
+        raise UnsupportedGrantType(
+            f"grant_type {grant_type!r} is not supported; use one of {', '.join(GRANT_TYPES)}"
+        )
+    ctx.grant_type = grant_type
+
+
+@check("", "RFC 6749 §5.2")
+def client_may_use_grant(ctx: TokenContext) -> None:
+    """The client is registered for this grant type."""
+    assert ctx.client is not None
+    if ctx.grant_type not in ctx.client.grant_types:
+        raise UnauthorizedClient(f"this client is not registered for {ctx.grant_type}")
+
+
+@check("", "RFC 6749 §4.4")
+def client_credentials_confidential(ctx: TokenContext) -> None:
+    """Only a confidential client may use the client_credentials grant."""
+    assert ctx.client is not None
+    if ctx.client.is_public:
+        raise UnauthorizedClient("client_credentials needs a confidential client")
+
+
+@check("AS-43", "RFC 6749 §3.3, §4.4.2")
+def client_scope_registered(ctx: TokenContext) -> None:
+    """Every scope asked for is registered for the client (openid and offline_access excluded)."""
+    assert ctx.client is not None
+    allowed = ctx.client.scopes - {"openid", "offline_access"}
+    requested = ctx.params.get("scope")
+    scopes = tuple(dict.fromkeys(requested.split(" "))) if requested else tuple(sorted(allowed))
+    unknown = sorted(set(scopes) - allowed)
+    if "" in scopes or unknown:
+        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown) or '(empty)'}")
+    ctx.scopes = scopes
+
+
+def _no_reuse_error() -> InvalidGrant:
+    return InvalidGrant("the authorization code is invalid, expired or already used")
+
+
+@check("AS-15", "RFC 6749 §4.1.3")
+def code_known(ctx: TokenContext) -> None:
+    """The code is one this server issued (looked up by its SHA-256)."""
+    value = ctx.params.get("code")
+    if value is None:
+        raise InvalidRequest("code is required")
+    ctx.code = ctx.provider.store.code(digest(value))
+    if ctx.code is None:
+        raise _no_reuse_error()
+
+
+@check("AS-19", "RFC 6749 §4.1.3")
+def code_bound_to_client(ctx: TokenContext) -> None:
+    """The code was issued to the client that redeems it."""
+    assert ctx.code is not None and ctx.client is not None
+    if ctx.code.client_id != ctx.client.client_id:
+        raise _no_reuse_error()
+
+
+@check("AS-16", "RFC 6749 §4.1.2, §10.5")
+def code_not_used_before(ctx: TokenContext) -> None:
+    """The code has not been redeemed before; a second try revokes what the first got.
+
+    RFC 6749 §4.1.2: if a code is used more than once, the server SHOULD revoke all tokens
+    previously issued from it.
+    """
+    assert ctx.code is not None
+    if ctx.code.used_at is not None:
+        provider = ctx.provider
+        if ctx.code.grant_id is not None:
+            provider.store.revoke_grant(ctx.code.grant_id, provider.clock.now())
+        raise InvalidGrant("the authorization code was already used; its tokens are revoked")
+
+
+@check("AS-18", "RFC 6749 §4.1.2")
+def code_not_expired(ctx: TokenContext) -> None:
+    """The code is redeemed before it expires (60 seconds by default)."""
+    assert ctx.code is not None
+    if ctx.code.expires_at <= ctx.provider.clock.now():
+        raise _no_reuse_error()
+
+
+@check("AS-11", "RFC 6749 §4.1.3")
+def redirect_uri_matches(ctx: TokenContext) -> None:
+    """redirect_uri is present and identical to the one in the authorization request."""
+    assert ctx.code is not None
+    if ctx.params.get("redirect_uri") != ctx.code.redirect_uri:
+        raise InvalidGrant("redirect_uri does not match the authorization request")

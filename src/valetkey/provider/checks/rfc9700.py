@@ -1,0 +1,53 @@
+"""Refresh-token checks: RFC 6749 §6 with RFC 9700 §4.14's rotation and replay detection."""
+
+from __future__ import annotations
+
+from valetkey.provider.checks import check
+from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.errors import InvalidGrant, InvalidRequest, InvalidScope
+from valetkey.provider.tokens import digest
+
+_INVALID = "the refresh token is invalid, expired or revoked"
+
+
+@check("AS-26", "RFC 6749 §6")
+def refresh_token_known(ctx: TokenContext) -> None:
+    """The refresh token is one this server issued, still valid, and issued to this client."""
+    assert ctx.client is not None
+    value = ctx.params.get("refresh_token")
+    if value is None:
+        raise InvalidRequest("refresh_token is required")
+    found = ctx.provider.store.token(digest(value))
+    if found is None or found[0].kind != "refresh":
+        raise InvalidGrant(_INVALID)
+    token, grant_revoked = found
+    if token.client_id != ctx.client.client_id:
+        raise InvalidGrant(_INVALID, detail="refresh token presented by another client")
+    if token.revoked_at is not None or grant_revoked is not None:
+        raise InvalidGrant(_INVALID)
+    if token.expires_at <= ctx.provider.clock.now():
+        raise InvalidGrant(_INVALID)
+    ctx.refresh = token
+
+
+@check("AS-26", "RFC 9700 §4.14.2")
+def refresh_token_not_replayed(ctx: TokenContext) -> None:
+    """A refresh token works once; replaying a used one revokes the whole token family."""
+    assert ctx.refresh is not None
+    if ctx.refresh.used_at is not None:
+        if ctx.refresh.grant_id is not None:
+            ctx.provider.store.revoke_grant(ctx.refresh.grant_id, ctx.provider.clock.now())
+        raise InvalidGrant("the refresh token was already used; its token family is revoked")
+
+
+@check("AS-43", "RFC 6749 §6")
+def refresh_scope_not_broader(ctx: TokenContext) -> None:
+    """A scope asked for on refresh is within what the grant holds: no scope upgrade."""
+    assert ctx.refresh is not None
+    granted = ctx.refresh.scope.split()
+    requested = ctx.params.get("scope")
+    scopes = tuple(dict.fromkeys(requested.split(" "))) if requested else tuple(granted)
+    extra = sorted(set(scopes) - set(granted))
+    if "" in scopes or extra:
+        raise InvalidScope(f"scope beyond the original grant: {' '.join(extra) or '(empty)'}")
+    ctx.scopes = scopes

@@ -1,0 +1,105 @@
+"""The provider: settings, store, keys and clock, loaded once and shared by every endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+from valetkey.provider.clock import Clock
+from valetkey.provider.flows import FlowRecorder
+from valetkey.provider.http import Request, Response, cookie
+from valetkey.provider.keys import KeyRing, load_key_ring
+from valetkey.provider.lab import LabSwitch
+from valetkey.provider.pages import Pages
+from valetkey.provider.passwords import Passwords
+from valetkey.provider.settings import Settings
+from valetkey.provider.store.queries import Store
+from valetkey.provider.store.records import LoginSession
+from valetkey.provider.tokens import digest, same
+
+log = logging.getLogger("valetkey.provider")
+
+BROWSER_COOKIE = "vk_browser"
+SESSION_COOKIE = "vk_session"
+
+
+@dataclass(frozen=True)
+class Browser:
+    """Who is on the other end of a page request: a browser id, and a login session if any."""
+
+    id: str
+    is_new: bool
+    session_id: str | None
+    session: LoginSession | None
+
+    @property
+    def hash(self) -> str:
+        return digest(self.id)
+
+
+class Provider:
+    def __init__(self, settings: Settings, store: Store, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock or Clock()
+        self.issuer = settings.issuer_url
+        self.keys: KeyRing = load_key_ring(store, self.clock.now())
+        self.passwords = Passwords(weak=LabSwitch.WEAK_PASSWORD_HASH in settings.lab)
+        self.csrf_key = bytes.fromhex(store.get_or_create_state("csrf_key", secrets.token_hex(32)))
+        self.pages = Pages([switch.warning for switch in sorted(settings.lab, key=str)])
+        self.flows = FlowRecorder(store, self.clock, settings.flow_retention)
+        self.secure_cookies = self.issuer.startswith("https://")
+
+    # -- browsers, sessions and CSRF ----------------------------------------------------------
+
+    def browser(self, request: Request) -> Browser:
+        browser_id = request.cookies.get(BROWSER_COOKIE, "")
+        is_new = len(browser_id) < 32
+        if is_new:
+            browser_id = secrets.token_urlsafe(32)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        session = None
+        if session_id:
+            session = self.store.session(digest(session_id), self.clock.now())
+        return Browser(browser_id, is_new, session_id if session else None, session)
+
+    def browser_cookies(self, browser: Browser) -> list[tuple[str, str]]:
+        if not browser.is_new:
+            return []
+        return [cookie(BROWSER_COOKIE, browser.id, secure=self.secure_cookies)]
+
+    def csrf_token(self, browser: Browser, purpose: str) -> str:
+        message = f"{browser.id}|{purpose}".encode()
+        return hmac.new(self.csrf_key, message, hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, browser: Browser, purpose: str, token: str | None) -> bool:
+        return (
+            not browser.is_new
+            and token is not None
+            and same(self.csrf_token(browser, purpose), token)
+        )
+
+    def start_session(self, browser: Browser, user_id: int) -> tuple[tuple[str, str], Browser]:
+        """A new login session with a new id at every login; returns its cookie and browser."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        ttl = self.settings.session_ttl
+        self.store.create_session(digest(session_id), user_id, now, now + ttl)
+        header = cookie(SESSION_COOKIE, session_id, secure=self.secure_cookies, max_age=ttl)
+        session = LoginSession(user_id, now, now + ttl)
+        return header, Browser(browser.id, browser.is_new, session_id, session)
+
+    def end_session(self, browser: Browser) -> tuple[str, str]:
+        if browser.session_id:
+            self.store.delete_session(digest(browser.session_id))
+        return cookie(SESSION_COOKIE, "", secure=self.secure_cookies, max_age=0)
+
+    def lab_log(self) -> None:
+        for switch in sorted(self.settings.lab, key=str):
+            log.warning("LAB SWITCH %s is on: %s", switch.value, switch.warning)
+
+    def page_error(self, title: str, message: str, status: int = 400) -> Response:
+        return self.pages.error(title, message, status)

@@ -1,0 +1,107 @@
+"""The demo world: two users, the photo-printer clients, and each user's photos.
+
+Created only when the database has no users. Passwords and the confidential client's secret
+are generated at random on first start and printed once; nothing secret is written in code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from valetkey.provider.passwords import Passwords
+from valetkey.provider.store.queries import Store
+from valetkey.provider.store.records import Client
+from valetkey.provider.tokens import digest
+
+DEMO_SCOPES = frozenset({"openid", "profile", "email", "photos.read", "offline_access"})
+
+USERS = {
+    "alice": {
+        "name": "Alice Liddell",
+        "given_name": "Alice",
+        "email": "alice@example.org",
+        "email_verified": True,
+    },
+    "bob": {
+        "name": "Bob Marley",
+        "given_name": "Bob",
+        "email": "bob@example.org",
+        "email_verified": True,
+    },
+}
+
+PHOTOS = {
+    "alice": [
+        ("p-101", "Tea party in the garden", "2026-04-12", "#c2410c"),
+        ("p-102", "White rabbit, blurred", "2026-04-13", "#64748b"),
+        ("p-103", "Croquet lawn at noon", "2026-05-02", "#15803d"),
+        ("p-104", "Looking-glass reflection", "2026-06-21", "#7c3aed"),
+        ("p-105", "Chessboard fields", "2026-07-08", "#b45309"),
+        ("p-106", "Cheshire grin at dusk", "2026-08-30", "#be185d"),
+    ],
+    "bob": [
+        ("p-201", "Trenchtown rooftops", "2026-02-06", "#ca8a04"),
+        ("p-202", "Sound system, night", "2026-03-14", "#1d4ed8"),
+        ("p-203", "Blue Mountains", "2026-05-11", "#0f766e"),
+    ],
+}
+
+
+def photos_for(username: str) -> list[dict[str, str]]:
+    return [
+        {"id": pid, "title": title, "taken": taken, "color": color}
+        for pid, title, taken, color in PHOTOS.get(username, [])
+    ]
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    passwords: dict[str, str]
+    client_secret: str
+    redirect_uris: tuple[str, ...]
+    spa_redirect_uris: tuple[str, ...]
+
+
+DEMO_REDIRECTS = ("http://127.0.0.1:8500/callback", "http://localhost:8500/callback")
+SPA_REDIRECTS = ("http://127.0.0.1:8501/callback",)
+
+
+def seed(store: Store, passwords: Passwords, now: float) -> DemoCredentials | None:
+    """Create the demo world if there are no users yet; return its credentials once."""
+    if store.count_users() > 0:
+        return None
+    chosen = {name: secrets.token_urlsafe(9) for name in USERS}
+    for name, claims in USERS.items():
+        store.add_user(name, passwords.hash(chosen[name]), dict(claims), now)
+    secret = secrets.token_urlsafe(32)
+    grants = frozenset({"authorization_code", "refresh_token"})
+    if store.client("photo-printer") is None:
+        store.add_client(
+            Client(
+                "photo-printer",
+                digest(secret),
+                "Photo Printer",
+                DEMO_REDIRECTS,
+                ("http://127.0.0.1:8500/", "http://localhost:8500/"),
+                DEMO_SCOPES,
+                grants,
+                "RS256",
+            ),
+            now,
+        )
+    if store.client("photo-printer-spa") is None:
+        store.add_client(
+            Client(
+                "photo-printer-spa",
+                None,
+                "Photo Printer (browser app)",
+                SPA_REDIRECTS,
+                ("http://127.0.0.1:8501/",),
+                DEMO_SCOPES,
+                grants,
+                "RS256",
+            ),
+            now,
+        )
+    return DemoCredentials(chosen, secret, DEMO_REDIRECTS, SPA_REDIRECTS)

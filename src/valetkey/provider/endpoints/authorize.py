@@ -1,0 +1,228 @@
+"""The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2) and what follows it:
+deciding whether the user must log in or consent, and issuing the code."""
+
+from __future__ import annotations
+
+import secrets
+
+from valetkey.provider.checks import CheckResult, oidc, rfc6749, rfc7636, run_checks
+from valetkey.provider.checks.context import AuthorizeContext
+from valetkey.provider.core import Browser, Provider
+from valetkey.provider.errors import (
+    ConsentRequired,
+    LoginRequired,
+    OAuthError,
+)
+from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER, CLIENT
+from valetkey.provider.http import Request, Response, add_query, redirect
+from valetkey.provider.store.records import AuthRequest, Code
+from valetkey.provider.tokens import digest, random_value
+
+# before the client and redirect URI are trusted: errors are pages (AS-09, AS-10)
+PAGE_CHECKS = (
+    rfc6749.client_id_known,
+    rfc6749.redirect_uri_exact,
+    rfc6749.redirect_uri_safe_scheme,
+)
+# after: errors go back to the redirect URI with state and iss
+REDIRECT_CHECKS = (
+    rfc6749.parameters_not_repeated,
+    rfc6749.response_type_present,
+    rfc6749.response_type_code,
+    rfc6749.client_may_use_code_flow,
+    rfc6749.response_mode_query,
+    oidc.no_request_objects,
+    rfc6749.scope_registered,
+    rfc7636.challenge_method_s256,
+    rfc7636.challenge_required,
+    rfc7636.challenge_well_formed,
+    oidc.prompt_valid,
+    oidc.max_age_valid,
+)
+
+AUTHORIZE_PARAMS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "max_age",
+    "response_mode",
+)
+
+
+def authorize(provider: Provider, request: Request) -> Response:
+    params = request.query if request.method == "GET" else request.form
+    ctx = AuthorizeContext(provider, params)
+    results: list[CheckResult] = []
+    client_id = params.get("client_id") or "(none)"
+    flow_id = provider.flows.start(client_id)
+    try:
+        run_checks(PAGE_CHECKS, ctx, results)
+    except OAuthError as exc:
+        _record_request(provider, flow_id, request, results, failed=True)
+        return provider.page_error("This sign-in link is not valid", exc.description)
+    assert ctx.client is not None and ctx.redirect_uri is not None
+    state = params.get("state")
+    try:
+        run_checks(REDIRECT_CHECKS, ctx, results)
+    except OAuthError as exc:
+        _record_request(provider, flow_id, request, results, failed=True)
+        return error_redirect(provider, flow_id, ctx.redirect_uri, state, exc)
+    _record_request(provider, flow_id, request, results, failed=False)
+    browser = provider.browser(request)
+    pending = AuthRequest(
+        id=secrets.token_urlsafe(24),
+        browser_hash=browser.hash,
+        client_id=ctx.client.client_id,
+        redirect_uri=ctx.redirect_uri,
+        scope=" ".join(ctx.scopes),
+        state=state,
+        nonce=params.get("nonce"),
+        code_challenge=params.get("code_challenge"),
+        code_challenge_method=params.get("code_challenge_method"),
+        prompt=" ".join(sorted(ctx.prompt)) or None,
+        max_age=ctx.max_age,
+        flow_id=flow_id,
+        expires_at=provider.clock.now() + provider.settings.auth_request_ttl,
+    )
+    provider.store.save_auth_request(pending)
+    response = proceed(provider, pending, browser, posted=request.method == "POST")
+    response.headers.extend(provider.browser_cookies(browser))
+    return response
+
+
+def _record_request(
+    provider: Provider, flow_id: str, request: Request, results: list[CheckResult], failed: bool
+) -> None:
+    params = request.query if request.method == "GET" else request.form
+    provider.flows.record(
+        flow_id,
+        "authorization_request",
+        (BROWSER, AUTHORIZATION_SERVER, "front"),
+        "The browser is sent to the authorization endpoint with the app's request.",
+        {name: params.get(name) for name in AUTHORIZE_PARAMS},
+        results,
+        outcome="failed" if failed else None,
+    )
+
+
+def proceed(
+    provider: Provider,
+    pending: AuthRequest,
+    browser: Browser,
+    *,
+    posted: bool,
+    just_logged_in: bool = False,
+) -> Response:
+    """Send the browser to login, to consent, or back to the client with a code."""
+    prompts = set((pending.prompt or "").split())
+    status = 303 if posted else 302  # AS-35: never 307 after a POST (RFC 9700 §4.12)
+    if not _authenticated_enough(provider, pending, browser, prompts, just_logged_in):
+        if "none" in prompts:
+            return error_redirect(
+                provider,
+                pending.flow_id,
+                pending.redirect_uri,
+                pending.state,
+                LoginRequired("the user is not logged in"),
+            )
+        return redirect(f"/login?request={pending.id}", status)
+    assert browser.session is not None
+    granted = provider.store.consent(browser.session.user_id, pending.client_id)
+    covered = granted is not None and set(pending.scope.split()) <= set(granted.split())
+    if not covered or ("consent" in prompts and not posted):
+        if "none" in prompts:
+            return error_redirect(
+                provider,
+                pending.flow_id,
+                pending.redirect_uri,
+                pending.state,
+                ConsentRequired("the user has not consented to this app"),
+            )
+        return redirect(f"/consent?request={pending.id}", status)
+    return issue_code(provider, pending, browser, status)
+
+
+def _authenticated_enough(
+    provider: Provider,
+    pending: AuthRequest,
+    browser: Browser,
+    prompts: set[str],
+    just_logged_in: bool,
+) -> bool:
+    if browser.session is None:
+        return False
+    if just_logged_in:
+        return True
+    if "login" in prompts:
+        return False
+    if pending.max_age is not None:
+        return provider.clock.now() - browser.session.auth_time <= pending.max_age
+    return True
+
+
+def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, status: int) -> Response:
+    assert browser.session is not None
+    value = random_value()
+    code = Code(
+        code_hash=digest(value),
+        client_id=pending.client_id,
+        user_id=browser.session.user_id,
+        redirect_uri=pending.redirect_uri,
+        scope=pending.scope,
+        nonce=pending.nonce,
+        code_challenge=pending.code_challenge,
+        code_challenge_method=pending.code_challenge_method,
+        auth_time=browser.session.auth_time,
+        flow_id=pending.flow_id,
+        expires_at=provider.clock.now() + provider.settings.code_ttl,
+        used_at=None,
+        grant_id=None,
+    )
+    if not provider.store.finish_auth_request(pending.id, code):
+        return provider.page_error(
+            "This sign-in request is already finished",
+            "Go back to the app and start signing in again.",
+        )
+    params = {"code": value, "state": pending.state, "iss": provider.issuer}  # RFC 9207 §2
+    provider.flows.record(
+        pending.flow_id,
+        "authorization_response",
+        (AUTHORIZATION_SERVER, CLIENT, "front"),
+        "The browser is redirected back to the app with a short-lived code.",
+        params,
+        [CheckResult("AS-14", "RFC 9207 §2", "iss is added to the authorization response", True)],
+        user_id=browser.session.user_id,
+    )
+    return redirect(add_query(pending.redirect_uri, params), status)
+
+
+def error_redirect(
+    provider: Provider,
+    flow_id: str,
+    redirect_uri: str,
+    state: str | None,
+    error: OAuthError,
+    status: int = 302,
+) -> Response:
+    """RFC 6749 §4.1.2.1: the error goes back to the (validated) redirect URI."""
+    params = {
+        "error": error.error,
+        "error_description": error.description,
+        "state": state,
+        "iss": provider.issuer,  # RFC 9207 §2: in error responses too
+    }
+    provider.flows.record(
+        flow_id,
+        "authorization_response",
+        (AUTHORIZATION_SERVER, CLIENT, "front"),
+        f"The browser is redirected back to the app with the error {error.error}.",
+        params,
+        outcome="failed",
+    )
+    return redirect(add_query(redirect_uri, params), status)

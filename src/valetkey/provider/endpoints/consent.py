@@ -1,0 +1,71 @@
+"""The consent page: the user sees what the app asks for in plain words, and allows or denies."""
+
+from __future__ import annotations
+
+from valetkey.provider.core import Provider
+from valetkey.provider.endpoints.authorize import error_redirect, issue_code
+from valetkey.provider.endpoints.login import _expired, _pending
+from valetkey.provider.errors import AccessDenied
+from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER
+from valetkey.provider.http import Request, Response, redirect
+
+PURPOSE = "consent"
+
+
+def consent_page(provider: Provider, request: Request) -> Response:
+    browser = provider.browser(request)
+    pending = _pending(provider, request.query.get("request"), browser)
+    if pending is None:
+        return _expired(provider)
+    if browser.session is None:
+        return redirect(f"/login?request={pending.id}", 302)
+    client = provider.store.client(pending.client_id)
+    user = provider.store.user_by_id(browser.session.user_id)
+    return provider.pages.render(
+        "consent.html",
+        csrf=provider.csrf_token(browser, PURPOSE),
+        request_id=pending.id,
+        client_name=client.name if client else pending.client_id,
+        client_id=pending.client_id,
+        redirect_host=pending.redirect_uri.split("/")[2] if "//" in pending.redirect_uri else "",
+        username=user.username if user else "",
+        scopes=pending.scope.split(),
+    )
+
+
+def consent_submit(provider: Provider, request: Request) -> Response:
+    browser = provider.browser(request)
+    if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf")):
+        return provider.page_error(
+            "This form has expired",
+            "The consent form was not sent from this browser session. Reload it and try again.",
+            403,
+        )
+    pending = _pending(provider, request.form.get("request"), browser)
+    if pending is None:
+        return _expired(provider)
+    if browser.session is None:
+        return redirect(f"/login?request={pending.id}", 303)
+    decision = request.form.get("decision")
+    provider.flows.record(
+        pending.flow_id,
+        "consent",
+        (BROWSER, AUTHORIZATION_SERVER, "front"),
+        f"The user {'allows' if decision == 'allow' else 'denies'} the app's request.",
+        {"decision": decision, "scope": pending.scope},
+    )
+    if decision != "allow":
+        provider.store.finish_auth_request(pending.id, None)
+        return error_redirect(
+            provider,
+            pending.flow_id,
+            pending.redirect_uri,
+            pending.state,
+            AccessDenied("the user denied the request"),
+            status=303,
+        )
+    user_id = browser.session.user_id
+    granted = provider.store.consent(user_id, pending.client_id) or ""
+    scope = " ".join(sorted(set(granted.split()) | set(pending.scope.split())))
+    provider.store.save_consent(user_id, pending.client_id, scope, provider.clock.now())
+    return issue_code(provider, pending, browser, 303)

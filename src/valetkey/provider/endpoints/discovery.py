@@ -1,0 +1,77 @@
+"""Server metadata (RFC 8414 §2, OIDC Discovery §3) and the JWKS (RFC 7517 §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from valetkey.provider.core import Provider
+from valetkey.provider.http import Request, Response, json_response
+
+PUBLIC_CACHE = [("cache-control", "public, max-age=60"), ("access-control-allow-origin", "*")]
+
+
+def metadata(provider: Provider) -> dict[str, Any]:
+    issuer = provider.issuer
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "jwks_uri": f"{issuer}/jwks.json",
+        "revocation_endpoint": f"{issuer}/revoke",
+        "introspection_endpoint": f"{issuer}/introspect",
+        "end_session_endpoint": f"{issuer}/logout",
+        "scopes_supported": ["openid", "profile", "email", "photos.read", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "code_challenge_methods_supported": ["S256"],  # AS-03
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3; AS-14
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "name",
+            "given_name",
+            "preferred_username",
+            "email",
+            "email_verified",
+        ],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
+    }
+
+
+def discovery(provider: Provider, request: Request) -> Response:
+    return _public(metadata(provider))
+
+
+def jwks(provider: Provider, request: Request) -> Response:
+    return _public(provider.keys.jwks)
+
+
+def _public(data: dict[str, Any]) -> Response:
+    """Public, cacheable JSON: unlike token responses, metadata and keys may be cached."""
+    response = json_response(data)
+    response.headers = [h for h in response.headers if h[0] not in ("cache-control", "pragma")]
+    response.headers.extend(PUBLIC_CACHE)
+    return response

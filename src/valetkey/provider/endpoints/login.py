@@ -1,0 +1,108 @@
+"""The login page: the only place the password is ever typed, and only ever sent here."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+
+from valetkey.provider.checks import CheckResult
+from valetkey.provider.core import Browser, Provider
+from valetkey.provider.endpoints.authorize import proceed
+from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER
+from valetkey.provider.http import Request, Response, redirect
+from valetkey.provider.store.records import AuthRequest
+
+PURPOSE = "login"
+
+
+def _pending(provider: Provider, request_id: str | None, browser: Browser) -> AuthRequest | None:
+    if not request_id:
+        return None
+    pending = provider.store.auth_request(request_id, provider.clock.now())
+    if pending is None or pending.browser_hash != browser.hash:
+        return None
+    return pending
+
+
+def _expired(provider: Provider) -> Response:
+    return provider.page_error(
+        "This sign-in request has expired",
+        "Go back to the app and start signing in again. Nothing was shared.",
+    )
+
+
+def login_page(
+    provider: Provider, request: Request, error: str = "", status: int = 200
+) -> Response:
+    browser = provider.browser(request)
+    request_id = request.query.get("request") or request.form.get("request")
+    pending = _pending(provider, request_id, browser)
+    if request_id and pending is None:
+        return _expired(provider)
+    client = provider.store.client(pending.client_id) if pending else None
+    response = provider.pages.render(
+        "login.html",
+        status=status,
+        csrf=provider.csrf_token(browser, PURPOSE),
+        request_id=pending.id if pending else "",
+        client_name=client.name if client else "",
+        scopes=pending.scope.split() if pending else [],
+        username=request.form.get("username") or "",
+        error=error,
+    )
+    response.headers.extend(provider.browser_cookies(browser))
+    return response
+
+
+async def login_submit(provider: Provider, request: Request) -> Response:
+    browser = provider.browser(request)
+    if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf")):
+        return provider.page_error(
+            "This form has expired",
+            "The sign-in form was not sent from this browser session. Reload it and try again.",
+            403,
+        )
+    request_id = request.form.get("request")
+    pending = _pending(provider, request_id, browser)
+    if request_id and pending is None:
+        return _expired(provider)
+    username = request.form.get("username") or ""
+    password = request.form.get("password") or ""
+    user = provider.store.user_by_name(username)
+    stored = user.password_hash if user else None
+    # argon2 releases the GIL: verifying in a worker thread keeps the server answering
+    ok = await anyio.to_thread.run_sync(provider.passwords.verify, stored, password)
+    if pending is not None:
+        _record_login(provider, pending, username, ok, user.id if user and ok else None)
+    if not ok or user is None:
+        return login_page(provider, request, "Wrong username or password.", 401)
+    if provider.passwords.needs_rehash(user.password_hash):
+        provider.store.set_password_hash(user.id, provider.passwords.hash(password))
+    header, fresh = provider.start_session(browser, user.id)
+    if pending is None:
+        response = redirect("/account", 303)
+    else:
+        response = proceed(provider, pending, fresh, posted=True, just_logged_in=True)
+    response.headers.append(header)
+    return response
+
+
+def _record_login(
+    provider: Provider, pending: AuthRequest, username: str, ok: bool, user_id: int | None
+) -> None:
+    result = CheckResult(
+        "",
+        "OIDC Core §3.1.2.3",
+        "the user authenticates",
+        ok,
+        "" if ok else "wrong username or password",
+    )
+    provider.flows.record(
+        pending.flow_id,
+        "login",
+        (BROWSER, AUTHORIZATION_SERVER, "front"),
+        "The user types the password into the authorization server's own login page.",
+        {"username": username, "password": "x"},
+        [result],
+        carried_password=True,
+        user_id=user_id,
+    )

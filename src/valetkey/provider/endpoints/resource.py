@@ -1,0 +1,93 @@
+"""The resource server on the same origin: the photos API and the user's profile.
+
+Errors follow RFC 6750 §3: 401 with a `WWW-Authenticate: Bearer` challenge for a missing,
+invalid, expired or revoked token; 403 with `insufficient_scope` and the scope needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from valetkey.provider.checks import CheckResult
+from valetkey.provider.checks.rfc6750 import active_token, bearer_value, require_scope
+from valetkey.provider.core import Provider
+from valetkey.provider.demo_data import photos_for
+from valetkey.provider.errors import InsufficientScope, MissingToken, OAuthError
+from valetkey.provider.flows import CLIENT, RESOURCE_SERVER
+from valetkey.provider.http import Request, Response, json_response
+from valetkey.provider.store.records import Token
+
+
+def bearer_error(exc: OAuthError) -> Response:
+    challenge = 'Bearer realm="valetkey"'
+    if not isinstance(exc, MissingToken):
+        description = exc.description.replace('"', "'")
+        challenge += f', error="{exc.error}", error_description="{description}"'
+    if isinstance(exc, InsufficientScope):
+        challenge += f', scope="{exc.scope}"'
+    body = {} if isinstance(exc, MissingToken) else exc.body()
+    return json_response(body, exc.status, [("www-authenticate", challenge)])
+
+
+def protected(
+    provider: Provider, request: Request, scope: str | None, serve: Callable[[Token], Response]
+) -> Response:
+    token: Token | None = None
+    try:
+        value = bearer_value(request)
+        token = active_token(provider, value)
+        if scope is not None:
+            require_scope(token, scope)
+    except OAuthError as exc:
+        _record(provider, request, token, exc)
+        return bearer_error(exc)
+    _record(provider, request, token, None)
+    return serve(token)
+
+
+def _record(
+    provider: Provider, request: Request, token: Token | None, exc: OAuthError | None
+) -> None:
+    if token is None or token.grant_id is None:
+        return
+    grant = provider.store.grant(token.grant_id)
+    if grant is None or grant.flow_id is None:
+        return
+    result = CheckResult(
+        "AS-30",
+        "RFC 6750 §2.1",
+        "the access token is valid and sent as Bearer",
+        exc is None,
+        exc.description if exc else "",
+    )
+    provider.flows.record(
+        grant.flow_id,
+        "api_call",
+        (CLIENT, RESOURCE_SERVER, "back"),
+        f"The app calls {request.path} with the access token in the Authorization header.",
+        {"path": request.path, "access_token": request.headers.get("authorization", "")},
+        [result],
+    )
+
+
+def photos(provider: Provider, request: Request) -> Response:
+    def serve(token: Token) -> Response:
+        user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
+        if user is None:
+            return json_response({"photos": []})
+        return json_response({"owner": user.username, "photos": photos_for(user.username)})
+
+    return protected(provider, request, "photos.read", serve)
+
+
+def api_user(provider: Provider, request: Request) -> Response:
+    def serve(token: Token) -> Response:
+        user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
+        if user is None:
+            return json_response({"client_id": token.client_id, "scope": token.scope})
+        profile = {"sub": user.sub, "username": user.username}
+        if "profile" in token.scope.split():
+            profile["name"] = str(user.claims.get("name", user.username))
+        return json_response(profile)
+
+    return protected(provider, request, None, serve)

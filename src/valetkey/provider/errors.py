@@ -1,0 +1,123 @@
+"""OAuth and OpenID Connect errors: one class per error code, one way to serialize them.
+
+`description` is the public text (safe to show to a browser or client); `detail` goes only to
+the log. `may_redirect` says whether the authorization endpoint may send the error back to the
+client's redirect URI: it never may before the client and redirect URI are validated
+(RFC 6749 §4.1.2.1), which is what `PageError` is for.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class OAuthError(Exception):
+    """An error response defined by RFC 6749 §4.1.2.1 / §5.2, RFC 6750 §3.1 or OIDC §3.1.2.6."""
+
+    error: ClassVar[str] = "invalid_request"
+    status: ClassVar[int] = 400
+    may_redirect: ClassVar[bool] = True
+
+    def __init__(self, description: str, detail: str = "", check_id: str = "") -> None:
+        super().__init__(description)
+        self.description = description
+        self.detail = detail
+        self.check_id = check_id
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """RFC 6749 §5.2: 401 with a WWW-Authenticate challenge."""
+
+    error = "invalid_client"
+    status = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+    status = 403
+
+
+class LoginRequired(OAuthError):
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    error = "consent_required"
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
+class UnsupportedTokenType(OAuthError):
+    error = "unsupported_token_type"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1: the access token is expired, revoked, malformed or invalid."""
+
+    error = "invalid_token"
+    status = 401
+
+
+class InsufficientScope(OAuthError):
+    """RFC 6750 §3.1: the token lacks the scope the resource needs."""
+
+    error = "insufficient_scope"
+    status = 403
+
+    def __init__(self, description: str, scope: str) -> None:
+        super().__init__(description)
+        self.scope = scope
+
+
+class MethodNotAllowed(OAuthError):
+    error = "invalid_request"
+    status = 405
+
+
+class PageError(OAuthError):
+    """An authorization error that must be shown to the user, never redirected (AS-09, AS-10)."""
+
+    may_redirect = False
+
+
+class NotFound(OAuthError):
+    error = "not_found"
+    status = 404
+    may_redirect = False
+
+
+class MissingToken(InvalidToken):
+    """RFC 6750 §3.1: no credentials at all; the challenge carries no error code."""

@@ -1,0 +1,104 @@
+"""Flow records: what each step of a flow sent, from whom to whom, and which checks ran.
+
+Values are masked before they are stored: a record never holds a password, a client secret
+or a whole token, only a short masked form or a fingerprint (a prefix of its SHA-256).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from valetkey.provider.checks import CheckResult
+from valetkey.provider.clock import Clock
+from valetkey.provider.store.queries import Store
+from valetkey.provider.store.records import FlowEvent
+from valetkey.provider.tokens import fingerprint
+
+BROWSER = "browser"
+CLIENT = "client"
+AUTHORIZATION_SERVER = "authorization_server"
+RESOURCE_SERVER = "resource_server"
+
+Channel = Literal["front", "back"]
+
+# parameters whose values are secrets or bearer values: only a fingerprint is kept
+SECRET_PARAMS = frozenset(
+    {
+        "password",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "token",
+        "id_token_hint",
+        "authorization",
+    }
+)
+# parameters that are not secret but are single-use or personal: shortened
+MASKED_PARAMS = frozenset({"state", "nonce", "code_challenge"})
+
+
+def mask(name: str, value: str) -> str:
+    if name == "password":
+        return "(hidden)"
+    if name in SECRET_PARAMS:
+        return fingerprint(value)
+    if name in MASKED_PARAMS:
+        return value[:4] + "…" if len(value) > 4 else "…"
+    return value[:200]
+
+
+def masked(params: Mapping[str, str | None]) -> dict[str, str]:
+    return {name: mask(name, value) for name, value in params.items() if value is not None}
+
+
+def new_flow_id() -> str:
+    return secrets.token_hex(8)
+
+
+class FlowRecorder:
+    def __init__(self, store: Store, clock: Clock, retention: int) -> None:
+        self.store = store
+        self.clock = clock
+        self.retention = retention
+        self._started = 0
+
+    def start(self, client_id: str) -> str:
+        flow_id = new_flow_id()
+        self.store.start_flow(flow_id, client_id[:255], self.clock.now())
+        self._started += 1
+        if self._started % 100 == 0:
+            self.store.prune_flows(self.retention)
+        return flow_id
+
+    def record(
+        self,
+        flow_id: str,
+        step: str,
+        route: tuple[str, str, Channel],
+        summary: str,
+        params: Mapping[str, str | None] | None = None,
+        checks: Sequence[CheckResult] = (),
+        *,
+        carried_password: bool = False,
+        outcome: str | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        sender, receiver, channel = route
+        event = FlowEvent(
+            flow_id=flow_id,
+            at=self.clock.now(),
+            step=step,
+            sender=sender,
+            receiver=receiver,
+            channel=channel,
+            summary=summary,
+            params=masked(params or {}),
+            checks=[result.as_dict() for result in checks],
+            carried_password=carried_password,
+        )
+        self.store.record(event, outcome=outcome, user_id=user_id)

@@ -1,0 +1,27 @@
+"""The refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2)."""
+
+from __future__ import annotations
+
+from valetkey.provider.checks import rfc9700
+from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.errors import InvalidGrant
+from valetkey.provider.grants.issuance import Issued, issue
+
+CHECKS = (
+    rfc9700.refresh_token_known,
+    rfc9700.refresh_token_not_replayed,
+    rfc9700.refresh_scope_not_broader,
+)
+
+
+def redeem(ctx: TokenContext) -> Issued:
+    """Use the refresh token up (atomically) and issue a new pair in the same grant."""
+    provider, token, client = ctx.provider, ctx.refresh, ctx.client
+    assert token is not None and client is not None
+    now = provider.clock.now()
+    if not provider.store.claim_refresh_token(token.id, now):
+        if token.grant_id is not None:  # lost a race with another use: treat as replay
+            provider.store.revoke_grant(token.grant_id, now)
+        raise InvalidGrant("the refresh token was already used; its token family is revoked")
+    user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
+    return issue(provider, client, user, " ".join(ctx.scopes), token.grant_id, refresh=True)

@@ -1,0 +1,125 @@
+"""The protocol core's view of HTTP: a parsed request in, a response object out.
+
+Nothing here knows Starlette; `provider.app` turns ASGI into `Request` and `Response` back.
+Parameters keep their duplicates, because RFC 6749 §3.1 and §3.2 forbid repeating a
+parameter and the endpoints must be able to refuse that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MAX_FIELDS = 64
+MAX_VALUE = 4096  # longest accepted parameter value (state, nonce, tokens ...)
+
+
+class MalformedRequest(ValueError):
+    """The request could not be parsed: bad encoding, too many fields, too large."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Decoded `name=value` pairs; an empty value counts as absent (RFC 6749 §3.1)."""
+
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, encoded: str) -> Params:
+        try:
+            pairs = parse_qsl(
+                encoded,
+                keep_blank_values=True,
+                strict_parsing=False,
+                errors="strict",
+                max_num_fields=MAX_FIELDS,
+            )
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise MalformedRequest("the parameters are not valid form encoding") from exc
+        return cls(tuple(pairs))
+
+    def get(self, name: str) -> str | None:
+        for key, value in self.pairs:
+            if key == name and value != "":
+                return value
+        return None
+
+    def names(self) -> set[str]:
+        return {key for key, value in self.pairs if value != ""}
+
+    def duplicated(self) -> list[str]:
+        seen: set[str] = set()
+        repeated: list[str] = []
+        for key, value in self.pairs:
+            if value == "":
+                continue
+            if key in seen and key not in repeated:
+                repeated.append(key)
+            seen.add(key)
+        return repeated
+
+    def oversized(self) -> list[str]:
+        return [key for key, value in self.pairs if len(value) > MAX_VALUE]
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: Params
+    form: Params
+    headers: Mapping[str, str]  # lower-case names
+    cookies: Mapping[str, str]
+    raw_query: str = ""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+NO_STORE = [("cache-control", "no-store"), ("pragma", "no-cache")]
+
+
+def json_response(
+    data: Mapping[str, Any], status: int = 200, extra: Sequence[tuple[str, str]] = ()
+) -> Response:
+    body = json.dumps(data, separators=(",", ":")).encode()
+    headers = [("content-type", "application/json"), *NO_STORE, *extra]
+    return Response(status, body, headers)
+
+
+def redirect(location: str, status: int = 302, extra: Sequence[tuple[str, str]] = ()) -> Response:
+    return Response(status, b"", [("location", location), *NO_STORE, *extra])
+
+
+def add_query(uri: str, params: Mapping[str, str | None]) -> str:
+    """Append parameters to a URI that may already have a query (RFC 6749 §3.1.2)."""
+    parts = urlsplit(uri)
+    extra = urlencode({k: v for k, v in params.items() if v is not None})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> tuple[str, str]:
+    attrs = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if secure:
+        attrs.append("Secure")
+    if max_age is not None:
+        attrs.append(f"Max-Age={max_age}")
+    return ("set-cookie", "; ".join(attrs))

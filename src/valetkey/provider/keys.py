@@ -1,0 +1,70 @@
+"""Signing keys: generated once, kept in the database, loaded once per process.
+
+Two keys are active: RS256 for ID tokens (OIDC Core §15.1 makes RS256 mandatory to implement)
+and ES256 for RFC 9068 access tokens and for clients that register ES256 ID tokens. Importing
+an RSA private key costs tens of milliseconds, so the key ring is built at start-up, not per
+request. The JWKS lists every key that is not retired.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from valetkey.provider.store.queries import Store
+
+Key = RSAKey | ECKey
+
+SUPPORTED_ALGS = ("RS256", "ES256")
+
+
+def _generate(alg: str) -> Key:
+    if alg == "RS256":
+        return RSAKey.generate_key(2048, private=True, auto_kid=True)
+    return ECKey.generate_key("P-256", private=True, auto_kid=True)
+
+
+def _import(alg: str, private_jwk: str) -> Key:
+    data = json.loads(private_jwk)
+    return RSAKey.import_key(data) if alg == "RS256" else ECKey.import_key(data)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    signing: dict[str, Key]  # alg -> the newest active key
+    by_kid: dict[str, tuple[str, Key]]  # kid -> (alg, key), every key not retired
+    jwks: dict[str, Any]
+
+    def key_for(self, kid: str, alg: str) -> Key | None:
+        found = self.by_kid.get(kid)
+        if found is None or found[0] != alg:
+            return None
+        return found[1]
+
+
+def load_key_ring(store: Store, now: float) -> KeyRing:
+    """Load the keys, generating any missing one (the first process to start does this)."""
+    rows = store.signing_keys()
+    for alg in SUPPORTED_ALGS:
+        if not any(row[1] == alg and row[4] is None for row in rows):
+            key = _generate(alg)
+            store.add_signing_key(str(key.kid), alg, json.dumps(key.as_dict(private=True)), now)
+    rows = store.signing_keys()
+    signing: dict[str, Key] = {}
+    by_kid: dict[str, tuple[str, Key]] = {}
+    public: list[dict[str, Any]] = []
+    for kid, alg, private_jwk, _created, retired in rows:
+        if retired is not None:
+            continue
+        key = _import(alg, private_jwk)
+        signing[alg] = key  # rows are oldest first, so the newest wins
+        by_kid[kid] = (alg, key)
+        public.append({**key.as_dict(private=False), "use": "sig", "alg": alg})
+    return KeyRing(signing, by_kid, {"keys": public})
+
+
+def key_set(ring: KeyRing) -> KeySet:
+    return KeySet([key for _alg, key in ring.by_kid.values()])

@@ -1,0 +1,67 @@
+"""HTML pages: Jinja2 templates shipped in the package, with the headers every page carries.
+
+No page loads anything from another origin; none can be framed (AS-33); none sends a
+referrer (AS-34); none is cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from valetkey.provider.http import Response
+
+PAGE_HEADERS = [
+    ("content-type", "text/html; charset=utf-8"),
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-frame-options", "DENY"),  # AS-33 for browsers without frame-ancestors
+    ("referrer-policy", "no-referrer"),  # AS-34
+    ("x-content-type-options", "nosniff"),
+    ("cache-control", "no-store"),
+]
+
+SCOPE_WORDS = {
+    "openid": "Confirm who you are (an account identifier, not your password)",
+    "profile": "See your name and username",
+    "email": "See your email address",
+    "photos.read": "View your photos",
+    "offline_access": "Keep this access while you are away, until you revoke it",
+}
+
+
+def describe_scope(scope: str) -> str:
+    return SCOPE_WORDS.get(scope, f"Use the permission “{scope}”")
+
+
+class Pages:
+    def __init__(self, banners: Sequence[str] = ()) -> None:
+        folder = resources.files("valetkey.provider") / "templates"
+        self.env = Environment(
+            loader=FileSystemLoader(str(folder)),
+            autoescape=select_autoescape(["html"]),
+            auto_reload=False,
+        )
+        self.env.globals["lab_banners"] = list(banners)
+        self.env.filters["describe_scope"] = describe_scope
+        css = resources.files("valetkey.provider") / "static" / "valetkey.css"
+        self.stylesheet = css.read_bytes()
+
+    def render(
+        self,
+        template: str,
+        status: int = 200,
+        extra: Sequence[tuple[str, str]] = (),
+        **context: Any,
+    ) -> Response:
+        body = self.env.get_template(template).render(**context).encode()
+        return Response(status, body, [*PAGE_HEADERS, *extra])
+
+    def error(self, title: str, message: str, status: int = 400) -> Response:
+        return self.render("error.html", status=status, title=title, message=message)

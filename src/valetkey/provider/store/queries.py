@@ -1,0 +1,445 @@
+"""Every query the provider runs, as methods of `Store`; one short transaction each.
+
+Single use is decided by the database, not by a read followed by a write: a code or refresh
+token is claimed with `UPDATE ... WHERE used_at IS NULL`, and only the caller whose update
+changed a row wins (RFC 6749 §4.1.2, §10.5; RFC 9700 §4.14). That holds across threads,
+processes and instances that share the database.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+
+from valetkey.provider.store import schema as t
+from valetkey.provider.store.records import (
+    AuthRequest,
+    Client,
+    Code,
+    Consent,
+    FlowEvent,
+    Grant,
+    LoginSession,
+    Token,
+    User,
+)
+
+
+class DuplicateError(ValueError):
+    """A user or client with that name already exists."""
+
+
+def _user(row: Row[Any]) -> User:
+    return User(row.id, row.sub, row.username, row.password_hash, json.loads(row.claims))
+
+
+def _client(row: Row[Any]) -> Client:
+    return Client(
+        client_id=row.client_id,
+        secret_hash=row.secret_hash,
+        name=row.name,
+        redirect_uris=tuple(json.loads(row.redirect_uris)),
+        post_logout_redirect_uris=tuple(json.loads(row.post_logout_redirect_uris)),
+        scopes=frozenset(row.scopes.split()),
+        grant_types=frozenset(json.loads(row.grant_types)),
+        id_token_alg=row.id_token_alg,
+    )
+
+
+def _fields(record: object) -> dict[str, Any]:
+    return dict(vars(record))
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- server state -------------------------------------------------------------------------
+
+    def get_or_create_state(self, name: str, make: str) -> str:
+        """A named server value; `make` is stored if none exists yet (first writer wins)."""
+        with self._tx() as conn:
+            row = conn.execute(select(t.server_state.c.value).where(t.server_state.c.name == name))
+            value = row.scalar()
+            if value is not None:
+                return str(value)
+            conn.execute(insert(t.server_state).values(name=name, value=make))
+            return make
+
+    def signing_keys(self) -> list[tuple[str, str, str, float, float | None]]:
+        with self._tx() as conn:
+            rows = conn.execute(select(t.signing_keys).order_by(t.signing_keys.c.created_at))
+            return [(r.kid, r.alg, r.private_jwk, r.created_at, r.retired_at) for r in rows]
+
+    def add_signing_key(self, kid: str, alg: str, private_jwk: str, now: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                insert(t.signing_keys).values(
+                    kid=kid, alg=alg, private_jwk=private_jwk, created_at=now
+                )
+            )
+
+    # -- users --------------------------------------------------------------------------------
+
+    def add_user(
+        self, username: str, password_hash: str, claims: dict[str, object], now: float
+    ) -> User:
+        sub = secrets.token_hex(16)
+        with self._tx() as conn:
+            if conn.execute(select(t.users.c.id).where(t.users.c.username == username)).first():
+                raise DuplicateError(f"a user named {username!r} already exists")
+            result = conn.execute(
+                insert(t.users).values(
+                    sub=sub,
+                    username=username,
+                    password_hash=password_hash,
+                    claims=json.dumps(claims, sort_keys=True),
+                    created_at=now,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return User(int(key[0]), sub, username, password_hash, dict(claims))
+
+    def user_by_name(self, username: str) -> User | None:
+        with self._tx() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+            return None if row is None else _user(row)
+
+    def user_by_id(self, user_id: int) -> User | None:
+        with self._tx() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+            return None if row is None else _user(row)
+
+    def users(self) -> list[User]:
+        with self._tx() as conn:
+            return [_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.username))]
+
+    def count_users(self) -> int:
+        with self._tx() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.users)).scalar_one())
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(t.users).where(t.users.c.id == user_id).values(password_hash=password_hash)
+            )
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def add_client(self, client: Client, now: float) -> None:
+        with self._tx() as conn:
+            exists = conn.execute(
+                select(t.clients.c.client_id).where(t.clients.c.client_id == client.client_id)
+            ).first()
+            if exists:
+                raise DuplicateError(f"a client with id {client.client_id!r} already exists")
+            conn.execute(
+                insert(t.clients).values(
+                    client_id=client.client_id,
+                    secret_hash=client.secret_hash,
+                    name=client.name,
+                    redirect_uris=json.dumps(list(client.redirect_uris)),
+                    post_logout_redirect_uris=json.dumps(list(client.post_logout_redirect_uris)),
+                    scopes=" ".join(sorted(client.scopes)),
+                    grant_types=json.dumps(sorted(client.grant_types)),
+                    id_token_alg=client.id_token_alg,
+                    created_at=now,
+                )
+            )
+
+    def client(self, client_id: str) -> Client | None:
+        with self._tx() as conn:
+            row = conn.execute(select(t.clients).where(t.clients.c.client_id == client_id)).first()
+            return None if row is None else _client(row)
+
+    def clients(self) -> list[Client]:
+        with self._tx() as conn:
+            rows = conn.execute(select(t.clients).order_by(t.clients.c.client_id))
+            return [_client(r) for r in rows]
+
+    def remove_client(self, client_id: str, now: float) -> bool:
+        """Delete a client; its grants and tokens are revoked first, so nothing it held works."""
+        with self._tx() as conn:
+            self._revoke_grants(conn, t.grants.c.client_id == client_id, now)
+            conn.execute(
+                update(t.tokens).where(t.tokens.c.client_id == client_id).values(revoked_at=now)
+            )
+            conn.execute(delete(t.consents).where(t.consents.c.client_id == client_id))
+            result = conn.execute(delete(t.clients).where(t.clients.c.client_id == client_id))
+            return result.rowcount > 0
+
+    # -- login sessions -----------------------------------------------------------------------
+
+    def create_session(
+        self, id_hash: str, user_id: int, auth_time: float, expires_at: float
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                insert(t.login_sessions).values(
+                    id_hash=id_hash, user_id=user_id, auth_time=auth_time, expires_at=expires_at
+                )
+            )
+
+    def session(self, id_hash: str, now: float) -> LoginSession | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(t.login_sessions).where(
+                    t.login_sessions.c.id_hash == id_hash, t.login_sessions.c.expires_at > now
+                )
+            ).first()
+            return None if row is None else LoginSession(row.user_id, row.auth_time, row.expires_at)
+
+    def delete_session(self, id_hash: str) -> None:
+        with self._tx() as conn:
+            conn.execute(delete(t.login_sessions).where(t.login_sessions.c.id_hash == id_hash))
+
+    # -- consent ------------------------------------------------------------------------------
+
+    def consent(self, user_id: int, client_id: str) -> str | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(t.consents.c.scope).where(
+                    t.consents.c.user_id == user_id, t.consents.c.client_id == client_id
+                )
+            ).first()
+            return None if row is None else str(row.scope)
+
+    def save_consent(self, user_id: int, client_id: str, scope: str, now: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                delete(t.consents).where(
+                    t.consents.c.user_id == user_id, t.consents.c.client_id == client_id
+                )
+            )
+            conn.execute(
+                insert(t.consents).values(
+                    user_id=user_id, client_id=client_id, scope=scope, granted_at=now
+                )
+            )
+
+    def consents(self, user_id: int) -> list[Consent]:
+        query = (
+            select(t.consents, t.clients.c.name)
+            .join(t.clients, t.clients.c.client_id == t.consents.c.client_id)
+            .where(t.consents.c.user_id == user_id)
+            .order_by(t.clients.c.name)
+        )
+        with self._tx() as conn:
+            return [
+                Consent(r.client_id, r.name, r.scope, r.granted_at) for r in conn.execute(query)
+            ]
+
+    def withdraw_consent(self, user_id: int, client_id: str, now: float) -> int:
+        """Forget the consent and revoke every grant (and so every token) the client holds."""
+        with self._tx() as conn:
+            conn.execute(
+                delete(t.consents).where(
+                    t.consents.c.user_id == user_id, t.consents.c.client_id == client_id
+                )
+            )
+            return self._revoke_grants(
+                conn, (t.grants.c.user_id == user_id) & (t.grants.c.client_id == client_id), now
+            )
+
+    # -- authorization requests and codes -----------------------------------------------------
+
+    def save_auth_request(self, request: AuthRequest) -> None:
+        with self._tx() as conn:
+            conn.execute(insert(t.auth_requests).values(**_fields(request)))
+
+    def auth_request(self, request_id: str, now: float) -> AuthRequest | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(t.auth_requests).where(
+                    t.auth_requests.c.id == request_id, t.auth_requests.c.expires_at > now
+                )
+            ).first()
+            return None if row is None else AuthRequest(**row._asdict())
+
+    def finish_auth_request(self, request_id: str, code: Code | None) -> bool:
+        """Delete the pending request and store its code, once: False if already finished."""
+        with self._tx() as conn:
+            result = conn.execute(delete(t.auth_requests).where(t.auth_requests.c.id == request_id))
+            if result.rowcount == 0:
+                return False
+            if code is not None:
+                conn.execute(insert(t.codes).values(**_fields(code)))
+            return True
+
+    def code(self, code_hash: str) -> Code | None:
+        with self._tx() as conn:
+            row = conn.execute(select(t.codes).where(t.codes.c.code_hash == code_hash)).first()
+            return None if row is None else Code(**row._asdict())
+
+    def claim_code(self, code_hash: str, now: float, grant_id: str) -> bool:
+        """Mark the code used; True only for the one caller that did it (RFC 6749 §4.1.2)."""
+        with self._tx() as conn:
+            result = conn.execute(
+                update(t.codes)
+                .where(t.codes.c.code_hash == code_hash, t.codes.c.used_at.is_(None))
+                .values(used_at=now, grant_id=grant_id)
+            )
+            return result.rowcount == 1
+
+    # -- grants and tokens --------------------------------------------------------------------
+
+    def issue(self, grant: Grant | None, tokens: Sequence[Token]) -> None:
+        """Store a new grant (if any) and the tokens issued under it, in one transaction."""
+        with self._tx() as conn:
+            if grant is not None:
+                conn.execute(insert(t.grants).values(**_fields(grant)))
+            if tokens:
+                conn.execute(insert(t.tokens), [_fields(token) for token in tokens])
+
+    def grant(self, grant_id: str) -> Grant | None:
+        with self._tx() as conn:
+            row = conn.execute(select(t.grants).where(t.grants.c.id == grant_id)).first()
+            return None if row is None else Grant(**row._asdict())
+
+    def token(self, token_id: str) -> tuple[Token, float | None] | None:
+        """The token and its grant's revocation time (None when the grant stands)."""
+        query = (
+            select(t.tokens, t.grants.c.revoked_at.label("grant_revoked_at"))
+            .outerjoin(t.grants, t.grants.c.id == t.tokens.c.grant_id)
+            .where(t.tokens.c.id == token_id)
+        )
+        with self._tx() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            values = row._asdict()
+            grant_revoked = values.pop("grant_revoked_at")
+            return Token(**values), grant_revoked
+
+    def claim_refresh_token(self, token_id: str, now: float) -> bool:
+        """Mark a refresh token used (rotation); True only for the one caller that did it."""
+        with self._tx() as conn:
+            result = conn.execute(
+                update(t.tokens)
+                .where(
+                    t.tokens.c.id == token_id,
+                    t.tokens.c.used_at.is_(None),
+                    t.tokens.c.revoked_at.is_(None),
+                )
+                .values(used_at=now)
+            )
+            return result.rowcount == 1
+
+    def revoke_token(self, token_id: str, now: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(t.tokens)
+                .where(t.tokens.c.id == token_id, t.tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    def revoke_grant(self, grant_id: str, now: float) -> int:
+        with self._tx() as conn:
+            return self._revoke_grants(conn, t.grants.c.id == grant_id, now)
+
+    @staticmethod
+    def _revoke_grants(conn: Connection, where: Any, now: float) -> int:
+        ids = [r.id for r in conn.execute(select(t.grants.c.id).where(where))]
+        if not ids:
+            return 0
+        conn.execute(
+            update(t.grants)
+            .where(t.grants.c.id.in_(ids), t.grants.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        conn.execute(
+            update(t.tokens)
+            .where(t.tokens.c.grant_id.in_(ids), t.tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return len(ids)
+
+    # -- flow records -------------------------------------------------------------------------
+
+    def start_flow(self, flow_id: str, client_id: str, now: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                insert(t.flows).values(
+                    id=flow_id,
+                    client_id=client_id,
+                    started_at=now,
+                    updated_at=now,
+                    outcome="in_progress",
+                    failed_checks=0,
+                )
+            )
+
+    def record(
+        self, event: FlowEvent, outcome: str | None = None, user_id: int | None = None
+    ) -> None:
+        failed = sum(1 for check in event.checks if check.get("result") == "fail")
+        values: dict[str, Any] = {
+            "updated_at": event.at,
+            "failed_checks": t.flows.c.failed_checks + failed,
+        }
+        if outcome is not None:
+            values["outcome"] = outcome
+        if user_id is not None:
+            values["user_id"] = user_id
+        row = _fields(event)
+        row["params"] = json.dumps(event.params, sort_keys=True)
+        row["checks"] = json.dumps(event.checks)
+        with self._tx() as conn:
+            conn.execute(insert(t.flow_events).values(**row))
+            conn.execute(update(t.flows).where(t.flows.c.id == event.flow_id).values(**values))
+
+    def flow_events(self, flow_id: str) -> list[FlowEvent]:
+        query = (
+            select(t.flow_events)
+            .where(t.flow_events.c.flow_id == flow_id)
+            .order_by(t.flow_events.c.id)
+        )
+        with self._tx() as conn:
+            events = []
+            for r in conn.execute(query):
+                events.append(
+                    FlowEvent(
+                        r.flow_id,
+                        r.at,
+                        r.step,
+                        r.sender,
+                        r.receiver,
+                        r.channel,
+                        r.summary,
+                        json.loads(r.params),
+                        json.loads(r.checks),
+                        bool(r.carried_password),
+                    )
+                )
+            return events
+
+    def flows(self, limit: int = 50) -> list[dict[str, Any]]:
+        query = select(t.flows).order_by(t.flows.c.started_at.desc()).limit(limit)
+        with self._tx() as conn:
+            return [r._asdict() for r in conn.execute(query)]
+
+    def prune_flows(self, keep: int) -> int:
+        """Keep the newest `keep` flows and their events; delete the rest."""
+        with self._tx() as conn:
+            cutoff = conn.execute(
+                select(t.flows.c.started_at)
+                .order_by(t.flows.c.started_at.desc())
+                .offset(keep)
+                .limit(1)
+            ).scalar()
+            if cutoff is None:
+                return 0
+            old = select(t.flows.c.id).where(t.flows.c.started_at <= cutoff)
+            conn.execute(delete(t.flow_events).where(t.flow_events.c.flow_id.in_(old)))
+            return conn.execute(delete(t.flows).where(t.flows.c.started_at <= cutoff)).rowcount

@@ -1,0 +1,118 @@
+"""Rows as frozen dataclasses: what the protocol core reads from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    sub: str
+    username: str
+    password_hash: str
+    claims: dict[str, object]
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    secret_hash: str | None
+    name: str
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    scopes: frozenset[str]
+    grant_types: frozenset[str]
+    id_token_alg: str
+
+    @property
+    def is_public(self) -> bool:
+        return self.secret_hash is None
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    id: str
+    browser_hash: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    state: str | None
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    prompt: str | None
+    max_age: int | None
+    flow_id: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class LoginSession:
+    user_id: int
+    auth_time: float
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class Code:
+    code_hash: str
+    client_id: str
+    user_id: int
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: float
+    flow_id: str
+    expires_at: float
+    used_at: float | None
+    grant_id: str | None
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: str
+    client_id: str
+    user_id: int | None
+    scope: str
+    flow_id: str | None
+    created_at: float
+    revoked_at: float | None
+
+
+@dataclass(frozen=True)
+class Token:
+    id: str
+    kind: str  # "access" or "refresh"
+    grant_id: str | None
+    client_id: str
+    user_id: int | None
+    scope: str
+    created_at: float
+    expires_at: float
+    revoked_at: float | None
+    used_at: float | None
+
+
+@dataclass(frozen=True)
+class Consent:
+    client_id: str
+    client_name: str
+    scope: str
+    granted_at: float
+
+
+@dataclass(frozen=True)
+class FlowEvent:
+    flow_id: str
+    at: float
+    step: str
+    sender: str
+    receiver: str
+    channel: str  # "front" or "back"
+    summary: str
+    params: dict[str, str]
+    checks: list[dict[str, str]]
+    carried_password: bool
