@@ -33,20 +33,21 @@ def protected(
     provider: Provider, request: Request, scope: str | None, serve: Callable[[Token], Response]
 ) -> Response:
     token: Token | None = None
+    value = ""
     try:
         value = bearer_value(request)
         token = active_token(provider, value)
         if scope is not None:
             require_scope(token, scope)
     except OAuthError as exc:
-        _record(provider, request, token, exc)
+        _record(provider, request, token, value, exc)
         return bearer_error(exc)
-    _record(provider, request, token, None)
+    _record(provider, request, token, value, None)
     return serve(token)
 
 
 def _record(
-    provider: Provider, request: Request, token: Token | None, exc: OAuthError | None
+    provider: Provider, request: Request, token: Token | None, value: str, exc: OAuthError | None
 ) -> None:
     if token is None or token.grant_id is None:
         return
@@ -65,7 +66,7 @@ def _record(
         "api_call",
         (CLIENT, RESOURCE_SERVER, "back"),
         f"The app calls {request.path} with the access token in the Authorization header.",
-        {"path": request.path, "access_token": request.headers.get("authorization", "")},
+        {"path": request.path, "access_token": value},
         [result],
     )
 

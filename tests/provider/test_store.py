@@ -1,0 +1,132 @@
+"""The store on SQLite and on PostgreSQL: migrations, single use under concurrency, revocation."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from tests.support.postgres import fresh_database
+from valetkey.provider.settings import build_settings
+from valetkey.provider.store.engine import HEAD_REVISION, MIGRATIONS, current_revision, migrate
+from valetkey.provider.store.open import StoreUnavailable, open_store
+from valetkey.provider.store.queries import DuplicateError, Store
+from valetkey.provider.store.records import Client, Code, Grant, Token
+
+
+def test_head_revision_constant_is_alembic_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        yield open_store(build_settings({"db": f"sqlite:///{tmp_path / 'db.sqlite'}"}, environ={}))
+        return
+    with fresh_database() as url:
+        opened = open_store(build_settings({"db": url}, environ={}))
+        yield opened
+        opened.engine.dispose()
+
+
+def _client(store: Store, client_id: str = "c1") -> Client:
+    client = Client(
+        client_id,
+        "0" * 64,
+        client_id,
+        ("http://127.0.0.1/cb",),
+        (),
+        frozenset({"openid"}),
+        frozenset({"authorization_code"}),
+        "RS256",
+    )
+    store.add_client(client, time.time())
+    return client
+
+
+def test_migrated_once(store: Store) -> None:
+    assert current_revision(store.engine) == HEAD_REVISION
+    assert migrate(store.engine) is False
+
+
+def test_duplicate_user_and_client(store: Store) -> None:
+    store.add_user("alice", "hash", {}, time.time())
+    with pytest.raises(DuplicateError, match="'alice' already exists"):
+        store.add_user("alice", "hash", {}, time.time())
+    _client(store)
+    with pytest.raises(DuplicateError, match="'c1' already exists"):
+        _client(store)
+
+
+def test_code_claimed_by_exactly_one_of_fifty(store: Store) -> None:
+    user = store.add_user("bob", "hash", {}, time.time())
+    _client(store)
+    code = Code(
+        "h" * 64,
+        "c1",
+        user.id,
+        "http://127.0.0.1/cb",
+        "openid",
+        None,
+        None,
+        None,
+        time.time(),
+        "flow",
+        time.time() + 60,
+        None,
+        None,
+    )
+    with store.engine.begin() as conn:
+        from valetkey.provider.store import schema
+
+        conn.execute(schema.codes.insert().values(**vars(code)))
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        wins = list(
+            pool.map(lambda i: store.claim_code(code.code_hash, time.time(), f"g{i}"), range(50))
+        )
+    assert wins.count(True) == 1
+
+
+def test_refresh_claimed_once_and_grant_revocation(store: Store) -> None:
+    _client(store)
+    now = time.time()
+    grant = Grant("g1", "c1", None, "openid", None, now, None)
+    refresh = Token("r1", "refresh", "g1", "c1", None, "openid", now, now + 60, None, None)
+    access = Token("a1", "access", "g1", "c1", None, "openid", now, now + 60, None, None)
+    store.issue(grant, [refresh, access])
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        wins = list(pool.map(lambda _: store.claim_refresh_token("r1", time.time()), range(50)))
+    assert wins.count(True) == 1
+    assert store.revoke_grant("g1", time.time()) == 1
+    found = store.token("a1")
+    assert found is not None
+    assert found[0].revoked_at is not None
+    assert found[1] is not None
+
+
+def test_remove_client_revokes_its_tokens(store: Store) -> None:
+    _client(store, "gone")
+    now = time.time()
+    store.issue(None, [Token("t1", "access", None, "gone", None, "x", now, now + 60, None, None)])
+    assert store.remove_client("gone", now) is True
+    assert store.client("gone") is None
+    found = store.token("t1")
+    assert found is not None
+    assert found[0].revoked_at == pytest.approx(now)
+    assert store.remove_client("gone", now) is False
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    settings = build_settings({"db": "postgresql://127.0.0.1:1/none"}, environ={})
+    with pytest.raises(
+        StoreUnavailable,
+        match=r"cannot open the database postgresql://127\.0\.0\.1:1/none: connection failed",
+    ):
+        open_store(settings)
