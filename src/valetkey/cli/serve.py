@@ -168,7 +168,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         log_level="warning",
         access_log=False,
         lifespan="off",
-        loop="uvloop",
+        loop="uvloop", ws="none",
         http="httptools",
         server_header=False,
     )

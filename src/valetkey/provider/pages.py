@@ -7,12 +7,14 @@ referrer (AS-34); none is cached.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from importlib import resources
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from valetkey.provider.http import Response
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 PAGE_HEADERS = [
     ("content-type", "text/html; charset=utf-8"),
@@ -41,17 +43,28 @@ def describe_scope(scope: str) -> str:
 
 
 class Pages:
+    """Templates are compiled on first use: a sandbox used only by API tests never pays."""
+
     def __init__(self, banners: Sequence[str] = ()) -> None:
-        folder = resources.files("valetkey.provider") / "templates"
-        self.env = Environment(
-            loader=FileSystemLoader(str(folder)),
+        self.banners = list(banners)
+        self.folder = resources.files("valetkey.provider")
+
+    @cached_property
+    def env(self) -> Environment:
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+        env = Environment(
+            loader=FileSystemLoader(str(self.folder / "templates")),
             autoescape=select_autoescape(["html"]),
             auto_reload=False,
         )
-        self.env.globals["lab_banners"] = list(banners)
-        self.env.filters["describe_scope"] = describe_scope
-        css = resources.files("valetkey.provider") / "static" / "valetkey.css"
-        self.stylesheet = css.read_bytes()
+        env.globals["lab_banners"] = self.banners
+        env.filters["describe_scope"] = describe_scope
+        return env
+
+    @cached_property
+    def stylesheet(self) -> bytes:
+        return (self.folder / "static" / "valetkey.css").read_bytes()
 
     def render(
         self,
