@@ -25,6 +25,7 @@ from valetkey.provider.endpoints import (
     authorize,
     consent,
     discovery,
+    github,
     login,
     logout,
     resource,
@@ -101,6 +102,9 @@ ENDPOINTS = (
     Endpoint("/api/photos", ("GET",), resource.photos, "json"),
     Endpoint("/api/user", ("GET",), resource.api_user, "json"),
     Endpoint("/static/valetkey.css", ("GET",), _static, "page"),
+    Endpoint("/login/oauth/authorize", ("GET",), github.github_authorize, "page"),
+    Endpoint("/login/oauth/access_token", ("POST",), github.github_access_token, "json"),
+    Endpoint("/user", ("GET",), github.github_user, "json"),
 )
 
 

@@ -14,7 +14,9 @@ from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
 
-DEMO_SCOPES = frozenset({"openid", "profile", "email", "photos.read", "offline_access"})
+DEMO_SCOPES = frozenset(
+    {"openid", "profile", "email", "photos.read", "offline_access", "read:user"}
+)
 
 USERS = {
     "alice": {

@@ -14,7 +14,7 @@ from valetkey.provider.checks import CheckResult
 from valetkey.provider.clock import Clock
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import FlowEvent
-from valetkey.provider.tokens import fingerprint
+from valetkey.trace.masking import masked
 
 BROWSER = "browser"
 CLIENT = "client"
@@ -22,38 +22,6 @@ AUTHORIZATION_SERVER = "authorization_server"
 RESOURCE_SERVER = "resource_server"
 
 Channel = Literal["front", "back"]
-
-# parameters whose values are secrets or bearer values: only a fingerprint is kept
-SECRET_PARAMS = frozenset(
-    {
-        "password",
-        "client_secret",
-        "code",
-        "code_verifier",
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "token",
-        "id_token_hint",
-        "authorization",
-    }
-)
-# parameters that are not secret but are single-use or personal: shortened
-MASKED_PARAMS = frozenset({"state", "nonce", "code_challenge"})
-
-
-def mask(name: str, value: str) -> str:
-    if name == "password":
-        return "(hidden)"
-    if name in SECRET_PARAMS:
-        return fingerprint(value)
-    if name in MASKED_PARAMS:
-        return value[:4] + "…" if len(value) > 4 else "…"
-    return value[:200]
-
-
-def masked(params: Mapping[str, str | None]) -> dict[str, str]:
-    return {name: mask(name, value) for name, value in params.items() if value is not None}
 
 
 def new_flow_id() -> str:

@@ -35,6 +35,7 @@ SCOPE_WORDS = {
     "email": "See your email address",
     "photos.read": "View your photos",
     "offline_access": "Keep this access while you are away, until you revoke it",
+    "read:user": "See your public profile",
 }
 
 

@@ -52,11 +52,6 @@ def at_hash(access_token: str) -> str:
     return b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16])
 
 
-def fingerprint(value: str) -> str:
-    """A short, non-reversible name for a secret value, for logs and flow records."""
-    return "sha256:" + digest(value)[:12]
-
-
 def sign(claims: dict[str, Any], ring: KeyRing, alg: str, typ: str = "JWT") -> str:
     key = ring.signing[alg]
     header = {"alg": alg, "kid": key.kid, "typ": typ}

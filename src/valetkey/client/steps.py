@@ -1,0 +1,282 @@
+"""The photo-printer app, step by step: every safeguard of the authorization-code flow
+written out where a reader can see it.
+
+Step 1  /login      state, nonce and PKCE verifier from `secrets`, kept on the server for
+                    this browser; the browser is sent to the authorization endpoint.
+Step 2              (the user signs in and consents at the provider; the app sees nothing)
+Step 3  /callback   error responses handled; state compared in constant time and used once;
+                    RFC 9207 `iss` checked; only then is the code used.
+Step 4              the code is exchanged on the back channel with the client secret and the
+                    PKCE verifier; the ID token is verified and says who the user is.
+Step 5  /photos     the access token goes only to the photos API, in the header.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from urllib.parse import urlencode
+
+import httpx
+from flask import Flask, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from valetkey.client.browsers import COOKIE, Browsers, Pending, SignedIn
+from valetkey.client.config import ClientConfig, ClientLab
+from valetkey.client.id_token import IdTokenError, fetch_keys, verify_id_token
+from valetkey.client.provider import Provider, discover
+from valetkey.client.web import error_page, fetch_photos, new_app
+
+log = logging.getLogger("valetkey.client")
+
+
+class SignInRefused(Exception):
+    """The callback must not sign anyone in; `title` and `message` are shown to the user."""
+
+    def __init__(self, title: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.title, self.message, self.status = title, message, status
+
+
+def _s256(verifier: str) -> str:
+    """RFC 7636 §4.2: BASE64URL(SHA256(verifier))."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+class StepByStep:
+    def __init__(self, config: ClientConfig, http: httpx.Client) -> None:
+        self.config = config
+        self.http = http
+        self.browsers = Browsers()
+        self._provider: Provider | None = None
+
+    @property
+    def provider(self) -> Provider:
+        if self._provider is None:  # discovery once, on first use
+            self._provider = discover(self.config, self.http)
+        return self._provider
+
+    # -- step 1 -----------------------------------------------------------------------------
+
+    def authorization_url(self, session_id: str) -> str:
+        pending = Pending(
+            state=secrets.token_urlsafe(32),  # 256 bits (RFC 6749 §10.10; OA102)
+            nonce=secrets.token_urlsafe(32),  # OIDC Core §3.1.2.1
+            verifier=secrets.token_urlsafe(64),  # RFC 7636 §4.1: 86 characters
+        )
+        self.browsers.start(session_id, pending)
+        params = {
+            "response_type": "code",  # never a token in the front channel (RFC 9700 §2.1.2)
+            "client_id": self.config.client_id,
+            "redirect_uri": self.config.redirect_uri,  # exact, from configuration (OA104)
+            "scope": self.config.scope,  # minimal (RFC 9700 §2.3)
+            "state": pending.state,
+            "code_challenge": _s256(pending.verifier),
+            "code_challenge_method": "S256",
+        }
+        if self.provider.kind != "github":
+            params["nonce"] = pending.nonce
+        return f"{self.provider.authorization_endpoint}?{urlencode(params)}"
+
+    # -- step 3 -----------------------------------------------------------------------------
+
+    def check_response(self, session_id: str | None) -> tuple[Pending, str]:
+        args = request.args
+        error = args.get("error")
+        pending = self._pending(session_id, args.get("state"))
+        if error is not None:
+            raise SignInRefused(
+                "Sign-in was not completed", f"The provider answered: {error}. Nothing was shared."
+            )
+        if pending is None:
+            raise SignInRefused(
+                "This sign-in link is not for this browser",
+                "No sign-in was started here, or it was already used. "
+                "Start again from the home page.",
+            )
+        if self.provider.iss_parameter_supported and args.get("iss") != self.provider.issuer:
+            raise SignInRefused(
+                "The answer came from the wrong provider",  # RFC 9207 §2.4
+                "The iss parameter does not name the provider you chose.",
+            )
+        code = args.get("code")
+        if not code:
+            raise SignInRefused("The provider sent no code", "Start again from the home page.")
+        return pending, code
+
+    def _pending(self, session_id: str | None, returned: str | None) -> Pending | None:
+        if ClientLab.NO_STATE_CHECK in self.config.lab:
+            return self.browsers.take_pending_by_state(returned or "")  # LAB: insecure
+        pending = self.browsers.take_pending(session_id or "")  # single use (OA119)
+        if pending is None or returned is None:
+            return None
+        # bound to this browser, compared in constant time (RFC 6749 §10.12; OA103)
+        if not hmac.compare_digest(pending.state.encode(), returned.encode()):
+            return None
+        return pending
+
+    # -- step 4 -----------------------------------------------------------------------------
+
+    def exchange(self, pending: Pending, code: str) -> dict[str, object]:
+        response = self.http.post(
+            self.provider.token_endpoint,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.config.redirect_uri,
+                "code_verifier": pending.verifier,
+            },
+            auth=(self.config.client_id, self.config.client_secret),  # client_secret_basic
+            headers={"Accept": "application/json"},  # GitHub answers form-encoded otherwise
+        )
+        if response.status_code != 200:
+            error = _error_code(response)
+            log.warning("token exchange refused: %s", error)  # never the code or secret
+            raise SignInRefused(
+                "The provider refused the sign-in",
+                f"The code exchange failed ({error}). Start again.",
+                502,
+            )
+        body = response.json()
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise SignInRefused(
+                "The provider refused the sign-in", "No access token came back.", 502
+            )
+        return body
+
+    def identify(self, pending: Pending, tokens: dict[str, object]) -> SignedIn:
+        access = str(tokens["access_token"])
+        if self.provider.kind == "github":
+            return self._github_user(access)
+        id_token = tokens.get("id_token")
+        if not isinstance(id_token, str):  # an access token alone is no proof of identity
+            raise SignInRefused("No identity token", "The provider sent no ID token.")
+        try:
+            keys = fetch_keys(self.http, self.provider.jwks_uri)
+            claims = verify_id_token(
+                id_token,
+                keys,
+                issuer=self.provider.issuer,
+                client_id=self.config.client_id,
+                nonce=pending.nonce,
+                algorithms=self.provider.id_token_algs,
+            )
+        except IdTokenError as exc:
+            raise SignInRefused("The identity token failed verification", str(exc)) from None
+        subject = f"{self.provider.issuer}#{claims['sub']}"  # (iss, sub), not the email
+        name = str(claims.get("name") or claims.get("preferred_username") or claims["sub"])
+        return SignedIn(subject, name, str(claims.get("preferred_username", "")), access)
+
+    def _github_user(self, access: str) -> SignedIn:
+        response = self.http.get(
+            self.provider.userinfo_endpoint,
+            headers={"Authorization": f"Bearer {access}", "Accept": "application/vnd.github+json"},
+        )
+        if response.status_code != 200:
+            raise SignInRefused("GitHub did not say who you are", "GET /user failed.", 502)
+        user = response.json()
+        return SignedIn(
+            f"github#{user['id']}",
+            str(user.get("name") or user["login"]),
+            str(user["login"]),
+            access,
+        )
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error", response.status_code))
+    except ValueError:
+        return str(response.status_code)
+
+
+def create_app(config: ClientConfig, http: httpx.Client | None = None) -> Flask:
+    """The step-by-step photo-printer app."""
+    client = http or httpx.Client(timeout=10.0, verify=True)  # TLS verified (OA110, OA111)
+    flow = StepByStep(config, client)
+    app = new_app(config, "step by step")
+    app.extensions["photo_printer"] = flow
+    _routes(app, flow)
+    return app
+
+
+def _session_id() -> str | None:
+    return request.cookies.get(COOKIE)
+
+
+def _with_cookie(response: Response, session_id: str) -> Response:
+    response.set_cookie(
+        COOKIE, session_id, httponly=True, samesite="Lax", path="/", secure=request.is_secure
+    )
+    return response
+
+
+def _routes(app: Flask, flow: StepByStep) -> None:
+    config = flow.config
+
+    @app.get("/")
+    def home() -> str | Response:
+        browser = flow.browsers.get(_session_id())
+        if browser is not None and browser.user is not None:
+            return redirect("/photos", 303)
+        return render_template("home.html")
+
+    @app.get("/login")
+    def login() -> str | Response:
+        if ClientLab.ASK_PASSWORD in config.lab:
+            return render_template("ask_password.html")
+        session_id, _ = flow.browsers.create()
+        return _with_cookie(redirect(flow.authorization_url(session_id), 302), session_id)
+
+    @app.post("/login")
+    def login_with_password() -> Response:
+        # LAB ask-password: the anti-pattern. The app receives the password (and drops it).
+        session_id, _ = flow.browsers.create()
+        return _with_cookie(redirect(flow.authorization_url(session_id), 303), session_id)
+
+    @app.get(config.callback_path)
+    def callback() -> tuple[str, int] | Response:
+        try:
+            pending, code = flow.check_response(_session_id())
+            tokens = flow.exchange(pending, code)
+            user = flow.identify(pending, tokens)
+        except SignInRefused as refused:
+            return error_page(refused.title, refused.message, refused.status)
+        new_id = flow.browsers.sign_in(_session_id(), user)
+        return _with_cookie(redirect("/photos", 303), new_id)  # a clean URL (LC-17)
+
+    @app.get("/photos")
+    def photos() -> str | Response | tuple[str, int]:
+        browser = flow.browsers.get(_session_id())
+        if browser is None or browser.user is None:
+            return redirect("/", 303)
+        status, items = fetch_photos(flow.http, flow.provider, browser.user.access_token)
+        if status == 401:
+            flow.browsers.sign_out(_session_id())
+            return error_page(
+                "Access was revoked",
+                "Photo Printer can no longer see your photos. Sign in again to give it access.",
+                401,
+            )
+        return render_template(
+            "photos.html",
+            user=browser.user,
+            photos=items,
+            provider=flow.provider.kind,
+            csrf=browser.csrf,
+        )
+
+    @app.post("/logout")
+    def logout() -> Response | tuple[str, int]:
+        browser = flow.browsers.get(_session_id())
+        sent = request.form.get("csrf", "")
+        if browser is None or not hmac.compare_digest(browser.csrf.encode(), sent.encode()):
+            return error_page("This form has expired", "Reload the page and try again.", 403)
+        flow.browsers.sign_out(_session_id())
+        response = redirect("/", 303)
+        response.delete_cookie(COOKIE, path="/")
+        return response

@@ -1,0 +1,331 @@
+"""`valetkey demo`: the sandbox, the photo-printer app and a scripted browser, with every
+message of the flow printed as it happens and the password's path proven from the traffic.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+from flask import Flask
+from rich.console import Console
+
+from valetkey.client import authlib_app, steps
+from valetkey.client.config import ClientConfig, ClientLab
+from valetkey.client.recording import AS, BROWSER, CLIENT, RS, Message, Traffic
+from valetkey.client.server import BackgroundServer, free_socket
+from valetkey.probe.agent import AgentError, UserAgent
+from valetkey.provider import process
+from valetkey.provider.settings import build_settings
+from valetkey.provider.store.open import open_store
+from valetkey.provider.store.records import Client
+from valetkey.provider.tokens import digest
+from valetkey.trace.diagram import Arrow, render_svg
+from valetkey.trace.masking import fingerprint, masked
+
+NAMES = {
+    BROWSER: "browser",
+    CLIENT: "client",
+    AS: "authorization server",
+    RS: "resource server",
+    "elsewhere": "elsewhere",
+}
+STEPS = {
+    1: "Authorization request: the app sends the browser to the authorization server "
+    "with state, a PKCE challenge and a nonce",
+    2: "Login and consent, at the authorization server and nowhere else",
+    3: "Authorization response: a short-lived code comes back through the browser, "
+    "with the same state and the issuer (iss)",
+    4: "Code exchange on the back channel: code, client secret and PKCE verifier for "
+    "tokens; the app verifies the ID token",
+    5: "API call: the access token, in the Authorization header, fetches the photos",
+}
+DEMO_CLIENT = "photo-printer-demo"
+
+
+class WalkthroughFailed(RuntimeError):
+    def __init__(self, step: int, reason: str) -> None:
+        super().__init__(f"step {step} failed: {reason}")
+        self.step = step
+
+
+@dataclass
+class DemoResult:
+    ok: bool
+    confinement_ok: bool
+    confinement: str
+    diagram: Path | None
+    failed_step: int | None = None
+    reason: str = ""
+    messages: list[Message] = field(default_factory=list)
+
+
+def step_of(message: Message, callback_path: str) -> int:
+    path = message.path
+    if message.sender == CLIENT:
+        if message.receiver == RS:
+            return 5
+        return 1 if path.startswith("/.well-known") else 4
+    if message.receiver == AS:
+        return 1 if path == "/authorize" else 2
+    if message.receiver == CLIENT:
+        if path == callback_path:
+            return 3
+        return 5 if path == "/photos" else 1
+    return 1
+
+
+def describe(message: Message) -> str:
+    """What the message carried, secrets masked: query, form body, Authorization header."""
+    parts = dict(parse_qsl(urlsplit(message.url).query))
+    if message.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        parts.update(parse_qsl(message.body))
+    shown = masked(parts)
+    auth = message.headers.get("authorization", "")
+    if auth.lower().startswith("basic "):
+        shown["client authentication"] = "Basic (client id and secret, hidden)"
+    elif auth.lower().startswith("bearer "):
+        shown["Authorization"] = "Bearer " + fingerprint(auth[7:])
+    shown.pop("csrf", None)
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
+
+
+class Printer:
+    def __init__(self, console: Console, callback_path: str) -> None:
+        self.console = console
+        self.callback_path = callback_path
+        self.step = 0
+
+    def __call__(self, message: Message) -> None:
+        if message.tap == "app-in" or message.path.startswith("/static/"):
+            return
+        step = step_of(message, self.callback_path)
+        if step != self.step:
+            self.step = step
+            self.console.print(f"\n[bold]Step {step}[/bold]  {STEPS[step]}")
+        channel = "back channel" if message.sender == CLIENT else "front channel"
+        line = (
+            f"  {NAMES[message.sender]:>8} → {NAMES[message.receiver]:<21} "
+            f"{message.method} {message.path}  [dim]({channel})[/dim]"
+        )
+        self.console.print(line, highlight=False)
+        carried = describe(message)
+        if carried:
+            self.console.print(
+                f"      [dim]carries[/dim] {carried}", highlight=False, soft_wrap=True
+            )
+
+
+def confinement(messages: list[Message], password: str, issuer: str) -> tuple[bool, str]:
+    """Where the password went, from the recorded traffic alone."""
+    carrying = [m for m in messages if m.carries(password)]
+    to_as = [
+        m
+        for m in carrying
+        if m.tap == "browser" and m.receiver == AS and m.path == "/login" and m.method == "POST"
+    ]
+    at_client = [m for m in carrying if m.tap == "app-in"]
+    from_client = [m for m in carrying if m.tap == "app-out"]
+    elsewhere = [
+        m
+        for m in carrying
+        if m not in to_as and m not in at_client and m not in from_client and m.receiver != CLIENT
+    ]
+    counts = (
+        f"the client received it {len(at_client)} time(s) and sent it {len(from_client)} time(s)"
+    )
+    if not to_as:
+        return False, f"FAILED: the password never reached the authorization server; {counts}"
+    if at_client or from_client or elsewhere:
+        where = ", ".join(
+            sorted(
+                {f"{m.method} {m.url.split('?')[0]}" for m in at_client + from_client + elsewhere}
+            )
+        )
+        return (
+            False,
+            f"FAILED: the password left the authorization server's page: {where}; {counts}",
+        )
+    return True, (
+        f"the password was sent {len(to_as)} time(s), only from the browser to the "
+        f"authorization server (POST {issuer}/login); {counts}"
+    )
+
+
+def _register_client(sandbox: process.SandboxProcess, redirect_uri: str, secret: str) -> None:
+    store = open_store(build_settings({"db": sandbox.db}, environ={}))
+    client = Client(
+        DEMO_CLIENT,
+        digest(secret),
+        "Photo Printer",
+        (redirect_uri,),
+        (redirect_uri.rsplit("/", 1)[0] + "/",),
+        frozenset({"openid", "profile", "photos.read"}),
+        frozenset({"authorization_code", "refresh_token"}),
+        "RS256",
+    )
+    store.add_client(client, time.time())
+    store.engine.dispose()
+
+
+def build_app(variant: str, config: ClientConfig, traffic: Traffic) -> Flask:
+    http = httpx.Client(timeout=10.0, event_hooks=traffic.httpx_hooks(CLIENT, "app-out"))
+    if variant == "authlib":
+        app = authlib_app.create_app(config, http, session_hook=traffic.requests_session_hook)
+    else:
+        app = steps.create_app(config, http)
+    app.wsgi_app = traffic.wsgi(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+@dataclass
+class Running:
+    sandbox: process.SandboxProcess
+    app: BackgroundServer
+    config: ClientConfig
+    traffic: Traffic
+    password: str
+
+
+@contextmanager
+def running(variant: str, lab: frozenset[ClientLab], work: Path) -> Iterator[Running]:
+    sandbox = process.start(work / "sandbox")
+    server: BackgroundServer | None = None
+    try:
+        sock = free_socket()
+        origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        secret = secrets.token_urlsafe(32)
+        _register_client(sandbox, origin + "/callback", secret)
+        config = ClientConfig(
+            provider="sandbox",
+            client_id=DEMO_CLIENT,
+            client_secret=secret,
+            redirect_uri=origin + "/callback",
+            discovery_url=sandbox.issuer + "/.well-known/openid-configuration",
+            account_url=sandbox.issuer + "/account",
+            lab=lab,
+        )
+        traffic = Traffic(sandbox.issuer, origin)
+        server = BackgroundServer(build_app(variant, config, traffic), sock).start()
+        yield Running(sandbox, server, config, traffic, str(sandbox.creds["users"]["alice"]))
+    finally:
+        if server is not None:
+            server.stop()
+        sandbox.stop()
+
+
+def _walk(run: Running, console: Console) -> None:
+    agent = UserAgent("alice", run.password, hooks=run.traffic.httpx_hooks(BROWSER, "browser"))
+    try:
+        visit = agent.navigate(run.app.url + "/login")
+    except AgentError as exc:
+        raise WalkthroughFailed(2, str(exc)) from None
+    except httpx.HTTPError as exc:
+        raise WalkthroughFailed(1, f"HTTP error: {exc}") from None
+    finally:
+        agent.close()
+    final = visit.response
+    if urlsplit(str(final.url)).path != "/photos" or final.status_code != 200:
+        step = 3 if run.config.callback_path in str(final.url) else 5
+        raise WalkthroughFailed(step, f"ended at {final.url} with status {final.status_code}")
+    if "Your photos" not in final.text:
+        raise WalkthroughFailed(5, "the photos page shows no photos")
+    console.print(f"\n[green]The browser shows alice's photos at {final.url}[/green]")
+
+
+def _diagram(
+    messages: list[Message], callback_path: str, password: str, note: str, out: Path
+) -> Path:
+    arrows = [
+        Arrow(
+            step_of(m, callback_path),
+            m.sender,
+            m.receiver,
+            f"{m.method} {m.path}",
+            describe(m),
+            "back" if m.sender == CLIENT else "front",
+            carried_password=m.carries(password),
+        )
+        for m in messages
+        if m.tap != "app-in" and not m.path.startswith("/static/") and m.receiver != "elsewhere"
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"flow-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+    path.write_text(render_svg(arrows, "The authorization-code flow, as it happened", note))
+    return path
+
+
+def run_demo(
+    variant: str,
+    out: Path,
+    console: Console,
+    lab: frozenset[ClientLab] = frozenset(),
+    serve: bool = False,
+) -> DemoResult:
+    with (
+        tempfile.TemporaryDirectory(prefix="valetkey-demo-") as tmp,
+        running(variant, lab, Path(tmp)) as run,
+    ):
+        _participants(run, variant, console)
+        run.traffic.listeners.append(Printer(console, run.config.callback_path))
+        failed: WalkthroughFailed | None = None
+        try:
+            _walk(run, console)
+        except WalkthroughFailed as exc:
+            failed = exc
+        messages = list(run.traffic.messages)
+        ok_conf, line = confinement(messages, run.password, run.sandbox.issuer)
+        diagram = _diagram(
+            messages, run.config.callback_path, run.password, line.split(";")[0], out
+        )
+        _summary(console, failed, ok_conf, line, diagram)
+        if serve and failed is None:
+            _serve_forever(run, console)
+        return DemoResult(
+            failed is None and ok_conf,
+            ok_conf,
+            line,
+            diagram,
+            failed.step if failed else None,
+            str(failed or ""),
+            messages,
+        )
+
+
+def _participants(run: Running, variant: str, console: Console) -> None:
+    console.print("[bold]valetkey demo[/bold]: the authorization-code flow, step by step\n")
+    console.print("Participants")
+    console.print("  resource owner        alice, in a scripted browser")
+    console.print(f"  client                Photo Printer ({variant}) at {run.app.url}")
+    console.print(f"  authorization server  valetkey sandbox at {run.sandbox.issuer}")
+    console.print(f"  resource server       photos API at {run.sandbox.issuer}/api")
+
+
+def _summary(
+    console: Console, failed: WalkthroughFailed | None, ok_conf: bool, line: str, diagram: Path
+) -> None:
+    console.print()
+    if failed is not None:
+        console.print(f"[red]The walkthrough failed at {failed}[/red]")
+    mark = "[green]Password confinement:[/green]" if ok_conf else "[red]Password confinement:[/red]"
+    console.print(f"{mark} {line}", highlight=False)
+    console.print(f"Sequence diagram: {diagram}")
+
+
+def _serve_forever(run: Running, console: Console) -> None:
+    console.print(
+        f"\nBoth servers keep running. Open {run.app.url}/ in a browser and sign in as "
+        f"alice (password {run.password}). Press Ctrl-C to stop."
+    )
+    try:
+        while run.sandbox.proc.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("stopping")

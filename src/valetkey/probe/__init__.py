@@ -1,0 +1,1 @@
+"""Live probes and the browser-like agent they drive."""

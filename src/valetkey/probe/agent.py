@@ -1,0 +1,111 @@
+"""A browser-like agent: a cookie jar, redirects followed one hop at a time, and HTML login
+and consent forms filled in the way a person would (username, password, then "allow")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import httpx
+
+from valetkey.probe.forms import Control, Form, allow_button, parse_forms
+
+USERNAME_HINTS = ("user", "login", "email", "name", "account")
+MAX_HOPS = 25
+
+
+class AgentError(RuntimeError):
+    """The agent could not go on: a login was refused, a page had no way forward ..."""
+
+
+@dataclass
+class Visit:
+    response: httpx.Response
+    stopped_at: str | None = None  # the URL not followed, when `stop_at` matched
+    hops: list[str] = field(default_factory=list)
+
+
+Hooks = Mapping[str, Sequence[Callable[..., object]]]
+
+
+class UserAgent:
+    def __init__(
+        self, username: str, password: str, hooks: Hooks | None = None, timeout: float = 10.0
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.http = httpx.Client(
+            follow_redirects=False,
+            timeout=timeout,
+            event_hooks={k: list(v) for k, v in (hooks or {}).items()},
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def navigate(self, url: str, stop_at: Callable[[str], bool] | None = None) -> Visit:
+        """Open `url` and keep going (redirects, login, consent) until a page needs nothing
+        more from us, or the next URL matches `stop_at` (it is then not requested)."""
+        visit = Visit(self.http.get(url), hops=[url])
+        logged_in = False
+        for _ in range(MAX_HOPS):
+            response = visit.response
+            if response.is_redirect:
+                target = urljoin(str(response.url), response.headers["location"])
+                if stop_at is not None and stop_at(target):
+                    visit.stopped_at = target
+                    return visit
+                visit.hops.append(target)
+                visit.response = self.http.get(target)
+                continue
+            form, data = self._next_form(response, logged_in)
+            if form is None:
+                return visit
+            logged_in = logged_in or form.has_password()
+            visit.hops.append(form.action)
+            visit.response = self._submit(form, data)
+        raise AgentError(f"more than {MAX_HOPS} steps without arriving anywhere")
+
+    def _next_form(
+        self, response: httpx.Response, logged_in: bool
+    ) -> tuple[Form | None, list[tuple[str, str]]]:
+        if "html" not in response.headers.get("content-type", ""):
+            return None, []
+        for form in parse_forms(response.text, str(response.url)):
+            if form.has_password():
+                if logged_in:
+                    raise AgentError("the login form came back: username or password refused")
+                return form, self._login_fields(form)
+            button = allow_button(form)
+            if button is not None:
+                return form, [*form.fields(), *_pressed(button)]
+        return None, []
+
+    def _login_fields(self, form: Form) -> list[tuple[str, str]]:
+        data: list[tuple[str, str]] = []
+        named_user = False
+        for control in form.controls:
+            if control.tag != "input" or not control.name:
+                continue
+            if control.type == "password":
+                data.append((control.name, self.password))
+            elif (
+                control.type in ("text", "email")
+                and not named_user
+                and (any(h in control.name.lower() for h in USERNAME_HINTS))
+            ):
+                data.append((control.name, self.username))
+                named_user = True
+            elif control.type not in ("submit", "button", "checkbox", "radio", "image"):
+                data.append((control.name, control.value))
+        return data
+
+    def _submit(self, form: Form, data: list[tuple[str, str]]) -> httpx.Response:
+        if form.method == "POST":
+            return self.http.post(form.action, data=dict(data))
+        return self.http.get(form.action, params=tuple(data))
+
+
+def _pressed(button: Control) -> list[tuple[str, str]]:
+    return [(button.name, button.value)] if button.name else []

@@ -1,0 +1,1 @@
+"""Flow records to pictures: sequence diagrams of the four participants."""

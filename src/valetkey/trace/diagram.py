@@ -1,0 +1,116 @@
+"""A sequence diagram of one flow as SVG: four lifelines, one arrow per message.
+
+Front-channel messages (through the browser) are solid, back-channel ones dashed; the arrow
+that carried the password is drawn in red and says so; failed checks are marked. The SVG
+has a <title> and <desc> and every arrow has a text label, so it reads without the picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+from xml.sax.saxutils import escape
+
+PARTICIPANTS: tuple[tuple[str, str, str], ...] = (
+    ("browser", "Resource owner", "(browser)"),
+    ("client", "Client", "(the app)"),
+    ("authorization_server", "Authorization server", "(login, consent, tokens)"),
+    ("resource_server", "Resource server", "(the API)"),
+)
+LANE = 230
+LEFT = 120
+ROW = 58
+TOP = 96
+
+
+@dataclass(frozen=True)
+class Arrow:
+    step: int
+    sender: str
+    receiver: str
+    label: str
+    detail: str
+    channel: Literal["front", "back"]
+    carried_password: bool = False
+    failed: bool = False
+
+
+def _x(participant: str) -> int:
+    names = [p[0] for p in PARTICIPANTS]
+    return LEFT + LANE * names.index(participant)
+
+
+def _header(width: int, height: int, title: str, desc: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d" '
+        'font-family="system-ui, sans-serif" font-size="13">',
+        f'<title id="t">{escape(title)}</title>',
+        f'<desc id="d">{escape(desc)}</desc>',
+        '<defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+        'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="context-stroke"/></marker></defs>',
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+    ]
+
+
+def _lifelines(height: int) -> list[str]:
+    parts = []
+    for name, label, sub in PARTICIPANTS:
+        x = _x(name)
+        parts.append(
+            f'<rect x="{x - 100}" y="16" width="200" height="50" rx="8" '
+            'fill="#f1f5f9" stroke="#94a3b8"/>'
+        )
+        parts.append(
+            f'<text x="{x}" y="38" text-anchor="middle" font-weight="700">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<text x="{x}" y="56" text-anchor="middle" fill="#475569">{escape(sub)}</text>'
+        )
+        parts.append(
+            f'<line x1="{x}" y1="66" x2="{x}" y2="{height - 50}" stroke="#cbd5e1" '
+            'stroke-dasharray="4 4"/>'
+        )
+    return parts
+
+
+def _arrow(index: int, arrow: Arrow) -> list[str]:
+    y = TOP + ROW * index
+    x1, x2 = _x(arrow.sender), _x(arrow.receiver)
+    color = "#dc2626" if arrow.carried_password else ("#b45309" if arrow.failed else "#0f172a")
+    dash = ' stroke-dasharray="7 5"' if arrow.channel == "back" else ""
+    label = f"{arrow.step}. {arrow.label}"
+    if arrow.carried_password:
+        label += "  [carries the password]"
+    if arrow.failed:
+        label += "  [check failed]"
+    middle = (x1 + x2) / 2
+    return [
+        f'<g class="message" data-step="{arrow.step}" data-channel="{arrow.channel}"'
+        f' data-password="{str(arrow.carried_password).lower()}">',
+        f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" stroke-width="2"'
+        f'{dash} marker-end="url(#a)"/>',
+        f'<text x="{middle}" y="{y - 8}" text-anchor="middle" fill="{color}" '
+        f'font-weight="600">{escape(label)}</text>',
+        f'<text x="{middle}" y="{y + 17}" text-anchor="middle" fill="#475569" '
+        f'font-size="11">{escape(arrow.detail[:110])}</text>',
+        "</g>",
+    ]
+
+
+def render_svg(arrows: Sequence[Arrow], title: str, note: str) -> str:
+    """The whole diagram; `note` is printed under it (e.g. where the password went)."""
+    width = LEFT * 2 + LANE * (len(PARTICIPANTS) - 1)
+    height = TOP + ROW * len(arrows) + 70
+    desc = "; ".join(f"{a.step}. {a.sender} to {a.receiver}: {a.label}" for a in arrows)
+    parts = _header(width, height, title, desc) + _lifelines(height)
+    for index, arrow in enumerate(arrows):
+        parts.extend(_arrow(index, arrow))
+    parts.append(
+        f'<text x="{width / 2}" y="{height - 22}" text-anchor="middle" '
+        f'font-weight="600">{escape(note)}</text>'
+    )
+    parts.append("</svg>")
+    return "\n".join(parts)
