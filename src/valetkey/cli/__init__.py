@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("valetkey.cli.users:users", "Add and list the sandbox's users (no server needed)."),
     "clients": ("valetkey.cli.clients:clients", "Add, list and remove registered clients."),
     "demo": ("valetkey.cli.demo:demo", "Walk through the authorization-code flow, step by step."),
+    "client": ("valetkey.cli.client:client", "Run the photo-printer reference app."),
+    "lab": ("valetkey.cli.lab:lab", "Play a classic OAuth attack: login-csrf, redirect-theft."),
     "audit": ("valetkey.cli.audit:audit", "Find OAuth/OIDC pitfalls in Python source."),
 }
 

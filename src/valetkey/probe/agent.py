@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -48,7 +48,7 @@ class UserAgent:
         """Open `url` and keep going (redirects, login, consent) until a page needs nothing
         more from us, or the next URL matches `stop_at` (it is then not requested)."""
         visit = Visit(self.http.get(url), hops=[url])
-        logged_in = False
+        logged_in: set[str] = set()  # origins whose login form we have submitted
         for _ in range(MAX_HOPS):
             response = visit.response
             if response.is_redirect:
@@ -62,19 +62,20 @@ class UserAgent:
             form, data = self._next_form(response, logged_in)
             if form is None:
                 return visit
-            logged_in = logged_in or form.has_password()
+            if form.has_password():
+                logged_in.add(_origin(form.action))
             visit.hops.append(form.action)
             visit.response = self._submit(form, data)
         raise AgentError(f"more than {MAX_HOPS} steps without arriving anywhere")
 
     def _next_form(
-        self, response: httpx.Response, logged_in: bool
+        self, response: httpx.Response, logged_in: set[str]
     ) -> tuple[Form | None, list[tuple[str, str]]]:
         if "html" not in response.headers.get("content-type", ""):
             return None, []
         for form in parse_forms(response.text, str(response.url)):
             if form.has_password():
-                if logged_in:
+                if _origin(form.action) in logged_in:
                     raise AgentError("the login form came back: username or password refused")
                 return form, self._login_fields(form)
             button = allow_button(form)
@@ -105,6 +106,11 @@ class UserAgent:
         if form.method == "POST":
             return self.http.post(form.action, data=dict(data))
         return self.http.get(form.action, params=tuple(data))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _pressed(button: Control) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ class LabSwitch(enum.Enum):
     """One insecure behaviour; the value is the name used on the command line."""
 
     WEAK_PASSWORD_HASH = "weak-password-hash"  # noqa: S105 (a switch name)
+    LOOSE_REDIRECT = "loose-redirect"
 
     @property
     def warning(self) -> str:
@@ -23,6 +24,10 @@ LAB_WARNINGS: dict[LabSwitch, str] = {
     LabSwitch.WEAK_PASSWORD_HASH: (
         "passwords are hashed with argon2id at 1 MiB and 1 pass, far below RFC 9106's "
         "recommendations, so that load tests can run thousands of logins"
+    ),
+    LabSwitch.LOOSE_REDIRECT: (
+        "redirect URIs are matched by prefix, not exactly, at the authorization and token "
+        "endpoints, so a code can be sent to a URI the client never registered"
     ),
 }
 

@@ -17,6 +17,7 @@ from valetkey.provider.errors import (
     UnsupportedResponseType,
 )
 from valetkey.provider.http import MAX_VALUE
+from valetkey.provider.lab import LabSwitch
 from valetkey.provider.tokens import digest
 
 # -- authorization endpoint: before the redirect URI is trusted, errors are pages --------------
@@ -49,12 +50,19 @@ def redirect_uri_exact(ctx: AuthorizeContext) -> None:
     values = [v for k, v in ctx.params.pairs if k == "redirect_uri" and v]
     if len(values) != 1:
         raise PageError("The request must carry the app's redirect_uri exactly once.")
-    if values[0] not in ctx.client.redirect_uris:
+    if not _registered(ctx, values[0]):
         raise PageError(
             "The redirect_uri is not registered for this app, so you are not being sent back.",
             detail=f"unregistered redirect_uri {values[0][:200]!r}",
         )
     ctx.redirect_uri = values[0]
+
+
+def _registered(ctx: AuthorizeContext, uri: str) -> bool:
+    assert ctx.client is not None
+    if LabSwitch.LOOSE_REDIRECT in ctx.provider.settings.lab:  # LAB: prefix match
+        return any(uri.startswith(registered) for registered in ctx.client.redirect_uris)
+    return uri in ctx.client.redirect_uris
 
 
 @check("AS-12", "RFC 9700 §2.6; RFC 8252 §7.3")
@@ -262,6 +270,11 @@ def code_not_expired(ctx: TokenContext) -> None:
 @check("AS-11", "RFC 6749 §4.1.3")
 def redirect_uri_matches(ctx: TokenContext) -> None:
     """redirect_uri is present and identical to the one in the authorization request."""
-    assert ctx.code is not None
-    if ctx.params.get("redirect_uri") != ctx.code.redirect_uri:
+    assert ctx.code is not None and ctx.client is not None
+    sent = ctx.params.get("redirect_uri")
+    if LabSwitch.LOOSE_REDIRECT in ctx.provider.settings.lab:  # LAB: prefix of a registered one
+        if sent is None or not any(sent.startswith(r) for r in ctx.client.redirect_uris):
+            raise InvalidGrant("redirect_uri is not registered")
+        return
+    if sent != ctx.code.redirect_uri:
         raise InvalidGrant("redirect_uri does not match the authorization request")
