@@ -152,3 +152,13 @@ def test_help_teaches() -> None:
     serve = vk("serve", "--help")
     assert "Examples:" in serve.stdout
     assert "--lab" in serve.stdout
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    import signal
+
+    sandbox = start_sandbox(tmp_path)
+    sandbox.proc.send_signal(signal.SIGINT)
+    assert sandbox.proc.wait(timeout=10) == 0
+    assert "Traceback" not in sandbox.output()
+    assert sandbox.output().rstrip().endswith("valetkey sandbox stopped.")

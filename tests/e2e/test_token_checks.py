@@ -380,3 +380,12 @@ def test_opaque_access_tokens(tmp_path: Path) -> None:
     finally:
         agent.close()
         sandbox.stop()
+
+
+def test_codes_and_tokens_carry_256_bits(agent: Agent, sandbox: Sandbox) -> None:
+    """AS-20: 32 random bytes, base64url: 43 characters after any prefix."""
+    code, auth = agent.code("alice", sandbox.password("alice"))
+    assert len(code) == 43
+    tokens = _exchange(sandbox, code, auth.verifier).json()
+    assert tokens["refresh_token"].startswith("vk_rt_")
+    assert len(tokens["refresh_token"]) == len("vk_rt_") + 43

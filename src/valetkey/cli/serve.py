@@ -172,4 +172,8 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         http="httptools",
         server_header=False,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        pass
+    click.echo("valetkey sandbox stopped.")
