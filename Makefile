@@ -30,7 +30,7 @@ test-fast: install
 	$(PY) -m pytest -m "not slow and not browser"
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests $(wildcard bench)
 	$(VENV)/bin/mypy --strict src
 
 bench: install
