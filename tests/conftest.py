@@ -31,3 +31,42 @@ def agent(sandbox: Sandbox) -> Iterator[Agent]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+MERMAID_DIR = Path(__file__).resolve().parent.parent / ".cache" / "mermaid"
+
+
+@pytest.fixture(scope="session")
+def mermaid_js() -> Path:
+    """Mermaid's own library, installed by name from the npm registry (cached in .cache/)."""
+    import subprocess
+
+    script = MERMAID_DIR / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+    if not script.exists():
+        MERMAID_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+                str(MERMAID_DIR),
+                "mermaid@11",
+            ],
+            check=True,
+            timeout=600,
+        )
+    return script
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flow_records_hold_no_secrets() -> Iterator[None]:
+    """Runs after every test: scans every flow record the suite's sandboxes stored."""
+    from tests.support.record_scan import scan
+    from tests.support.sandbox import SECRETS, STARTED
+
+    yield
+    problems = scan(STARTED, {s for s in SECRETS if len(s) >= 8})
+    assert not problems, "\n".join(problems[:20])

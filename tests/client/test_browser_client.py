@@ -67,3 +67,36 @@ def test_photo_grid_for_alice(chromium: Browser, sandbox: Sandbox, artifacts: Pa
         page.get_by_role("button", name="Log out").click()
         page.wait_for_url(app.url + "/")
         context.close()
+
+
+def test_inspector_shows_the_reference_clients_flow(
+    chromium: Browser, sandbox: Sandbox, artifacts: Path
+) -> None:
+    sandbox.add_user("ivy-inspector", "ivy-password-1", name="Ivy Inspector")
+    with running_app("steps", lambda origin: sandbox_config(sandbox, origin)) as app:
+        context = chromium.new_context(viewport={"width": 1300, "height": 900})
+        page = context.new_page()
+        page.goto(app.url + "/login")
+        page.get_by_label("Username").fill("ivy-inspector")
+        page.get_by_label("Password").fill("ivy-password-1")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Allow").click()
+        page.wait_for_url(app.url + "/photos")
+        page.goto(sandbox.issuer + "/inspector")
+        row = page.get_by_role("row").filter(has_text="ivy-inspector").first
+        row.get_by_role("link").click()
+        page.wait_for_url(sandbox.issuer + "/inspector/flows/**")
+        steps = page.locator("ol.messages > li > strong").all_inner_texts()
+        assert steps == ["Step 1", "Step 2", "Step 2", "Step 3", "Step 4", "Step 4", "Step 5"]
+        marked = page.locator('svg g[data-password="true"]')
+        assert marked.count() == 1
+        assert "login: username and password" in (marked.text_content() or "")
+        assert (
+            page.get_by_role("note")
+            .inner_text()
+            .startswith(
+                "Where the password went: The password was sent 1 time(s), only from the browser"
+            )
+        )
+        page.screenshot(path=str(artifacts / "inspector-flow.png"), full_page=True)
+        context.close()

@@ -46,7 +46,9 @@ def test_demo_walks_the_five_steps(tmp_path: Path, variant: str) -> None:
     ns = "{http://www.w3.org/2000/svg}"
     password_arrows = [g for g in root.iter(f"{ns}g") if g.get("data-password") == "true"]
     assert len(password_arrows) == 1
-    assert "POST /login" in "".join(password_arrows[0].itertext())
+    assert "2. login: username and password" in "".join(password_arrows[0].itertext())
+    steps = [int(g.get("data-step", "0")) for g in root.iter(f"{ns}g") if g.get("data-step")]
+    assert steps == [1, 2, 2, 3, 4, 4, 5]
 
 
 def test_demo_fails_when_the_client_asks_for_the_password(tmp_path: Path) -> None:

@@ -14,6 +14,10 @@ from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
 
+# every sandbox the tests started, and every secret they gave one: scanned at the end
+STARTED: list[str] = []
+SECRETS: set[str] = set()
+
 
 @dataclass
 class Sandbox(process.SandboxProcess):
@@ -28,6 +32,7 @@ class Sandbox(process.SandboxProcess):
         return open_store(build_settings({"db": self.db}, environ={}))
 
     def add_user(self, username: str, password: str, **claims: object) -> None:
+        SECRETS.add(password)
         hashed = Passwords(weak=True).hash(password)
         self.store().add_user(username, hashed, dict(claims), time.time())
 
@@ -40,13 +45,29 @@ class Sandbox(process.SandboxProcess):
         grants: tuple[str, ...] = ("authorization_code", "refresh_token"),
         id_token_alg: str = "RS256",
     ) -> None:
-        client = Client(client_id, digest(secret) if secret else None, client_id, redirect_uris,
-                        (), frozenset(scopes.split()), frozenset(grants), id_token_alg)
+        if secret:
+            SECRETS.add(secret)
+        client = Client(
+            client_id,
+            digest(secret) if secret else None,
+            client_id,
+            redirect_uris,
+            (),
+            frozenset(scopes.split()),
+            frozenset(grants),
+            id_token_alg,
+        )
         self.store().add_client(client, time.time())
 
 
-def start_sandbox(data_dir: Path, *args: str, db: str | None = None,
-                  env: dict[str, str] | None = None) -> Sandbox:
+def start_sandbox(
+    data_dir: Path, *args: str, db: str | None = None, env: dict[str, str] | None = None
+) -> Sandbox:
     started = process.start(data_dir, *args, db=db, env=env)
-    return Sandbox(started.issuer, started.data_dir, started.proc, started.db, started.log,
-                   started.creds)
+    STARTED.append(started.db)
+    SECRETS.update(str(p) for p in started.creds.get("users", {}).values())
+    if started.creds.get("client_secret"):
+        SECRETS.add(str(started.creds["client_secret"]))
+    return Sandbox(
+        started.issuer, started.data_dir, started.proc, started.db, started.log, started.creds
+    )

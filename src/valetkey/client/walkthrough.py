@@ -27,7 +27,7 @@ from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
-from valetkey.trace.diagram import Arrow, render_svg
+from valetkey.trace import records
 from valetkey.trace.masking import fingerprint, masked
 
 NAMES = {
@@ -240,25 +240,20 @@ def _walk(run: Running, console: Console) -> None:
     console.print(f"\n[green]The browser shows alice's photos at {final.url}[/green]")
 
 
-def _diagram(
-    messages: list[Message], callback_path: str, password: str, note: str, out: Path
-) -> Path:
-    arrows = [
-        Arrow(
-            step_of(m, callback_path),
-            m.sender,
-            m.receiver,
-            f"{m.method} {m.path}",
-            describe(m),
-            "back" if m.sender == CLIENT else "front",
-            carried_password=m.carries(password),
-        )
-        for m in messages
-        if m.tap != "app-in" and not m.path.startswith("/static/") and m.receiver != "elsewhere"
-    ]
+def _diagram(sandbox: process.SandboxProcess, out: Path) -> Path | None:
+    """The flow as the sandbox recorded it, drawn by the inspector's own code."""
+    store = open_store(build_settings({"db": sandbox.db}, environ={}))
+    try:
+        flow = next((f for f in store.flows(20) if f["client_id"] == DEMO_CLIENT), None)
+        if flow is None:
+            return None
+        svg = records.svg(store.flow_events(flow["id"]),
+                          "The authorization-code flow, as the sandbox recorded it")
+    finally:
+        store.engine.dispose()
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"flow-{time.strftime('%Y%m%d-%H%M%S')}.svg"
-    path.write_text(render_svg(arrows, "The authorization-code flow, as it happened", note))
+    path = out / f"flow-{time.strftime('%Y%m%d-%H%M%S')}-{flow['id'][:6]}.svg"
+    path.write_text(svg)
     return path
 
 
@@ -282,9 +277,7 @@ def run_demo(
             failed = exc
         messages = list(run.traffic.messages)
         ok_conf, line = confinement(messages, run.password, run.sandbox.issuer)
-        diagram = _diagram(
-            messages, run.config.callback_path, run.password, line.split(";")[0], out
-        )
+        diagram = _diagram(run.sandbox, out)
         _summary(console, failed, ok_conf, line, diagram)
         if serve and failed is None:
             _serve_forever(run, console)
@@ -309,14 +302,19 @@ def _participants(run: Running, variant: str, console: Console) -> None:
 
 
 def _summary(
-    console: Console, failed: WalkthroughFailed | None, ok_conf: bool, line: str, diagram: Path
+    console: Console,
+    failed: WalkthroughFailed | None,
+    ok_conf: bool,
+    line: str,
+    diagram: Path | None,
 ) -> None:
     console.print()
     if failed is not None:
         console.print(f"[red]The walkthrough failed at {failed}[/red]")
     mark = "[green]Password confinement:[/green]" if ok_conf else "[red]Password confinement:[/red]"
     console.print(f"{mark} {line}", highlight=False)
-    console.print(f"Sequence diagram: {diagram}")
+    if diagram is not None:
+        console.print(f"Sequence diagram: {diagram}")
 
 
 def _serve_forever(run: Running, console: Console) -> None:

@@ -50,7 +50,9 @@ class Provider:
         self.passwords = Passwords(weak=LabSwitch.WEAK_PASSWORD_HASH in settings.lab)
         self.csrf_key = bytes.fromhex(store.get_or_create_state("csrf_key", secrets.token_hex(32)))
         self.pages = Pages([switch.warning for switch in sorted(settings.lab, key=str)])
-        self.flows = FlowRecorder(store, self.clock, settings.flow_retention)
+        self.flows = FlowRecorder(
+            store, self.clock, settings.flow_retention, settings.flow_retention_days
+        )
         self.secure_cookies = self.issuer.startswith("https://")
 
     # -- browsers, sessions and CSRF ----------------------------------------------------------

@@ -29,19 +29,23 @@ def new_flow_id() -> str:
 
 
 class FlowRecorder:
-    def __init__(self, store: Store, clock: Clock, retention: int) -> None:
+    def __init__(self, store: Store, clock: Clock, retention: int, days: int) -> None:
         self.store = store
         self.clock = clock
         self.retention = retention
+        self.days = days
         self._started = 0
 
     def start(self, client_id: str) -> str:
         flow_id = new_flow_id()
         self.store.start_flow(flow_id, client_id[:255], self.clock.now())
         self._started += 1
-        if self._started % 100 == 0:
-            self.store.prune_flows(self.retention)
+        if self._started % 100 == 1:  # at start-up, then every hundred flows
+            self.prune()
         return flow_id
+
+    def prune(self) -> int:
+        return self.store.prune_flows(self.retention, self.clock.now() - self.days * 86400)
 
     def record(
         self,

@@ -39,7 +39,8 @@ class Settings:
     auth_request_ttl: int = 600
     demo_data: bool = True
     lab: frozenset[LabSwitch] = field(default_factory=frozenset)
-    flow_retention: int = 1000  # flows kept in the inspector's records
+    flow_retention: int = 1000  # flows kept in the inspector's records, at most
+    flow_retention_days: int = 7  # and for at most this many days
 
     @property
     def database_url(self) -> str:
@@ -131,6 +132,7 @@ PARSERS: dict[str, Parser] = {
     "demo_data": _bool,
     "lab": parse_lab_switches,
     "flow_retention": lambda key, text: _int(key, text, 10, 1_000_000),
+    "flow_retention_days": lambda key, text: _int(key, text, 1, 3650),
 }
 
 

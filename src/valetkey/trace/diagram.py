@@ -25,6 +25,14 @@ TOP = 96
 
 
 @dataclass(frozen=True)
+class CheckMark:
+    id: str
+    clause: str
+    title: str
+    passed: bool
+
+
+@dataclass(frozen=True)
 class Arrow:
     step: int
     sender: str
@@ -34,6 +42,7 @@ class Arrow:
     channel: Literal["front", "back"]
     carried_password: bool = False
     failed: bool = False
+    checks: tuple[CheckMark, ...] = ()
 
 
 def _x(participant: str) -> int:
@@ -76,7 +85,42 @@ def _lifelines(height: int) -> list[str]:
     return parts
 
 
-def _arrow(index: int, arrow: Arrow) -> list[str]:
+CHECKS_X = LEFT * 2 + LANE * (len(PARTICIPANTS) - 1) - 20
+CHECKS_WIDTH = 300
+
+
+def _badge(check: CheckMark, docs: str) -> str:
+    name = check.id or check.clause
+    color = "#15803d" if check.passed else "#b91c1c"
+    label = f"{'✓' if check.passed else '✗'} {name}"
+    tip = escape(f"{name}: {check.title} ({check.clause})")
+    anchor = escape(name.replace(" ", "-"))
+    return (
+        f'<a href="{docs}#{anchor}"><tspan fill="{color}">{escape(label)}</tspan>'
+        f"<title>{tip}</title></a>"
+    )
+
+
+def _checks(y: int, arrow: Arrow, docs: str) -> list[str]:
+    """The checks that ran on this message, as linked badges in a column at the right:
+    failures first, then catalogue ids, four to a line, two lines at most."""
+    ordered = sorted(arrow.checks, key=lambda c: (c.passed, not c.id))
+    shown = ordered[:8]
+    lines = [shown[:4], shown[4:8]]
+    parts = []
+    for offset, line in zip((-2, 12), lines, strict=True):
+        if line:
+            badges = "  ".join(_badge(check, docs) for check in line)
+            parts.append(f'<text x="{CHECKS_X}" y="{y + offset}" font-size="11">{badges}</text>')
+    if len(ordered) > 8:
+        parts.append(
+            f'<text x="{CHECKS_X}" y="{y + 26}" font-size="10" fill="#475569">'
+            f"+{len(ordered) - 8} more checks passed</text>"
+        )
+    return parts
+
+
+def _arrow(index: int, arrow: Arrow, docs: str = "") -> list[str]:
     y = TOP + ROW * index
     x1, x2 = _x(arrow.sender), _x(arrow.receiver)
     color = "#dc2626" if arrow.carried_password else ("#b45309" if arrow.failed else "#0f172a")
@@ -96,18 +140,22 @@ def _arrow(index: int, arrow: Arrow) -> list[str]:
         f'font-weight="600">{escape(label)}</text>',
         f'<text x="{middle}" y="{y + 17}" text-anchor="middle" fill="#475569" '
         f'font-size="11">{escape(arrow.detail[:110])}</text>',
+        *(_checks(y, arrow, docs) if arrow.checks else []),
         "</g>",
     ]
 
 
-def render_svg(arrows: Sequence[Arrow], title: str, note: str) -> str:
-    """The whole diagram; `note` is printed under it (e.g. where the password went)."""
+def render_svg(arrows: Sequence[Arrow], title: str, note: str, docs: str = "") -> str:
+    """The whole diagram; `note` is printed under it (e.g. where the password went); with
+    checks on the arrows a column lists them, each linking to `docs#ID`."""
     width = LEFT * 2 + LANE * (len(PARTICIPANTS) - 1)
+    if any(arrow.checks for arrow in arrows):
+        width += CHECKS_WIDTH
     height = TOP + ROW * len(arrows) + 70
     desc = "; ".join(f"{a.step}. {a.sender} to {a.receiver}: {a.label}" for a in arrows)
     parts = _header(width, height, title, desc) + _lifelines(height)
     for index, arrow in enumerate(arrows):
-        parts.extend(_arrow(index, arrow))
+        parts.extend(_arrow(index, arrow, docs))
     parts.append(
         f'<text x="{width / 2}" y="{height - 22}" text-anchor="middle" '
         f'font-weight="600">{escape(note)}</text>'

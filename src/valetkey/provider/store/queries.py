@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
 
 from valetkey.provider.store import schema as t
 from valetkey.provider.store.records import (
@@ -425,12 +425,28 @@ class Store:
             return events
 
     def flows(self, limit: int = 50) -> list[dict[str, Any]]:
-        query = select(t.flows).order_by(t.flows.c.started_at.desc()).limit(limit)
+        """Newest first, with the username when the flow got as far as a login."""
+        query = (
+            select(t.flows, t.users.c.username)
+            .outerjoin(t.users, t.users.c.id == t.flows.c.user_id)
+            .order_by(t.flows.c.started_at.desc())
+            .limit(limit)
+        )
         with self._tx() as conn:
             return [r._asdict() for r in conn.execute(query)]
 
-    def prune_flows(self, keep: int) -> int:
-        """Keep the newest `keep` flows and their events; delete the rest."""
+    def flow(self, flow_id: str) -> dict[str, Any] | None:
+        query = (
+            select(t.flows, t.users.c.username)
+            .outerjoin(t.users, t.users.c.id == t.flows.c.user_id)
+            .where(t.flows.c.id == flow_id)
+        )
+        with self._tx() as conn:
+            row = conn.execute(query).first()
+            return None if row is None else row._asdict()
+
+    def prune_flows(self, keep: int, older_than: float) -> int:
+        """Keep at most the newest `keep` flows, none started before `older_than`."""
         with self._tx() as conn:
             cutoff = conn.execute(
                 select(t.flows.c.started_at)
@@ -438,8 +454,9 @@ class Store:
                 .offset(keep)
                 .limit(1)
             ).scalar()
-            if cutoff is None:
-                return 0
-            old = select(t.flows.c.id).where(t.flows.c.started_at <= cutoff)
+            stale = t.flows.c.started_at < older_than
+            if cutoff is not None:
+                stale = or_(stale, t.flows.c.started_at <= cutoff)
+            old = select(t.flows.c.id).where(stale)
             conn.execute(delete(t.flow_events).where(t.flow_events.c.flow_id.in_(old)))
-            return conn.execute(delete(t.flows).where(t.flows.c.started_at <= cutoff)).rowcount
+            return conn.execute(delete(t.flows).where(stale)).rowcount
