@@ -27,8 +27,7 @@ def chromium() -> Iterator[Browser]:
 def test_sign_in_through_the_real_pages(
     chromium: Browser, sandbox: Sandbox, artifacts: Path, variant: str
 ) -> None:
-    user = f"henry-{variant}"
-    sandbox.add_user(user, "henry-password-1", name="Henry Browser")
+    """Home → sandbox login → consent → alice's photo grid → log out, in each variant."""
     with running_app(variant, lambda origin: sandbox_config(sandbox, origin)) as app:
         context = chromium.new_context(viewport={"width": 1100, "height": 800})
         page = context.new_page()
@@ -36,34 +35,19 @@ def test_sign_in_through_the_real_pages(
         assert page.get_by_role("heading", name="Print your photos").is_visible()
         page.get_by_role("link", name="Sign in with your photo service").click()
         page.wait_for_url(sandbox.issuer + "/login?**")
-        page.get_by_label("Username").fill(user)
-        page.get_by_label("Password").fill("henry-password-1")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill(sandbox.password("alice"))
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(sandbox.issuer + "/consent?**")
         page.get_by_role("button", name="Allow").click()
         page.wait_for_url(app.url + "/photos")
-        assert page.get_by_text("Signed in as Henry Browser").is_visible()
-        assert page.locator("li.photo").count() == 0  # henry has no demo photos
-        page.screenshot(path=str(artifacts / f"client-{variant}-empty.png"), full_page=True)
-        context.close()
-
-
-def test_photo_grid_for_alice(chromium: Browser, sandbox: Sandbox, artifacts: Path) -> None:
-    with running_app("steps", lambda origin: sandbox_config(sandbox, origin)) as app:
-        context = chromium.new_context(viewport={"width": 1100, "height": 800})
-        page = context.new_page()
-        page.goto(app.url + "/login")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill(sandbox.password("alice"))
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("button", name="Allow").click()
-        page.wait_for_url(app.url + "/photos")
+        assert page.get_by_text("Signed in as Alice Liddell").is_visible()
         assert page.locator("li.photo").count() == 6
         assert page.get_by_role("img", name="Tea party in the garden").is_visible()
         assert page.get_by_role("link", name="Revoke access").get_attribute("href") == (
             sandbox.issuer + "/account"
         )
-        page.screenshot(path=str(artifacts / "client-photo-grid.png"), full_page=True)
+        page.screenshot(path=str(artifacts / f"client-{variant}-photo-grid.png"), full_page=True)
         page.get_by_role("button", name="Log out").click()
         page.wait_for_url(app.url + "/")
         context.close()

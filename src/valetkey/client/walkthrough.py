@@ -247,8 +247,9 @@ def _diagram(sandbox: process.SandboxProcess, out: Path) -> Path | None:
         flow = next((f for f in store.flows(20) if f["client_id"] == DEMO_CLIENT), None)
         if flow is None:
             return None
-        svg = records.svg(store.flow_events(flow["id"]),
-                          "The authorization-code flow, as the sandbox recorded it")
+        svg = records.svg(
+            store.flow_events(flow["id"]), "The authorization-code flow, as the sandbox recorded it"
+        )
     finally:
         store.engine.dispose()
     out.mkdir(parents=True, exist_ok=True)
@@ -311,10 +312,10 @@ def _summary(
     console.print()
     if failed is not None:
         console.print(f"[red]The walkthrough failed at {failed}[/red]")
-    mark = "[green]Password confinement:[/green]" if ok_conf else "[red]Password confinement:[/red]"
-    console.print(f"{mark} {line}", highlight=False)
     if diagram is not None:
         console.print(f"Sequence diagram: {diagram}")
+    mark = "[green]Password confinement:[/green]" if ok_conf else "[red]Password confinement:[/red]"
+    console.print(f"{mark} {line}", highlight=False)
 
 
 def _serve_forever(run: Running, console: Console) -> None:
