@@ -33,7 +33,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     with fresh_database() as url:
         opened = open_store(build_settings({"db": url}, environ={}))
         yield opened
-        opened.engine.dispose()
+        opened.close()
 
 
 def _client(store: Store, client_id: str = "c1") -> Client:

@@ -68,7 +68,7 @@ def _register(
         ),
         time.time(),
     )
-    store.engine.dispose()
+    store.close()
 
 
 @contextmanager

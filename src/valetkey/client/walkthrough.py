@@ -172,7 +172,7 @@ def _register_client(sandbox: process.SandboxProcess, redirect_uri: str, secret:
         "RS256",
     )
     store.add_client(client, time.time())
-    store.engine.dispose()
+    store.close()
 
 
 def build_app(variant: str, config: ClientConfig, traffic: Traffic) -> Flask:
@@ -251,7 +251,7 @@ def _diagram(sandbox: process.SandboxProcess, out: Path) -> Path | None:
             store.flow_events(flow["id"]), "The authorization-code flow, as the sandbox recorded it"
         )
     finally:
-        store.engine.dispose()
+        store.close()
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"flow-{time.strftime('%Y%m%d-%H%M%S')}-{flow['id'][:6]}.svg"
     path.write_text(svg)

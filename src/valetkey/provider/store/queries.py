@@ -10,11 +10,24 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
 
 from valetkey.provider.store import schema as t
 from valetkey.provider.store.records import (
@@ -32,6 +45,48 @@ from valetkey.provider.store.records import (
 
 class DuplicateError(ValueError):
     """A user or client with that name already exists."""
+
+
+# prebuilt statements for the hot paths: building the expression per call costs more than
+# running it
+_CLIENT = select(t.clients).where(t.clients.c.client_id == bindparam("client_id"))
+_TOKEN = (
+    select(t.tokens, t.grants.c.revoked_at.label("grant_revoked_at"))
+    .outerjoin(t.grants, t.grants.c.id == t.tokens.c.grant_id)
+    .where(t.tokens.c.id == bindparam("token_id"))
+)
+_INSERT_TOKEN = insert(t.tokens)
+_INSERT_GRANT = insert(t.grants)
+_USER_BY_ID = select(t.users).where(t.users.c.id == bindparam("user_id"))
+_USER_BY_NAME = select(t.users).where(t.users.c.username == bindparam("username"))
+_SESSION = select(t.login_sessions).where(
+    t.login_sessions.c.id_hash == bindparam("id_hash"),
+    t.login_sessions.c.expires_at > bindparam("now"),
+)
+_CONSENT = select(t.consents.c.scope).where(
+    t.consents.c.user_id == bindparam("user_id"), t.consents.c.client_id == bindparam("client_id")
+)
+_AUTH_REQUEST = select(t.auth_requests).where(
+    t.auth_requests.c.id == bindparam("request_id"), t.auth_requests.c.expires_at > bindparam("now")
+)
+_CODE = select(t.codes).where(t.codes.c.code_hash == bindparam("code_hash"))
+_CLAIM_CODE = (
+    update(t.codes)
+    .where(t.codes.c.code_hash == bindparam("b_code_hash"), t.codes.c.used_at.is_(None))
+    .values(used_at=bindparam("now"), grant_id=bindparam("grant"))
+)
+_CLAIM_REFRESH = (
+    update(t.tokens)
+    .where(
+        t.tokens.c.id == bindparam("b_token_id"),
+        t.tokens.c.used_at.is_(None),
+        t.tokens.c.revoked_at.is_(None),
+    )
+    .values(used_at=bindparam("now"))
+)
+_GRANT = select(t.grants).where(t.grants.c.id == bindparam("grant_id"))
+_INSERT_EVENT = insert(t.flow_events)
+_INSERT_FLOW = insert(t.flows)
 
 
 def _user(row: Row[Any]) -> User:
@@ -56,13 +111,38 @@ def _fields(record: object) -> dict[str, Any]:
 
 
 class Store:
+    """Queries over one engine. Each thread keeps its own open connection: checking one out
+    of the pool for every query cost more than the query itself."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._local = threading.local()
+
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            self._local.conn = conn
+        return conn
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        conn = self._connection()
+        try:
+            with conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            if exc.connection_invalidated:  # the server went away: reconnect next time
+                self._local.conn = None
+            raise
+
+    def close(self) -> None:
+        """Close this thread's connection and the engine's pool."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        self.engine.dispose()
 
     # -- server state -------------------------------------------------------------------------
 
@@ -113,12 +193,12 @@ class Store:
 
     def user_by_name(self, username: str) -> User | None:
         with self._tx() as conn:
-            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+            row = conn.execute(_USER_BY_NAME, {"username": username}).first()
             return None if row is None else _user(row)
 
     def user_by_id(self, user_id: int) -> User | None:
         with self._tx() as conn:
-            row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+            row = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
             return None if row is None else _user(row)
 
     def users(self) -> list[User]:
@@ -160,7 +240,7 @@ class Store:
 
     def client(self, client_id: str) -> Client | None:
         with self._tx() as conn:
-            row = conn.execute(select(t.clients).where(t.clients.c.client_id == client_id)).first()
+            row = conn.execute(_CLIENT, {"client_id": client_id}).first()
             return None if row is None else _client(row)
 
     def clients(self) -> list[Client]:
@@ -193,11 +273,7 @@ class Store:
 
     def session(self, id_hash: str, now: float) -> LoginSession | None:
         with self._tx() as conn:
-            row = conn.execute(
-                select(t.login_sessions).where(
-                    t.login_sessions.c.id_hash == id_hash, t.login_sessions.c.expires_at > now
-                )
-            ).first()
+            row = conn.execute(_SESSION, {"id_hash": id_hash, "now": now}).first()
             return None if row is None else LoginSession(row.user_id, row.auth_time, row.expires_at)
 
     def delete_session(self, id_hash: str) -> None:
@@ -208,11 +284,7 @@ class Store:
 
     def consent(self, user_id: int, client_id: str) -> str | None:
         with self._tx() as conn:
-            row = conn.execute(
-                select(t.consents.c.scope).where(
-                    t.consents.c.user_id == user_id, t.consents.c.client_id == client_id
-                )
-            ).first()
+            row = conn.execute(_CONSENT, {"user_id": user_id, "client_id": client_id}).first()
             return None if row is None else str(row.scope)
 
     def save_consent(self, user_id: int, client_id: str, scope: str, now: float) -> None:
@@ -260,11 +332,7 @@ class Store:
 
     def auth_request(self, request_id: str, now: float) -> AuthRequest | None:
         with self._tx() as conn:
-            row = conn.execute(
-                select(t.auth_requests).where(
-                    t.auth_requests.c.id == request_id, t.auth_requests.c.expires_at > now
-                )
-            ).first()
+            row = conn.execute(_AUTH_REQUEST, {"request_id": request_id, "now": now}).first()
             return None if row is None else AuthRequest(**row._asdict())
 
     def finish_auth_request(self, request_id: str, code: Code | None) -> bool:
@@ -279,16 +347,14 @@ class Store:
 
     def code(self, code_hash: str) -> Code | None:
         with self._tx() as conn:
-            row = conn.execute(select(t.codes).where(t.codes.c.code_hash == code_hash)).first()
+            row = conn.execute(_CODE, {"code_hash": code_hash}).first()
             return None if row is None else Code(**row._asdict())
 
     def claim_code(self, code_hash: str, now: float, grant_id: str) -> bool:
         """Mark the code used; True only for the one caller that did it (RFC 6749 §4.1.2)."""
         with self._tx() as conn:
             result = conn.execute(
-                update(t.codes)
-                .where(t.codes.c.code_hash == code_hash, t.codes.c.used_at.is_(None))
-                .values(used_at=now, grant_id=grant_id)
+                _CLAIM_CODE, {"b_code_hash": code_hash, "now": now, "grant": grant_id}
             )
             return result.rowcount == 1
 
@@ -298,24 +364,19 @@ class Store:
         """Store a new grant (if any) and the tokens issued under it, in one transaction."""
         with self._tx() as conn:
             if grant is not None:
-                conn.execute(insert(t.grants).values(**_fields(grant)))
+                conn.execute(_INSERT_GRANT, _fields(grant))
             if tokens:
-                conn.execute(insert(t.tokens), [_fields(token) for token in tokens])
+                conn.execute(_INSERT_TOKEN, [_fields(token) for token in tokens])
 
     def grant(self, grant_id: str) -> Grant | None:
         with self._tx() as conn:
-            row = conn.execute(select(t.grants).where(t.grants.c.id == grant_id)).first()
+            row = conn.execute(_GRANT, {"grant_id": grant_id}).first()
             return None if row is None else Grant(**row._asdict())
 
     def token(self, token_id: str) -> tuple[Token, float | None] | None:
         """The token and its grant's revocation time (None when the grant stands)."""
-        query = (
-            select(t.tokens, t.grants.c.revoked_at.label("grant_revoked_at"))
-            .outerjoin(t.grants, t.grants.c.id == t.tokens.c.grant_id)
-            .where(t.tokens.c.id == token_id)
-        )
         with self._tx() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_TOKEN, {"token_id": token_id}).first()
             if row is None:
                 return None
             values = row._asdict()
@@ -325,15 +386,7 @@ class Store:
     def claim_refresh_token(self, token_id: str, now: float) -> bool:
         """Mark a refresh token used (rotation); True only for the one caller that did it."""
         with self._tx() as conn:
-            result = conn.execute(
-                update(t.tokens)
-                .where(
-                    t.tokens.c.id == token_id,
-                    t.tokens.c.used_at.is_(None),
-                    t.tokens.c.revoked_at.is_(None),
-                )
-                .values(used_at=now)
-            )
+            result = conn.execute(_CLAIM_REFRESH, {"b_token_id": token_id, "now": now})
             return result.rowcount == 1
 
     def revoke_token(self, token_id: str, now: float) -> None:
@@ -370,14 +423,15 @@ class Store:
     def start_flow(self, flow_id: str, client_id: str, now: float) -> None:
         with self._tx() as conn:
             conn.execute(
-                insert(t.flows).values(
-                    id=flow_id,
-                    client_id=client_id,
-                    started_at=now,
-                    updated_at=now,
-                    outcome="in_progress",
-                    failed_checks=0,
-                )
+                _INSERT_FLOW,
+                {
+                    "id": flow_id,
+                    "client_id": client_id,
+                    "started_at": now,
+                    "updated_at": now,
+                    "outcome": "in_progress",
+                    "failed_checks": 0,
+                },
             )
 
     def record(
@@ -396,7 +450,7 @@ class Store:
         row["params"] = json.dumps(event.params, sort_keys=True)
         row["checks"] = json.dumps(event.checks)
         with self._tx() as conn:
-            conn.execute(insert(t.flow_events).values(**row))
+            conn.execute(_INSERT_EVENT, row)
             conn.execute(update(t.flows).where(t.flows.c.id == event.flow_id).values(**values))
 
     def flow_events(self, flow_id: str) -> list[FlowEvent]:
