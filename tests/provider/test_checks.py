@@ -46,9 +46,16 @@ def _code(challenge: str | None) -> Code:
     )
 
 
+class StrictProvider:
+    """What the PKCE checks ask of the provider here: which lab switches are on (none)."""
+
+    def lab(self, switch: object) -> bool:
+        return False
+
+
 def _ctx(form: str, code: Code) -> TokenContext:
     request = Request("POST", "/token", Params(), Params.parse(form), {}, {})
-    ctx = TokenContext(provider=None, request=request)  # type: ignore[arg-type]
+    ctx = TokenContext(provider=StrictProvider(), request=request)  # type: ignore[arg-type]
     ctx.code = code
     return ctx
 

@@ -49,11 +49,18 @@ class Provider:
         self.keys: KeyRing = load_key_ring(store, self.clock.now())
         self.passwords = Passwords(weak=LabSwitch.WEAK_PASSWORD_HASH in settings.lab)
         self.csrf_key = bytes.fromhex(store.get_or_create_state("csrf_key", secrets.token_hex(32)))
-        self.pages = Pages([switch.warning for switch in sorted(settings.lab, key=str)])
+        self.pages = Pages(
+            [switch.warning for switch in sorted(settings.lab, key=str)],
+            framing=LabSwitch.FRAMING in settings.lab,
+        )
         self.flows = FlowRecorder(
             store, self.clock, settings.flow_retention, settings.flow_retention_days
         )
         self.secure_cookies = self.issuer.startswith("https://")
+
+    def lab(self, switch: LabSwitch) -> bool:
+        """Is this deliberately insecure behaviour switched on?"""
+        return switch in self.settings.lab
 
     # -- browsers, sessions and CSRF ----------------------------------------------------------
 

@@ -14,6 +14,15 @@ class LabSwitch(enum.Enum):
 
     WEAK_PASSWORD_HASH = "weak-password-hash"  # noqa: S105 (a switch name)
     LOOSE_REDIRECT = "loose-redirect"
+    NO_PKCE = "no-pkce"
+    PLAIN_PKCE = "plain-pkce"
+    IMPLICIT = "implicit"
+    CODE_REUSE = "code-reuse"
+    NO_REFRESH_ROTATION = "no-refresh-rotation"
+    NO_ISS = "no-iss"
+    WEAK_CODES = "weak-codes"
+    FRAMING = "framing"
+    OPEN_REDIRECT_ON_ERROR = "open-redirect-on-error"
 
     @property
     def warning(self) -> str:
@@ -28,6 +37,31 @@ LAB_WARNINGS: dict[LabSwitch, str] = {
     LabSwitch.LOOSE_REDIRECT: (
         "redirect URIs are matched by prefix, not exactly, at the authorization and token "
         "endpoints, so a code can be sent to a URI the client never registered"
+    ),
+    LabSwitch.NO_PKCE: (
+        "PKCE is optional and never checked, so a stolen code can be redeemed without the verifier"
+    ),
+    LabSwitch.PLAIN_PKCE: (
+        "code_challenge_method=plain is accepted, so the challenge seen in the front channel "
+        "is the verifier itself"
+    ),
+    LabSwitch.IMPLICIT: (
+        "response_type=token is accepted: access tokens travel in the URL fragment, through "
+        "the browser's history and any script on the page"
+    ),
+    LabSwitch.CODE_REUSE: "authorization codes can be redeemed more than once",
+    LabSwitch.NO_REFRESH_ROTATION: (
+        "refresh tokens are not rotated and a replayed one is not detected"
+    ),
+    LabSwitch.NO_ISS: (
+        "authorization responses carry no iss (RFC 9207), so a client cannot tell which "
+        "provider answered (mix-up attacks)"
+    ),
+    LabSwitch.WEAK_CODES: "authorization codes are six digits, guessable by brute force",
+    LabSwitch.FRAMING: ("the login and consent pages may be framed by any site (clickjacking)"),
+    LabSwitch.OPEN_REDIRECT_ON_ERROR: (
+        "authorization errors are redirected to the request's redirect_uri even when it is "
+        "not registered: an open redirector"
     ),
 }
 

@@ -29,6 +29,12 @@ PAGE_HEADERS = [
     ("cache-control", "no-store"),
 ]
 
+FRAMEABLE_HEADERS = [
+    (name, value.replace(" frame-ancestors 'none';", ""))
+    for name, value in PAGE_HEADERS
+    if name != "x-frame-options"
+]
+
 SCOPE_WORDS = {
     "openid": "Confirm who you are (an account identifier, not your password)",
     "profile": "See your name and username",
@@ -46,9 +52,11 @@ def describe_scope(scope: str) -> str:
 class Pages:
     """Templates are compiled on first use: a sandbox used only by API tests never pays."""
 
-    def __init__(self, banners: Sequence[str] = ()) -> None:
+    def __init__(self, banners: Sequence[str] = (), framing: bool = False) -> None:
         self.banners = list(banners)
         self.folder = resources.files("valetkey.provider")
+        # LAB framing: no anti-framing headers at all (AS-33 fails on purpose)
+        self.headers = FRAMEABLE_HEADERS if framing else PAGE_HEADERS
 
     @cached_property
     def env(self) -> Environment:
@@ -75,7 +83,7 @@ class Pages:
         **context: Any,
     ) -> Response:
         body = self.env.get_template(template).render(**context).encode()
-        return Response(status, body, [*PAGE_HEADERS, *extra])
+        return Response(status, body, [*self.headers, *extra])
 
     def error(self, title: str, message: str, status: int = 400) -> Response:
         return self.render("error.html", status=status, title=title, message=message)

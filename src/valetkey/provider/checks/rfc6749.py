@@ -103,6 +103,8 @@ def response_type_code(ctx: AuthorizeContext) -> None:
     says clients SHOULD NOT use them, and the sandbox does not offer them.
     """
     value = ctx.params.get("response_type")
+    if value == "token" and ctx.provider.lab(LabSwitch.IMPLICIT):
+        return  # LAB implicit
     if value != "code":
         raise UnsupportedResponseType(
             f"response_type {value!r} is not supported; use the authorization code flow (code)"
@@ -252,6 +254,8 @@ def code_not_used_before(ctx: TokenContext) -> None:
     previously issued from it.
     """
     assert ctx.code is not None
+    if ctx.provider.lab(LabSwitch.CODE_REUSE):
+        return  # LAB code-reuse
     if ctx.code.used_at is not None:
         provider = ctx.provider
         if ctx.code.grant_id is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.errors import InvalidGrant, InvalidRequest, InvalidScope
+from valetkey.provider.lab import LabSwitch
 from valetkey.provider.tokens import digest
 
 _INVALID = "the refresh token is invalid, expired or revoked"
@@ -34,6 +35,8 @@ def refresh_token_known(ctx: TokenContext) -> None:
 def refresh_token_not_replayed(ctx: TokenContext) -> None:
     """A refresh token works once; replaying a used one revokes the whole token family."""
     assert ctx.refresh is not None
+    if ctx.provider.lab(LabSwitch.NO_REFRESH_ROTATION):
+        return  # LAB no-refresh-rotation
     if ctx.refresh.used_at is not None:
         if ctx.refresh.grant_id is not None:
             ctx.provider.store.revoke_grant(ctx.refresh.grant_id, ctx.provider.clock.now())

@@ -4,6 +4,7 @@ deciding whether the user must log in or consent, and issuing the code."""
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode
 
 from valetkey.provider.checks import CheckResult, oidc, rfc6749, rfc7636, run_checks
 from valetkey.provider.checks.context import AuthorizeContext
@@ -14,7 +15,9 @@ from valetkey.provider.errors import (
     OAuthError,
 )
 from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER, CLIENT
+from valetkey.provider.grants.issuance import issue, new_grant
 from valetkey.provider.http import Request, Response, add_query, redirect
+from valetkey.provider.lab import LabSwitch
 from valetkey.provider.store.records import AuthRequest, Code
 from valetkey.provider.tokens import digest, random_value
 
@@ -65,6 +68,11 @@ def authorize(provider: Provider, request: Request) -> Response:
         run_checks(PAGE_CHECKS, ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
+        target = params.get("redirect_uri")
+        if provider.lab(LabSwitch.OPEN_REDIRECT_ON_ERROR) and target:  # LAB: open redirector
+            return redirect(
+                add_query(target, {"error": exc.error, "state": params.get("state")}), 302
+            )
         return provider.page_error("This sign-in link is not valid", exc.description)
     assert ctx.client is not None and ctx.redirect_uri is not None
     state = params.get("state")
@@ -89,6 +97,7 @@ def authorize(provider: Provider, request: Request) -> Response:
         max_age=ctx.max_age,
         flow_id=flow_id,
         expires_at=provider.clock.now() + provider.settings.auth_request_ttl,
+        response_type=params.get("response_type") or "code",
     )
     provider.store.save_auth_request(pending)
     response = proceed(provider, pending, browser, posted=request.method == "POST")
@@ -166,9 +175,22 @@ def _authenticated_enough(
     return True
 
 
+def _iss(provider: Provider) -> str | None:
+    """RFC 9207 §2: the issuer, in every authorization response (not with LAB no-iss)."""
+    return None if provider.lab(LabSwitch.NO_ISS) else provider.issuer
+
+
+def _code_value(provider: Provider) -> str:
+    if provider.lab(LabSwitch.WEAK_CODES):  # LAB: six digits, about 20 bits
+        return "".join(secrets.choice("0123456789") for _ in range(6))
+    return random_value()
+
+
 def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, status: int) -> Response:
     assert browser.session is not None
-    value = random_value()
+    if pending.response_type == "token":
+        return implicit_response(provider, pending, browser, status)
+    value = _code_value(provider)
     code = Code(
         code_hash=digest(value),
         client_id=pending.client_id,
@@ -189,7 +211,7 @@ def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, statu
             "This sign-in request is already finished",
             "Go back to the app and start signing in again.",
         )
-    params = {"code": value, "state": pending.state, "iss": provider.issuer}  # RFC 9207 §2
+    params = {"code": value, "state": pending.state, "iss": _iss(provider)}
     provider.flows.record(
         pending.flow_id,
         "authorization_response",
@@ -215,7 +237,7 @@ def error_redirect(
         "error": error.error,
         "error_description": error.description,
         "state": state,
-        "iss": provider.issuer,  # RFC 9207 §2: in error responses too
+        "iss": _iss(provider),  # RFC 9207 §2: in error responses too
     }
     provider.flows.record(
         flow_id,
@@ -226,3 +248,31 @@ def error_redirect(
         outcome="failed",
     )
     return redirect(add_query(redirect_uri, params), status)
+
+
+def implicit_response(
+    provider: Provider, pending: AuthRequest, browser: Browser, status: int
+) -> Response:
+    """LAB implicit: the access token in the redirect's fragment (RFC 6749 §4.2.2), the very
+    thing RFC 9700 §2.1.2 tells clients not to use."""
+    assert browser.session is not None
+    client = provider.store.client(pending.client_id)
+    user = provider.store.user_by_id(browser.session.user_id)
+    if client is None or user is None or not provider.store.finish_auth_request(pending.id, None):
+        return provider.page_error(
+            "This sign-in request is already finished",
+            "Go back to the app and start signing in again.",
+        )
+    grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
+    issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
+    provider.store.issue(grant, issued.tokens)
+    fragment = {
+        "access_token": issued.body["access_token"],
+        "token_type": "Bearer",
+        "expires_in": str(issued.body["expires_in"]),
+        "scope": pending.scope,
+        "state": pending.state,
+        "iss": _iss(provider),
+    }
+    clean = {k: v for k, v in fragment.items() if v is not None}
+    return redirect(f"{pending.redirect_uri}#{urlencode(clean)}", status)

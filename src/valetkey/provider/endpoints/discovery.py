@@ -6,6 +6,7 @@ from typing import Any
 
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response, json_response
+from valetkey.provider.lab import LabSwitch
 
 PUBLIC_CACHE = [("cache-control", "public, max-age=60"), ("access-control-allow-origin", "*")]
 
@@ -38,7 +39,8 @@ def metadata(provider: Provider) -> dict[str, Any]:
             "client_secret_post",
         ],
         "code_challenge_methods_supported": ["S256"],  # AS-03
-        "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3; AS-14
+        # RFC 9207 §3; AS-14 (false only with the no-iss lab switch)
+        "authorization_response_iss_parameter_supported": not provider.lab(LabSwitch.NO_ISS),
         "claims_supported": [
             "sub",
             "iss",

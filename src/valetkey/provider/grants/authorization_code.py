@@ -8,6 +8,7 @@ from valetkey.provider.checks import rfc6749, rfc7636
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.errors import InvalidGrant
 from valetkey.provider.grants.issuance import Issued, issue, new_grant, user_claims
+from valetkey.provider.lab import LabSwitch
 
 CHECKS = (
     rfc6749.code_known,
@@ -30,7 +31,8 @@ def redeem(ctx: TokenContext) -> Issued:
         raise InvalidGrant("the user of this code no longer exists")
     now = provider.clock.now()
     grant = new_grant(client, user, code.scope, code.flow_id, now)
-    if not provider.store.claim_code(code.code_hash, now, grant.id):
+    claimed = provider.store.claim_code(code.code_hash, now, grant.id)
+    if not claimed and not provider.lab(LabSwitch.CODE_REUSE):
         raise InvalidGrant("the authorization code was already used")
     scopes = set(code.scope.split())
     id_claims: dict[str, Any] | None = None

@@ -6,6 +6,7 @@ from valetkey.provider.checks import rfc9700
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.errors import InvalidGrant
 from valetkey.provider.grants.issuance import Issued, issue
+from valetkey.provider.lab import LabSwitch
 
 CHECKS = (
     rfc9700.refresh_token_known,
@@ -19,9 +20,13 @@ def redeem(ctx: TokenContext) -> Issued:
     provider, token, client = ctx.provider, ctx.refresh, ctx.client
     assert token is not None and client is not None
     now = provider.clock.now()
+    user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
+    if provider.lab(LabSwitch.NO_REFRESH_ROTATION):  # LAB: the same refresh token, forever
+        issued = issue(provider, client, user, " ".join(ctx.scopes), token.grant_id, refresh=False)
+        issued.body["refresh_token"] = ctx.params.get("refresh_token")
+        return issued
     if not provider.store.claim_refresh_token(token.id, now):
         if token.grant_id is not None:  # lost a race with another use: treat as replay
             provider.store.revoke_grant(token.grant_id, now)
         raise InvalidGrant("the refresh token was already used; its token family is revoked")
-    user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
     return issue(provider, client, user, " ".join(ctx.scopes), token.grant_id, refresh=True)

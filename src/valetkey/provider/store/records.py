@@ -45,6 +45,7 @@ class AuthRequest:
     max_age: int | None
     flow_id: str
     expires_at: float
+    response_type: str = "code"
 
 
 @dataclass(frozen=True)

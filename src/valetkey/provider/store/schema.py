@@ -103,6 +103,7 @@ auth_requests = Table(
     Column("max_age", Integer),
     Column("flow_id", String(64), nullable=False),
     Column("expires_at", Float, nullable=False),
+    Column("response_type", String(32), nullable=False, server_default="code"),
 )
 
 codes = Table(
