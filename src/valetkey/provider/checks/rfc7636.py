@@ -59,6 +59,8 @@ def challenge_well_formed(ctx: AuthorizeContext) -> None:
 def verifier_well_formed(ctx: TokenContext) -> None:
     """code_verifier, when sent, is 43 to 128 unreserved characters."""
     verifier = ctx.params.get("code_verifier")
+    if ctx.provider.lab(LabSwitch.NO_PKCE):
+        return  # LAB no-pkce: never checked
     if verifier is not None and not VERIFIER.fullmatch(verifier):
         raise InvalidRequest("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
 

@@ -23,7 +23,9 @@ def metadata(provider: Provider) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/introspect",
         "end_session_endpoint": f"{issuer}/logout",
         "scopes_supported": ["openid", "profile", "email", "photos.read", "offline_access"],
-        "response_types_supported": ["code"],
+        "response_types_supported": ["code", "token"]
+        if provider.lab(LabSwitch.IMPLICIT)
+        else ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
@@ -38,7 +40,9 @@ def metadata(provider: Provider) -> dict[str, Any]:
             "client_secret_basic",
             "client_secret_post",
         ],
-        "code_challenge_methods_supported": ["S256"],  # AS-03
+        "code_challenge_methods_supported": ["S256", "plain"]  # AS-03
+        if provider.lab(LabSwitch.PLAIN_PKCE)
+        else ["S256"],
         # RFC 9207 §3; AS-14 (false only with the no-iss lab switch)
         "authorization_response_iss_parameter_supported": not provider.lab(LabSwitch.NO_ISS),
         "claims_supported": [

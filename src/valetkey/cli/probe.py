@@ -1,0 +1,85 @@
+"""`valetkey probe`: attack a running authorization server and report what got through."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.group()
+def probe() -> None:
+    """Black-box checks of a running authorization server (AS checks)."""
+
+
+@probe.command("server")
+@click.argument("issuer")
+@click.option("--client-id", required=True, help="A registered client to probe with.")
+@click.option("--client-secret", default=None, help="Its secret (confidential client).")
+@click.option("--redirect-uri", required=True, help="A redirect URI registered for it.")
+@click.option(
+    "--public-client-id",
+    default=None,
+    help="A second, public client with the same redirect URI (AS-06, AS-19).",
+)
+@click.option("--username", default=None, help="A test user, for the checks that log in.")
+@click.option("--password", default=None, help="Its password.")
+@click.option("--scope", default="openid", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--only", default=None, metavar="IDS", help="Comma-separated ids, e.g. AS-08,AS-15.")
+def server(
+    issuer: str,
+    client_id: str,
+    client_secret: str | None,
+    redirect_uri: str,
+    public_client_id: str | None,
+    username: str | None,
+    password: str | None,
+    scope: str,
+    fmt: str,
+    only: str | None,
+) -> None:
+    """Probe the authorization server at ISSUER.
+
+    Reads its discovery document, then runs every AS check the given material allows,
+    driving the HTML login and consent forms like a browser. Each check is pass, fail (with
+    the request and the answer that prove it) or n/a (with why). Bursts (AS-17) go only to
+    loopback targets. Exits 1 when a check fails.
+
+    \b
+    Example, against the sandbox's demo client:
+      valetkey probe server http://127.0.0.1:8400 --client-id photo-printer \\
+        --client-secret SECRET --redirect-uri http://127.0.0.1:8500/callback \\
+        --username alice --password PASSWORD
+    """
+    from valetkey.probe.report import to_json, to_text
+    from valetkey.probe.server import run_server_probe
+    from valetkey.probe.session import Target
+
+    target = Target(
+        issuer.rstrip("/"),
+        client_id,
+        redirect_uri,
+        client_secret,
+        public_client_id,
+        username,
+        password,
+        scope,
+    )
+    ids = only.split(",") if only else None
+
+    def progress(check_id: str) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"\r{check_id} ...", nl=False, err=True)
+
+    results = run_server_probe(target, ids, progress)
+    if sys.stderr.isatty():
+        click.echo("\r" + " " * 20 + "\r", nl=False, err=True)
+    click.echo(
+        to_json(target.issuer, results) if fmt == "json" else to_text(target.issuer, results),
+        nl=False,
+    )
+    if any(r.status == "fail" for r in results):
+        sys.exit(1)

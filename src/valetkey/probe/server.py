@@ -1,0 +1,44 @@
+"""`valetkey probe server`: run the AS checks against a live authorization server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import httpx
+
+from valetkey.probe.report import Result, not_applicable
+from valetkey.probe.server_checks import SERVER_CHECKS
+from valetkey.probe.session import ProbeError, ProbeSession, Target
+
+
+def checks_for(only: Iterable[str] | None) -> list[tuple[str, Callable[[ProbeSession], Result]]]:
+    wanted = {item.strip().upper() for item in only} if only else None
+    chosen = [(cid, check) for cid, check in SERVER_CHECKS if wanted is None or cid in wanted]
+    return sorted(chosen, key=lambda item: item[0])
+
+
+def run_server_probe(
+    target: Target, only: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
+) -> list[Result]:
+    session = ProbeSession(target)
+    results: list[Result] = []
+    try:
+        session.open()
+        for check_id, check in checks_for(only):
+            if progress is not None:
+                progress(check_id)
+            results.append(_run_one(session, check_id, check))
+    finally:
+        session.close()
+    return results
+
+
+def _run_one(
+    session: ProbeSession, check_id: str, check: Callable[[ProbeSession], Result]
+) -> Result:
+    try:
+        return check(session)
+    except ProbeError as exc:
+        return not_applicable(check_id, f"could not run: {exc}")
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        return not_applicable(check_id, f"could not run: {type(exc).__name__}: {exc}")

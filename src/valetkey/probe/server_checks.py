@@ -1,0 +1,719 @@
+"""The live checks of an authorization server (the AS ids of the check catalogue).
+
+Each check is a function of a `ProbeSession` that returns a `Result`; `SERVER_CHECKS` lists
+them in order. A check that needs something the probe was not given (a login, a public
+client, an endpoint) answers n/a and says what was missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import hashlib
+import json
+import math
+import re
+import secrets
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import httpx
+
+from valetkey.probe.agent import UserAgent
+from valetkey.probe.report import Result, failed, not_applicable, passed
+from valetkey.probe.session import ProbeError, ProbeSession, s256
+
+Check = Callable[[ProbeSession], Result]
+SERVER_CHECKS: list[tuple[str, Check]] = []
+NEEDS_LOGIN = "needs --username and --password to drive a login"
+
+
+def server_check(check_id: str) -> Callable[[Check], Check]:
+    def register(func: Check) -> Check:
+        SERVER_CHECKS.append((check_id, func))
+        return func
+
+    return register
+
+
+def _redirected_to(response: httpx.Response, uri: str) -> bool:
+    location = response.headers.get("location", "")
+    return response.is_redirect and location.startswith(uri)
+
+
+def _is_error(stopped: str | None, response: httpx.Response) -> bool:
+    """Refused: an error page, or an error sent back to the registered redirect URI."""
+    if stopped is None:
+        return response.status_code >= 400 or "code=" not in str(response.url)
+    return "error=" in stopped and "code=" not in stopped
+
+
+@server_check("AS-01")
+def discovery(s: ProbeSession) -> Result:
+    if not s.meta:
+        return failed("AS-01", "no metadata at either well-known path")
+    issuer = s.target.issuer.rstrip("/")
+    if s.meta.get("issuer") != issuer:
+        return failed("AS-01", f"metadata issuer {s.meta.get('issuer')!r} is not {issuer!r}")
+    other = s.http.get(issuer + "/.well-known/oauth-authorization-server")
+    if other.status_code == 200 and other.json().get("issuer") != issuer:
+        return failed("AS-01", "the two metadata documents disagree on the issuer", other)
+    return passed("AS-01", "metadata served; issuer exact")
+
+
+@server_check("AS-02")
+def https(s: ProbeSession) -> Result:
+    urls = [v for k, v in s.meta.items() if k.endswith("_endpoint") or k == "jwks_uri"]
+    plain = [u for u in urls if isinstance(u, str) and u.startswith("http://")]
+    if plain and not s.loopback:
+        return failed("AS-02", f"plain http endpoints: {', '.join(plain[:3])}")
+    return passed("AS-02", "loopback sandbox: http allowed (note)" if plain else "all https")
+
+
+@server_check("AS-03")
+def pkce_s256_only(s: ProbeSession) -> Result:
+    methods = s.meta.get("code_challenge_methods_supported") or []
+    if "S256" not in methods or "plain" in methods:
+        return failed("AS-03", f"code_challenge_methods_supported is {methods!r}")
+    if not s.can_log_in():
+        return passed("AS-03", "metadata lists S256 only (plain not tried: " + NEEDS_LOGIN + ")")
+    verifier = secrets.token_urlsafe(48)
+    params, _ = s.params(code_challenge=verifier, code_challenge_method="plain")
+    stopped, response = s.front(params)
+    if not _is_error(stopped, response):
+        return failed("AS-03", "code_challenge_method=plain was accepted", response)
+    return passed("AS-03", "S256 only; plain refused")
+
+
+@server_check("AS-04")
+def verifier_required(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-04", NEEDS_LOGIN)
+    for verifier in (None, secrets.token_urlsafe(48)):
+        grant = s.code()
+        answer = s.redeem(grant, code_verifier=verifier)
+        if answer.status_code == 200:
+            what = "without a code_verifier" if verifier is None else "with a wrong verifier"
+            return failed("AS-04", f"a code issued with a challenge was redeemed {what}", answer)
+    return passed("AS-04", "missing and wrong verifiers refused")
+
+
+@server_check("AS-05")
+def no_downgrade(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-05", NEEDS_LOGIN)
+    try:
+        grant = s.code(pkce=False)
+    except ProbeError:
+        return passed("AS-05", "no code is issued without a challenge, so no downgrade")
+    answer = s.redeem(grant, code_verifier=secrets.token_urlsafe(48))
+    if answer.status_code == 200:
+        return failed("AS-05", "a code issued without a challenge took a verifier", answer)
+    return passed("AS-05", "verifier on a code without challenge refused")
+
+
+@server_check("AS-06")
+def pkce_required(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-06", NEEDS_LOGIN)
+    client = s.target.public_client_id or s.target.client_id
+    kind = "public" if s.target.public_client_id else "confidential"
+    try:  # the control: with PKCE this client does get a code
+        s.code(client_id=client)
+    except ProbeError as exc:
+        return not_applicable("AS-06", f"the {kind} client gets no code even with PKCE: {exc}")
+    params, _ = s.params(pkce=False, client_id=client)
+    stopped, response = s.front(params)
+    if not _is_error(stopped, response):
+        return failed("AS-06", f"a {kind} client got a code without PKCE", response)
+    return passed("AS-06", f"the {kind} client's request without code_challenge is refused")
+
+
+@server_check("AS-07")
+def short_verifier(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-07", NEEDS_LOGIN)
+    short = "s" * 42
+    try:
+        grant = s.code(code_challenge=s256(short))
+    except ProbeError as exc:
+        return not_applicable("AS-07", f"could not get a code: {exc}")
+    answer = s.redeem(grant, code_verifier=short)
+    if answer.status_code == 200:
+        return failed("AS-07", "a 42-character code_verifier was accepted", answer)
+    return passed("AS-07", "a 42-character verifier is refused")
+
+
+def near_misses(uri: str) -> list[str]:
+    parts = urlsplit(uri)
+    host, port, path = parts.hostname or "", parts.port, parts.path or "/"
+    other_port = (port or 80) + 1
+    netloc = parts.netloc
+    return [
+        f"{uri}?x=1",
+        f"{uri}/extra",
+        f"{uri}/../x",
+        f"{uri}x",
+        f"{uri}/",
+        uri.replace(netloc, f"{host}:{other_port}", 1),
+        uri.replace(parts.scheme + "://", "https://" if parts.scheme == "http" else "http://", 1),
+        uri.replace(host, host.upper(), 1) if host.upper() != host else f"{uri}#x",
+        uri.replace(path, path.replace("/", "/%2F", 1), 1) if path != "/" else f"{uri}%2F",
+        f"{parts.scheme}://{netloc}@evil.example{path}",
+        f"{parts.scheme}://evil.example{path}",
+    ]
+
+
+def _accepts(s: ProbeSession, redirect_uri: str) -> httpx.Response | None:
+    """The browser's answer if the server sends a code (or anything) to this redirect URI."""
+    assert s.agent is not None
+    params, _ = s.params(redirect_uri=redirect_uri)
+    response = s.agent.http.get(s.authorize_url(params))
+    return response if _redirected_to(response, redirect_uri) else None
+
+
+@server_check("AS-08")
+def redirect_exact(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-08", NEEDS_LOGIN)
+    s.code()  # logged in and consented, so a vulnerable server would answer silently
+    accepted = [r for uri in near_misses(s.target.redirect_uri) if (r := _accepts(s, uri))]
+    if accepted:
+        return failed("AS-08", f"{len(accepted)} near-miss redirect URI(s) accepted", *accepted)
+    return passed("AS-08", f"{len(near_misses(s.target.redirect_uri))} near misses refused")
+
+
+@server_check("AS-09")
+def unknown_client_page(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-09", "no metadata")
+    unknown, _ = s.params(client_id="valetkey-probe-unknown")
+    unregistered, _ = s.params(redirect_uri="https://evil.example/cb")
+    bad = []
+    for params in (unknown, unregistered):
+        response = s.http.get(s.authorize_url(params))
+        if response.is_redirect:  # no trusted redirect URI: no redirect at all
+            bad.append(response)
+    if bad:
+        return failed("AS-09", "an invalid client_id or redirect_uri led to a redirect", *bad)
+    return passed("AS-09", "error page, no redirect")
+
+
+@server_check("AS-10")
+def errors_not_redirected_to_bad_uri(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-10", "no metadata")
+    params, _ = s.params(
+        redirect_uri="https://evil.example/cb",
+        scope="valetkey-no-such-scope",
+        response_type="valetkey-bogus",
+    )
+    response = s.http.get(s.authorize_url(params))
+    if _redirected_to(response, "https://evil.example/cb"):
+        return failed("AS-10", "an error was redirected to an unvalidated redirect_uri", response)
+    return passed("AS-10", "errors with a bad redirect_uri are shown, not redirected")
+
+
+@server_check("AS-11")
+def token_redirect_uri(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-11", NEEDS_LOGIN)
+    grant = s.code()
+    answer = s.redeem(grant, redirect_uri=s.target.redirect_uri + "/other")
+    if answer.status_code == 200:
+        return failed("AS-11", "the token endpoint took a different redirect_uri", answer)
+    return passed("AS-11", "a different redirect_uri is refused at the token endpoint")
+
+
+@server_check("AS-12")
+def http_redirect_refused(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-12", NEEDS_LOGIN)
+    response = _accepts(s, "http://example.com/cb")
+    if response is not None:
+        return failed("AS-12", "an http:// non-loopback redirect URI was used", response)
+    return passed("AS-12", "http:// to a non-loopback host is refused")
+
+
+@server_check("AS-13")
+def state_echoed(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-13", NEEDS_LOGIN)
+    state = ("äé &=+/?%20#" * 150)[:1500]
+    grant = s.code(state=state)
+    if grant.query.get("state") != state:
+        return failed("AS-13", "state came back changed")
+    return passed("AS-13", "a 1,500-character state came back unchanged")
+
+
+@server_check("AS-14")
+def iss_in_response(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-14", NEEDS_LOGIN)
+    grant = s.code()
+    if grant.query.get("iss") != s.target.issuer.rstrip("/"):
+        return failed("AS-14", f"iss in the authorization response is {grant.query.get('iss')!r}")
+    if s.meta.get("authorization_response_iss_parameter_supported") is not True:
+        return failed(
+            "AS-14", "metadata does not say authorization_response_iss_parameter_supported"
+        )
+    return passed("AS-14", "iss present and advertised (RFC 9207)")
+
+
+@server_check("AS-15")
+def code_single_use(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-15", NEEDS_LOGIN)
+    grant = s.code()
+    first, second = s.redeem(grant), s.redeem(grant)
+    if first.status_code != 200:
+        return not_applicable("AS-15", "the first redemption failed")
+    if second.status_code == 200:
+        return failed("AS-15", "the code was redeemed twice", second)
+    if second.json().get("error") != "invalid_grant":
+        return failed("AS-15", "the second redemption's error is not invalid_grant", second)
+    return passed("AS-15", "second redemption: invalid_grant")
+
+
+@server_check("AS-16")
+def reuse_revokes(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-16", NEEDS_LOGIN)
+    grant = s.code()
+    first = s.redeem(grant)
+    if first.status_code != 200:
+        return not_applicable("AS-16", "the first redemption failed")
+    s.redeem(grant)
+    if s.token_works(first.json()["access_token"]):
+        return failed("AS-16", "the first access token still works after the code was replayed")
+    return passed("AS-16", "tokens from a replayed code are revoked")
+
+
+@server_check("AS-17")
+def concurrent_redemption(s: ProbeSession) -> Result:
+    if not s.loopback:
+        return not_applicable("AS-17", "bursts are sent only to loopback targets")
+    if not s.can_log_in():
+        return not_applicable("AS-17", NEEDS_LOGIN)
+    grant = s.code()
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: s.redeem(grant), range(6)))
+    wins = [a for a in answers if a.status_code == 200]
+    if len(wins) > 1:
+        return failed("AS-17", f"{len(wins)} of 6 concurrent redemptions succeeded", *wins[:2])
+    return passed("AS-17", "at most one of 6 concurrent redemptions succeeded")
+
+
+@server_check("AS-19")
+def code_bound_to_client(s: ProbeSession) -> Result:
+    if not s.target.public_client_id:
+        return not_applicable("AS-19", "needs a second client (--public-client-id)")
+    if not s.can_log_in():
+        return not_applicable("AS-19", NEEDS_LOGIN)
+    grant = s.code()
+    data = {
+        "grant_type": "authorization_code",
+        "code": grant.code,
+        "redirect_uri": s.target.redirect_uri,
+        "code_verifier": grant.verifier or "",
+    }
+    answer = s.token(data, client=(s.target.public_client_id, None))
+    if answer.status_code == 200:
+        return failed("AS-19", "another client redeemed the code", answer)
+    return passed("AS-19", "another client cannot redeem the code")
+
+
+@server_check("AS-18")
+def code_lifetime(s: ProbeSession) -> Result:
+    return not_applicable("AS-18", "proving a 10-minute expiry needs a 10-minute wait")
+
+
+def _bits(samples: list[str]) -> float:
+    alphabet = 0
+    joined = "".join(samples)
+    for chars, size in ((r"[0-9]", 10), (r"[a-z]", 26), (r"[A-Z]", 26), (r"[-_.~+/]", 4)):
+        if re.search(chars, joined):
+            alphabet += size
+    return min(len(x) for x in samples) * math.log2(max(alphabet, 2))
+
+
+@server_check("AS-20")
+def entropy(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-20", NEEDS_LOGIN)
+    codes = [s.code().code for _ in range(3)]
+    bits = _bits(codes)
+    if bits < 128 or len(set(codes)) < len(codes):
+        return failed("AS-20", f"codes carry about {bits:.0f} bits (e.g. {codes[0]!r})")
+    return passed("AS-20", f"codes carry about {bits:.0f} bits")
+
+
+@server_check("AS-21")
+def no_implicit(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-21", NEEDS_LOGIN)
+    leaked = []
+    for response_type in ("token", "id_token token", "code token"):
+        params, _ = s.params(response_type=response_type)
+        stopped, response = s.front(params)
+        if stopped and "access_token=" in stopped:
+            leaked.append(response)
+            if not response.is_redirect:
+                return failed("AS-21", f"response_type={response_type} returned a token")
+    if leaked:
+        return failed("AS-21", "a token came back in the front channel", *leaked)
+    return passed("AS-21", "token-returning response types refused")
+
+
+@server_check("AS-22")
+def no_password_grant(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-22", "no metadata")
+    answer = s.token(
+        {
+            "grant_type": "password",
+            "username": s.target.username or "x",
+            "password": s.target.password or "x",
+        }
+    )
+    if answer.status_code == 200:
+        return failed("AS-22", "the password grant issued a token", answer)
+    return passed("AS-22", "the password grant is refused")
+
+
+@server_check("AS-23")
+def client_auth_required(s: ProbeSession) -> Result:
+    if not s.target.client_secret or not s.can_log_in():
+        return not_applicable("AS-23", "needs a confidential client and a login")
+    grant = s.code()
+    data = {
+        "grant_type": "authorization_code",
+        "code": grant.code,
+        "redirect_uri": s.target.redirect_uri,
+        "code_verifier": grant.verifier or "",
+    }
+    without = s.http.post(
+        s.endpoint("token_endpoint"), data={**data, "client_id": s.target.client_id}
+    )
+    if without.status_code == 200:
+        return failed(
+            "AS-23", "a confidential client's code was redeemed without its secret", without
+        )
+    in_query = s.http.post(
+        s.endpoint("token_endpoint"),
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        params={"client_id": s.target.client_id, "client_secret": s.target.client_secret},
+    )
+    if in_query.status_code == 200:
+        return failed("AS-23", "credentials in the query string were accepted", in_query)
+    return passed("AS-23", "client authentication required; none in the URL")
+
+
+@server_check("AS-24")
+def token_request_shape(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-24", "no metadata")
+    get = s.http.get(s.endpoint("token_endpoint"), params={"grant_type": "client_credentials"})
+    if get.status_code == 200:
+        return failed("AS-24", "GET to the token endpoint answered 200", get)
+    credentials = {"auth": (s.target.client_id, s.target.client_secret)}
+    doubled = s.http.post(
+        s.endpoint("token_endpoint"),
+        **(credentials if s.target.client_secret else {}),  # type: ignore[arg-type]
+        content=b"grant_type=client_credentials&grant_type=client_credentials",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    if doubled.status_code == 200:
+        return failed("AS-24", "a duplicated parameter was accepted", doubled)
+    return passed("AS-24", "GET and duplicated parameters refused")
+
+
+@server_check("AS-25")
+def no_store(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-25", NEEDS_LOGIN)
+    answer = s.redeem(s.code())
+    if "no-store" not in answer.headers.get("cache-control", ""):
+        return failed("AS-25", "the token response lacks Cache-Control: no-store", answer)
+    return passed("AS-25", "Cache-Control: no-store")
+
+
+@server_check("AS-26")
+def refresh_rotation(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-26", NEEDS_LOGIN)
+    tokens = s.tokens()
+    old = tokens.get("refresh_token")
+    if not old:
+        return not_applicable("AS-26", "no refresh token was issued")
+    first = s.token({"grant_type": "refresh_token", "refresh_token": old})
+    if first.status_code != 200:
+        return not_applicable("AS-26", "the refresh token did not work once")
+    new = first.json().get("refresh_token")
+    if not new or new == old:
+        return failed("AS-26", "the refresh token was not rotated", first)
+    replay = s.token({"grant_type": "refresh_token", "refresh_token": old})
+    if replay.status_code == 200:
+        return failed("AS-26", "a used refresh token worked again", replay)
+    family = s.token({"grant_type": "refresh_token", "refresh_token": new})
+    if family.status_code == 200:
+        return failed("AS-26", "after a replay, the rest of the family still works", family)
+    return passed("AS-26", "rotated; replay refused and the family revoked")
+
+
+@server_check("AS-27")
+def no_refresh_for_client_credentials(s: ProbeSession) -> Result:
+    if not s.target.client_secret:
+        return not_applicable("AS-27", "needs a confidential client")
+    answer = s.token({"grant_type": "client_credentials"})
+    if answer.status_code != 200:
+        return not_applicable("AS-27", "the client may not use client_credentials")
+    if "refresh_token" in answer.json():
+        return failed("AS-27", "client_credentials issued a refresh token", answer)
+    return passed("AS-27", "no refresh token")
+
+
+@server_check("AS-28")
+def short_lived(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-28", NEEDS_LOGIN)
+    tokens = s.tokens()
+    expires = tokens.get("expires_in")
+    if not isinstance(expires, int):
+        return failed("AS-28", "expires_in is missing")
+    if expires > 3600:
+        return failed("AS-28", f"access tokens live {expires} s")
+    return passed("AS-28", f"expires_in={expires}")
+
+
+@server_check("AS-29")
+def audience_and_dpop(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-29", NEEDS_LOGIN)
+    access = str(s.tokens()["access_token"])
+    claims = _jwt_claims(access)
+    if claims is not None and not claims.get("aud"):
+        return failed("AS-29", "the JWT access token has no aud")
+    audience = f"aud={claims.get('aud')}" if claims else "opaque tokens"
+    if not s.meta.get("dpop_signing_alg_values_supported"):
+        return failed("AS-29", f"{audience}, but sender-constraining (DPoP) is not offered")
+    return passed("AS-29", f"{audience}; DPoP offered")
+
+
+def _jwt_claims(token: str) -> dict[str, object] | None:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@server_check("AS-30")
+def no_token_in_query(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-30", NEEDS_LOGIN)
+    access = s.tokens()["access_token"]
+    userinfo = s.meta.get("userinfo_endpoint")
+    if not isinstance(userinfo, str):
+        return not_applicable("AS-30", "no userinfo endpoint to try")
+    answer = s.http.get(userinfo, params={"access_token": access})
+    if answer.status_code == 200:
+        return failed("AS-30", "userinfo accepted ?access_token=", answer)
+    return passed("AS-30", "?access_token= refused")
+
+
+@server_check("AS-31")
+def id_token(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-31", NEEDS_LOGIN)
+    if "openid" not in s.target.scope.split():
+        return not_applicable("AS-31", "the probe's scope has no openid")
+    tokens = s.tokens()
+    grant = tokens["_grant"]
+    id_token = tokens.get("id_token")
+    if not isinstance(id_token, str):
+        return failed("AS-31", "no ID token for an openid request")
+    problems = _id_token_problems(s, id_token, str(tokens["access_token"]), grant.nonce)
+    if problems:
+        return failed("AS-31", "; ".join(problems))
+    return passed("AS-31", "strong alg, kid in JWKS, iss, aud, nonce, at_hash right")
+
+
+def _id_token_problems(s: ProbeSession, id_token: str, access: str, nonce: str) -> list[str]:
+    header = json.loads(base64.urlsafe_b64decode(id_token.split(".")[0] + "=="))
+    claims = _jwt_claims(id_token) or {}
+    problems = []
+    if header.get("alg") not in ("RS256", "ES256", "PS256", "EdDSA"):
+        problems.append(f"alg {header.get('alg')!r}")
+    kids = {k.get("kid") for k in s.http.get(s.endpoint("jwks_uri")).json().get("keys", [])}
+    if header.get("kid") not in kids:
+        problems.append("kid not in the JWKS")
+    if claims.get("iss") != s.target.issuer.rstrip("/"):
+        problems.append("wrong iss")
+    aud = claims.get("aud")
+    if s.target.client_id not in (aud if isinstance(aud, list) else [aud]):
+        problems.append("wrong aud")
+    if claims.get("nonce") != nonce:
+        problems.append("wrong nonce")
+    digest = hashlib.sha256(access.encode()).digest()[:16]
+    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    if "at_hash" in claims and claims["at_hash"] != expected:
+        problems.append("wrong at_hash")
+    return problems
+
+
+@server_check("AS-32")
+def nonce_for_front_channel_id_tokens(s: ProbeSession) -> Result:
+    offered = [t for t in s.meta.get("response_types_supported", []) if "id_token" in t]
+    if not offered:
+        return not_applicable("AS-32", "no ID token from the authorization endpoint is offered")
+    return not_applicable("AS-32", f"{offered} offered; not probed yet")
+
+
+@server_check("AS-33")
+def no_framing(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-33", "no metadata")
+    params, _ = s.params()
+    page = httpx.get(s.authorize_url(params), follow_redirects=True, timeout=10)
+    csp = page.headers.get("content-security-policy", "")
+    if "frame-ancestors" not in csp and "x-frame-options" not in page.headers:
+        return failed("AS-33", "the login page can be framed", page)
+    return passed("AS-33", "frame-ancestors / X-Frame-Options set")
+
+
+@server_check("AS-34")
+def referrer_policy(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-34", "no metadata")
+    params, _ = s.params()
+    page = httpx.get(s.authorize_url(params), follow_redirects=True, timeout=10)
+    if "referrer-policy" not in page.headers:
+        return failed("AS-34", "the login page sets no Referrer-Policy", page)
+    origin = f"{page.url.scheme}://{page.url.netloc.decode()}"
+    outside = [
+        u
+        for u in re.findall(r'(?:src|href)="(https?://[^"]+)"', page.text)
+        if not u.startswith(origin)
+    ]
+    if outside:
+        return failed("AS-34", f"third-party content: {outside[0]}", page)
+    return passed("AS-34", "Referrer-Policy set; nothing third-party")
+
+
+@server_check("AS-35")
+def redirect_after_login_post(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-35", NEEDS_LOGIN)
+    seen: list[httpx.Response] = []
+    browser = UserAgent(
+        s.target.username or "", s.target.password or "", hooks={"response": [seen.append]}
+    )
+    try:
+        params, _ = s.params()
+        browser.navigate(
+            s.authorize_url(params), stop_at=lambda url: url.startswith(s.target.redirect_uri)
+        )
+    finally:
+        browser.close()
+    posts = [r for r in seen if r.request.method == "POST" and r.is_redirect]
+    bad = [r for r in posts if r.status_code not in (302, 303)]
+    if bad:
+        return failed("AS-35", f"a redirect after a form POST is {bad[0].status_code}", bad[0])
+    if not posts:
+        return not_applicable("AS-35", "no form POST was redirected")
+    return passed("AS-35", f"redirects after POST: {sorted({r.status_code for r in posts})}")
+
+
+@server_check("AS-36")
+def no_cors(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-36", "no metadata")
+    params, _ = s.params()
+    answer = s.http.get(s.authorize_url(params), headers={"origin": "https://evil.example"})
+    if "access-control-allow-origin" in answer.headers:
+        return failed("AS-36", "the authorization endpoint sends CORS headers", answer)
+    return passed("AS-36", "no CORS headers")
+
+
+@server_check("AS-38")
+def prompt_none(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-38", "no metadata")
+    params, _ = s.params(prompt="none")
+    answer = s.http.get(s.authorize_url(params))
+    location = answer.headers.get("location", "")
+    if "code=" in location:
+        return failed("AS-38", "prompt=none without a session returned a code", answer)
+    if "error=login_required" not in location and "error=interaction_required" not in location:
+        return failed(
+            "AS-38", "prompt=none without a session did not answer login_required", answer
+        )
+    return passed("AS-38", "prompt=none without a session: login_required")
+
+
+@server_check("AS-39")
+def response_type_required(s: ProbeSession) -> Result:
+    if not s.meta:
+        return not_applicable("AS-39", "no metadata")
+    params, _ = s.params(response_type=None)
+    answer = s.http.get(s.authorize_url(params))
+    if "code=" in answer.headers.get("location", ""):
+        return failed("AS-39", "a request without response_type got a code", answer)
+    return passed("AS-39", "missing response_type is an error")
+
+
+@server_check("AS-40")
+def revocation(s: ProbeSession) -> Result:
+    endpoint = s.meta.get("revocation_endpoint")
+    if not isinstance(endpoint, str):
+        return failed("AS-40", "no revocation_endpoint in the metadata")
+    if not s.can_log_in() or not s.target.client_secret:
+        return not_applicable("AS-40", "needs a confidential client and a login")
+    access = s.tokens()["access_token"]
+    anonymous = s.http.post(endpoint, data={"token": access})
+    if s.token_works(access) is False:
+        return failed("AS-40", "a revocation without client authentication took effect", anonymous)
+    own = s.http.post(
+        endpoint, data={"token": access}, auth=(s.target.client_id, s.target.client_secret)
+    )
+    if s.token_works(access):
+        return failed("AS-40", "the client could not revoke its own token", own)
+    return passed("AS-40", "needs client authentication; revokes the client's token")
+
+
+@server_check("AS-43")
+def scope_escalation(s: ProbeSession) -> Result:
+    if not s.can_log_in():
+        return not_applicable("AS-43", NEEDS_LOGIN)
+    extra = "valetkey-unregistered-scope"
+    params, verifier = s.params(scope=f"{s.target.scope} {extra}")
+    stopped, _response = s.front(params)
+    if stopped and "code=" in stopped:
+        code = dict(httpx.URL(stopped).params)["code"]
+        answer = s.token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": s.target.redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+        if answer.status_code == 200 and extra in answer.json().get("scope", extra):
+            return failed("AS-43", "an unregistered scope was granted", answer)
+    tokens = s.tokens()
+    refresh = tokens.get("refresh_token")
+    if refresh:
+        wider = s.token(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": refresh,
+                "scope": f"{tokens.get('scope', '')} {extra}",
+            }
+        )
+        if wider.status_code == 200:
+            return failed("AS-43", "a refresh widened the scope", wider)
+    return passed("AS-43", "unregistered scopes refused or dropped; no upgrade on refresh")

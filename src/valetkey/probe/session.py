@@ -1,0 +1,191 @@
+"""What the server checks share: the target's metadata, a logged-in browser, and helpers to
+get a code, redeem it, and call the token endpoint the way a client would."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from valetkey.probe.agent import AgentError, UserAgent
+from valetkey.provider.checks.redirect_uris import is_loopback
+
+
+class ProbeError(RuntimeError):
+    """A step a check needs did not work; the check is then n/a or fails, as it decides."""
+
+    def __init__(self, message: str, response: httpx.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+@dataclass(frozen=True)
+class Target:
+    issuer: str
+    client_id: str
+    redirect_uri: str
+    client_secret: str | None = None
+    public_client_id: str | None = None
+    username: str | None = None
+    password: str | None = None
+    scope: str = "openid"
+
+
+@dataclass
+class Grant:
+    code: str
+    verifier: str | None
+    state: str
+    nonce: str
+    query: dict[str, str]
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@dataclass
+class ProbeSession:
+    target: Target
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))
+    meta: dict[str, Any] = field(default_factory=dict)
+    agent: UserAgent | None = None
+
+    def open(self) -> None:
+        url = self.target.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        response = self.http.get(url)
+        if response.status_code != 200:
+            url = self.target.issuer.rstrip("/") + "/.well-known/oauth-authorization-server"
+            response = self.http.get(url)
+        if response.status_code == 200:
+            self.meta = dict(response.json())
+        if self.target.username and self.target.password:
+            self.agent = UserAgent(self.target.username, self.target.password)
+
+    def close(self) -> None:
+        self.http.close()
+        if self.agent is not None:
+            self.agent.close()
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(urlsplit(self.target.issuer).hostname or "")
+
+    def endpoint(self, name: str) -> str:
+        value = self.meta.get(name)
+        if not isinstance(value, str):
+            raise ProbeError(f"the metadata has no {name}")
+        return value
+
+    def can_log_in(self) -> bool:
+        return self.agent is not None and bool(self.meta)
+
+    # -- the front channel ------------------------------------------------------------------
+
+    def params(self, pkce: bool = True, **overrides: str | None) -> tuple[dict[str, str], str]:
+        verifier = secrets.token_urlsafe(48)
+        params: dict[str, str | None] = {
+            "response_type": "code",
+            "client_id": self.target.client_id,
+            "redirect_uri": self.target.redirect_uri,
+            "scope": self.target.scope,
+            "state": secrets.token_urlsafe(16),
+            "nonce": secrets.token_urlsafe(16),
+            "code_challenge": s256(verifier) if pkce else None,
+            "code_challenge_method": "S256" if pkce else None,
+        }
+        params.update(overrides)
+        return {k: v for k, v in params.items() if v is not None}, verifier
+
+    def authorize_url(self, params: dict[str, str]) -> str:
+        return f"{self.endpoint('authorization_endpoint')}?{urlencode(params)}"
+
+    def front(self, params: dict[str, str]) -> tuple[str | None, httpx.Response]:
+        """Open the authorization URL in the logged-in browser; stop where it would leave
+        the provider for the client (or for anywhere else). Returns that URL, if any."""
+        assert self.agent is not None
+        issuer_origin = _origin(self.endpoint("authorization_endpoint"))
+        try:
+            visit = self.agent.navigate(
+                self.authorize_url(params), stop_at=lambda url: _origin(url) != issuer_origin
+            )
+        except AgentError as exc:
+            raise ProbeError(f"the browser could not go on: {exc}") from None
+        return visit.stopped_at, visit.response
+
+    def code(self, pkce: bool = True, **overrides: str | None) -> Grant:
+        params, verifier = self.params(pkce=pkce, **overrides)
+        stopped, response = self.front(params)
+        if stopped is None or not stopped.startswith(self.target.redirect_uri.split("?")[0]):
+            raise ProbeError("no redirect back to the client", response)
+        query = dict(httpx.URL(stopped).params)
+        if "code" not in query:
+            raise ProbeError(f"no code: {query.get('error', 'no error either')}", response)
+        challenge_verifier = verifier if pkce else None
+        return Grant(
+            query["code"],
+            challenge_verifier,
+            params.get("state", ""),
+            params.get("nonce", ""),
+            query,
+        )
+
+    # -- the back channel -------------------------------------------------------------------
+
+    def token(
+        self,
+        data: dict[str, str],
+        auth: bool = True,
+        client: tuple[str, str | None] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        client_id, secret = client or (self.target.client_id, self.target.client_secret)
+        if auth and secret is not None:
+            kwargs["auth"] = (client_id, secret)
+        elif auth:
+            data = {**data, "client_id": client_id}
+        return self.http.post(self.endpoint("token_endpoint"), data=data, **kwargs)
+
+    def redeem(self, grant: Grant, **extra: str | None) -> httpx.Response:
+        data: dict[str, str | None] = {
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": self.target.redirect_uri,
+            "code_verifier": grant.verifier,
+        }
+        data.update(extra)
+        return self.token({k: v for k, v in data.items() if v is not None})
+
+    def tokens(self) -> dict[str, Any]:
+        grant = self.code()
+        response = self.redeem(grant)
+        if response.status_code != 200:
+            raise ProbeError("the code could not be redeemed", response)
+        return {**response.json(), "_grant": grant}
+
+    def token_works(self, access_token: str) -> bool:
+        """Is this access token still accepted (userinfo, else introspection)?"""
+        userinfo = self.meta.get("userinfo_endpoint")
+        if isinstance(userinfo, str):
+            answer = self.http.get(userinfo, headers={"authorization": f"Bearer {access_token}"})
+            return answer.status_code == 200
+        introspection = self.meta.get("introspection_endpoint")
+        if isinstance(introspection, str) and self.target.client_secret:
+            answer = self.http.post(
+                introspection,
+                data={"token": access_token},
+                auth=(self.target.client_id, self.target.client_secret),
+            )
+            return bool(answer.json().get("active"))
+        raise ProbeError("neither userinfo nor introspection to test a token with")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}"

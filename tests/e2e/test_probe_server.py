@@ -1,0 +1,131 @@
+"""`valetkey probe server` against the strict sandbox and against each lab switch: the probe
+fails exactly the checks the switch breaks, and passes the rest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.sandbox import Sandbox, start_sandbox
+from valetkey.probe.server import run_server_probe
+from valetkey.probe.session import Target
+
+# what the strict sandbox does not do yet: sender-constrained tokens (DPoP)
+KNOWN_GAPS = {"AS-29"}
+
+BREAKS = {
+    "loose-redirect": {"AS-08", "AS-11"},
+    "no-pkce": {"AS-04", "AS-05", "AS-06", "AS-07"},
+    "plain-pkce": {"AS-03"},
+    "implicit": {"AS-21"},
+    "code-reuse": {"AS-15", "AS-16", "AS-17"},
+    "no-refresh-rotation": {"AS-26"},
+    "no-iss": {"AS-14"},
+    "weak-codes": {"AS-20"},
+    "framing": {"AS-33"},
+    "open-redirect-on-error": {"AS-08", "AS-09", "AS-10", "AS-12"},
+}
+SCOPE = "openid profile photos.read offline_access"
+
+
+REDIRECT = "http://127.0.0.1:8500/callback"
+
+
+def _target(sandbox: Sandbox) -> Target:
+    """The demo's confidential client, and a public one with the same redirect URI."""
+    if sandbox.store().client("probe-public") is None:
+        sandbox.add_client("probe-public", None, (REDIRECT,), scopes=SCOPE)
+    return Target(
+        sandbox.issuer,
+        "photo-printer",
+        REDIRECT,
+        sandbox.secret,
+        "probe-public",
+        "alice",
+        sandbox.password("alice"),
+        SCOPE,
+    )
+
+
+def _failing(sandbox: Sandbox) -> set[str]:
+    return {r.id for r in run_server_probe(_target(sandbox)) if r.status == "fail"}
+
+
+def test_strict_sandbox_passes_every_applicable_check(sandbox: Sandbox) -> None:
+    started = time.monotonic()
+    results = run_server_probe(_target(sandbox))
+    elapsed = time.monotonic() - started
+    assert {r.id for r in results if r.status == "fail"} == KNOWN_GAPS
+    not_applicable = {r.id: r.reason for r in results if r.status == "n/a"}
+    assert set(not_applicable) == {"AS-18", "AS-27", "AS-32"}
+    assert len(results) == 40
+    assert elapsed < 60  # a generous bound; the issue's 10 s target is measured in the note
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("switch", sorted(BREAKS))
+def test_each_lab_switch_breaks_exactly_its_checks(tmp_path: Path, switch: str) -> None:
+    sandbox = start_sandbox(tmp_path, "--lab", switch)
+    try:
+        assert _failing(sandbox) == BREAKS[switch] | KNOWN_GAPS
+    finally:
+        sandbox.stop()
+
+
+def test_cli_json_and_exit_code(sandbox: Sandbox) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "valetkey",
+            "probe",
+            "server",
+            sandbox.issuer,
+            "--client-id",
+            "photo-printer",
+            "--client-secret",
+            sandbox.secret,
+            "--redirect-uri",
+            "http://127.0.0.1:8500/callback",
+            "--username",
+            "alice",
+            "--password",
+            sandbox.password("alice"),
+            "--format",
+            "json",
+            "--only",
+            "AS-08,AS-15,AS-29",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1  # AS-29 fails
+    report = json.loads(result.stdout)
+    assert report["target"] == sandbox.issuer
+    assert [(r["id"], r["status"]) for r in report["results"]] == [
+        ("AS-08", "pass"),
+        ("AS-15", "pass"),
+        ("AS-29", "fail"),
+    ]
+    assert sandbox.secret not in result.stdout
+    assert sandbox.password("alice") not in result.stdout
+
+
+def test_failure_evidence_shows_the_request_and_answer(tmp_path: Path) -> None:
+    sandbox = start_sandbox(tmp_path, "--lab", "code-reuse")
+    try:
+        results = run_server_probe(_target(sandbox), only=["AS-15"])
+    finally:
+        sandbox.stop()
+    (result,) = results
+    assert result.status == "fail"
+    assert result.evidence[0].request.startswith(f"POST {sandbox.issuer}/token ")
+    assert "code=sha256:" in result.evidence[0].request
+    assert result.evidence[0].response.startswith("200 ")
