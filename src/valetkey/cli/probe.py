@@ -9,7 +9,7 @@ import click
 
 @click.group()
 def probe() -> None:
-    """Black-box checks of a running authorization server (AS checks)."""
+    """Black-box checks of a running authorization server (AS checks) or client app (LC)."""
 
 
 @probe.command("server")
@@ -80,6 +80,85 @@ def server(
     click.echo(
         to_json(target.issuer, results) if fmt == "json" else to_text(target.issuer, results),
         nl=False,
+    )
+    if any(r.status == "fail" for r in results):
+        sys.exit(1)
+
+
+@probe.command("client")
+@click.argument("login_url")
+@click.option(
+    "--sandbox",
+    "sandbox",
+    required=True,
+    metavar="ISSUER",
+    help="The sandbox the app uses, started with `valetkey serve --probe-mode`.",
+)
+@click.option("--username", required=True, help="A sandbox user to sign in as.")
+@click.option("--password", required=True)
+@click.option(
+    "--attacker-username",
+    default="bob",
+    show_default=True,
+    help="A second sandbox user, the attacker, for LC-04 and LC-15.",
+)
+@click.option("--attacker-password", default="", help="Its password (without it: n/a).")
+@click.option(
+    "--expected-scope",
+    default="openid profile email photos.read",
+    show_default=True,
+    help="Scopes the app may ask for (LC-10).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--only", default=None, metavar="IDS", help="Comma-separated ids, e.g. LC-02,LC-14.")
+def client(
+    login_url: str,
+    sandbox: str,
+    username: str,
+    password: str,
+    attacker_username: str,
+    attacker_password: str,
+    expected_scope: str,
+    fmt: str,
+    only: str | None,
+) -> None:
+    """Probe the client app whose sign-in starts at LOGIN_URL.
+
+    The app must use the sandbox as its provider, and the sandbox must run with
+    --probe-mode: the probe then sees every back-channel call the app makes and makes the
+    sandbox forge the next response (bad ID tokens, a missing iss ...). A check fails when
+    the app redeems a code or acts signed in after a response it had to refuse.
+
+    \b
+    Example:
+      valetkey serve --probe-mode --port 8400 &
+      valetkey client &      # configured for the sandbox
+      valetkey probe client http://127.0.0.1:8500/login --sandbox http://127.0.0.1:8400 \\
+        --username alice --password PW --attacker-password BOBS_PW
+    """
+    from valetkey.probe.client import run_client_probe
+    from valetkey.probe.client_session import ClientTarget
+    from valetkey.probe.report import to_json, to_text
+
+    target = ClientTarget(
+        login_url,
+        sandbox.rstrip("/"),
+        username,
+        password,
+        attacker_username,
+        attacker_password,
+        frozenset(expected_scope.split()),
+    )
+    from valetkey.probe.client_session import ClientProbeError
+
+    try:
+        results = run_client_probe(target, only.split(",") if only else None)
+    except ClientProbeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        to_json(login_url, results) if fmt == "json" else to_text(login_url, results), nl=False
     )
     if any(r.status == "fail" for r in results):
         sys.exit(1)

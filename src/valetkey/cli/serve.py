@@ -98,6 +98,12 @@ def _seed(settings: Settings, provider: Provider) -> None:
     type=click.Choice([s.value for s in LabSwitch]),
     help="Turn on a named, deliberately insecure behaviour. Repeatable. Warns loudly.",
 )
+@click.option(
+    "--probe-mode",
+    is_flag=True,
+    help="Let `valetkey probe client` see the back channel and forge responses "
+    "(the probe-mode lab switch; never for real use).",
+)
 @click.option("--no-demo-data", is_flag=True, help="Do not create the demo users and clients.")
 def serve(
     host: str | None,
@@ -108,6 +114,7 @@ def serve(
     access_token_format: str | None,
     labs: tuple[str, ...],
     no_demo_data: bool,
+    probe_mode: bool,
 ) -> None:
     """Run the sandbox OAuth 2.0 + OpenID Connect provider.
 
@@ -129,7 +136,7 @@ def serve(
         db=db,
         data_dir=data_dir,
         access_token_format=access_token_format,
-        lab=" ".join(labs) if labs else None,
+        lab=" ".join([*labs, *(["probe-mode"] if probe_mode else [])]) or None,
         demo_data="false" if no_demo_data else None,
     )
     sock = _bind(settings.host, settings.port)
@@ -169,7 +176,8 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         log_level="warning",
         access_log=False,
         lifespan="off",
-        loop="uvloop", ws="none",
+        loop="uvloop",
+        ws="none",
         http="httptools",
         server_header=False,
     )

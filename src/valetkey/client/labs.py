@@ -123,7 +123,8 @@ def login_csrf_attack(
         )
         if stopped.stopped_at is None:
             raise AgentError("the attacker's sign-in did not reach the callback")
-        victim.http.get(app.url + "/")  # the victim uses the app as usual
+        # the victim uses the app as usual: she clicked "sign in" and looked elsewhere
+        victim.navigate(app.url + "/login", stop_at=lambda url: url.startswith(sandbox.issuer))
         victim.navigate(stopped.stopped_at)  # ... and follows the attacker's link
         who = signed_in_as(victim, app)
     finally:

@@ -15,6 +15,7 @@ from valetkey.provider.keys import KeyRing, load_key_ring
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.pages import Pages
 from valetkey.provider.passwords import Passwords
+from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import LoginSession
@@ -57,6 +58,7 @@ class Provider:
             store, self.clock, settings.flow_retention, settings.flow_retention_days
         )
         self.secure_cookies = self.issuer.startswith("https://")
+        self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
 
     def lab(self, switch: LabSwitch) -> bool:
         """Is this deliberately insecure behaviour switched on?"""

@@ -23,6 +23,7 @@ class LabSwitch(enum.Enum):
     WEAK_CODES = "weak-codes"
     FRAMING = "framing"
     OPEN_REDIRECT_ON_ERROR = "open-redirect-on-error"
+    PROBE_MODE = "probe-mode"
 
     @property
     def warning(self) -> str:
@@ -62,6 +63,10 @@ LAB_WARNINGS: dict[LabSwitch, str] = {
     LabSwitch.OPEN_REDIRECT_ON_ERROR: (
         "authorization errors are redirected to the request's redirect_uri even when it is "
         "not registered: an open redirector"
+    ),
+    LabSwitch.PROBE_MODE: (
+        "probe mode: the /probe control API lets anyone on this machine see the back channel "
+        "and make the next token or authorization response a forgery"
     ),
 }
 

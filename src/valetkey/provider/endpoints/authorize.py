@@ -212,6 +212,12 @@ def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, statu
             "Go back to the app and start signing in again.",
         )
     params = {"code": value, "state": pending.state, "iss": _iss(provider)}
+    if provider.probe is not None:  # LAB probe-mode: a forged authorization response
+        how = provider.probe.take(provider.probe.authorization_forgery, pending.client_id)
+        if how == "no-iss":
+            params["iss"] = None
+        elif how == "wrong-iss":
+            params["iss"] = "https://evil.example"
     provider.flows.record(
         pending.flow_id,
         "authorization_response",

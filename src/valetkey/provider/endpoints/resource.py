@@ -16,6 +16,7 @@ from valetkey.provider.errors import InsufficientScope, MissingToken, OAuthError
 from valetkey.provider.flows import CLIENT, RESOURCE_SERVER
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
+from valetkey.trace.masking import fingerprint
 
 
 def bearer_error(exc: OAuthError) -> Response:
@@ -49,6 +50,13 @@ def protected(
 def _record(
     provider: Provider, request: Request, token: Token | None, value: str, exc: OAuthError | None
 ) -> None:
+    if provider.probe is not None:  # LAB probe-mode: the probe sees every resource call
+        provider.probe.record(
+            endpoint="resource",
+            path=request.path,
+            status=exc.status if exc else 200,
+            access_token=fingerprint(value) if value else None,
+        )
     if token is None or token.grant_id is None:
         return
     grant = provider.store.grant(token.grant_id)

@@ -13,6 +13,8 @@ from valetkey.provider.flows import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.grants import authorization_code, client_credentials, refresh_token
 from valetkey.provider.grants.issuance import Issued
 from valetkey.provider.http import Request, Response, json_response
+from valetkey.provider.probe_mode import forge_token_response
+from valetkey.trace.masking import fingerprint
 
 COMMON_CHECKS = (
     rfc6749.token_request_is_post,
@@ -55,9 +57,39 @@ def token(provider: Provider, request: Request) -> Response:
         provider.store.issue(issued.new_grant, issued.tokens)
     except OAuthError as exc:
         _record(ctx, results, exc.error)
+        _probe_log(ctx, exc.status, exc.error)
         return error_response(exc)
     _record(ctx, results, None, issued.body)
-    return json_response(issued.body)
+    _probe_log(ctx, 200, "", issued.body)
+    return json_response(_maybe_forged(ctx, issued.body))
+
+
+def _maybe_forged(ctx: TokenContext, body: dict[str, Any]) -> dict[str, Any]:
+    """LAB probe-mode: the next response for this client, forged as the probe asked."""
+    probe = ctx.provider.probe
+    if probe is None or ctx.client is None:
+        return body
+    how = probe.take(probe.token_forgery, ctx.client.client_id)
+    return body if how is None else forge_token_response(body, how, ctx.provider.keys)
+
+
+def _probe_log(
+    ctx: TokenContext, status: int, error: str, body: dict[str, Any] | None = None
+) -> None:
+    probe = ctx.provider.probe
+    if probe is None:
+        return
+    code = ctx.params.get("code")
+    probe.record(
+        endpoint="token",
+        status=status,
+        error=error,
+        grant_type=ctx.grant_type,
+        client_id=ctx.client.client_id if ctx.client else ctx.params.get("client_id"),
+        code=fingerprint(code) if code else None,
+        code_verifier_sent=ctx.params.get("code_verifier") is not None,
+        access_token=fingerprint(str(body["access_token"])) if body else None,
+    )
 
 
 def _flow_id(ctx: TokenContext) -> str | None:

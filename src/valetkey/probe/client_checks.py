@@ -1,0 +1,410 @@
+"""The live checks of a client app (the LC ids of the check catalogue), decided by what the
+app does: did it redeem a code it should have refused, did it act signed in afterwards."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+import httpx
+
+from valetkey.probe.client_session import Attempt, Browser, ClientProbeSession
+from valetkey.probe.report import Result, failed, not_applicable, passed
+from valetkey.provider.probe_mode import ID_TOKEN_FORGERIES
+from valetkey.trace.masking import fingerprint
+
+Check = Callable[[ClientProbeSession], Result]
+CLIENT_CHECKS: list[tuple[str, Check]] = []
+
+
+def client_check(check_id: str) -> Callable[[Check], Check]:
+    def register(func: Check) -> Check:
+        CLIENT_CHECKS.append((check_id, func))
+        return func
+
+    return register
+
+
+def _bits(value: str) -> float:
+    alphabet = sum(
+        size
+        for chars, size in ((r"[0-9]", 10), (r"[a-z]", 26), (r"[A-Z]", 26), (r"[-_.~+/]", 4))
+        if re.search(chars, value)
+    )
+    return len(value) * math.log2(max(alphabet, 2))
+
+
+def _starts(s: ClientProbeSession, count: int) -> list[Attempt]:
+    attempts = []
+    for _ in range(count):
+        browser = s.browser()
+        try:
+            attempts.append(s.start(browser))
+        finally:
+            browser.close()
+    return attempts
+
+
+def _evidence(attempt: Attempt) -> list[httpx.Response]:
+    return [attempt.visit.response] if attempt.visit is not None else []
+
+
+def _tampered_callback(
+    s: ClientProbeSession, change: Callable[[httpx.URL], httpx.URL]
+) -> tuple[Attempt, bool]:
+    """Sign in up to the callback, change the callback URL, deliver it in the same browser."""
+    browser = s.browser()
+    try:
+        attempt = s.start(browser)
+        callback = s.authorize(browser, attempt)
+        s.deliver(browser, str(change(httpx.URL(callback))), attempt)
+        return attempt, s.redeemed(attempt) or s.signed_in(attempt)
+    finally:
+        browser.close()
+
+
+@client_check("LC-01")
+def fresh_state(s: ClientProbeSession) -> Result:
+    states = [a.params.get("state") for a in _starts(s, 3)]
+    if None in states:
+        return failed("LC-01", "an authorization request carried no state")
+    weakest = min(_bits(str(v)) for v in states)
+    if weakest < 128 or len(set(states)) < 3:
+        return failed("LC-01", f"state carries about {weakest:.0f} bits or repeats")
+    return passed("LC-01", f"fresh state each time, about {weakest:.0f} bits")
+
+
+@client_check("LC-02")
+def no_state_refused(s: ClientProbeSession) -> Result:
+    attempt, accepted = _tampered_callback(s, lambda u: u.copy_remove_param("state"))
+    if accepted:
+        return failed("LC-02", "a callback without state was used", *_evidence(attempt))
+    return passed("LC-02", "a callback without state is refused")
+
+
+@client_check("LC-03")
+def wrong_state_refused(s: ClientProbeSession) -> Result:
+    attempt, accepted = _tampered_callback(
+        s, lambda u: u.copy_set_param("state", "valetkey-probe-wrong-state-0123456789")
+    )
+    if accepted:
+        return failed("LC-03", "a callback with a wrong state was used", *_evidence(attempt))
+    return passed("LC-03", "a callback with a wrong state is refused")
+
+
+@client_check("LC-04")
+def login_csrf(s: ClientProbeSession) -> Result:
+    if not s.target.other_password:
+        return not_applicable("LC-04", "needs an attacker account (--attacker-username/-password)")
+    attacker, victim = s.browser(attacker=True), s.browser()
+    try:
+        callback = s.authorize(attacker, s.start(attacker))
+        s.start(victim)  # the victim started a sign-in of her own, and was distracted
+        attempt = s.deliver(victim, callback)
+    finally:
+        attacker.close()
+        victim.close()
+    if s.signed_in(attempt, s.target.other_username):
+        return failed(
+            "LC-04", "the victim was signed in by the attacker's callback", *_evidence(attempt)
+        )
+    return passed("LC-04", "the attacker's callback is refused in the victim's browser")
+
+
+@client_check("LC-05")
+def replay_refused(s: ClientProbeSession) -> Result:
+    browser = s.browser()
+    try:
+        first = s.full(browser)
+        if not s.signed_in(first):
+            return not_applicable("LC-05", "the normal sign-in did not complete")
+        assert first.callback is not None
+        replay = s.deliver(browser, first.callback)
+    finally:
+        browser.close()
+    if s.redeemed(replay):
+        return failed("LC-05", "a completed callback was processed again", *_evidence(replay))
+    return passed("LC-05", "a replayed callback is not processed")
+
+
+@client_check("LC-06")
+def needs_initiating_session(s: ClientProbeSession) -> Result:
+    browser, stranger = s.browser(), s.browser()
+    try:
+        callback = s.authorize(browser, s.start(browser))
+        attempt = s.deliver(stranger, callback)
+    finally:
+        browser.close()
+        stranger.close()
+    if s.redeemed(attempt) or s.signed_in(attempt):
+        return failed(
+            "LC-06", "the callback worked in a browser that did not start it", *_evidence(attempt)
+        )
+    return passed("LC-06", "the callback needs the browser that started the sign-in")
+
+
+@client_check("LC-07")
+def pkce(s: ClientProbeSession) -> Result:
+    attempts = _starts(s, 2)
+    challenges = [a.params.get("code_challenge") for a in attempts]
+    if None in challenges or any(a.params.get("code_challenge_method") != "S256" for a in attempts):
+        return failed("LC-07", "no S256 code_challenge in the authorization request")
+    if challenges[0] == challenges[1]:
+        return failed("LC-07", "the code_challenge is the same in two sign-ins")
+    browser = s.browser()
+    try:
+        attempt = s.full(browser)
+    finally:
+        browser.close()
+    tokens = [e for e in attempt.events if e.get("endpoint") == "token"]
+    if not tokens or not all(e.get("code_verifier_sent") for e in tokens):
+        return failed("LC-07", "the code_verifier did not reach the token endpoint")
+    return passed("LC-07", "S256, fresh each time; the verifier reaches the token endpoint")
+
+
+def _forged_sign_in(s: ClientProbeSession, where: str, how: str) -> Attempt:
+    browser = s.browser()
+    try:
+        return s.full(browser, forge=(where, how))
+    finally:
+        browser.close()
+
+
+@client_check("LC-08")
+def nonce(s: ClientProbeSession) -> Result:
+    if "openid" not in s.meta.get("scopes_supported", ["openid"]):
+        return not_applicable("LC-08", "not an OpenID Connect provider")
+    nonces = [a.params.get("nonce") for a in _starts(s, 2)]
+    if None in nonces or nonces[0] == nonces[1]:
+        return failed("LC-08", "no fresh nonce in the authorization request")
+    for how in ("wrong-nonce", "no-nonce"):
+        attempt = _forged_sign_in(s, "token", how)
+        if s.signed_in(attempt):
+            return failed("LC-08", f"signed in with an ID token with {how}", *_evidence(attempt))
+    return passed("LC-08", "nonce fresh; a wrong or missing nonce is refused")
+
+
+@client_check("LC-09")
+def code_flow(s: ClientProbeSession) -> Result:
+    (attempt,) = _starts(s, 1)
+    if attempt.params.get("response_type") != "code":
+        return failed("LC-09", f"response_type={attempt.params.get('response_type')!r}")
+    return passed("LC-09", "response_type=code")
+
+
+@client_check("LC-10")
+def scopes(s: ClientProbeSession) -> Result:
+    (attempt,) = _starts(s, 1)
+    asked = set(attempt.params.get("scope", "").split())
+    extra = sorted(asked - s.target.expected_scopes)
+    if extra:
+        return failed("LC-10", f"scopes beyond the expected set: {' '.join(extra)}")
+    return passed("LC-10", f"scope={' '.join(sorted(asked))}")
+
+
+@client_check("LC-11")
+def constant_redirect_uri(s: ClientProbeSession) -> Result:
+    (baseline,) = _starts(s, 1)
+    browser = s.browser()
+    try:
+        spoofed = s.start(
+            browser,
+            headers={
+                "x-forwarded-host": "evil.example",
+                "x-forwarded-proto": "https",
+                "forwarded": "host=evil.example",
+            },
+        )
+    finally:
+        browser.close()
+    if spoofed.params.get("redirect_uri") != baseline.params.get("redirect_uri"):
+        return failed(
+            "LC-11",
+            f"X-Forwarded-Host changed redirect_uri to {spoofed.params.get('redirect_uri')!r}",
+        )
+    return passed("LC-11", "redirect_uri does not follow X-Forwarded-Host")
+
+
+EVIL_TARGETS = (
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example/",
+    "https:%2F%2Fevil.example",
+)
+
+
+@client_check("LC-12")
+def no_open_redirect(s: ClientProbeSession) -> Result:
+    for name in ("next", "return_to", "redirect", "url"):
+        for evil in EVIL_TARGETS:
+            browser = s.browser()
+            try:
+                url = str(httpx.URL(s.target.login_url).copy_set_param(name, evil))
+                attempt = s.start(browser, url)
+                callback = s.authorize(browser, attempt)
+                s.deliver(browser, callback, attempt)
+                bad = [
+                    r for r in browser.responses if "evil.example" in r.headers.get("location", "")
+                ]
+            finally:
+                browser.close()
+            if bad:
+                return failed("LC-12", f"?{name}={evil} redirected off-site", bad[0])
+    return passed("LC-12", "no redirect to another site via next, return_to, redirect, url")
+
+
+@client_check("LC-13")
+def mix_up(s: ClientProbeSession) -> Result:
+    if not s.meta.get("authorization_response_iss_parameter_supported"):
+        return not_applicable("LC-13", "the provider does not send iss")
+    for how in ("no-iss", "wrong-iss"):
+        attempt = _forged_sign_in(s, "authorization", how)
+        if s.redeemed(attempt) or s.signed_in(attempt):
+            return failed(
+                "LC-13", f"an authorization response with {how} was used", *_evidence(attempt)
+            )
+    return passed("LC-13", "a missing or wrong iss is refused")
+
+
+@client_check("LC-14")
+def id_token_battery(s: ClientProbeSession) -> Result:
+    accepted = []
+    for how in ID_TOKEN_FORGERIES:
+        attempt = _forged_sign_in(s, "token", how)
+        if s.signed_in(attempt):
+            accepted.append(how)
+    if accepted:
+        return failed("LC-14", f"signed in with forged ID tokens: {', '.join(accepted)}")
+    return passed("LC-14", f"all {len(ID_TOKEN_FORGERIES)} forged ID tokens refused")
+
+
+@client_check("LC-15")
+def code_injection(s: ClientProbeSession) -> Result:
+    if not s.target.other_password:
+        return not_applicable("LC-15", "needs an attacker account")
+    attacker, victim = s.browser(attacker=True), s.browser()
+    try:
+        stolen = httpx.URL(s.authorize(attacker, s.start(attacker))).params["code"]
+        own = httpx.URL(s.authorize(victim, s.start(victim)))
+        attempt = s.deliver(victim, str(own.copy_set_param("code", stolen)))
+    finally:
+        attacker.close()
+        victim.close()
+    if s.signed_in(attempt, s.target.other_username):
+        return failed("LC-15", "an injected code signed the victim in", *_evidence(attempt))
+    return passed("LC-15", "an injected code does not sign anyone in")
+
+
+@client_check("LC-16")
+def identity_needs_id_token(s: ClientProbeSession) -> Result:
+    if "openid" not in s.meta.get("scopes_supported", ["openid"]):
+        return not_applicable("LC-16", "not an OpenID Connect provider")
+    attempt = _forged_sign_in(s, "token", "no-id-token")
+    if s.signed_in(attempt):
+        return failed(
+            "LC-16", "signed in from a token response without an ID token", *_evidence(attempt)
+        )
+    return passed("LC-16", "no ID token, no sign-in")
+
+
+def _callback_response(browser: Browser, callback: str) -> httpx.Response | None:
+    path = httpx.URL(callback).path
+    return next((r for r in browser.responses if r.request.url.path == path), None)
+
+
+@client_check("LC-17")
+def clean_callback(s: ClientProbeSession) -> Result:
+    browser = s.browser()
+    try:
+        attempt = s.full(browser)
+        answer = _callback_response(browser, attempt.callback or "")
+    finally:
+        browser.close()
+    if answer is None or not answer.is_redirect:
+        return failed(
+            "LC-17", "the callback does not answer with a redirect", *([answer] if answer else [])
+        )
+    location = answer.headers.get("location", "")
+    problems = []
+    if "code=" in location or "state=" in location:
+        problems.append("the redirect keeps the code or state")
+    if "referrer-policy" not in answer.headers:
+        problems.append("no Referrer-Policy")
+    if "no-store" not in answer.headers.get("cache-control", ""):
+        problems.append("no Cache-Control: no-store")
+    if problems:
+        return failed("LC-17", "; ".join(problems), answer)
+    return passed("LC-17", "redirect to a clean URL, Referrer-Policy and no-store")
+
+
+@client_check("LC-18")
+def no_token_in_urls(s: ClientProbeSession) -> Result:
+    browser = s.browser()
+    try:
+        attempt = s.full(browser)
+        urls = [str(r.request.url) for r in browser.responses] + [
+            r.headers.get("location", "") for r in browser.responses
+        ]
+    finally:
+        browser.close()
+    issued = {e.get("access_token") for e in attempt.events if e.get("access_token")}
+    values = {v for url in urls for _, v in httpx.URL(url or "/").params.multi_items()}
+    if issued & {fingerprint(v) for v in values}:
+        return failed("LC-18", "an access token appeared in a URL the app issued")
+    return passed("LC-18", "no access token in any URL")
+
+
+@client_check("LC-19")
+def cookies(s: ClientProbeSession) -> Result:
+    browser = s.browser()
+    try:
+        s.full(browser)
+        set_cookies = [
+            (str(r.request.url), c)
+            for r in browser.responses
+            if str(r.request.url).startswith(s.app_origin)
+            for c in r.headers.get_list("set-cookie")
+        ]
+    finally:
+        browser.close()
+    weak = [
+        c
+        for _, c in set_cookies
+        if "max-age=0" not in c.lower()
+        and ("httponly" not in c.lower() or "samesite" not in c.lower())
+    ]
+    if weak:
+        return failed(
+            "LC-19", f"a cookie without HttpOnly or SameSite: {weak[0].split(';')[0][:40]}"
+        )
+    values = [c.split(";")[0] for _, c in set_cookies if "max-age=0" not in c.lower()]
+    if len(values) < 2 or len(set(values)) < len(values):
+        return failed("LC-19", "the session cookie does not change at sign-in")
+    return passed("LC-19", "cookies HttpOnly and SameSite; a new session id at sign-in")
+
+
+@client_check("LC-20")
+def error_response(s: ClientProbeSession) -> Result:
+    markup = "<script>alert('valetkey')</script>"
+    browser = s.browser()
+    try:
+        attempt = s.start(browser)
+        callback = httpx.URL(s.authorize(browser, attempt))
+        error = callback.copy_with(
+            params={
+                "error": "access_denied",
+                "error_description": markup,
+                "state": attempt.params.get("state", ""),
+            }
+        )
+        s.deliver(browser, str(error), attempt)
+    finally:
+        browser.close()
+    assert attempt.visit is not None
+    answer = attempt.visit.response
+    if answer.status_code >= 500:
+        return failed("LC-20", "error=access_denied answered with a 5xx", answer)
+    if markup in answer.text:
+        return failed("LC-20", "the error_description's markup was reflected", answer)
+    return passed("LC-20", "handled without a 5xx and without reflecting markup")

@@ -1,0 +1,139 @@
+"""Probe mode (`valetkey serve --probe-mode`): the sandbox as the probe's accomplice.
+
+`valetkey probe client` points a client app at a sandbox in this mode. Through the /probe
+control API it reads every back-channel call the app made (token requests, userinfo and API
+calls) and makes the *next* authorization or token response for a client a forgery: an ID
+token with a bad signature, `alg=none`, the wrong issuer or nonce, an authorization
+response without `iss` ... The app's behaviour afterwards is the verdict.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from joserfc import jws
+from joserfc.jwk import ECKey, RSAKey
+
+from valetkey.provider.keys import KeyRing
+from valetkey.provider.tokens import b64url, sign
+
+ID_TOKEN_FORGERIES = (
+    "bad-signature",
+    "alg-none",
+    "hs256-rsa-key",
+    "wrong-iss",
+    "no-iss",
+    "wrong-aud",
+    "expired",
+    "no-sub",
+    "unknown-kid",
+    "wrong-nonce",
+    "no-nonce",
+)
+TOKEN_FORGERIES = (*ID_TOKEN_FORGERIES, "no-id-token")
+AUTHORIZATION_FORGERIES = ("no-iss", "wrong-iss")
+
+
+@dataclass
+class ProbeControl:
+    log: list[dict[str, Any]] = field(default_factory=list)
+    token_forgery: dict[str, str] = field(default_factory=dict)  # client_id -> how
+    authorization_forgery: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, **event: Any) -> None:
+        with self._lock:
+            self.log.append({"seq": len(self.log), "at": time.time(), **event})
+
+    def take(self, table: dict[str, str], client_id: str) -> str | None:
+        with self._lock:
+            return table.pop(client_id, None)
+
+
+def _segments(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    head, body, _sig = token.split(".")
+
+    def load(part: str) -> dict[str, Any]:
+        return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+    return load(head), load(body)
+
+
+def _encode(data: dict[str, Any]) -> str:
+    return b64url(json.dumps(data, separators=(",", ":")).encode())
+
+
+def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    return f"{_encode(header)}.{_encode(claims)}"
+
+
+def forge_id_token(token: str, how: str, ring: KeyRing) -> str:
+    header, claims = _segments(token)
+    alg = str(header["alg"])
+    if how == "bad-signature":
+        head, body, sig = token.split(".")
+        return f"{head}.{body}.{sig[:-4]}{'AAAA' if not sig.endswith('AAAA') else 'BBBB'}"
+    if how == "alg-none":
+        return _unsigned({"alg": "none", "typ": "JWT"}, claims) + "."
+    if how == "hs256-rsa-key":
+        return _hs256_with_public_key(claims, ring)
+    if how == "unknown-kid":
+        stranger = (
+            RSAKey.generate_key(2048, auto_kid=True)
+            if alg == "RS256"
+            else ECKey.generate_key("P-256", auto_kid=True)
+        )
+        return _resign(claims, alg, stranger)
+    changed = _changed_claims(claims, how)
+    return sign(changed, ring, alg)
+
+
+def _changed_claims(claims: dict[str, Any], how: str) -> dict[str, Any]:
+    changed = dict(claims)
+    if how == "wrong-iss":
+        changed["iss"] = "https://evil.example"
+    elif how == "no-iss":
+        changed.pop("iss", None)
+    elif how == "wrong-aud":
+        changed["aud"] = "someone-else"
+    elif how == "expired":
+        changed["iat"], changed["exp"] = int(time.time()) - 7200, int(time.time()) - 3600
+    elif how == "no-sub":
+        changed.pop("sub", None)
+    elif how == "wrong-nonce":
+        changed["nonce"] = "not-the-nonce-you-sent"
+    elif how == "no-nonce":
+        changed.pop("nonce", None)
+    return changed
+
+
+def _resign(claims: dict[str, Any], alg: str, key: RSAKey | ECKey) -> str:
+    header = {"alg": alg, "kid": key.kid, "typ": "JWT"}
+    return jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=[alg])
+
+
+def _hs256_with_public_key(claims: dict[str, Any], ring: KeyRing) -> str:
+    """The key-confusion forgery: HMAC with the RSA public key's PEM as the secret."""
+    public = ring.signing["RS256"].public_key
+    pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signing_input = _unsigned({"alg": "HS256", "typ": "JWT"}, claims)
+    mac = hmac.new(pem, signing_input.encode(), "sha256").digest()
+    return f"{signing_input}.{b64url(mac)}"
+
+
+def forge_token_response(body: dict[str, Any], how: str, ring: KeyRing) -> dict[str, Any]:
+    forged = dict(body)
+    if how == "no-id-token":
+        forged.pop("id_token", None)
+    elif "id_token" in forged:
+        forged["id_token"] = forge_id_token(str(forged["id_token"]), how, ring)
+    return forged

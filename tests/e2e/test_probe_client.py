@@ -1,0 +1,150 @@
+"""`valetkey probe client` against the photo-printer app and a sandbox in probe mode."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.client.conftest import running_app
+from tests.support.sandbox import Sandbox, start_sandbox
+from valetkey.client.config import ClientConfig, ClientLab
+from valetkey.client.server import BackgroundServer
+from valetkey.probe.client import run_client_probe
+from valetkey.probe.client_session import ClientTarget
+
+ALL_LC = {f"LC-{n:02d}" for n in range(1, 21)}
+
+
+@pytest.fixture(scope="module")
+def probe_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    running = start_sandbox(tmp_path_factory.mktemp("probe-mode"), "--probe-mode")
+    yield running
+    running.stop()
+
+
+def _config(sandbox: Sandbox, origin: str, lab: frozenset[ClientLab]) -> ClientConfig:
+    client_id, secret = f"pp-{secrets.token_hex(4)}", secrets.token_urlsafe(32)
+    sandbox.add_client(
+        client_id, secret, (origin + "/callback",), scopes="openid profile photos.read"
+    )
+    return ClientConfig(
+        provider="sandbox",
+        client_id=client_id,
+        client_secret=secret,
+        redirect_uri=origin + "/callback",
+        discovery_url=sandbox.issuer + "/.well-known/openid-configuration",
+        lab=lab,
+    )
+
+
+def _target(sandbox: Sandbox, app: BackgroundServer) -> ClientTarget:
+    return ClientTarget(
+        app.url + "/login",
+        sandbox.issuer,
+        "alice",
+        sandbox.password("alice"),
+        "bob",
+        sandbox.password("bob"),
+    )
+
+
+def _failing(
+    sandbox: Sandbox, variant: str, lab: frozenset[ClientLab] = frozenset()
+) -> dict[str, str]:
+    with running_app(variant, lambda origin: _config(sandbox, origin, lab)) as app:
+        results = run_client_probe(_target(sandbox, app))
+    assert {r.id for r in results} == ALL_LC
+    assert [r.id for r in results if r.status == "n/a"] == []
+    return {r.id: r.reason for r in results if r.status == "fail"}
+
+
+@pytest.mark.parametrize("variant", ["steps", "authlib"])
+def test_reference_app_passes_every_lc_check(probe_sandbox: Sandbox, variant: str) -> None:
+    assert _failing(probe_sandbox, variant) == {}
+
+
+def test_no_state_check_copy_fails_exactly_lc02_to_lc04(probe_sandbox: Sandbox) -> None:
+    failing = _failing(probe_sandbox, "steps", frozenset({ClientLab.NO_STATE_CHECK}))
+    assert failing == {
+        "LC-02": "a callback without state was used",
+        "LC-03": "a callback with a wrong state was used",
+        "LC-04": "the victim was signed in by the attacker's callback",
+    }
+
+
+def test_probe_client_needs_probe_mode(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Against a sandbox without --probe-mode: a clear message, exit 1, nothing run."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "valetkey",
+            "probe",
+            "client",
+            "http://127.0.0.1:9/login",
+            "--sandbox",
+            sandbox.issuer,
+            "--username",
+            "alice",
+            "--password",
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Error: the sandbox is not in probe mode (valetkey serve --probe-mode)" in result.stderr
+
+
+def test_probe_api_refuses_unknown_forgeries(probe_sandbox: Sandbox) -> None:
+    import httpx
+
+    answer = httpx.post(
+        probe_sandbox.issuer + "/probe/forge",
+        data={"client_id": "x", "where": "token", "how": "everything"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+    assert httpx.get(probe_sandbox.issuer + "/login").text.count("probe mode:") == 1
+
+
+def test_cli_json(probe_sandbox: Sandbox) -> None:
+    with running_app("steps", lambda origin: _config(probe_sandbox, origin, frozenset())) as app:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "valetkey",
+                "probe",
+                "client",
+                app.url + "/login",
+                "--sandbox",
+                probe_sandbox.issuer,
+                "--username",
+                "alice",
+                "--password",
+                probe_sandbox.password("alice"),
+                "--only",
+                "LC-01,LC-14",
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [(r["id"], r["status"]) for r in report["results"]] == [
+        ("LC-01", "pass"),
+        ("LC-14", "pass"),
+    ]
