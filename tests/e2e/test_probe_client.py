@@ -148,3 +148,34 @@ def test_cli_json(probe_sandbox: Sandbox) -> None:
         ("LC-01", "pass"),
         ("LC-14", "pass"),
     ]
+
+
+FLAWS = {
+    "no nonce check": ({"LC-08"}, "NoNonceCheck"),
+    "ID token unverified": ({"LC-14"}, "IdTokenUnverified"),
+    "redirect_uri from the Host header": ({"LC-11"}, "RedirectUriFromHost"),
+    "open redirect on next": ({"LC-12"}, None),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flaw", sorted(FLAWS))
+def test_each_flawed_app_is_caught_by_exactly_its_checks(probe_sandbox: Sandbox, flaw: str) -> None:
+    from tests.probe_targets import flawed_apps
+    from valetkey.client import steps
+    from valetkey.client.server import free_socket
+
+    expected, class_name = FLAWS[flaw]
+    flow_class = getattr(flawed_apps, class_name) if class_name else None
+    sock = free_socket()
+    origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = steps.create_app(_config(probe_sandbox, origin, frozenset()), flow_class=flow_class)
+    if class_name is None:
+        flawed_apps.add_open_redirect(app)
+    server = BackgroundServer(app, sock).start()
+    try:
+        results = run_client_probe(_target(probe_sandbox, server))
+    finally:
+        server.stop()
+    assert {r.id for r in results if r.status == "fail"} == expected
+    assert [r.id for r in results if r.status == "n/a"] == []

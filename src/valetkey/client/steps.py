@@ -60,6 +60,10 @@ class StepByStep:
             self._provider = discover(self.config, self.http)
         return self._provider
 
+    def redirect_uri(self) -> str:
+        """Always the registered one, never built from the request (RFC 9700 §4.1; LC-11)."""
+        return self.config.redirect_uri
+
     # -- step 1 -----------------------------------------------------------------------------
 
     def authorization_url(self, session_id: str) -> str:
@@ -72,7 +76,7 @@ class StepByStep:
         params = {
             "response_type": "code",  # never a token in the front channel (RFC 9700 §2.1.2)
             "client_id": self.config.client_id,
-            "redirect_uri": self.config.redirect_uri,  # exact, from configuration (OA104)
+            "redirect_uri": self.redirect_uri(),  # exact, from configuration (OA104)
             "scope": self.config.scope,  # minimal (RFC 9700 §2.3)
             "state": pending.state,
             "code_challenge": _s256(pending.verifier),
@@ -131,7 +135,7 @@ class StepByStep:
             data={
                 "grant_type": "authorization_code",
                 "code": code,
-                "redirect_uri": self.config.redirect_uri,
+                "redirect_uri": self.redirect_uri(),
                 "code_verifier": pending.verifier,
             },
             auth=(self.config.client_id, self.config.client_secret),  # client_secret_basic
@@ -198,10 +202,14 @@ def _error_code(response: httpx.Response) -> str:
         return str(response.status_code)
 
 
-def create_app(config: ClientConfig, http: httpx.Client | None = None) -> Flask:
-    """The step-by-step photo-printer app."""
+def create_app(
+    config: ClientConfig,
+    http: httpx.Client | None = None,
+    flow_class: type[StepByStep] | None = None,
+) -> Flask:
+    """The step-by-step photo-printer app (`flow_class` lets tests plant a flaw)."""
     client = http or httpx.Client(timeout=10.0, verify=True)  # TLS verified (OA110, OA111)
-    flow = StepByStep(config, client)
+    flow = (flow_class or StepByStep)(config, client)
     app = new_app(config, "step by step")
     app.extensions["photo_printer"] = flow
     _routes(app, flow)

@@ -108,8 +108,9 @@ class ClientProbeSession:
         """Open a callback URL in this browser and follow the app until it settles."""
         attempt = attempt or Attempt("", {})
         mark = self.log_length()
+        # follow the app, and nothing else: a redirect elsewhere is recorded, not followed
         attempt.visit = browser.agent.navigate(
-            url, stop_at=lambda u: u.startswith(self.target.sandbox)
+            url, stop_at=lambda u: not u.startswith(self.app_origin)
         )
         attempt.events = self.log_since(mark)
         return attempt
