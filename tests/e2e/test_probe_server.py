@@ -15,8 +15,8 @@ from tests.support.sandbox import Sandbox, start_sandbox
 from valetkey.probe.server import run_server_probe
 from valetkey.probe.session import Target
 
-# what the strict sandbox does not do yet: sender-constrained tokens (DPoP)
-KNOWN_GAPS = {"AS-29"}
+# what the strict sandbox does not do yet (nothing, since DPoP came)
+KNOWN_GAPS: set[str] = set()
 
 BREAKS = {
     "loose-redirect": {"AS-08", "AS-11"},
@@ -106,13 +106,13 @@ def test_cli_json_and_exit_code(sandbox: Sandbox) -> None:
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1  # AS-29 fails
+    assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["target"] == sandbox.issuer
     assert [(r["id"], r["status"]) for r in report["results"]] == [
         ("AS-08", "pass"),
         ("AS-15", "pass"),
-        ("AS-29", "fail"),
+        ("AS-29", "pass"),
     ]
     assert sandbox.secret not in result.stdout
     assert sandbox.password("alice") not in result.stdout
@@ -122,8 +122,37 @@ def test_failure_evidence_shows_the_request_and_answer(tmp_path: Path) -> None:
     sandbox = start_sandbox(tmp_path, "--lab", "code-reuse")
     try:
         results = run_server_probe(_target(sandbox), only=["AS-15"])
+        cli = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "valetkey",
+                "probe",
+                "server",
+                sandbox.issuer,
+                "--client-id",
+                "photo-printer",
+                "--client-secret",
+                sandbox.secret,
+                "--redirect-uri",
+                REDIRECT,
+                "--username",
+                "alice",
+                "--password",
+                sandbox.password("alice"),
+                "--only",
+                "AS-15",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     finally:
         sandbox.stop()
+    assert cli.returncode == 1
+    assert "FAIL  AS-15  the code was redeemed twice" in cli.stdout
+    assert "        sent:     POST " in cli.stdout
     (result,) = results
     assert result.status == "fail"
     assert result.evidence[0].request.startswith(f"POST {sandbox.issuer}/token ")

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from valetkey.probe.agent import UserAgent
+from valetkey.probe.dpop import DpopKey
 from valetkey.probe.report import Result, failed, not_applicable, passed
 from valetkey.probe.session import ProbeError, ProbeSession, s256
 
@@ -494,10 +495,26 @@ def audience_and_dpop(s: ProbeSession) -> Result:
     claims = _jwt_claims(access)
     if claims is not None and not claims.get("aud"):
         return failed("AS-29", "the JWT access token has no aud")
-    audience = f"aud={claims.get('aud')}" if claims else "opaque tokens"
     if not s.meta.get("dpop_signing_alg_values_supported"):
-        return failed("AS-29", f"{audience}, but sender-constraining (DPoP) is not offered")
-    return passed("AS-29", f"{audience}; DPoP offered")
+        return failed("AS-29", "sender-constraining (DPoP) is not offered")
+    key = DpopKey()
+    grant = s.code()
+    proof = key.proof("POST", s.endpoint("token_endpoint"))
+    answer = s.token(
+        {
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": s.target.redirect_uri,
+            "code_verifier": grant.verifier or "",
+        },
+        headers={"dpop": proof},
+    )
+    if answer.status_code != 200 or answer.json().get("token_type", "").lower() != "dpop":
+        return failed("AS-29", "a token request with a DPoP proof did not get a DPoP token", answer)
+    bound = str(answer.json()["access_token"])
+    if s.token_works(bound):
+        return failed("AS-29", "a DPoP-bound token worked as a plain bearer token")
+    return passed("AS-29", "audience-restricted; DPoP offered and enforced")
 
 
 def _jwt_claims(token: str) -> dict[str, object] | None:

@@ -8,6 +8,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Request, Response, cookie
@@ -59,6 +60,7 @@ class Provider:
         )
         self.secure_cookies = self.issuer.startswith("https://")
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
+        self.dpop_replay = ReplayCache()
 
     def lab(self, switch: LabSwitch) -> bool:
         """Is this deliberately insecure behaviour switched on?"""

@@ -119,5 +119,17 @@ class NotFound(OAuthError):
     may_redirect = False
 
 
+class InvalidDpopProof(OAuthError):
+    """RFC 9449 §5 and §7.1: the DPoP proof is missing, malformed or does not match."""
+
+    error = "invalid_dpop_proof"
+
+
+class ResourceDpopError(InvalidDpopProof):
+    """RFC 9449 §7.1: at a resource server a bad proof is a 401."""
+
+    status = 401
+
+
 class MissingToken(InvalidToken):
     """RFC 6750 §3.1: no credentials at all; the challenge carries no error code."""

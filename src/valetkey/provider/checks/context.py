@@ -34,6 +34,7 @@ class TokenContext:
     refresh: Token | None = None
     scopes: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    dpop_jkt: str | None = None  # set when a valid DPoP proof came with the request
 
     @property
     def params(self) -> Params:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.provider.checks.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.lab import LabSwitch
@@ -45,6 +46,7 @@ def metadata(provider: Provider) -> dict[str, Any]:
         else ["S256"],
         # RFC 9207 §3; AS-14 (false only with the no-iss lab switch)
         "authorization_response_iss_parameter_supported": not provider.lab(LabSwitch.NO_ISS),
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 §5.1
         "claims_supported": [
             "sub",
             "iss",

@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from valetkey.provider.checks import CheckResult
-from valetkey.provider.checks.rfc6750 import active_token, bearer_value, require_scope
+from valetkey.provider.checks.rfc6750 import (
+    active_token,
+    bearer_value,
+    check_binding,
+    require_scope,
+)
 from valetkey.provider.core import Provider
 from valetkey.provider.demo_data import photos_for
-from valetkey.provider.errors import InsufficientScope, MissingToken, OAuthError
+from valetkey.provider.errors import InsufficientScope, InvalidDpopProof, MissingToken, OAuthError
 from valetkey.provider.flows import CLIENT, RESOURCE_SERVER
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
@@ -20,7 +25,8 @@ from valetkey.trace.masking import fingerprint
 
 
 def bearer_error(exc: OAuthError) -> Response:
-    challenge = 'Bearer realm="valetkey"'
+    scheme = "DPoP" if isinstance(exc, InvalidDpopProof) else "Bearer"
+    challenge = f'{scheme} realm="valetkey"'
     if not isinstance(exc, MissingToken):
         description = exc.description.replace('"', "'")
         challenge += f', error="{exc.error}", error_description="{description}"'
@@ -38,6 +44,7 @@ def protected(
     try:
         value = bearer_value(request)
         token = active_token(provider, value)
+        check_binding(provider, request, token, value)
         if scope is not None:
             require_scope(token, scope)
     except OAuthError as exc:

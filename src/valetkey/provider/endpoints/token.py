@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from valetkey.provider.checks import Check, CheckResult, client_auth, rfc6749, run_checks
+from valetkey.provider.checks import (
+    Check,
+    CheckResult,
+    client_auth,
+    rfc6749,
+    rfc9449,
+    run_checks,
+)
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
@@ -22,6 +29,7 @@ COMMON_CHECKS = (
     rfc6749.form_encoded,
     rfc6749.token_parameters_not_repeated,
     client_auth.client_authenticated,
+    rfc9449.dpop_proof_valid,
     rfc6749.grant_type_supported,
     rfc6749.client_may_use_grant,
 )

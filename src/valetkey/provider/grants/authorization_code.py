@@ -42,6 +42,13 @@ def redeem(ctx: TokenContext) -> Issued:
             id_claims["nonce"] = code.nonce  # OIDC Core §3.1.3.6
     refresh = "refresh_token" in client.grant_types
     issued = issue(
-        provider, client, user, code.scope, grant.id, refresh=refresh, id_token_claims=id_claims
+        provider,
+        client,
+        user,
+        code.scope,
+        grant.id,
+        refresh=refresh,
+        id_token_claims=id_claims,
+        jkt=ctx.dpop_jkt,
     )
     return Issued(issued.body, issued.tokens, grant)

@@ -12,4 +12,6 @@ CHECKS = (rfc6749.client_credentials_confidential, rfc6749.client_scope_register
 def redeem(ctx: TokenContext) -> Issued:
     """No refresh token (RFC 6749 §4.4.3; AS-27) and no ID token: there is no user."""
     assert ctx.client is not None
-    return issue(ctx.provider, ctx.client, None, " ".join(ctx.scopes), None, refresh=False)
+    return issue(
+        ctx.provider, ctx.client, None, " ".join(ctx.scopes), None, refresh=False, jkt=ctx.dpop_jkt
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from valetkey.provider.core import Provider
@@ -56,7 +56,12 @@ def new_grant(
 
 
 def _access_token(
-    provider: Provider, client: Client, user: User | None, scope: str, now: float
+    provider: Provider,
+    client: Client,
+    user: User | None,
+    scope: str,
+    now: float,
+    jkt: str | None,
 ) -> Minted:
     ttl = provider.settings.access_token_ttl
     if provider.settings.access_token_format == "opaque":  # noqa: S105 (a format name)
@@ -70,6 +75,8 @@ def _access_token(
         "iat": int(now),
         "exp": int(now) + ttl,
     }
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
     return mint_access_jwt(provider.keys, claims)
 
 
@@ -106,15 +113,18 @@ def issue(
     *,
     refresh: bool,
     id_token_claims: dict[str, Any] | None = None,
+    jkt: str | None = None,
 ) -> Issued:
-    """Mint the tokens; the caller stores them (with any new grant) in one transaction."""
+    """Mint the tokens; the caller stores them (with any new grant) in one transaction.
+    With `jkt` (a DPoP proof came along) the access token is bound to that key."""
     now = provider.clock.now()
     settings = provider.settings
-    access = _access_token(provider, client, user, scope, now)
-    rows = [_row(access, "access", client, user, grant_id, scope, now, settings.access_token_ttl)]
+    access = _access_token(provider, client, user, scope, now, jkt)
+    row = _row(access, "access", client, user, grant_id, scope, now, settings.access_token_ttl)
+    rows = [replace(row, jkt=jkt)]
     body: dict[str, Any] = {
         "access_token": access.value,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if jkt else "Bearer",  # RFC 9449 §5
         "expires_in": settings.access_token_ttl,  # AS-28
         "scope": scope,
     }

@@ -22,11 +22,21 @@ def redeem(ctx: TokenContext) -> Issued:
     now = provider.clock.now()
     user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
     if provider.lab(LabSwitch.NO_REFRESH_ROTATION):  # LAB: the same refresh token, forever
-        issued = issue(provider, client, user, " ".join(ctx.scopes), token.grant_id, refresh=False)
+        issued = issue(
+            provider,
+            client,
+            user,
+            " ".join(ctx.scopes),
+            token.grant_id,
+            refresh=False,
+            jkt=ctx.dpop_jkt,
+        )
         issued.body["refresh_token"] = ctx.params.get("refresh_token")
         return issued
     if not provider.store.claim_refresh_token(token.id, now):
         if token.grant_id is not None:  # lost a race with another use: treat as replay
             provider.store.revoke_grant(token.grant_id, now)
         raise InvalidGrant("the refresh token was already used; its token family is revoked")
-    return issue(provider, client, user, " ".join(ctx.scopes), token.grant_id, refresh=True)
+    return issue(
+        provider, client, user, " ".join(ctx.scopes), token.grant_id, refresh=True, jkt=ctx.dpop_jkt
+    )

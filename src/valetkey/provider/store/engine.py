@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
-HEAD_REVISION = "0002"  # tests check that this is Alembic's head
+HEAD_REVISION = "0003"  # tests check that this is Alembic's head
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -95,6 +95,7 @@ class Token:
     expires_at: float
     revoked_at: float | None
     used_at: float | None
+    jkt: str | None = None  # the DPoP key this token is bound to (RFC 9449 §6)
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,7 @@ tokens = Table(
     Column("expires_at", Float, nullable=False),
     Column("revoked_at", Float),
     Column("used_at", Float),
+    Column("jkt", String(64)),
     Index("ix_tokens_grant", "grant_id"),
 )
 

@@ -1,0 +1,38 @@
+"""Making DPoP proofs (RFC 9449 §4.2), for the probe's AS-29 and for tests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+
+from joserfc import jws
+from joserfc.jwk import ECKey
+
+
+class DpopKey:
+    def __init__(self) -> None:
+        self.key = ECKey.generate_key("P-256", private=True)
+
+    @property
+    def jkt(self) -> str:
+        return self.key.thumbprint()
+
+    def proof(
+        self, method: str, url: str, access_token: str | None = None, iat: float | None = None
+    ) -> str:
+        header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": self.key.as_dict(private=False)}
+        claims: dict[str, object] = {
+            "jti": secrets.token_urlsafe(16),
+            "htm": method,
+            "htu": url,
+            "iat": int(iat or time.time()),
+        }
+        if access_token is not None:
+            digest = hashlib.sha256(access_token.encode()).digest()
+            claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return jws.serialize_compact(
+            header, json.dumps(claims).encode(), self.key, algorithms=["ES256"]
+        )

@@ -1,0 +1,126 @@
+"""DPoP (RFC 9449): access tokens bound to a key the client proves it holds.
+
+A client that sends a `DPoP` proof to the token endpoint gets a token of type DPoP whose
+`cnf.jkt` names its key; the resource server then accepts that token only with a fresh proof
+from the same key, for that request, carrying the token's hash (`ath`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, RSAKey
+
+from valetkey.provider.checks import check
+from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.errors import InvalidDpopProof
+from valetkey.provider.http import Request
+
+ALGORITHMS = ("ES256", "RS256", "PS256")
+MAX_AGE = 60  # seconds a proof's iat may be off (RFC 9449 §11.1)
+
+
+@dataclass
+class ReplayCache:
+    """Proof jtis seen in the last few minutes (RFC 9449 §11.1); per process."""
+
+    seen: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def first_use(self, jti: str, now: float) -> bool:
+        with self.lock:
+            if len(self.seen) > 10_000:
+                self.seen = {k: t for k, t in self.seen.items() if t > now - 2 * MAX_AGE}
+            if jti in self.seen:
+                return False
+            self.seen[jti] = now
+            return True
+
+
+def _b64json(part: str) -> dict[str, Any]:
+    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+
+def access_token_hash(token: str) -> str:
+    digest = hashlib.sha256(token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def verify_proof(
+    proof: str,
+    method: str,
+    url: str,
+    now: float,
+    replay: ReplayCache,
+    access_token: str | None = None,
+) -> str:
+    """Check a DPoP proof (RFC 9449 §4.3); return the key's thumbprint (jkt)."""
+    try:
+        header = _b64json(proof.split(".")[0])
+        key = _public_key(header)
+        claims = json.loads(
+            jws.deserialize_compact(proof, key, algorithms=list(ALGORITHMS)).payload
+        )
+    except (JoseError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise InvalidDpopProof(f"the DPoP proof is not a valid signed JWT ({exc})") from None
+    if header.get("typ") != "dpop+jwt":
+        raise InvalidDpopProof("the DPoP proof's typ must be dpop+jwt")
+    _check_claims(claims, method, url, now, replay, access_token)
+    return key.thumbprint()
+
+
+def _public_key(header: dict[str, Any]) -> ECKey | RSAKey:
+    jwk = header.get("jwk")
+    if header.get("alg") not in ALGORITHMS or not isinstance(jwk, dict) or "d" in jwk:
+        raise ValueError("an asymmetric alg and a public jwk are required")
+    return ECKey.import_key(jwk) if jwk.get("kty") == "EC" else RSAKey.import_key(jwk)
+
+
+def _check_claims(
+    claims: dict[str, Any],
+    method: str,
+    url: str,
+    now: float,
+    replay: ReplayCache,
+    access_token: str | None,
+) -> None:
+    if claims.get("htm") != method or claims.get("htu") != url:
+        raise InvalidDpopProof(
+            f"the DPoP proof is for another request (htm, htu must be {method} {url})"
+        )
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or abs(now - iat) > MAX_AGE:
+        raise InvalidDpopProof("the DPoP proof's iat is too old or in the future")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or not replay.first_use(jti, now):
+        raise InvalidDpopProof("the DPoP proof's jti is missing or was used before")
+    if access_token is not None and claims.get("ath") != access_token_hash(access_token):
+        raise InvalidDpopProof("the DPoP proof's ath does not match the access token")
+
+
+def request_url(issuer: str, request: Request) -> str:
+    """The htu a proof must carry: this endpoint's URL without query (RFC 9449 §4.3)."""
+    return issuer + request.path
+
+
+@check("AS-29", "RFC 9449 §4.3, §5")
+def dpop_proof_valid(ctx: TokenContext) -> None:
+    """A DPoP proof, when sent, is valid for this request; the token will be bound to its key."""
+    proof = ctx.request.headers.get("dpop")
+    if proof is None:
+        return
+    provider = ctx.provider
+    ctx.dpop_jkt = verify_proof(
+        proof,
+        "POST",
+        request_url(provider.issuer, ctx.request),
+        provider.clock.now(),
+        provider.dpop_replay,
+    )
