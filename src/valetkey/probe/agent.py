@@ -11,7 +11,7 @@ import httpx
 
 from valetkey.probe.forms import Control, Form, allow_button, parse_forms
 
-USERNAME_HINTS = ("user", "login", "email", "name", "account")
+USERNAME_HINTS = ("user", "login", "email", "name", "account", "sub")
 MAX_HOPS = 25
 
 
@@ -79,9 +79,20 @@ class UserAgent:
                     raise AgentError("the login form came back: username or password refused")
                 return form, self._login_fields(form)
             button = allow_button(form)
-            if button is not None:
-                return form, [*form.fields(), *_pressed(button)]
+            if button is not None:  # consent, or a password-less "who are you" form
+                return form, [*self._identity_fields(form), *_pressed(button)]
         return None, []
+
+    def _identity_fields(self, form: Form) -> list[tuple[str, str]]:
+        """The form's fields, an empty user-name-like text input filled with the username."""
+        data = []
+        for name, value in form.fields():
+            control = next(c for c in form.controls if c.name == name)
+            hinted = any(h in name.lower() for h in USERNAME_HINTS)
+            if control.type in ("text", "email") and not value and hinted:
+                value = self.username
+            data.append((name, value))
+        return data
 
     def _login_fields(self, form: Form) -> list[tuple[str, str]]:
         data: list[tuple[str, str]] = []

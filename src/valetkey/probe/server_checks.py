@@ -166,11 +166,13 @@ def near_misses(uri: str) -> list[str]:
 
 
 def _accepts(s: ProbeSession, redirect_uri: str) -> httpx.Response | None:
-    """The browser's answer if the server sends a code (or anything) to this redirect URI."""
-    assert s.agent is not None
+    """The answer that sent the browser to this redirect URI, if the server did that,
+    after any login or consent forms it showed first."""
     params, _ = s.params(redirect_uri=redirect_uri)
-    response = s.agent.http.get(s.authorize_url(params))
-    return response if _redirected_to(response, redirect_uri) else None
+    stopped, response = s.front(params)
+    if stopped is not None and stopped.startswith(redirect_uri):
+        return response
+    return None
 
 
 @server_check("AS-08")
@@ -184,17 +186,23 @@ def redirect_exact(s: ProbeSession) -> Result:
     return passed("AS-08", f"{len(near_misses(s.target.redirect_uri))} near misses refused")
 
 
+def _leaves(s: ProbeSession, params: dict[str, str]) -> httpx.Response | None:
+    """The answer that sent the browser off the provider (login and consent driven through
+    when the probe can log in), or None when it stayed (an error page)."""
+    if s.can_log_in():
+        stopped, response = s.front(params)
+        return response if stopped is not None else None
+    response = s.http.get(s.authorize_url(params))
+    return response if response.is_redirect else None
+
+
 @server_check("AS-09")
 def unknown_client_page(s: ProbeSession) -> Result:
     if not s.meta:
         return not_applicable("AS-09", "no metadata")
     unknown, _ = s.params(client_id="valetkey-probe-unknown")
     unregistered, _ = s.params(redirect_uri="https://evil.example/cb")
-    bad = []
-    for params in (unknown, unregistered):
-        response = s.http.get(s.authorize_url(params))
-        if response.is_redirect:  # no trusted redirect URI: no redirect at all
-            bad.append(response)
+    bad = [r for params in (unknown, unregistered) if (r := _leaves(s, params)) is not None]
     if bad:
         return failed("AS-09", "an invalid client_id or redirect_uri led to a redirect", *bad)
     return passed("AS-09", "error page, no redirect")
@@ -209,8 +217,8 @@ def errors_not_redirected_to_bad_uri(s: ProbeSession) -> Result:
         scope="valetkey-no-such-scope",
         response_type="valetkey-bogus",
     )
-    response = s.http.get(s.authorize_url(params))
-    if _redirected_to(response, "https://evil.example/cb"):
+    response = _leaves(s, params)
+    if response is not None and "evil.example" in response.headers.get("location", ""):
         return failed("AS-10", "an error was redirected to an unvalidated redirect_uri", response)
     return passed("AS-10", "errors with a bad redirect_uri are shown, not redirected")
 
@@ -587,7 +595,19 @@ def nonce_for_front_channel_id_tokens(s: ProbeSession) -> Result:
     offered = [t for t in s.meta.get("response_types_supported", []) if "id_token" in t]
     if not offered:
         return not_applicable("AS-32", "no ID token from the authorization endpoint is offered")
-    return not_applicable("AS-32", f"{offered} offered; not probed yet")
+    if not s.can_log_in():
+        return not_applicable("AS-32", NEEDS_LOGIN)
+    leaked = []
+    for response_type in offered:
+        params, _ = s.params(response_type=response_type, nonce=None)
+        stopped, response = s.front(params)
+        if stopped is not None and "id_token=" in stopped:
+            leaked.append(response)
+    if leaked:
+        return failed(
+            "AS-32", "an ID token came from the authorization endpoint without a nonce", *leaked
+        )
+    return passed("AS-32", f"no ID token without a nonce for: {', '.join(offered)}")
 
 
 @server_check("AS-33")
