@@ -9,7 +9,12 @@ from collections.abc import Callable
 
 import httpx
 
-from valetkey.probe.client_session import Attempt, Browser, ClientProbeSession
+from valetkey.probe.client_session import (
+    Attempt,
+    Browser,
+    ClientProbeError,
+    ClientProbeSession,
+)
 from valetkey.probe.report import Result, failed, not_applicable, passed
 from valetkey.provider.probe_mode import ID_TOKEN_FORGERIES
 from valetkey.trace.masking import fingerprint
@@ -209,24 +214,30 @@ def scopes(s: ClientProbeSession) -> Result:
 @client_check("LC-11")
 def constant_redirect_uri(s: ClientProbeSession) -> Result:
     (baseline,) = _starts(s, 1)
-    browser = s.browser()
-    try:
-        spoofed = s.start(
-            browser,
-            headers={
-                "x-forwarded-host": "evil.example",
-                "x-forwarded-proto": "https",
-                "forwarded": "host=evil.example",
-            },
-        )
-    finally:
-        browser.close()
-    if spoofed.params.get("redirect_uri") != baseline.params.get("redirect_uri"):
-        return failed(
-            "LC-11",
-            f"X-Forwarded-Host changed redirect_uri to {spoofed.params.get('redirect_uri')!r}",
-        )
-    return passed("LC-11", "redirect_uri does not follow X-Forwarded-Host")
+    expected = baseline.params.get("redirect_uri")
+    spoofs = (
+        {
+            "x-forwarded-host": "evil.example",
+            "x-forwarded-proto": "https",
+            "forwarded": "host=evil.example",
+        },
+        {"host": "evil.example"},
+    )
+    for headers in spoofs:
+        browser = s.browser()
+        try:
+            spoofed = s.start(browser, headers=headers)
+        except ClientProbeError:
+            continue  # the app refused the spoofed request outright: fine
+        finally:
+            browser.close()
+        if spoofed.params.get("redirect_uri") != expected:
+            return failed(
+                "LC-11",
+                f"{', '.join(headers)} changed redirect_uri to "
+                f"{spoofed.params.get('redirect_uri')!r}",
+            )
+    return passed("LC-11", "redirect_uri follows neither Host nor X-Forwarded-Host")
 
 
 EVIL_TARGETS = (
@@ -241,20 +252,46 @@ EVIL_TARGETS = (
 def no_open_redirect(s: ClientProbeSession) -> Result:
     for name in ("next", "return_to", "redirect", "url"):
         for evil in EVIL_TARGETS:
-            browser = s.browser()
-            try:
-                url = str(httpx.URL(s.target.login_url).copy_set_param(name, evil))
-                attempt = s.start(browser, url)
-                callback = s.authorize(browser, attempt)
-                s.deliver(browser, callback, attempt)
-                bad = [
-                    r for r in browser.responses if "evil.example" in r.headers.get("location", "")
-                ]
-            finally:
-                browser.close()
-            if bad:
-                return failed("LC-12", f"?{name}={evil} redirected off-site", bad[0])
-    return passed("LC-12", "no redirect to another site via next, return_to, redirect, url")
+            bad = _sign_in_redirects_off_site(s, name, evil) or _logout_redirects_off_site(
+                s, name, evil
+            )
+            if bad is not None:
+                return failed("LC-12", f"?{name}={evil} redirected off-site", bad)
+    return passed(
+        "LC-12", "no off-site redirect via next, return_to, redirect or url, at login or logout"
+    )
+
+
+def _sign_in_redirects_off_site(
+    s: ClientProbeSession, name: str, evil: str
+) -> httpx.Response | None:
+    browser = s.browser()
+    try:
+        url = str(httpx.URL(s.target.login_url).copy_set_param(name, evil))
+        attempt = s.start(browser, url)
+        s.deliver(browser, s.authorize(browser, attempt), attempt)
+        return _off_site(browser)
+    finally:
+        browser.close()
+
+
+def _logout_redirects_off_site(
+    s: ClientProbeSession, name: str, evil: str
+) -> httpx.Response | None:
+    browser = s.browser()
+    try:
+        s.full(browser)
+        for method in ("GET", "POST"):
+            browser.agent.http.request(method, f"{s.app_origin}/logout", params={name: evil})
+        return _off_site(browser)
+    finally:
+        browser.close()
+
+
+def _off_site(browser: Browser) -> httpx.Response | None:
+    return next(
+        (r for r in browser.responses if "evil.example" in r.headers.get("location", "")), None
+    )
 
 
 @client_check("LC-13")
