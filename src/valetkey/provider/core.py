@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 from dataclasses import dataclass
+
+import anyio
 
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.clock import Clock
@@ -61,6 +64,15 @@ class Provider:
         self.secure_cookies = self.issuer.startswith("https://")
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
+        self._hashing_limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def hashing_limiter(self) -> anyio.CapacityLimiter:
+        """At most one argon2 verify per core at a time: more only queues work and, at
+        19 MiB each, memory. Made on first use, inside the running event loop."""
+        if self._hashing_limiter is None:
+            self._hashing_limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
+        return self._hashing_limiter
 
     def lab(self, switch: LabSwitch) -> bool:
         """Is this deliberately insecure behaviour switched on?"""

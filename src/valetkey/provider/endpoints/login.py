@@ -70,7 +70,9 @@ async def login_submit(provider: Provider, request: Request) -> Response:
     user = provider.store.user_by_name(username)
     stored = user.password_hash if user else None
     # argon2 releases the GIL: verifying in a worker thread keeps the server answering
-    ok = await anyio.to_thread.run_sync(provider.passwords.verify, stored, password)
+    ok = await anyio.to_thread.run_sync(
+        provider.passwords.verify, stored, password, limiter=provider.hashing_limiter
+    )
     if pending is not None:
         _record_login(provider, pending, username, ok, user.id if user and ok else None)
     if not ok or user is None:
