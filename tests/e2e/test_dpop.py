@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
+from tests.support.agent import Agent
 from tests.support.sandbox import Sandbox
 from valetkey.probe.dpop import DpopKey
 
@@ -18,17 +18,7 @@ def _bound_tokens(sandbox: Sandbox, key: DpopKey) -> dict[str, str]:
         code, auth = agent.code("alice", sandbox.password("alice"))
     finally:
         agent.close()
-    answer = httpx.post(
-        sandbox.issuer + "/token",
-        auth=("photo-printer", sandbox.secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier,
-        },
-        headers={"dpop": key.proof("POST", sandbox.issuer + "/token")},
-    )
+    answer = sandbox.redeem(code, auth.verifier, dpop=key.proof("POST", sandbox.issuer + "/token"))
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
 

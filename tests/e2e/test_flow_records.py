@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.agent import REDIRECT, Agent
+from tests.support.agent import Agent
 from tests.support.sandbox import Sandbox
 
 
@@ -15,16 +15,7 @@ def test_flow_events_in_order_with_password_confined(sandbox: Sandbox) -> None:
         code, auth = agent.code("frank-flow", "frank-secret-password")
     finally:
         agent.close()
-    tokens = httpx.post(
-        sandbox.issuer + "/token",
-        auth=("photo-printer", sandbox.secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier,
-        },
-    ).json()
+    tokens = sandbox.redeem(code, auth.verifier).json()
     headers = {"authorization": f"Bearer {tokens['access_token']}"}
     assert httpx.get(sandbox.issuer + "/api/photos", headers=headers).status_code == 200
 
@@ -81,16 +72,7 @@ def test_failed_check_is_recorded_on_its_arrow(sandbox: Sandbox) -> None:
         code, _auth = agent.code("alice", sandbox.password("alice"))
     finally:
         agent.close()
-    wrong = httpx.post(
-        sandbox.issuer + "/token",
-        auth=("photo-printer", sandbox.secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": "w" * 43,
-        },
-    )
+    wrong = sandbox.redeem(code, "w" * 43)
     assert wrong.json()["error"] == "invalid_grant"
     store = sandbox.store()
     failed = next(

@@ -25,16 +25,7 @@ def _completed_flow(sandbox: Sandbox, user: str = "alice") -> str:
         code, auth = agent.code(user, sandbox.password(user))
     finally:
         agent.close()
-    tokens = httpx.post(
-        sandbox.issuer + "/token",
-        auth=("photo-printer", sandbox.secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier,
-        },
-    ).json()
+    tokens = sandbox.redeem(code, auth.verifier).json()
     httpx.get(
         sandbox.issuer + "/api/photos",
         headers={"authorization": f"Bearer {tokens['access_token']}"},

@@ -11,8 +11,16 @@ import pytest
 from tests.support.agent import REDIRECT, Agent, pkce_pair, query_of
 from tests.support.sandbox import Sandbox, start_sandbox
 
-LAB_A = ("no-pkce", "implicit", "code-reuse", "no-refresh-rotation", "no-iss", "weak-codes",
-         "framing", "open-redirect-on-error")
+LAB_A = (
+    "no-pkce",
+    "implicit",
+    "code-reuse",
+    "no-refresh-rotation",
+    "no-iss",
+    "weak-codes",
+    "framing",
+    "open-redirect-on-error",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +39,7 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 def _token(sandbox: Sandbox, **data: str) -> httpx.Response:
-    return httpx.post(sandbox.issuer + "/token", data=data,
-                      auth=("photo-printer", sandbox.secret))
+    return httpx.post(sandbox.issuer + "/token", data=data, auth=("photo-printer", sandbox.secret))
 
 
 def test_banner_and_log_name_every_switch(lab: Sandbox) -> None:
@@ -47,8 +54,9 @@ def test_banner_and_log_name_every_switch(lab: Sandbox) -> None:
 
 def test_no_pkce(lab: Sandbox) -> None:
     agent = Agent(lab.issuer)
-    code, _ = agent.code("alice", lab.password("alice"), code_challenge=None,
-                         code_challenge_method=None)
+    code, _ = agent.code(
+        "alice", lab.password("alice"), code_challenge=None, code_challenge_method=None
+    )
     agent.close()
     response = _token(lab, grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
     assert response.status_code == 200
@@ -62,8 +70,12 @@ def test_code_reuse_and_weak_codes_and_no_iss(lab: Sandbox) -> None:
     query = query_of(callback)
     assert re.fullmatch(r"\d{6}", query["code"])  # weak-codes
     assert "iss" not in query  # no-iss
-    data = {"grant_type": "authorization_code", "code": query["code"], "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier}
+    data = {
+        "grant_type": "authorization_code",
+        "code": query["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": auth.verifier,
+    }
     assert _token(lab, **data).status_code == 200
     assert _token(lab, **data).status_code == 200  # code-reuse
     meta = httpx.get(lab.issuer + "/.well-known/openid-configuration").json()
@@ -74,18 +86,26 @@ def test_no_refresh_rotation(lab: Sandbox) -> None:
     agent = Agent(lab.issuer)
     code, auth = agent.code("alice", lab.password("alice"))
     agent.close()
-    first = _token(lab, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
-                   code_verifier=auth.verifier).json()
-    again = [_token(lab, grant_type="refresh_token", refresh_token=first["refresh_token"])
-             for _ in range(2)]
+    first = _token(
+        lab,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT,
+        code_verifier=auth.verifier,
+    ).json()
+    again = [
+        _token(lab, grant_type="refresh_token", refresh_token=first["refresh_token"])
+        for _ in range(2)
+    ]
     assert [r.status_code for r in again] == [200, 200]
     assert {r.json()["refresh_token"] for r in again} == {first["refresh_token"]}
 
 
 def test_implicit(lab: Sandbox) -> None:
     agent = Agent(lab.issuer)
-    auth = agent.request_params(response_type="token", code_challenge=None,
-                                code_challenge_method=None)
+    auth = agent.request_params(
+        response_type="token", code_challenge=None, code_challenge_method=None
+    )
     callback = agent.to_callback(auth.params, "alice", lab.password("alice"))
     agent.close()
     assert callback.startswith(REDIRECT + "#access_token=")
@@ -112,22 +132,35 @@ def test_open_redirect_on_error(lab: Sandbox) -> None:
 def test_plain_pkce(plain: Sandbox) -> None:
     verifier, _ = pkce_pair()
     agent = Agent(plain.issuer)
-    code, _ = agent.code("alice", plain.password("alice"), code_challenge=verifier,
-                         code_challenge_method="plain")
+    code, _ = agent.code(
+        "alice", plain.password("alice"), code_challenge=verifier, code_challenge_method="plain"
+    )
     agent.close()
-    wrong = _token(plain, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
-                   code_verifier=pkce_pair()[0])
+    wrong = _token(
+        plain,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT,
+        code_verifier=pkce_pair()[0],
+    )
     assert wrong.json()["error"] == "invalid_grant"
     agent = Agent(plain.issuer)
-    code, _ = agent.code("alice", plain.password("alice"), code_challenge=verifier,
-                         code_challenge_method="plain")
+    code, _ = agent.code(
+        "alice", plain.password("alice"), code_challenge=verifier, code_challenge_method="plain"
+    )
     agent.close()
-    ok = _token(plain, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
-                code_verifier=verifier)
+    ok = _token(
+        plain,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT,
+        code_verifier=verifier,
+    )
     assert ok.status_code == 200
     # what the switch does not break: S256 still works, and PKCE is still required
     agent = Agent(plain.issuer)
-    refused = agent.authorize(agent.request_params(code_challenge=None,
-                                                   code_challenge_method=None).params)
+    refused = agent.authorize(
+        agent.request_params(code_challenge=None, code_challenge_method=None).params
+    )
     agent.close()
     assert query_of(refused.headers["location"])["error"] == "invalid_request"

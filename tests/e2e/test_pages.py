@@ -129,16 +129,7 @@ def test_account_page_lists_and_revokes(sandbox: Sandbox) -> None:
     agent = Agent(sandbox.issuer)
     try:
         code, auth = agent.code("erin-account", "erin-password-1")
-        tokens = httpx.post(
-            sandbox.issuer + "/token",
-            auth=("photo-printer", sandbox.secret),
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": auth.params["redirect_uri"],
-                "code_verifier": auth.verifier,
-            },
-        ).json()
+        tokens = sandbox.redeem(code, auth.verifier).json()
         page = agent.http.get("/account")
         assert page.status_code == 200
         _assert_page_headers(page)
@@ -190,16 +181,7 @@ def test_logout_with_id_token_hint_redirects_to_registered_uri(
     agent: Agent, sandbox: Sandbox
 ) -> None:
     code, auth = agent.code("alice", sandbox.password("alice"))
-    tokens = httpx.post(
-        sandbox.issuer + "/token",
-        auth=("photo-printer", sandbox.secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": auth.params["redirect_uri"],
-            "code_verifier": auth.verifier,
-        },
-    ).json()
+    tokens = sandbox.redeem(code, auth.verifier).json()
     unregistered = agent.http.get(
         "/logout",
         params={
@@ -210,16 +192,7 @@ def test_logout_with_id_token_hint_redirects_to_registered_uri(
     assert unregistered.status_code == 200
     assert "location" not in unregistered.headers
     code, auth = agent.code("alice", sandbox.password("alice"))
-    tokens = httpx.post(
-        sandbox.issuer + "/token",
-        auth=("photo-printer", sandbox.secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": auth.params["redirect_uri"],
-            "code_verifier": auth.verifier,
-        },
-    ).json()
+    tokens = sandbox.redeem(code, auth.verifier).json()
     back = agent.http.get(
         "/logout",
         params={

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import running_app
+from tests.client.conftest import running_app, sandbox_config
 from tests.support.sandbox import Sandbox, start_sandbox
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer
@@ -29,18 +28,7 @@ def probe_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]
 
 
 def _config(sandbox: Sandbox, origin: str, lab: frozenset[ClientLab]) -> ClientConfig:
-    client_id, secret = f"pp-{secrets.token_hex(4)}", secrets.token_urlsafe(32)
-    sandbox.add_client(
-        client_id, secret, (origin + "/callback",), scopes="openid profile photos.read"
-    )
-    return ClientConfig(
-        provider="sandbox",
-        client_id=client_id,
-        client_secret=secret,
-        redirect_uri=origin + "/callback",
-        discovery_url=sandbox.issuer + "/.well-known/openid-configuration",
-        lab=lab,
-    )
+    return sandbox_config(sandbox, origin, lab)
 
 
 def _target(sandbox: Sandbox, app: BackgroundServer) -> ClientTarget:

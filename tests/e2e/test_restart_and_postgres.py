@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
+from tests.support.agent import Agent
 from tests.support.postgres import fresh_database
 from tests.support.sandbox import Sandbox, start_sandbox
 
@@ -18,16 +18,7 @@ def _tokens(sandbox: Sandbox) -> dict[str, str]:
         code, auth = agent.code("alice", sandbox.password("alice"))
     finally:
         agent.close()
-    response = httpx.post(
-        sandbox.issuer + "/token",
-        auth=("photo-printer", sandbox.secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier,
-        },
-    )
+    response = sandbox.redeem(code, auth.verifier)
     assert response.status_code == 200, response.text
     return dict(response.json())
 

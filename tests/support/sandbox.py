@@ -6,6 +6,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
+from tests.support.agent import REDIRECT
 from valetkey.provider import process
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.settings import build_settings
@@ -27,6 +30,28 @@ class Sandbox(process.SandboxProcess):
 
     def password(self, user: str) -> str:
         return str(self.creds["users"][user])
+
+    def redeem(
+        self,
+        code: str,
+        verifier: str,
+        redirect_uri: str = REDIRECT,
+        client: tuple[str, str] | None = None,
+        **headers: str,
+    ) -> httpx.Response:
+        """The token request of the demo's confidential client for this code."""
+        return httpx.post(
+            self.issuer + "/token",
+            auth=client or ("photo-printer", self.secret),
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            },
+            headers=headers,
+            timeout=10,
+        )
 
     def store(self) -> Store:
         return open_store(build_settings({"db": self.db}, environ={}))

@@ -16,7 +16,6 @@ import re
 import secrets
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -31,8 +30,6 @@ from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer, free_socket
 from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.provider import process
-from valetkey.provider.settings import build_settings
-from valetkey.provider.store.open import open_store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
 
@@ -54,21 +51,19 @@ class Outcome:
 def _register(
     sandbox: process.SandboxProcess, client_id: str, redirect_uris: tuple[str, ...], secret: str
 ) -> None:
-    store = open_store(build_settings({"db": sandbox.db}, environ={}))
-    store.add_client(
+    scopes = frozenset({"openid", "profile", "photos.read"})
+    sandbox.register(
         Client(
             client_id,
             digest(secret),
             "Photo Printer",
             redirect_uris,
             (),
-            frozenset({"openid", "profile", "photos.read"}),
+            scopes,
             frozenset({"authorization_code"}),
             "RS256",
-        ),
-        time.time(),
+        )
     )
-    store.close()
 
 
 @contextmanager

@@ -160,19 +160,19 @@ def confinement(messages: list[Message], password: str, issuer: str) -> tuple[bo
 
 
 def _register_client(sandbox: process.SandboxProcess, redirect_uri: str, secret: str) -> None:
-    store = open_store(build_settings({"db": sandbox.db}, environ={}))
-    client = Client(
-        DEMO_CLIENT,
-        digest(secret),
-        "Photo Printer",
-        (redirect_uri,),
-        (redirect_uri.rsplit("/", 1)[0] + "/",),
-        frozenset({"openid", "profile", "photos.read"}),
-        frozenset({"authorization_code", "refresh_token"}),
-        "RS256",
+    logout = redirect_uri.rsplit("/", 1)[0] + "/"
+    sandbox.register(
+        Client(
+            DEMO_CLIENT,
+            digest(secret),
+            "Photo Printer",
+            (redirect_uri,),
+            (logout,),
+            frozenset({"openid", "profile", "photos.read"}),
+            frozenset({"authorization_code", "refresh_token"}),
+            "RS256",
+        )
     )
-    store.add_client(client, time.time())
-    store.close()
 
 
 def build_app(variant: str, config: ClientConfig, traffic: Traffic) -> Flask:

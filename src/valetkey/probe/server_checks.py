@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import functools
 import hashlib
 import json
 import math
 import re
 import secrets
 from collections.abc import Callable
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,10 +31,23 @@ SERVER_CHECKS: list[tuple[str, Check]] = []
 NEEDS_LOGIN = "needs --username and --password to drive a login"
 
 
-def server_check(check_id: str) -> Callable[[Check], Check]:
+Needs = Literal["nothing", "metadata", "login"]
+
+
+def server_check(check_id: str, needs: Needs = "nothing") -> Callable[[Check], Check]:
+    """Register a check; one that needs the metadata or a login is n/a without them."""
+
     def register(func: Check) -> Check:
-        SERVER_CHECKS.append((check_id, func))
-        return func
+        @functools.wraps(func)
+        def guarded(s: ProbeSession) -> Result:
+            if needs != "nothing" and not s.meta:
+                return not_applicable(check_id, "no metadata")
+            if needs == "login" and not s.can_log_in():
+                return not_applicable(check_id, NEEDS_LOGIN)
+            return func(s)
+
+        SERVER_CHECKS.append((check_id, guarded))
+        return guarded
 
     return register
 
@@ -86,10 +101,8 @@ def pkce_s256_only(s: ProbeSession) -> Result:
     return passed("AS-03", "S256 only; plain refused")
 
 
-@server_check("AS-04")
+@server_check("AS-04", needs="login")
 def verifier_required(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-04", NEEDS_LOGIN)
     for verifier in (None, secrets.token_urlsafe(48)):
         grant = s.code()
         answer = s.redeem(grant, code_verifier=verifier)
@@ -99,10 +112,8 @@ def verifier_required(s: ProbeSession) -> Result:
     return passed("AS-04", "missing and wrong verifiers refused")
 
 
-@server_check("AS-05")
+@server_check("AS-05", needs="login")
 def no_downgrade(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-05", NEEDS_LOGIN)
     try:
         grant = s.code(pkce=False)
     except ProbeError:
@@ -113,10 +124,8 @@ def no_downgrade(s: ProbeSession) -> Result:
     return passed("AS-05", "verifier on a code without challenge refused")
 
 
-@server_check("AS-06")
+@server_check("AS-06", needs="login")
 def pkce_required(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-06", NEEDS_LOGIN)
     client = s.target.public_client_id or s.target.client_id
     kind = "public" if s.target.public_client_id else "confidential"
     try:  # the control: with PKCE this client does get a code
@@ -130,10 +139,8 @@ def pkce_required(s: ProbeSession) -> Result:
     return passed("AS-06", f"the {kind} client's request without code_challenge is refused")
 
 
-@server_check("AS-07")
+@server_check("AS-07", needs="login")
 def short_verifier(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-07", NEEDS_LOGIN)
     short = "s" * 42
     try:
         grant = s.code(code_challenge=s256(short))
@@ -175,10 +182,8 @@ def _accepts(s: ProbeSession, redirect_uri: str) -> httpx.Response | None:
     return None
 
 
-@server_check("AS-08")
+@server_check("AS-08", needs="login")
 def redirect_exact(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-08", NEEDS_LOGIN)
     s.code()  # logged in and consented, so a vulnerable server would answer silently
     accepted = [r for uri in near_misses(s.target.redirect_uri) if (r := _accepts(s, uri))]
     if accepted:
@@ -196,10 +201,8 @@ def _leaves(s: ProbeSession, params: dict[str, str]) -> httpx.Response | None:
     return response if response.is_redirect else None
 
 
-@server_check("AS-09")
+@server_check("AS-09", needs="metadata")
 def unknown_client_page(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-09", "no metadata")
     unknown, _ = s.params(client_id="valetkey-probe-unknown")
     unregistered, _ = s.params(redirect_uri="https://evil.example/cb")
     bad = [r for params in (unknown, unregistered) if (r := _leaves(s, params)) is not None]
@@ -208,10 +211,8 @@ def unknown_client_page(s: ProbeSession) -> Result:
     return passed("AS-09", "error page, no redirect")
 
 
-@server_check("AS-10")
+@server_check("AS-10", needs="metadata")
 def errors_not_redirected_to_bad_uri(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-10", "no metadata")
     params, _ = s.params(
         redirect_uri="https://evil.example/cb",
         scope="valetkey-no-such-scope",
@@ -223,10 +224,8 @@ def errors_not_redirected_to_bad_uri(s: ProbeSession) -> Result:
     return passed("AS-10", "errors with a bad redirect_uri are shown, not redirected")
 
 
-@server_check("AS-11")
+@server_check("AS-11", needs="login")
 def token_redirect_uri(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-11", NEEDS_LOGIN)
     grant = s.code()
     answer = s.redeem(grant, redirect_uri=s.target.redirect_uri + "/other")
     if answer.status_code == 200:
@@ -234,20 +233,16 @@ def token_redirect_uri(s: ProbeSession) -> Result:
     return passed("AS-11", "a different redirect_uri is refused at the token endpoint")
 
 
-@server_check("AS-12")
+@server_check("AS-12", needs="login")
 def http_redirect_refused(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-12", NEEDS_LOGIN)
     response = _accepts(s, "http://example.com/cb")
     if response is not None:
         return failed("AS-12", "an http:// non-loopback redirect URI was used", response)
     return passed("AS-12", "http:// to a non-loopback host is refused")
 
 
-@server_check("AS-13")
+@server_check("AS-13", needs="login")
 def state_echoed(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-13", NEEDS_LOGIN)
     state = ("äé &=+/?%20#" * 150)[:1500]
     grant = s.code(state=state)
     if grant.query.get("state") != state:
@@ -255,10 +250,8 @@ def state_echoed(s: ProbeSession) -> Result:
     return passed("AS-13", "a 1,500-character state came back unchanged")
 
 
-@server_check("AS-14")
+@server_check("AS-14", needs="login")
 def iss_in_response(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-14", NEEDS_LOGIN)
     grant = s.code()
     if grant.query.get("iss") != s.target.issuer.rstrip("/"):
         return failed("AS-14", f"iss in the authorization response is {grant.query.get('iss')!r}")
@@ -269,10 +262,8 @@ def iss_in_response(s: ProbeSession) -> Result:
     return passed("AS-14", "iss present and advertised (RFC 9207)")
 
 
-@server_check("AS-15")
+@server_check("AS-15", needs="login")
 def code_single_use(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-15", NEEDS_LOGIN)
     grant = s.code()
     first, second = s.redeem(grant), s.redeem(grant)
     if first.status_code != 200:
@@ -284,10 +275,8 @@ def code_single_use(s: ProbeSession) -> Result:
     return passed("AS-15", "second redemption: invalid_grant")
 
 
-@server_check("AS-16")
+@server_check("AS-16", needs="login")
 def reuse_revokes(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-16", NEEDS_LOGIN)
     grant = s.code()
     first = s.redeem(grant)
     if first.status_code != 200:
@@ -346,10 +335,8 @@ def _bits(samples: list[str]) -> float:
     return min(len(x) for x in samples) * math.log2(max(alphabet, 2))
 
 
-@server_check("AS-20")
+@server_check("AS-20", needs="login")
 def entropy(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-20", NEEDS_LOGIN)
     codes = [s.code().code for _ in range(3)]
     bits = _bits(codes)
     if bits < 128 or len(set(codes)) < len(codes):
@@ -357,10 +344,8 @@ def entropy(s: ProbeSession) -> Result:
     return passed("AS-20", f"codes carry about {bits:.0f} bits")
 
 
-@server_check("AS-21")
+@server_check("AS-21", needs="login")
 def no_implicit(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-21", NEEDS_LOGIN)
     leaked = []
     for response_type in ("token", "id_token token", "code token"):
         params, _ = s.params(response_type=response_type)
@@ -374,10 +359,8 @@ def no_implicit(s: ProbeSession) -> Result:
     return passed("AS-21", "token-returning response types refused")
 
 
-@server_check("AS-22")
+@server_check("AS-22", needs="metadata")
 def no_password_grant(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-22", "no metadata")
     answer = s.token(
         {
             "grant_type": "password",
@@ -418,10 +401,8 @@ def client_auth_required(s: ProbeSession) -> Result:
     return passed("AS-23", "client authentication required; none in the URL")
 
 
-@server_check("AS-24")
+@server_check("AS-24", needs="metadata")
 def token_request_shape(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-24", "no metadata")
     get = s.http.get(s.endpoint("token_endpoint"), params={"grant_type": "client_credentials"})
     if get.status_code == 200:
         return failed("AS-24", "GET to the token endpoint answered 200", get)
@@ -437,20 +418,16 @@ def token_request_shape(s: ProbeSession) -> Result:
     return passed("AS-24", "GET and duplicated parameters refused")
 
 
-@server_check("AS-25")
+@server_check("AS-25", needs="login")
 def no_store(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-25", NEEDS_LOGIN)
     answer = s.redeem(s.code())
     if "no-store" not in answer.headers.get("cache-control", ""):
         return failed("AS-25", "the token response lacks Cache-Control: no-store", answer)
     return passed("AS-25", "Cache-Control: no-store")
 
 
-@server_check("AS-26")
+@server_check("AS-26", needs="login")
 def refresh_rotation(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-26", NEEDS_LOGIN)
     tokens = s.tokens()
     old = tokens.get("refresh_token")
     if not old:
@@ -482,10 +459,8 @@ def no_refresh_for_client_credentials(s: ProbeSession) -> Result:
     return passed("AS-27", "no refresh token")
 
 
-@server_check("AS-28")
+@server_check("AS-28", needs="login")
 def short_lived(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-28", NEEDS_LOGIN)
     tokens = s.tokens()
     expires = tokens.get("expires_in")
     if not isinstance(expires, int):
@@ -495,10 +470,8 @@ def short_lived(s: ProbeSession) -> Result:
     return passed("AS-28", f"expires_in={expires}")
 
 
-@server_check("AS-29")
+@server_check("AS-29", needs="login")
 def audience_and_dpop(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-29", NEEDS_LOGIN)
     access = str(s.tokens()["access_token"])
     claims = _jwt_claims(access)
     if claims is not None and not claims.get("aud"):
@@ -536,10 +509,8 @@ def _jwt_claims(token: str) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-@server_check("AS-30")
+@server_check("AS-30", needs="login")
 def no_token_in_query(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-30", NEEDS_LOGIN)
     access = s.tokens()["access_token"]
     userinfo = s.meta.get("userinfo_endpoint")
     if not isinstance(userinfo, str):
@@ -550,10 +521,8 @@ def no_token_in_query(s: ProbeSession) -> Result:
     return passed("AS-30", "?access_token= refused")
 
 
-@server_check("AS-31")
+@server_check("AS-31", needs="login")
 def id_token(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-31", NEEDS_LOGIN)
     if "openid" not in s.target.scope.split():
         return not_applicable("AS-31", "the probe's scope has no openid")
     tokens = s.tokens()
@@ -610,10 +579,8 @@ def nonce_for_front_channel_id_tokens(s: ProbeSession) -> Result:
     return passed("AS-32", f"no ID token without a nonce for: {', '.join(offered)}")
 
 
-@server_check("AS-33")
+@server_check("AS-33", needs="metadata")
 def no_framing(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-33", "no metadata")
     params, _ = s.params()
     page = httpx.get(s.authorize_url(params), follow_redirects=True, timeout=10)
     csp = page.headers.get("content-security-policy", "")
@@ -622,10 +589,8 @@ def no_framing(s: ProbeSession) -> Result:
     return passed("AS-33", "frame-ancestors / X-Frame-Options set")
 
 
-@server_check("AS-34")
+@server_check("AS-34", needs="metadata")
 def referrer_policy(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-34", "no metadata")
     params, _ = s.params()
     page = httpx.get(s.authorize_url(params), follow_redirects=True, timeout=10)
     if "referrer-policy" not in page.headers:
@@ -641,10 +606,8 @@ def referrer_policy(s: ProbeSession) -> Result:
     return passed("AS-34", "Referrer-Policy set; nothing third-party")
 
 
-@server_check("AS-35")
+@server_check("AS-35", needs="login")
 def redirect_after_login_post(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-35", NEEDS_LOGIN)
     seen: list[httpx.Response] = []
     browser = UserAgent(
         s.target.username or "", s.target.password or "", hooks={"response": [seen.append]}
@@ -665,10 +628,8 @@ def redirect_after_login_post(s: ProbeSession) -> Result:
     return passed("AS-35", f"redirects after POST: {sorted({r.status_code for r in posts})}")
 
 
-@server_check("AS-36")
+@server_check("AS-36", needs="metadata")
 def no_cors(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-36", "no metadata")
     params, _ = s.params()
     answer = s.http.get(s.authorize_url(params), headers={"origin": "https://evil.example"})
     if "access-control-allow-origin" in answer.headers:
@@ -676,10 +637,8 @@ def no_cors(s: ProbeSession) -> Result:
     return passed("AS-36", "no CORS headers")
 
 
-@server_check("AS-38")
+@server_check("AS-38", needs="metadata")
 def prompt_none(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-38", "no metadata")
     params, _ = s.params(prompt="none")
     answer = s.http.get(s.authorize_url(params))
     location = answer.headers.get("location", "")
@@ -692,10 +651,8 @@ def prompt_none(s: ProbeSession) -> Result:
     return passed("AS-38", "prompt=none without a session: login_required")
 
 
-@server_check("AS-39")
+@server_check("AS-39", needs="metadata")
 def response_type_required(s: ProbeSession) -> Result:
-    if not s.meta:
-        return not_applicable("AS-39", "no metadata")
     params, _ = s.params(response_type=None)
     answer = s.http.get(s.authorize_url(params))
     if "code=" in answer.headers.get("location", ""):
@@ -722,10 +679,8 @@ def revocation(s: ProbeSession) -> Result:
     return passed("AS-40", "needs client authentication; revokes the client's token")
 
 
-@server_check("AS-43")
+@server_check("AS-43", needs="login")
 def scope_escalation(s: ProbeSession) -> Result:
-    if not s.can_log_in():
-        return not_applicable("AS-43", NEEDS_LOGIN)
     extra = "valetkey-unregistered-scope"
     params, verifier = s.params(scope=f"{s.target.scope} {extra}")
     stopped, _response = s.front(params)

@@ -17,6 +17,10 @@ from typing import Any
 
 import httpx
 
+from valetkey.provider.settings import build_settings
+from valetkey.provider.store.open import open_store
+from valetkey.provider.store.records import Client
+
 START_TIMEOUT = 20.0
 
 
@@ -32,6 +36,14 @@ class SandboxProcess:
     db: str
     log: Path
     creds: dict[str, Any] = field(default_factory=dict)
+
+    def register(self, client: Client) -> None:
+        """Register a client straight in the sandbox's database (no restart needed)."""
+        store = open_store(build_settings({"db": self.db}, environ={}))
+        try:
+            store.add_client(client, time.time())
+        finally:
+            store.close()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -16,7 +16,7 @@ from valetkey.provider.errors import (
     UnsupportedGrantType,
     UnsupportedResponseType,
 )
-from valetkey.provider.http import MAX_VALUE
+from valetkey.provider.http import MAX_VALUE, Params
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.tokens import digest
 
@@ -77,15 +77,19 @@ def redirect_uri_safe_scheme(ctx: AuthorizeContext) -> None:
 # -- authorization endpoint: errors go back to the client's redirect URI ----------------------
 
 
+def _single_and_bounded(params: Params) -> None:
+    repeated = params.duplicated()
+    if repeated:
+        raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
+    oversized = params.oversized()
+    if oversized:
+        raise InvalidRequest(f"parameter longer than {MAX_VALUE} characters: {oversized[0]}")
+
+
 @check("", "RFC 6749 §3.1")
 def parameters_not_repeated(ctx: AuthorizeContext) -> None:
     """No parameter is sent twice, and none is longer than the sandbox accepts."""
-    repeated = ctx.params.duplicated()
-    if repeated:
-        raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
-    oversized = ctx.params.oversized()
-    if oversized:
-        raise InvalidRequest(f"parameter longer than {MAX_VALUE} characters: {oversized[0]}")
+    _single_and_bounded(ctx.params)
 
 
 @check("AS-39", "RFC 6749 §3.1.1")
@@ -170,12 +174,7 @@ def form_encoded(ctx: TokenContext) -> None:
 @check("AS-24", "RFC 6749 §3.2")
 def token_parameters_not_repeated(ctx: TokenContext) -> None:
     """No parameter is sent twice, and none is longer than the sandbox accepts."""
-    repeated = ctx.params.duplicated()
-    if repeated:
-        raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
-    oversized = ctx.params.oversized()
-    if oversized:
-        raise InvalidRequest(f"parameter longer than {MAX_VALUE} characters: {oversized[0]}")
+    _single_and_bounded(ctx.params)
 
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
