@@ -113,12 +113,6 @@ class StepByStep:
         return pending, code
 
     def _pending(self, session_id: str | None, returned: str | None) -> Pending | None:
-        if ClientLab.NO_STATE_CHECK in self.config.lab:  # LAB: the state is never compared
-            own = self.browsers.take_pending(session_id or "")
-            if own is None:
-                return None  # a sign-in must have been started in this browser ...
-            other = self.browsers.take_pending_by_state(returned or "")
-            return other or own  # ... but any state (or none) is taken as it comes
         pending = self.browsers.take_pending(session_id or "")  # single use (OA119)
         if pending is None or returned is None:
             return None
@@ -213,6 +207,10 @@ def create_app(
     app = new_app(config, "step by step")
     app.extensions["photo_printer"] = flow
     _routes(app, flow)
+    if ClientLab.NO_STATE_CHECK in config.lab:
+        from valetkey.client.lab_no_state_check import install
+
+        install(app, flow)
     return app
 
 
