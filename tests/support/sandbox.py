@@ -25,6 +25,12 @@ SECRETS: set[str] = set()
 @dataclass
 class Sandbox(process.SandboxProcess):
     @property
+    def admin_token(self) -> str:
+        """The admin token the sandbox printed at start."""
+        line = next(x for x in self.output().splitlines() if "Admin API:" in x)
+        return line.rsplit(" ", 1)[-1]
+
+    @property
     def secret(self) -> str:
         return str(self.creds["client_secret"])
 

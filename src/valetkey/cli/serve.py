@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import socket
 import sys
 import time
@@ -144,6 +145,18 @@ def serve(
     _run(settings, sock, started)
 
 
+def _admin(provider: Provider, settings: Settings) -> str:
+    """The admin API's token: the one set, or a fresh one on a loopback bind (else off)."""
+    from valetkey.provider.checks.redirect_uris import is_loopback
+
+    if settings.admin_token:
+        return "  Admin API:  /admin (token from VALETKEY_ADMIN_TOKEN)"
+    if not is_loopback(settings.host):
+        return "  Admin API:  off on a non-loopback address; set VALETKEY_ADMIN_TOKEN to use it"
+    provider.admin_token = secrets.token_urlsafe(24)
+    return f"  Admin API:  /admin with Authorization: Bearer {provider.admin_token}"
+
+
 def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     import uvicorn
 
@@ -155,6 +168,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     provider = Provider(settings, store_for(settings))
+    admin_line = _admin(provider, settings)
     if settings.demo_data:
         _seed(settings, provider)
     app = create_app(provider)
@@ -164,6 +178,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         f"  Discovery:  {provider.issuer}/.well-known/openid-configuration",
         f"  Account:    {provider.issuer}/account",
         f"  Database:   {settings.database_url.split('@')[-1]}",
+        admin_line,
         *(_demo_lines(settings) if settings.demo_data else []),
     ]
     for switch in sorted(settings.lab, key=str):

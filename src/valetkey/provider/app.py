@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Literal
 
+import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
@@ -22,6 +24,7 @@ from starlette.routing import Route
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints import (
     account,
+    admin,
     authorize,
     consent,
     discovery,
@@ -104,6 +107,16 @@ ENDPOINTS = (
     Endpoint("/api/photos", ("GET",), resource.photos, "json"),
     Endpoint("/api/user", ("GET",), resource.api_user, "json"),
     Endpoint("/static/valetkey.css", ("GET",), _static, "page"),
+    Endpoint("/admin/openapi.json", ("GET",), admin.openapi, "json"),
+    Endpoint("/admin/users", ("GET", "POST"), admin.users, "json"),
+    Endpoint("/admin/users/{username:str}", ("PATCH", "DELETE"), admin.user, "json"),
+    Endpoint("/admin/clients", ("GET", "POST"), admin.clients, "json"),
+    Endpoint("/admin/clients/{client_id:str}", ("DELETE",), admin.client, "json"),
+    Endpoint("/admin/claims", ("POST",), admin.claims, "json"),
+    Endpoint("/admin/faults", ("POST",), admin.faults, "json"),
+    Endpoint("/admin/clock", ("POST",), admin.clock, "json"),
+    Endpoint("/admin/keys/rotate", ("POST",), admin.rotate_keys, "json"),
+    Endpoint("/admin/requests", ("GET",), admin.requests_log, "json"),
     Endpoint("/probe/log", ("GET",), probe_api.probe_log, "json"),
     Endpoint("/probe/forge", ("POST",), probe_api.probe_forge, "json"),
     Endpoint("/inspector", ("GET",), inspector.flow_list, "page"),
@@ -167,6 +180,7 @@ async def _parse(request: StarletteRequest) -> Request:
         headers=headers,
         cookies=_cookies(headers.get("cookie", "")),
         raw_query=raw_query,
+        body=body,
     )
 
 
@@ -180,33 +194,46 @@ def _to_starlette(response: Response) -> StarletteResponse:
 
 def _failure(provider: Provider, kind: Kind, status: int, description: str) -> Response:
     if kind == "json":
-        error = InvalidRequest(description) if status < 500 else None
-        body = (
-            error.body()
-            if error
-            else {"error": "server_error", "error_description": "unexpected error; see the log"}
-        )
-        return json_response(body, status)
+        if status < 500:
+            return json_response(InvalidRequest(description).body(), status)
+        code = "temporarily_unavailable" if status == 503 else "server_error"
+        return json_response({"error": code, "error_description": description}, status)
     title = "This request could not be read" if status < 500 else "Something went wrong"
     return provider.page_error(title, description, status)
 
 
+async def _answer(provider: Provider, endpoint: Endpoint, request: StarletteRequest) -> Response:
+    if provider.settings.lab:
+        provider.lab_log()
+    fault = provider.admin.take_fault(request.url.path)
+    if fault is not None:  # injected through the admin API
+        if fault.delay:
+            await anyio.sleep(fault.delay)
+        if fault.malformed:
+            return Response(200, b"{not json", [("content-type", "application/json")])
+        if fault.status is not None:
+            return _failure(provider, endpoint.kind, fault.status, "an injected fault")
+    try:
+        parsed = await _parse(request)
+    except BodyTooLarge as exc:
+        return _failure(provider, endpoint.kind, 413, str(exc))
+    except MalformedRequest as exc:
+        return _failure(provider, endpoint.kind, 400, str(exc))
+    try:
+        result = endpoint.handler(provider, parsed)
+        return await result if inspect.isawaitable(result) else result
+    except Exception:
+        log.exception("unexpected error at %s %s", request.method, request.url.path)
+        return _failure(provider, endpoint.kind, 500, "An unexpected error happened.")
+
+
 def _route(provider: Provider, endpoint: Endpoint) -> Route:
     async def asgi_endpoint(request: StarletteRequest) -> StarletteResponse:
-        if provider.settings.lab:
-            provider.lab_log()
-        try:
-            parsed = await _parse(request)
-        except BodyTooLarge as exc:
-            return _to_starlette(_failure(provider, endpoint.kind, 413, str(exc)))
-        except MalformedRequest as exc:
-            return _to_starlette(_failure(provider, endpoint.kind, 400, str(exc)))
-        try:
-            result = endpoint.handler(provider, parsed)
-            response = await result if inspect.isawaitable(result) else result
-        except Exception:
-            log.exception("unexpected error at %s %s", request.method, request.url.path)
-            response = _failure(provider, endpoint.kind, 500, "An unexpected error happened.")
+        started, at = time.perf_counter(), time.time()
+        response = await _answer(provider, endpoint, request)
+        provider.admin.log(
+            request.method, request.url.path, response.status, at, time.perf_counter() - started
+        )
         return _to_starlette(response)
 
     return Route(endpoint.path, asgi_endpoint, methods=list(endpoint.methods))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from valetkey.provider.admin_state import AdminState
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
@@ -64,6 +65,8 @@ class Provider:
         self.secure_cookies = self.issuer.startswith("https://")
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
+        self.admin = AdminState()
+        self.admin_token = settings.admin_token
         self._hashing_limiter: anyio.CapacityLimiter | None = None
 
     @property

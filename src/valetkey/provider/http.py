@@ -74,6 +74,7 @@ class Request:
     headers: Mapping[str, str]  # lower-case names
     cookies: Mapping[str, str]
     raw_query: str = ""
+    body: bytes = b""
 
     @property
     def content_type(self) -> str:

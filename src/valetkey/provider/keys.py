@@ -83,13 +83,21 @@ def load_key_ring(store: Store, now: float) -> KeyRing:
     by_kid: dict[str, tuple[str, Key]] = {}
     public: list[dict[str, Any]] = []
     for kid, alg, private_jwk, _created, retired in rows:
-        if retired is not None:
-            continue
+        if retired is not None and retired <= now:
+            continue  # retired and past its grace: gone from the JWKS
         key = _import(alg, private_jwk)
-        signing[alg] = key  # rows are oldest first, so the newest wins
+        if retired is None:
+            signing[alg] = key  # rows are oldest first, so the newest wins
         by_kid[kid] = (alg, key)
         public.append({**key.as_dict(private=False), "use": "sig", "alg": alg})
     return KeyRing(signing, by_kid, {"keys": public})
+
+
+def rotate(store: Store, now: float, grace: float) -> KeyRing:
+    """New signing keys now; the old ones stay in the JWKS for `grace` seconds, long enough
+    for every token they signed to expire."""
+    store.retire_signing_keys(now + grace)
+    return load_key_ring(store, now)
 
 
 def key_set(ring: KeyRing) -> KeySet:

@@ -41,6 +41,7 @@ class Settings:
     lab: frozenset[LabSwitch] = field(default_factory=frozenset)
     flow_retention: int = 1000  # flows kept in the inspector's records, at most
     flow_retention_days: int = 7  # and for at most this many days
+    admin_token: str = field(default="", repr=False)  # empty: generated at start (loopback)
 
     @property
     def database_url(self) -> str:
@@ -89,6 +90,12 @@ def _format(key: str, raw: str) -> AccessTokenFormat:
     raise SettingsError(f"{key}={raw!r}: expected jwt or opaque")
 
 
+def _admin_token(key: str, raw: str) -> str:
+    if len(raw) < 16:
+        raise SettingsError(f"{key}: the admin token must have at least 16 characters")
+    return raw
+
+
 def _db(key: str, raw: str) -> str:
     scheme = raw.split(":", 1)[0]
     if not scheme.startswith(("sqlite", "postgresql")):
@@ -133,6 +140,7 @@ PARSERS: dict[str, Parser] = {
     "lab": parse_lab_switches,
     "flow_retention": lambda key, text: _int(key, text, 10, 1_000_000),
     "flow_retention_days": lambda key, text: _int(key, text, 1, 3650),
+    "admin_token": lambda key, text: _admin_token(key, text),
 }
 
 

@@ -77,6 +77,8 @@ def _access_token(
     }
     if jkt is not None:
         claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
+    if user is None:  # queued through the admin API for this client's next token
+        claims = {**provider.admin.take_claims("client", client.client_id), **claims}
     return mint_access_jwt(provider.keys, claims)
 
 
@@ -135,6 +137,9 @@ def issue(
         )
         body["refresh_token"] = minted.value
     if id_token_claims is not None:
+        if user is not None:  # queued through the admin API for this user's next ID token
+            queued = provider.admin.take_claims("user", user.username)
+            id_token_claims = {**id_token_claims, **queued}
         body["id_token"] = _id_token(provider, client, access.value, id_token_claims, now)
     return Issued(body, rows)
 

@@ -169,6 +169,14 @@ class Store:
                 )
             )
 
+    def retire_signing_keys(self, until: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(t.signing_keys)
+                .where(t.signing_keys.c.retired_at.is_(None))
+                .values(retired_at=until)
+            )
+
     # -- users --------------------------------------------------------------------------------
 
     def add_user(
@@ -208,6 +216,26 @@ class Store:
     def count_users(self) -> int:
         with self._tx() as conn:
             return int(conn.execute(select(func.count()).select_from(t.users)).scalar_one())
+
+    def set_claims(self, user_id: int, claims: dict[str, object]) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(t.users)
+                .where(t.users.c.id == user_id)
+                .values(claims=json.dumps(claims, sort_keys=True))
+            )
+
+    def remove_user(self, username: str, now: float) -> bool:
+        """Delete a user; their grants and tokens are revoked first."""
+        with self._tx() as conn:
+            row = conn.execute(_USER_BY_NAME, {"username": username}).first()
+            if row is None:
+                return False
+            self._revoke_grants(conn, t.grants.c.user_id == row.id, now)
+            conn.execute(delete(t.login_sessions).where(t.login_sessions.c.user_id == row.id))
+            conn.execute(delete(t.consents).where(t.consents.c.user_id == row.id))
+            conn.execute(delete(t.users).where(t.users.c.id == row.id))
+            return True
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         with self._tx() as conn:

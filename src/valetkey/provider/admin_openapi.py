@@ -1,0 +1,177 @@
+"""The OpenAPI 3.1 description of the admin API, served at /admin/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {
+    "description": "an error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_ERRORS = {"400": _ERROR, "401": _ERROR}
+
+
+def _json_body(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _ok(description: str, status: str = "200") -> dict[str, Any]:
+    return {
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_ERRORS,
+    }
+
+
+_NAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+_CLIENT = {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "valetkey sandbox admin API", "version": "1"},
+    "security": [{"adminToken": []}],
+    "paths": {
+        "/admin/users": {
+            "get": {"summary": "List users", "responses": _ok("the users")},
+            "post": {
+                "summary": "Create a user",
+                "requestBody": _json_body("NewUser"),
+                "responses": {**_ok("created", "201"), "409": _ERROR},
+            },
+        },
+        "/admin/users/{username}": {
+            "patch": {
+                "summary": "Change a user's password or claims",
+                "parameters": [_NAME],
+                "requestBody": _json_body("UserChange"),
+                "responses": {**_ok("changed"), "404": _ERROR},
+            },
+            "delete": {
+                "summary": "Delete a user (their tokens are revoked)",
+                "parameters": [_NAME],
+                "responses": {"204": {"description": "deleted"}, "404": _ERROR, "401": _ERROR},
+            },
+        },
+        "/admin/clients": {
+            "get": {"summary": "List clients", "responses": _ok("the clients")},
+            "post": {
+                "summary": "Register a client",
+                "requestBody": _json_body("NewClient"),
+                "responses": {**_ok("created", "201"), "409": _ERROR},
+            },
+        },
+        "/admin/clients/{client_id}": {
+            "delete": {
+                "summary": "Remove a client (its tokens are revoked)",
+                "parameters": [_CLIENT],
+                "responses": {"204": {"description": "removed"}, "404": _ERROR, "401": _ERROR},
+            },
+        },
+        "/admin/claims": {
+            "post": {
+                "summary": "Queue claims for the next token",
+                "requestBody": _json_body("QueuedClaims"),
+                "responses": _ok("queued"),
+            }
+        },
+        "/admin/faults": {
+            "post": {
+                "summary": "Make the next N requests to a path fail",
+                "requestBody": _json_body("Fault"),
+                "responses": _ok("armed"),
+            }
+        },
+        "/admin/clock": {
+            "post": {
+                "summary": "Move the sandbox's clock forward",
+                "requestBody": _json_body("ClockAdvance"),
+                "responses": _ok("the new time"),
+            }
+        },
+        "/admin/keys/rotate": {
+            "post": {"summary": "Rotate the signing keys now", "responses": _ok("the new keys")}
+        },
+        "/admin/requests": {
+            "get": {"summary": "The recent request log", "responses": _ok("the log")}
+        },
+    },
+    "components": {
+        "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "error_description": {"type": "string"},
+                },
+            },
+            "NewUser": {
+                "type": "object",
+                "required": ["username", "password"],
+                "properties": {
+                    "username": {"type": "string", "minLength": 1, "maxLength": 150},
+                    "password": {"type": "string", "maxLength": 1024},
+                    "claims": {"type": "object"},
+                },
+            },
+            "UserChange": {
+                "type": "object",
+                "properties": {
+                    "password": {"type": "string", "maxLength": 1024},
+                    "claims": {"type": "object"},
+                },
+            },
+            "NewClient": {
+                "type": "object",
+                "required": ["client_id"],
+                "properties": {
+                    "client_id": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "public": {"type": "boolean"},
+                    "secret": {"type": "string"},
+                    "name": {"type": "string"},
+                    "redirect_uris": {"type": "array", "items": {"type": "string"}},
+                    "scopes": {"type": "string"},
+                    "grants": {
+                        "type": "array",
+                        "items": {
+                            "type": "string",
+                            "enum": ["authorization_code", "refresh_token", "client_credentials"],
+                        },
+                    },
+                    "id_token_alg": {"type": "string", "enum": ["RS256", "ES256"]},
+                },
+            },
+            "QueuedClaims": {
+                "type": "object",
+                "required": ["claims"],
+                "properties": {
+                    "username": {"type": "string"},
+                    "client_id": {"type": "string"},
+                    "claims": {"type": "object"},
+                },
+            },
+            "Fault": {
+                "type": "object",
+                "required": ["path"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "count": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                    "delay": {"type": "number", "minimum": 0, "maximum": 30},
+                    "malformed": {"type": "boolean"},
+                },
+            },
+            "ClockAdvance": {
+                "type": "object",
+                "required": ["advance"],
+                "properties": {"advance": {"type": "number", "minimum": 0}},
+            },
+        },
+    },
+}

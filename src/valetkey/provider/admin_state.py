@@ -1,0 +1,55 @@
+"""What the admin API changes in a running sandbox, kept in the process: injected faults,
+claims queued for the next token, and the recent request log."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Fault:
+    path: str
+    remaining: int
+    status: int | None = None  # answer with this status instead
+    delay: float = 0.0  # seconds to wait before answering
+    malformed: bool = False  # answer with a body that is not what the endpoint promises
+
+
+@dataclass
+class AdminState:
+    faults: dict[str, Fault] = field(default_factory=dict)
+    queued_claims: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, path: str) -> Fault | None:
+        with self._lock:
+            fault = self.faults.get(path)
+            if fault is None:
+                return None
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self.faults[path]
+            return fault
+
+    def queue_claims(self, kind: str, name: str, claims: dict[str, Any]) -> None:
+        with self._lock:
+            self.queued_claims.setdefault((kind, name), {}).update(claims)
+
+    def take_claims(self, kind: str, name: str) -> dict[str, Any]:
+        with self._lock:
+            return self.queued_claims.pop((kind, name), {})
+
+    def log(self, method: str, path: str, status: int, at: float, seconds: float) -> None:
+        self.requests.append(
+            {
+                "at": at,
+                "method": method,
+                "path": path,
+                "status": status,
+                "ms": round(seconds * 1000, 2),
+            }
+        )

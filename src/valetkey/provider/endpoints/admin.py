@@ -1,0 +1,280 @@
+"""The admin API (`/admin`): set up and steer a running sandbox from a test.
+
+Guarded by the admin token (`Authorization: Bearer <token>`), printed at start or set with
+VALETKEY_ADMIN_TOKEN; on a non-loopback address the API is off unless a token was set.
+Described by the OpenAPI document at /admin/openapi.json.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from valetkey.provider.admin_openapi import OPENAPI
+from valetkey.provider.admin_state import Fault
+from valetkey.provider.checks.redirect_uris import redirect_uri_problem
+from valetkey.provider.core import Provider
+from valetkey.provider.http import Request, Response, json_response
+from valetkey.provider.keys import rotate
+from valetkey.provider.store.queries import DuplicateError
+from valetkey.provider.store.records import Client
+from valetkey.provider.tokens import digest, same
+
+GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
+def _error(status: int, description: str) -> Response:
+    error = {400: "invalid_request", 401: "unauthorized", 404: "not_found", 409: "conflict"}.get(
+        status, "error"
+    )
+    return json_response({"error": error, "error_description": description}, status)
+
+
+def _authorized(provider: Provider, request: Request) -> bool:
+    token = provider.admin_token
+    header = request.headers.get("authorization", "")
+    return bool(token) and header.startswith("Bearer ") and same(header[7:], token)
+
+
+def _json(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise AdminError(400, "the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise AdminError(400, "the body must be a JSON object")
+    return data
+
+
+def _field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    value = data.get(name, default)
+    if value is None and default is None:
+        raise AdminError(400, f"{name} is required")
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise AdminError(400, f"{name} must be a {kind.__name__}")
+    return value
+
+
+def guarded(
+    handler: Callable[[Provider, Request], Response],
+) -> Callable[[Provider, Request], Response]:
+    def run(provider: Provider, request: Request) -> Response:
+        if not provider.admin_token:
+            return _error(404, "the admin API is off: set VALETKEY_ADMIN_TOKEN to use it here")
+        if not _authorized(provider, request):
+            response = _error(401, "send the admin token: Authorization: Bearer <token>")
+            response.headers.append(("www-authenticate", 'Bearer realm="valetkey-admin"'))
+            return response
+        try:
+            return handler(provider, request)
+        except AdminError as exc:
+            return _error(exc.status, exc.description)
+
+    return run
+
+
+def _last(request: Request) -> str:
+    return request.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+@guarded
+def users(provider: Provider, request: Request) -> Response:
+    if request.method == "GET":
+        return json_response(
+            {
+                "users": [
+                    {"username": u.username, "sub": u.sub, "claims": u.claims}
+                    for u in provider.store.users()
+                ]
+            }
+        )
+    data = _json(request)
+    username = _field(data, "username", str)
+    password = _field(data, "password", str)
+    claims = _field(data, "claims", dict, {})
+    if not 1 <= len(username) <= 150 or len(password) > 1024:
+        raise AdminError(400, "username has 1 to 150 characters, password at most 1024")
+    try:
+        user = provider.store.add_user(
+            username, provider.passwords.hash(password), claims, provider.clock.now()
+        )
+    except DuplicateError as exc:
+        raise AdminError(409, str(exc)) from None
+    return json_response({"username": user.username, "sub": user.sub, "claims": user.claims}, 201)
+
+
+@guarded
+def user(provider: Provider, request: Request) -> Response:
+    username = _last(request)
+    found = provider.store.user_by_name(username)
+    if found is None:
+        raise AdminError(404, f"no user {username!r}")
+    if request.method == "DELETE":
+        provider.store.remove_user(username, provider.clock.now())
+        return Response(204)
+    data = _json(request)
+    if "password" in data:
+        password = _field(data, "password", str)
+        provider.store.set_password_hash(found.id, provider.passwords.hash(password))
+    if "claims" in data:
+        provider.store.set_claims(found.id, {**found.claims, **_field(data, "claims", dict)})
+    updated = provider.store.user_by_name(username)
+    assert updated is not None
+    return json_response(
+        {"username": updated.username, "sub": updated.sub, "claims": updated.claims}
+    )
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+
+def _client_view(client: Client) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "public": client.is_public,
+        "name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "scopes": sorted(client.scopes),
+        "grants": sorted(client.grant_types),
+        "id_token_alg": client.id_token_alg,
+    }
+
+
+def _new_client(data: dict[str, Any]) -> tuple[Client, str | None]:
+    client_id = _field(data, "client_id", str)
+    public = _field(data, "public", bool, False)
+    redirect_uris = _field(data, "redirect_uris", list, [])
+    grants = frozenset(_field(data, "grants", list, ["authorization_code", "refresh_token"]))
+    scopes = _field(data, "scopes", str, "openid profile email photos.read offline_access")
+    if not 1 <= len(client_id) <= 255 or not grants <= GRANTS:
+        raise AdminError(
+            400, f"client_id has 1 to 255 characters; grants are from {sorted(GRANTS)}"
+        )
+    for uri in redirect_uris:
+        problem = redirect_uri_problem(str(uri)) if isinstance(uri, str) else "is not a string"
+        if problem:
+            raise AdminError(400, f"redirect_uri {uri!r} {problem}")
+    if "authorization_code" in grants and not redirect_uris:
+        raise AdminError(400, "the authorization_code grant needs at least one redirect_uri")
+    secret = None if public else _field(data, "secret", str, secrets.token_urlsafe(32))
+    alg = _field(data, "id_token_alg", str, "RS256")
+    if alg not in ("RS256", "ES256"):
+        raise AdminError(400, "id_token_alg is RS256 or ES256")
+    client = Client(
+        client_id,
+        digest(secret) if secret else None,
+        _field(data, "name", str, client_id),
+        tuple(redirect_uris),
+        (),
+        frozenset(scopes.split()),
+        grants,
+        alg,
+    )
+    return client, secret
+
+
+@guarded
+def clients(provider: Provider, request: Request) -> Response:
+    if request.method == "GET":
+        return json_response({"clients": [_client_view(c) for c in provider.store.clients()]})
+    client, secret = _new_client(_json(request))
+    try:
+        provider.store.add_client(client, provider.clock.now())
+    except DuplicateError as exc:
+        raise AdminError(409, str(exc)) from None
+    return json_response({**_client_view(client), "client_secret": secret}, 201)
+
+
+@guarded
+def client(provider: Provider, request: Request) -> Response:
+    client_id = _last(request)
+    if not provider.store.remove_client(client_id, provider.clock.now()):
+        raise AdminError(404, f"no client {client_id!r}")
+    return Response(204)
+
+
+# -- steering ---------------------------------------------------------------------------------
+
+
+@guarded
+def claims(provider: Provider, request: Request) -> Response:
+    """Claims for the next token of a user (ID token) or a client (access token)."""
+    data = _json(request)
+    values = _field(data, "claims", dict)
+    reserved = {"iss", "aud", "exp", "iat", "nonce", "at_hash", "jti", "client_id", "cnf"}
+    if reserved & set(values):
+        raise AdminError(400, f"these claims are set by the sandbox: {sorted(reserved)}")
+    if "username" in data:
+        provider.admin.queue_claims("user", _field(data, "username", str), values)
+    elif "client_id" in data:
+        provider.admin.queue_claims("client", _field(data, "client_id", str), values)
+    else:
+        raise AdminError(400, "name a username or a client_id")
+    return json_response({"queued": values})
+
+
+@guarded
+def faults(provider: Provider, request: Request) -> Response:
+    data = _json(request)
+    path = _field(data, "path", str)
+    count = _field(data, "count", int, 1)
+    status = data.get("status")
+    delay = data.get("delay", 0)
+    if not path.startswith("/") or path.startswith("/admin") or not 1 <= count <= 10_000:
+        raise AdminError(400, "path is an endpoint path outside /admin; count from 1 to 10000")
+    if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+        raise AdminError(400, "status is an error status from 400 to 599")
+    if not isinstance(delay, int | float) or not 0 <= delay <= 30:
+        raise AdminError(400, "delay is from 0 to 30 seconds")
+    fault = Fault(path, count, status, float(delay), bool(data.get("malformed", False)))
+    provider.admin.faults[path] = fault
+    return json_response(
+        {
+            "path": path,
+            "count": count,
+            "status": status,
+            "delay": delay,
+            "malformed": fault.malformed,
+        }
+    )
+
+
+@guarded
+def clock(provider: Provider, request: Request) -> Response:
+    seconds = _field(_json(request), "advance", (int, float))  # type: ignore[arg-type]
+    if not 0 <= seconds <= 10 * 365 * 86400:
+        raise AdminError(400, "advance is from 0 seconds to ten years")
+    provider.clock.advance(float(seconds))
+    return json_response({"now": provider.clock.now(), "offset": provider.clock.offset})
+
+
+@guarded
+def rotate_keys(provider: Provider, request: Request) -> Response:
+    grace = max(provider.settings.access_token_ttl, 300)
+    provider.keys = rotate(provider.store, provider.clock.now(), grace)
+    return json_response(
+        {
+            "signing": {alg: str(key.kid) for alg, key in provider.keys.signing.items()},
+            "published": [k["kid"] for k in provider.keys.jwks["keys"]],
+        }
+    )
+
+
+@guarded
+def requests_log(provider: Provider, request: Request) -> Response:
+    return json_response({"requests": list(provider.admin.requests)})
+
+
+def openapi(provider: Provider, request: Request) -> Response:
+    return json_response({**OPENAPI, "servers": [{"url": provider.issuer}]})
