@@ -8,16 +8,28 @@ from pathlib import Path
 import pytest
 
 from tests.support.agent import Agent
+from tests.support.postgres import fresh_database
 from tests.support.sandbox import Sandbox, start_sandbox
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    running = start_sandbox(tmp_path_factory.mktemp("sandbox"))
-    yield running
-    running.stop()
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
+                                                               marks=pytest.mark.postgres)])
+def sandbox(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A real sandbox process, on SQLite and again on PostgreSQL (every test that uses it
+    runs against both stores)."""
+    if request.param == "sqlite":
+        running = start_sandbox(tmp_path_factory.mktemp("sandbox"))
+        yield running
+        running.stop()
+        return
+    with fresh_database() as url:
+        running = start_sandbox(tmp_path_factory.mktemp("sandbox-pg"), db=url)
+        yield running
+        running.stop()
+        _assert_no_secrets([url])  # before the database is dropped
 
 
 @pytest.fixture
@@ -64,9 +76,15 @@ def mermaid_js() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def flow_records_hold_no_secrets() -> Iterator[None]:
     """Runs after every test: scans every flow record the suite's sandboxes stored."""
-    from tests.support.record_scan import scan
-    from tests.support.sandbox import SECRETS, STARTED
+    from tests.support.sandbox import STARTED
 
     yield
-    problems = scan(STARTED, {s for s in SECRETS if len(s) >= 8})
+    _assert_no_secrets(STARTED)
+
+
+def _assert_no_secrets(databases: list[str]) -> None:
+    from tests.support.record_scan import scan
+    from tests.support.sandbox import SECRETS
+
+    problems = scan(databases, {s for s in SECRETS if len(s) >= 8})
     assert not problems, "\n".join(problems[:20])

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import sqlite3
+import time
 from pathlib import Path
 
 from tests.support.record_scan import scan
-from tests.support.sandbox import Sandbox
+from valetkey.provider.settings import build_settings
+from valetkey.provider.store.open import open_store
+from valetkey.provider.store.records import FlowEvent
 
 
-def test_scanner_catches_secrets(sandbox: Sandbox, tmp_path: Path) -> None:
-    copy = tmp_path / "copy.db"
-    source = sqlite3.connect(sandbox.db.removeprefix("sqlite:///"))
-    target = sqlite3.connect(copy)
-    source.backup(target)
-    source.close()
-    url = f"sqlite:///{copy}"
+def test_scanner_catches_secrets(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    store = open_store(build_settings({"db": url}, environ={}))
+    store.start_flow("f", "client", time.time())
+    clean = FlowEvent("f", time.time(), "login", "browser", "authorization_server", "front",
+                      "s", {"username": "alice", "password": "(hidden)"}, [], True)
+    store.record(clean)
     assert scan([url], {"a-secret-password"}) == []
-    target.execute(
-        "INSERT INTO flow_events (flow_id, at, step, sender, receiver, channel, summary, params,"
-        " checks, carried_password) VALUES ('f', 0, 'login', 'b', 'a', 'front', 's', ?, '[]', 1)",
-        ('{"password": "a-secret-password", "t": "vk_at_0123456789abcDEFghijkl"}',),
-    )
-    target.commit()
-    target.close()
+    leaky = FlowEvent("f", time.time(), "login", "browser", "authorization_server", "front",
+                      "s", {"password": "a-secret-password",
+                            "t": "vk_at_0123456789abcDEFghijkl"}, [], True)
+    store.record(leaky)
+    store.close()
     assert scan([url], {"a-secret-password"}) == [
         f"{url} flow f login: holds a known secret",
         f"{url} flow f login: token-shaped vk_at_012345…",

@@ -39,6 +39,8 @@ class Params:
             )
         except (UnicodeDecodeError, ValueError) as exc:
             raise MalformedRequest("the parameters are not valid form encoding") from exc
+        if any("\x00" in key or "\x00" in value for key, value in pairs):
+            raise MalformedRequest("the parameters contain a NUL character")
         return cls(tuple(pairs))
 
     def get(self, name: str) -> str | None:

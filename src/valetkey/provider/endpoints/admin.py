@@ -49,6 +49,8 @@ def _json(request: Request) -> dict[str, Any]:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise AdminError(400, "the body must be a JSON object") from None
+    if "\\u0000" in request.body.decode("utf-8", "replace"):
+        raise AdminError(400, "the body contains a NUL character")
     if not isinstance(data, dict):
         raise AdminError(400, "the body must be a JSON object")
     return data
