@@ -1,0 +1,94 @@
+"""Small predicates shared by several checks."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import resolve
+from valetkey.audit.flow import FuncNode, Kind, Module, Origin, Scope, Value
+
+WEAK_KINDS = (Kind.WEAK_RANDOM, Kind.TIME, Kind.UUID1)
+
+
+def hardcoded(value: Value) -> Origin | None:
+    """The literal that makes this value a constant in the code, if it is one.
+
+    A value is hard-coded when it is a non-empty known text built only from literals, or
+    when it has a literal default of an environment lookup (`os.environ.get("X", "lit")`).
+    """
+    defaults = value.of(Kind.ENV_DEFAULT)
+    if defaults:
+        return defaults[0]
+    literals = value.of(Kind.LITERAL)
+    if value.text and literals and all(o.kind is Kind.LITERAL for o in value.origins):
+        return literals[0]
+    return None
+
+
+def first_line(value: Value, *kinds: Kind) -> Origin | None:
+    found = sorted((o for o in value.origins if o.kind in kinds), key=lambda o: (o.line, o.col))
+    return found[0] if found else None
+
+
+def text_tokens(value: Value) -> list[str]:
+    """Whitespace/comma separated tokens of a known text or of the literal list items."""
+    pieces = [value.text] if value.text is not None else list(value.fragments)
+    tokens: list[str] = []
+    for piece in pieces:
+        tokens.extend(t for t in piece.replace(",", " ").split() if t)
+    return tokens
+
+
+def is_secret(value: Value, client_secret_origins: frozenset[Origin]) -> bool:
+    """Does this value carry a token, an authorization code or the client secret?"""
+    fields = value.field_keys()
+    if fields & lib.TOKEN_KEYS:
+        return True
+    if value.has(Kind.TOKEN) and not fields:
+        return True
+    if any(o.kind is Kind.REQUEST and o.key == "code" for o in value.origins):
+        return True
+    return bool(value.origins & client_secret_origins)
+
+
+def client_secret_origins(module: Module) -> frozenset[Origin]:
+    from valetkey.audit.oauth import placements
+
+    found: set[Origin] = set()
+    for p in placements(module):
+        if p.key == "client_secret":
+            found |= set(p.value.of(Kind.ENV))
+            literal = hardcoded(p.value)
+            if literal is not None:  # only a secret that is itself a literal, not a part
+                found |= set(p.value.of(Kind.LITERAL))
+    return frozenset(found)
+
+
+def calls_in(module: Module, func: FuncNode, depth: int = 2) -> Iterator[tuple[ast.Call, Scope]]:
+    """Calls made by a function and by the module functions it calls (a few levels)."""
+    seen: set[int] = set()
+    todo: list[tuple[FuncNode, int]] = [(func, 0)]
+    while todo:
+        current, level = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        scope = module.scopes[id(current)]
+        for node in module.own_nodes(current):
+            if isinstance(node, ast.Call):
+                yield node, scope
+                callee = resolve(module, node, scope)
+                if callee.local is not None and level < depth:
+                    todo.append((callee.local, level + 1))
+
+
+def bodies(module: Module, func: FuncNode, depth: int = 2) -> list[FuncNode]:
+    """The function and the module functions it calls."""
+    found: list[FuncNode] = [func]
+    for call, scope in calls_in(module, func, depth):
+        callee = resolve(module, call, scope)
+        if callee.local is not None and callee.local not in found:
+            found.append(callee.local)
+    return found

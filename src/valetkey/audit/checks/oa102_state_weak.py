@@ -1,0 +1,88 @@
+"""OA102 state-weak."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from valetkey.audit.flow import Kind, Module, Origin, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import placements
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import WEAK_KINDS, first_line, hardcoded
+
+_GUARDED = ("state", "nonce", "code_verifier")
+MIN_BITS = 128
+
+
+@check(
+    id="OA102",
+    slug="state-weak",
+    severity=Severity.HIGH,
+    clause="RFC 6749 §10.10; RFC 9700 §2.1.1",
+    fix="Use `secrets.token_urlsafe(32)` (256 bits) for state, nonce and the PKCE verifier.",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc6749#section-10.10",
+        "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1",
+    ),
+)
+def state_weak(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """State, nonce or PKCE verifier comes from a guessable source.
+
+    What: the value sent as `state`, `nonce` or `code_verifier` (in an authorization
+    request dict or URL, or as that keyword of an OAuth library call) comes from `random`,
+    `uuid1`/`uuid4`, the clock, a constant, a hash of non-random data, or a CSPRNG call asked
+    for fewer than 128 bits (`secrets.token_hex(8)`). The finding is on the line where the
+    weak value is made. Values passed back from the session or the request are not judged
+    here; their origin is followed to where they were generated.
+
+    Why: RFC 6749 §10.10 requires that an attacker's chance of guessing such a value be at
+    most 2^-128; RFC 9700 §2.1.1 relies on unguessable state and verifiers. `uuid4` carries
+    only 122 random bits.
+
+    Bad:
+        import random
+
+        from requests_oauthlib import OAuth2Session
+
+        def start(client: OAuth2Session) -> str:
+            url, _ = client.authorization_url(
+                "https://auth.example/authorize", state=str(random.getrandbits(64))
+            )
+            return url
+
+    Good:
+        import secrets
+
+        from requests_oauthlib import OAuth2Session
+
+        def start(client: OAuth2Session) -> str:
+            url, _ = client.authorization_url(
+                "https://auth.example/authorize", state=secrets.token_urlsafe(32)
+            )
+            return url
+    """
+    for p in placements(module):
+        if p.key not in _GUARDED or not p.oauth:
+            continue
+        weak = weakness(p.value)
+        if weak is not None:
+            origin, reason = weak
+            yield Hit(origin.line, origin.col, f"`{p.key}` comes from {reason}")
+
+
+def weakness(value: Value) -> tuple[Origin, str] | None:
+    """The origin that makes a value guessable, with a short reason."""
+    weak = first_line(value, *WEAK_KINDS, Kind.UUID4)
+    if weak is not None:
+        return weak, weak.kind.value
+    short = [o for o in value.of(Kind.CSPRNG) if o.bits is not None and o.bits < MIN_BITS]
+    if short:
+        return short[0], f"a CSPRNG asked for only {short[0].bits} bits"
+    constant = hardcoded(value)
+    if constant is not None and not value.has(Kind.ENV):
+        return constant, "a constant in the code"
+    hashed = value.of(Kind.HASH)
+    if hashed and not value.has(Kind.CSPRNG):
+        return hashed[0], "a hash of predictable data"
+    return None

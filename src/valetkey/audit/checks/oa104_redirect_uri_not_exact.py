@@ -1,0 +1,121 @@
+"""OA104 redirect-uri-not-exact."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import resolve
+from valetkey.audit.flow import Kind, Module, Origin, Scope, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import is_plain_http_remote, placements
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import first_line
+
+
+@check(
+    id="OA104",
+    slug="redirect-uri-not-exact",
+    severity=Severity.HIGH,
+    clause="RFC 6749 §3.1.2; RFC 9700 §2.1, §4.1; RFC 8252 §7.3",
+    fix="Use one fixed, registered https redirect URI from configuration, "
+    "never the request's host.",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2",
+        "https://www.rfc-editor.org/rfc/rfc9700#section-4.1",
+        "https://www.rfc-editor.org/rfc/rfc8252#section-7.3",
+    ),
+)
+def redirect_uri_not_exact(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """The `redirect_uri` is not one exact, fixed https URI.
+
+    What: the value sent as `redirect_uri` (a key of an OAuth request dict or URL, a keyword
+    of an OAuth call, or the first argument of Authlib's `authorize_redirect`) is derived
+    from the incoming request (`request.host`, `url_root`, `X-Forwarded-Host`, Flask
+    `url_for(..., _external=True)`, Starlette `request.url_for`, Django
+    `build_absolute_uri`, query parameters), contains a `*` wildcard, or is plain `http://`
+    to a host other than loopback. The finding is on the line where that value is made.
+
+    Why: RFC 6749 §3.1.2 and RFC 9700 §4.1 require exact redirect URI matching; a URI built
+    from the Host header lets an attacker steer codes to a host they choose when the server
+    matches loosely, and plain http exposes the code on the network (RFC 8252 §7.3 allows
+    http only for loopback).
+
+    Bad:
+        from flask import Flask, request
+        from requests_oauthlib import OAuth2Session
+
+        app = Flask(__name__)
+
+        @app.route("/login")
+        def login():
+            client = OAuth2Session("printer", redirect_uri=request.host_url + "callback")
+            url, _state = client.authorization_url("https://auth.example/authorize")
+            return url
+
+    Good:
+        import os
+
+        from flask import Flask
+        from requests_oauthlib import OAuth2Session
+
+        app = Flask(__name__)
+        CALLBACK = os.environ["PRINTER_REDIRECT_URI"]
+
+        @app.route("/login")
+        def login():
+            client = OAuth2Session("printer", redirect_uri=CALLBACK)
+            url, _state = client.authorization_url("https://auth.example/authorize")
+            return url
+    """
+    for value, node in _redirect_uris(module):
+        problem = _problem(value)
+        if problem is not None:
+            line, col, message = problem
+            yield Hit(line or int(getattr(node, "lineno", 1)), col, message)
+
+
+def _redirect_uris(module: Module) -> Iterator[tuple[Value, ast.AST]]:
+    for p in placements(module):
+        if p.key == "redirect_uri" and p.oauth:
+            yield p.value, p.node
+    for node in module.nodes if module.uses("authlib") else ():
+        if isinstance(node, ast.Call) and node.args:
+            scope: Scope = module.scope_of(node)
+            callee = resolve(module, node, scope)
+            if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_redirect"):
+                yield module.eval(node.args[0], scope), node
+
+
+def _request_data(value: Value) -> Origin | None:
+    """A named request parameter (other than `redirect_uri` itself, which is what a
+    provider receives), a header or a cookie."""
+    found = sorted(
+        (
+            o
+            for o in value.origins
+            if o.kind in (Kind.HEADER, Kind.COOKIE)
+            or (o.kind is Kind.REQUEST and o.key not in (None, "redirect_uri"))
+        ),
+        key=lambda o: (o.line, o.col),
+    )
+    return found[0] if found else None
+
+
+def _problem(value: Value) -> tuple[int, int, str] | None:
+    host = first_line(value, Kind.HOST)
+    if host is not None:
+        return host.line, host.col, "`redirect_uri` is built from the request's host"
+    data = _request_data(value)
+    if data is not None:
+        return data.line, data.col, "`redirect_uri` comes from request data"
+    text = value.text if value.text is not None else "".join(value.fragments[:1])
+    literal = first_line(value, Kind.LITERAL)
+    line, col = (literal.line, literal.col) if literal else (0, 0)
+    if "*" in text:
+        return line, col, "`redirect_uri` contains a wildcard"
+    if is_plain_http_remote(text):
+        return line, col, "`redirect_uri` is plain http to a non-loopback host"
+    return None

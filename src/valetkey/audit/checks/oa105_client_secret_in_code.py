@@ -1,0 +1,110 @@
+"""OA105 client-secret-in-code."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from valetkey.audit.evaluate import kwarg, resolve
+from valetkey.audit.flow import Kind, Module, Origin, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import http_calls, is_token_request, placements
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import hardcoded
+
+_BASIC_AUTH = frozenset({"requests.auth.HTTPBasicAuth", "httpx.BasicAuth"})
+
+
+@check(
+    id="OA105",
+    slug="client-secret-in-code",
+    severity=Severity.HIGH,
+    clause="RFC 6819 §4.1.1; RFC 9700 §2.5",
+    fix="Read the client secret from the environment or a secret store, with no literal default.",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc6819#section-4.1.1",
+        "https://www.rfc-editor.org/rfc/rfc9700#section-2.5",
+    ),
+)
+def client_secret_in_code(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """A client secret is a string literal in the code.
+
+    What: a non-empty literal (directly, through a constant, a class attribute, a config
+    dict, or as the default of `os.environ.get`/`os.getenv`) reaches a place that holds a
+    client secret. Which places hold a client secret is decided by protocol and library
+    names, not by variable names: the `client_secret` keyword argument or dict key (any
+    library: requests-oauthlib, Authlib, Flask-Dance ...), the `client_secret` query
+    parameter, Authlib's Flask config key `<NAME>_CLIENT_SECRET`, a `secret` key beside a
+    `client_id` key (django-allauth's app dicts), and the password half of HTTP Basic
+    authentication (`auth=(id, secret)`, `HTTPBasicAuth`) on a token request. An
+    upper-case identifier such as `"GITHUB_OAUTH_CLIENT_SECRET"` names a setting to read
+    and is not reported.
+
+    Why: a secret in source code is shared with everyone who can read the repository, its
+    history and the built artefacts (RFC 6819 §4.1.1); RFC 9700 §2.5 expects confidential
+    clients to keep their credentials confidential.
+
+    Bad:
+        from authlib.integrations.flask_client import OAuth
+        from flask import Flask
+
+        app = Flask(__name__)
+        oauth = OAuth(app)
+        oauth.register("photos", client_id="printer", client_secret="s3cr3t-9f8e7d",
+                       server_metadata_url="https://auth.example/.well-known/openid-configuration")
+
+    Good:
+        import os
+
+        from authlib.integrations.flask_client import OAuth
+        from flask import Flask
+
+        app = Flask(__name__)
+        oauth = OAuth(app)
+        oauth.register("photos", client_id="printer",
+                       client_secret=os.environ["PHOTOS_CLIENT_SECRET"],
+                       server_metadata_url="https://auth.example/.well-known/openid-configuration")
+    """
+    for value, node in _secret_slots(module):
+        origin = hardcoded(value)
+        if origin is not None and not _names_a_setting(value, origin):
+            yield Hit(origin.line or int(getattr(node, "lineno", 1)), origin.col, _message(origin))
+
+
+def _names_a_setting(value: Value, origin: Origin) -> bool:
+    """`"GITHUB_OAUTH_CLIENT_SECRET"` is the name of a setting to read, not a secret."""
+    return origin.kind is not Kind.ENV_DEFAULT and bool(
+        re.fullmatch(r"[A-Z][A-Z0-9_]*", value.text or "")
+    )
+
+
+def _message(origin: Origin) -> str:
+    if origin.kind.name == "ENV_DEFAULT":
+        return "the client secret has a literal default in the code"
+    return "the client secret is a literal in the code"
+
+
+def _secret_slots(module: Module) -> Iterator[tuple[Value, ast.AST]]:
+    for p in placements(module):
+        if (
+            p.key == "client_secret"
+            or p.key.endswith("_CLIENT_SECRET")
+            or (p.key == "secret" and "client_id" in p.container_keys)
+        ):
+            yield p.value, p.node
+    for http in http_calls(module):
+        if not is_token_request(module, http.call, http.scope, http.method):
+            continue
+        auth = kwarg(http.call, "auth")
+        if auth is None:
+            continue
+        if isinstance(auth, ast.Tuple) and len(auth.elts) == 2:
+            yield module.eval(auth.elts[1], http.scope), auth
+        elif (
+            isinstance(auth, ast.Call)
+            and len(auth.args) == 2
+            and resolve(module, auth, http.scope).qualname in _BASIC_AUTH
+        ):
+            yield module.eval(auth.args[1], http.scope), auth

@@ -1,0 +1,151 @@
+"""OA107 pkce-missing-public."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import kwarg, resolve
+from valetkey.audit.flow import Module, Scope, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import HttpCall, http_calls, is_token_request, placements
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+_CREDENTIAL_KEYS = frozenset({"client_secret", "client_assertion"})
+
+
+@check(
+    id="OA107",
+    slug="pkce-missing-public",
+    severity=Severity.HIGH,
+    clause="RFC 7636 §4; RFC 9700 §2.1.1",
+    fix="Send an S256 `code_challenge` and the `code_verifier` (requests-oauthlib: "
+    "`OAuth2Session(..., pkce='S256')`; Authlib: `code_challenge_method='S256'`).",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc7636#section-4",
+        "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1",
+    ),
+)
+def pkce_missing_public(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """A public client redeems a code without PKCE, or PKCE uses the `plain` method.
+
+    What: a code exchange that sends no client credentials (no `client_secret`, no
+    `client_assertion`, no `auth=`) and no `code_verifier`: a hand-written POST with
+    `grant_type=authorization_code`, requests-oauthlib `fetch_token` on a session without
+    `pkce=`, Authlib `OAuth2Session`/`register` without `code_challenge_method` and
+    without a client secret. Also any `code_challenge_method` or `pkce` set to `plain`.
+
+    Why: a public client cannot authenticate, so an intercepted code is redeemable by
+    anyone unless PKCE binds it to the client that started the flow (RFC 7636 §1); RFC 9700
+    §2.1.1 requires PKCE for public clients and recommends S256, since `plain` exposes
+    the verifier in the authorization request.
+
+    Bad:
+        from requests_oauthlib import OAuth2Session
+
+        def finish(callback_url: str) -> dict[str, str]:
+            client = OAuth2Session("cli-app", redirect_uri="http://127.0.0.1:8765/cb")
+            return client.fetch_token("https://auth.example/token", timeout=10,
+                                      authorization_response=callback_url)
+
+    Good:
+        from requests_oauthlib import OAuth2Session
+
+        def finish(callback_url: str, verifier: str) -> dict[str, str]:
+            client = OAuth2Session("cli-app", redirect_uri="http://127.0.0.1:8765/cb")
+            return client.fetch_token("https://auth.example/token", timeout=10,
+                                      authorization_response=callback_url,
+                                      code_verifier=verifier)
+    """
+    for p in placements(module):
+        if p.key in ("code_challenge_method", "pkce") and (p.value.text or "").lower() == "plain":
+            yield Hit.at(p.node, "PKCE with the `plain` method exposes the verifier")
+    for http in http_calls(module):
+        if _public_without_pkce(module, http):
+            yield Hit.at(http.call, "a public client redeems the code without PKCE")
+    yield from _authlib_registrations(module)
+
+
+def _public_without_pkce(module: Module, http: HttpCall) -> bool:
+    call, scope = http.call, http.scope
+    if http.method == "fetch_token":
+        if http.client_type not in (lib.OAUTH2SESSION, lib.AUTHLIB_SESSION):
+            return False
+        if kwarg(call, "code") is None and kwarg(call, "authorization_response") is None:
+            return False
+        return not _sends_credentials(module, call, scope) and not _session_pkce(http.receiver)
+    if not is_token_request(module, call, scope, http.method):
+        return False
+    payload = _payload_keys(module, call, scope)
+    if "authorization_code" not in _grant(module, call, scope):
+        return False
+    return not (payload & (_CREDENTIAL_KEYS | {"code_verifier"})) and kwarg(call, "auth") is None
+
+
+def _sends_credentials(module: Module, call: ast.Call, scope: Scope) -> bool:
+    if any(kwarg(call, k) is not None for k in ("client_secret", "auth", "code_verifier")):
+        return True
+    return any(kw.arg is None for kw in call.keywords)
+
+
+def _session_pkce(receiver: Value | None) -> bool:
+    ctor = receiver.ctor if receiver is not None else None
+    if ctor is None:
+        return True  # unknown session: do not guess
+    names = {kw.arg for kw in ctor.keywords}
+    return bool(names & {"pkce", "code_challenge_method", "client_secret"}) or None in names
+
+
+def _payload_keys(module: Module, call: ast.Call, scope: Scope) -> frozenset[str]:
+    keys: set[str] = set()
+    for name in ("data", "json", "params", "content"):
+        node = kwarg(call, name)
+        if node is not None:
+            keys |= module.eval(node, scope).key_names()
+    return frozenset(keys)
+
+
+def _grant(module: Module, call: ast.Call, scope: Scope) -> str:
+    for name in ("data", "json", "params", "content"):
+        node = kwarg(call, name)
+        grant = module.eval(node, scope).key("grant_type") if node is not None else None
+        if grant is not None and grant.text:
+            return grant.text
+    return ""
+
+
+def _authlib_registrations(module: Module) -> Iterator[Hit]:
+    if not module.uses("authlib"):
+        return
+    for node in module.nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        scope = module.scope_of(node)
+        callee = resolve(module, node, scope)
+        is_register = (callee.receiver_type, callee.method) == (lib.AUTHLIB_REGISTRY, "register")
+        is_session = callee.qualname in (
+            "authlib.integrations.requests_client.OAuth2Session",
+            "authlib.integrations.httpx_client.OAuth2Client",
+            "authlib.integrations.httpx_client.AsyncOAuth2Client",
+        )
+        if (is_register or is_session) and _authlib_public_no_pkce(module, node, scope):
+            yield Hit.at(node, "a public Authlib client without `code_challenge_method='S256'`")
+
+
+def _authlib_public_no_pkce(module: Module, call: ast.Call, scope: Scope) -> bool:
+    names = {kw.arg for kw in call.keywords}
+    if None in names or "client_secret" in names or "code_challenge_method" in names:
+        return False
+    kwargs = kwarg(call, "client_kwargs")
+    if kwargs is not None:
+        value = module.eval(kwargs, scope)
+        if value.key("code_challenge_method") is not None or not value.keys:
+            return False
+    if _is_session_ctor(call):
+        return len(call.args) < 2 and (len(call.args) == 1 or "client_id" in names)
+    return "client_id" in names
+
+
+def _is_session_ctor(call: ast.Call) -> bool:
+    return not isinstance(call.func, ast.Attribute) or call.func.attr != "register"

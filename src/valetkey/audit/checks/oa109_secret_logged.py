@@ -1,0 +1,192 @@
+"""OA109 secret-logged."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import resolve
+from valetkey.audit.flow import Module, Origin, Scope, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import client_secret_origins, is_secret
+
+_EXCEPTION = "an exception message"
+_SINK_NAMES = frozenset(
+    {"print", "render_template", "render"} | {q.rsplit(".", 1)[1] for q in lib.RESPONSE_BODIES}
+)
+_TEMPLATES = frozenset({"flask.render_template", "django.shortcuts.render"})
+
+
+@check(
+    id="OA109",
+    slug="secret-logged",
+    severity=Severity.MEDIUM,
+    clause="RFC 9700 §4.9; CWE-532",
+    fix="Log that a token was received, never the token, code or secret; keep tokens server side.",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc9700#name-leakage-of-tokens-and-codes",
+        "https://cwe.mitre.org/data/definitions/532.html",
+    ),
+)
+def secret_logged(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """A token, authorization code or client secret is printed, logged or sent to the browser.
+
+    What: a value that is a token response (from `fetch_token`, `authorize_access_token`
+    or a POST to the token endpoint), its `access_token`/`refresh_token`/`id_token`, the
+    `code` request parameter, or the value used as `client_secret`, reaches `print`, a
+    `logging` call (module functions, `logging.getLogger` loggers, Flask's `app.logger`), an
+    exception raised with it in the message, or a response body: the return value of a
+    route, `jsonify`, Django/Starlette response classes, a template rendered with it.
+
+    Why: logs and pages are read by many more people and systems than the token store;
+    RFC 9700 §4.9 lists leakage through logs and referrers, and CWE-532 covers secrets in
+    log files. A token handed to the browser also loses the benefit of a confidential client.
+
+    Bad:
+        import logging
+
+        from requests_oauthlib import OAuth2Session
+
+        log = logging.getLogger(__name__)
+
+        def finish(client: OAuth2Session, callback_url: str, secret: str) -> None:
+            token = client.fetch_token("https://auth.example/token", client_secret=secret,
+                                       authorization_response=callback_url, timeout=10)
+            log.info("got token %s", token["access_token"])
+
+    Good:
+        import logging
+
+        from requests_oauthlib import OAuth2Session
+
+        log = logging.getLogger(__name__)
+
+        def finish(client: OAuth2Session, callback_url: str, secret: str) -> None:
+            token = client.fetch_token("https://auth.example/token", client_secret=secret,
+                                       authorization_response=callback_url, timeout=10)
+            log.info("got a token that expires in %s s", token["expires_in"])
+    """
+    if not module.uses(*lib.WEB_AND_OAUTH_PACKAGES) and not module.mentions(
+        *lib.TOKEN_KEYS, "code", "client_secret"
+    ):
+        return
+    secrets = client_secret_origins(module)
+    for node in module.nodes:
+        if isinstance(node, ast.Call):
+            scope = module.scope_of(node)
+            what = _sink(module, node, scope)
+            if what is None or _on_error_path(module, node):
+                continue
+            if what == _EXCEPTION and not _builds_message(node):
+                continue
+            if _carries_secret(module, node, scope, secrets):
+                yield Hit.at(node, f"a token, code or client secret is sent to {what}")
+        elif isinstance(node, ast.Return) and node.value is not None:
+            func = module.enclosing_function(node)
+            if func is not None and module.is_route(func):
+                value = module.eval(node.value, module.scopes[id(func)])
+                if _plain_secret(value, secrets):
+                    yield Hit.at(node, "a token, code or client secret is returned to the browser")
+
+
+def _maybe_sink(module: Module, call: ast.Call) -> bool:
+    """A cheap syntactic filter before resolving the callee."""
+    func = call.func
+    if isinstance(module.parents.get(id(call)), ast.Raise):
+        return True
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _SINK_NAMES or name in lib.LOG_METHODS
+
+
+def _sink(module: Module, call: ast.Call, scope: Scope) -> str | None:
+    if not _maybe_sink(module, call):
+        return None
+    callee = resolve(module, call, scope)
+    qual = callee.qualname or ""
+    if qual == "print":
+        return "print()"
+    if qual.startswith("logging.") and callee.method in lib.LOG_METHODS:
+        return "the log"
+    if callee.method in lib.LOG_METHODS and _is_logger(module, call, scope):
+        return "the log"
+    if qual in lib.RESPONSE_BODIES or qual in _TEMPLATES:
+        return "the browser"
+    if _raised(module, call) and (qual.endswith(("Error", "Exception")) or callee.local_class):
+        return _EXCEPTION
+    return None
+
+
+def _builds_message(call: ast.Call) -> bool:
+    """An exception whose message is built from the value (not one that carries it)."""
+    for arg in call.args:
+        if isinstance(arg, ast.JoinedStr) or (
+            isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Add | ast.Mod)
+        ):
+            return True
+        if (
+            isinstance(arg, ast.Call)
+            and isinstance(arg.func, ast.Attribute)
+            and arg.func.attr == "format"
+        ):
+            return True
+    return False
+
+
+def _on_error_path(module: Module, node: ast.AST) -> bool:
+    """Inside `if resp.status_code != 200:`, `if not resp.ok:` or
+    `if "access_token" not in data:`: a failed response carries no token."""
+    child: ast.AST = node
+    parent = module.parents.get(id(node))
+    while parent is not None and not isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(parent, ast.If) and child in parent.body and _error_test(parent.test):
+            return True
+        child, parent = parent, module.parents.get(id(parent))
+    return False
+
+
+def _error_test(test: ast.expr) -> bool:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_error_test(v) for v in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Attribute) and test.operand.attr in ("ok", "is_success")
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    op, left = test.ops[0], test.left
+    if isinstance(left, ast.Attribute) and left.attr == "status_code":
+        return isinstance(op, ast.NotEq | ast.Gt | ast.GtE | ast.NotIn)
+    return (
+        isinstance(op, ast.NotIn)
+        and isinstance(left, ast.Constant)
+        and left.value in lib.TOKEN_KEYS
+    )
+
+
+def _is_logger(module: Module, call: ast.Call, scope: Scope) -> bool:
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if receiver is None:
+        return False
+    if module.eval(receiver, scope).type == lib.LOGGER:
+        return True
+    if isinstance(receiver, ast.Attribute) and receiver.attr == "logger":
+        base = module.eval(receiver.value, scope)
+        return base.type == lib.FLASK_APP or base.ref in ("flask.current_app",)
+    return False
+
+
+def _raised(module: Module, call: ast.Call) -> bool:
+    return isinstance(module.parents.get(id(call)), ast.Raise)
+
+
+def _carries_secret(
+    module: Module, call: ast.Call, scope: Scope, secrets: frozenset[Origin]
+) -> bool:
+    values = [module.eval(a, scope) for a in call.args]
+    values.extend(module.eval(k.value, scope) for k in call.keywords)
+    return any(_plain_secret(v, secrets) for v in values)
+
+
+def _plain_secret(value: Value, secrets: frozenset[Origin]) -> bool:
+    return is_secret(value, secrets)

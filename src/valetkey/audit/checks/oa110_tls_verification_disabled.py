@@ -1,0 +1,155 @@
+"""OA110 tls-verification-disabled."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import kwarg, resolve
+from valetkey.audit.flow import Kind, Module, const_str
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import (
+    http_calls,
+    is_back_channel,
+    is_plain_http_remote,
+    placements,
+    url_value,
+)
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import first_line
+
+INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"
+_BACK_CHANNEL_KEYS = frozenset(
+    {
+        "token_url",
+        "access_token_url",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "userinfo_url",
+        "jwks_url",
+        "refresh_token_url",
+        "api_base_url",
+        "server_metadata_url",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "token_uri",
+        "auto_refresh_url",
+    }
+)
+
+
+@check(
+    id="OA110",
+    slug="tls-verification-disabled",
+    severity=Severity.HIGH,
+    clause="RFC 6749 §10.9; RFC 9700 §2.6",
+    fix="Keep certificate verification on (the default) and use https endpoints; "
+    "for a local test provider use a loopback http URL instead.",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc6749#section-10.9",
+        "https://www.rfc-editor.org/rfc/rfc9700#section-2.6",
+    ),
+)
+def tls_verification_disabled(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """TLS verification is disabled on OAuth traffic, or the back channel is plain http.
+
+    What: `verify=False` or an unverified `ssl` context on a requests/httpx call that is
+    OAuth traffic (a token request, a call through an OAuth session, a call to a token,
+    userinfo, JWKS, discovery, introspection or revocation URL, or one that carries a
+    bearer token or client credentials), or on an httpx client used for such calls;
+    `OAUTHLIB_INSECURE_TRANSPORT` set from code; a token, userinfo or JWKS endpoint (by its
+    library keyword or dict key) that is plain `http://` to a host other than loopback.
+    `verify=False` on a call that carries no OAuth traffic is left alone.
+
+    Why: RFC 6749 §10.9 requires the client to verify the server's TLS certificate when it
+    sends credentials or receives tokens; RFC 9700 §2.6 requires TLS for all OAuth
+    endpoints except loopback redirects.
+
+    Bad:
+        import requests
+
+        def redeem(code: str, secret: str) -> dict[str, str]:
+            reply = requests.post("https://auth.example/oauth/token", verify=False, timeout=10,
+                                  data={"grant_type": "authorization_code", "code": code},
+                                  auth=("printer", secret))
+            return reply.json()
+
+    Good:
+        import requests
+
+        def redeem(code: str, secret: str) -> dict[str, str]:
+            reply = requests.post("https://auth.example/oauth/token", timeout=10,
+                                  data={"grant_type": "authorization_code", "code": code},
+                                  auth=("printer", secret))
+            return reply.json()
+    """
+    yield from _verify_false(module)
+    yield from _insecure_transport(module)
+    yield from _plain_http_endpoints(module)
+
+
+def _is_false(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _verify_false(module: Module) -> Iterator[Hit]:
+    flagged_ctors: set[int] = set()
+    for http in http_calls(module):
+        if not is_back_channel(module, http):
+            continue
+        verify = kwarg(http.call, "verify")
+        if _is_false(verify) or (
+            verify is not None and module.eval(verify, http.scope).type == "ssl.unverified"
+        ):
+            yield Hit.at(http.call, "TLS certificate verification is off on OAuth traffic")
+        ctor = http.receiver.ctor if http.receiver is not None else None
+        if ctor is not None and id(ctor) not in flagged_ctors and _is_false(kwarg(ctor, "verify")):
+            flagged_ctors.add(id(ctor))
+            yield Hit.at(ctor, "this client, used for OAuth traffic, does not verify TLS")
+
+
+def _insecure_transport(module: Module) -> Iterator[Hit]:
+    if not module.mentions(INSECURE_TRANSPORT):
+        return
+    for node in module.nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and const_str(target.slice) == INSECURE_TRANSPORT
+                ):
+                    yield Hit.at(node, f"{INSECURE_TRANSPORT} allows OAuth over plain http")
+        elif isinstance(node, ast.Call):
+            qual = resolve(module, node, module.scope_of(node)).qualname or ""
+            first = const_str(node.args[0]) if node.args else None
+            named = {kw.arg for kw in node.keywords}
+            if (qual in ("os.environ.setdefault", "os.putenv") and first == INSECURE_TRANSPORT) or (
+                qual == "os.environ.update" and INSECURE_TRANSPORT in named
+            ):
+                yield Hit.at(node, f"{INSECURE_TRANSPORT} allows OAuth over plain http")
+
+
+def _plain_http_endpoints(module: Module) -> Iterator[Hit]:
+    seen: set[int] = set()
+    for p in placements(module):
+        if p.key in _BACK_CHANNEL_KEYS and is_plain_http_remote(p.value.all_text()):
+            lit = first_line(p.value, Kind.LITERAL)
+            line = lit.line if lit else int(getattr(p.node, "lineno", 1))
+            seen.add(line)
+            yield Hit(line, lit.col if lit else 0, "an OAuth back-channel endpoint is plain http")
+    for http in http_calls(module):
+        if http.client_type in lib.OAUTH_SESSIONS and http.method == "fetch_token":
+            url = module.eval(http.call.args[0], http.scope) if http.call.args else None
+        else:
+            url = url_value(module, http.call, http.scope, http.method)
+        if url is None or not is_plain_http_remote(url.all_text()):
+            continue
+        if is_back_channel(module, http):
+            lit = first_line(url, Kind.LITERAL)
+            line = lit.line if lit else http.call.lineno
+            if line not in seen:
+                seen.add(line)
+                yield Hit(line, lit.col if lit else 0, "an OAuth back-channel call uses plain http")

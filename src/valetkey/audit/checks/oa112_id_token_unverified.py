@@ -1,0 +1,157 @@
+"""OA112 id-token-unverified."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import kwarg, resolve
+from valetkey.audit.flow import Kind, Module, Scope, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+_DISABLING_OPTIONS = ("verify_signature", "verify_aud", "verify_iss", "verify_exp")
+
+
+@check(
+    id="OA112",
+    slug="id-token-unverified",
+    severity=Severity.HIGH,
+    clause="OIDC Core §3.1.3.7; RFC 8725 §3.1",
+    fix="Verify the signature with the provider's JWKS, pin the algorithms (e.g. ['RS256']) "
+    "and check `iss`, `aud` and `exp` (PyJWT: audience=..., issuer=...).",
+    references=(
+        "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+        "https://www.rfc-editor.org/rfc/rfc8725#section-3.1",
+    ),
+)
+def id_token_unverified(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """An ID token is read without verifying its signature and claims.
+
+    What: PyJWT or python-jose `decode` with `verify_signature`, `verify_aud`,
+    `verify_iss` or `verify_exp` set to False, with `"none"` among the algorithms, or with
+    algorithms taken from the token's own header (`get_unverified_header`); an ID token
+    (the `id_token` of a token response) decoded without `issuer=` (PyJWT/python-jose do not
+    check `iss` otherwise), read with `get_unverified_claims`, or base64-decoded by hand;
+    joserfc's `jwt.decode` with no `JWTClaimsRegistry` validation in the module, and
+    `authlib.jose` `jwt.decode` whose claims are never `.validate()`d.
+
+    Why: OIDC Core §3.1.3.7 requires the client to validate the ID token's signature,
+    issuer, audience and expiry before using it; RFC 8725 §3.1 requires the client to pin
+    the algorithms it accepts, never trusting `alg` from the token.
+
+    Bad:
+        import jwt
+
+        def user_id(token_response: dict[str, str]) -> str:
+            claims = jwt.decode(token_response["id_token"], options={"verify_signature": False})
+            return claims["sub"]
+
+    Good:
+        import jwt
+
+        JWKS = jwt.PyJWKClient("https://auth.example/jwks")
+
+        def user_id(token_response: dict[str, str]) -> str:
+            raw = token_response["id_token"]
+            key = JWKS.get_signing_key_from_jwt(raw).key
+            claims = jwt.decode(raw, key, algorithms=["RS256"], audience="printer",
+                                issuer="https://auth.example")
+            return claims["sub"]
+    """
+    if not module.uses("jwt", "jose", "joserfc", "authlib", "base64"):
+        return
+    validated = _module_validates_claims(module)
+    for node in module.nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        scope = module.scope_of(node)
+        qual = resolve(module, node, scope).qualname or ""
+        token = module.eval(node.args[0], scope) if node.args else Value()
+        problem = _problem(module, node, scope, qual, token, validated)
+        if problem is not None:
+            yield Hit.at(node, problem)
+
+
+def _is_id_token(value: Value) -> bool:
+    return "id_token" in value.field_keys()
+
+
+def _problem(
+    module: Module, call: ast.Call, scope: Scope, qual: str, token: Value, validated: bool
+) -> str | None:
+    if qual in lib.PYJWT_DECODE | lib.JOSE_DECODE:
+        return _decode_problem(module, call, scope, token)
+    if qual in lib.JOSE_UNVERIFIED and _is_id_token(token) and "header" not in qual:
+        return "the ID token's claims are read without verification"
+    if qual in lib.B64_DECODERS and _is_id_token(token):
+        return "the ID token is base64-decoded by hand, without verification"
+    if qual in lib.JOSERFC_DECODE | lib.AUTHLIB_JOSE_DECODE and not validated:
+        return "the token's claims (iss, aud, exp) are never validated after decode"
+    return None
+
+
+def _decode_problem(module: Module, call: ast.Call, scope: Scope, token: Value) -> str | None:
+    options = kwarg(call, "options")
+    if options is not None:
+        value = module.eval(options, scope)
+        for name in _DISABLING_OPTIONS:
+            item = value.key(name)
+            if item is not None and _false(module, options, name):
+                return f"ID token decoded with `{name}` disabled"
+    verify = kwarg(call, "verify")
+    if isinstance(verify, ast.Constant) and verify.value is False:
+        return "ID token decoded with verification disabled"
+    algorithms = kwarg(call, "algorithms") or (call.args[2] if len(call.args) > 2 else None)
+    if algorithms is not None:
+        algs = module.eval(algorithms, scope)
+        if any(f.lower() == "none" for f in algs.fragments) or (algs.text or "").lower() == "none":
+            return 'the accepted algorithms include "none"'
+        if algs.has(Kind.UNVERIFIED):
+            return "the algorithm is taken from the token's own header"
+    if _is_id_token(token) and kwarg(call, "issuer") is None:
+        return "the ID token's issuer (`iss`) is not checked"
+    return None
+
+
+def _false(module: Module, options: ast.expr, name: str) -> bool:
+    """Is `name` set to the constant False in this options dict (or its definition)?"""
+    for node in ast.walk(options):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if isinstance(k, ast.Constant) and k.value == name:
+                    return isinstance(v, ast.Constant) and v.value is False
+    if isinstance(options, ast.Name):
+        scope = module.scope_of(options)
+        current: Scope | None = scope
+        while current is not None:
+            for binding in current.bindings.get(options.id, []):
+                if binding.expr is not options and _false(module, binding.expr, name):
+                    return True
+            current = current.parent
+    return False
+
+
+def _compares_claims(module: Module) -> bool:
+    """Hand-written claim checks: `iss` compared, and `aud` or `exp` compared too."""
+    fields: set[str] = set()
+    for node in module.nodes:
+        if isinstance(node, ast.Compare):
+            scope = module.scope_of(node)
+            for side in (node.left, *node.comparators):
+                fields |= module.eval(side, scope).field_keys()
+    return "iss" in fields and bool(fields & {"aud", "exp"})
+
+
+def _module_validates_claims(module: Module) -> bool:
+    if _compares_claims(module):
+        return True
+    for node in module.nodes:
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "validate":
+                return True
+            qual = module.qualname_of(node.func) or ""
+            if qual in lib.CLAIMS_VALIDATORS:
+                return True
+    return False

@@ -1,0 +1,167 @@
+"""OA113 nonce-missing."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import kwarg, resolve
+from valetkey.audit.flow import Module, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import Placement, callbacks, placements
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import text_tokens
+
+
+@check(
+    id="OA113",
+    slug="nonce-missing",
+    severity=Severity.MEDIUM,
+    clause="OIDC Core §3.1.2.1, §3.1.3.7; RFC 9700 §4.5.3.2",
+    fix="Send a fresh `nonce`, keep it in the session and compare it with the ID token's "
+    "`nonce` claim (Authlib's authorize_redirect/authorize_access_token do this).",
+    references=(
+        "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest",
+        "https://www.rfc-editor.org/rfc/rfc9700#section-4.5.3.2",
+    ),
+)
+def nonce_missing(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """An OpenID Connect login uses the ID token without a nonce sent, kept and compared.
+
+    What: in a module whose authorization request asks for the `openid` scope and that
+    uses an ID token (the `id_token` of a token response), the authorization request
+    (dict, URL, or requests-oauthlib/Authlib session) sends no `nonce` (reported at the
+    request), or the `nonce` claim of the decoded ID token is never compared with a stored
+    value (reported at the callback's `def`). Authlib's `authorize_redirect` with
+    `authorize_access_token` handles the nonce itself.
+
+    Why: OIDC Core §3.1.2.1 and §3.1.3.7 bind the ID token to the browser session through
+    the nonce; without it an ID token obtained elsewhere can be replayed (RFC 9700 §4.5.3.2).
+
+    Bad:
+        from requests_oauthlib import OAuth2Session
+
+        client = OAuth2Session("printer", scope=["openid", "email"],
+                               redirect_uri="https://printer.example/cb")
+
+        def start() -> str:
+            return client.authorization_url("https://auth.example/authorize")[0]
+
+        def finish(url: str, secret: str, decode) -> dict[str, str]:
+            token = client.fetch_token("https://auth.example/token", client_secret=secret,
+                                       authorization_response=url, timeout=10)
+            return decode(token["id_token"])
+
+    Good:
+        from requests_oauthlib import OAuth2Session
+
+        client = OAuth2Session("printer", scope=["openid", "email"],
+                               redirect_uri="https://printer.example/cb")
+
+        def start(nonce: str) -> str:
+            return client.authorization_url("https://auth.example/authorize", nonce=nonce)[0]
+
+        def finish(url: str, secret: str, decode, nonce: str) -> dict[str, str]:
+            token = client.fetch_token("https://auth.example/token", client_secret=secret,
+                                       authorization_response=url, timeout=10)
+            claims = decode(token["id_token"])
+            if claims["nonce"] != nonce:
+                raise PermissionError("nonce mismatch")
+            return claims
+    """
+    if not module.mentions("id_token") or not module.mentions_part("openid"):
+        return
+    if not _uses_id_token(module) or _authlib_flow(module):
+        return
+    requests = [p for p in placements(module) if p.key == "scope" and _has_openid(p)]
+    if not requests:
+        return
+    sent = False
+    for p in requests:
+        if _sends_nonce(module, p):
+            sent = True
+        else:
+            yield Hit.at(p.container, "OpenID Connect request without a `nonce`")
+    if sent and not _compares_nonce(module):
+        found = callbacks(module)
+        node: ast.AST | None = found[0] if found else _first_id_token_use(module)
+        if node is not None:
+            yield Hit.at(node, "the ID token's `nonce` is never compared with the stored one")
+
+
+def _has_openid(p: Placement) -> bool:
+    return p.oauth and "openid" in text_tokens(p.value)
+
+
+def _uses_id_token(module: Module) -> bool:
+    return _first_id_token_use(module) is not None
+
+
+def _first_id_token_use(module: Module) -> ast.AST | None:
+    for node in module.nodes:
+        if isinstance(node, ast.Subscript | ast.Call):
+            value = module.eval(node, module.scope_of(node))
+            if "id_token" in value.field_keys():
+                return node
+    return None
+
+
+def _authlib_flow(module: Module) -> bool:
+    for node in module.nodes:
+        if isinstance(node, ast.Call):
+            callee = resolve(module, node, module.scope_of(node))
+            if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_redirect"):
+                return True
+    return False
+
+
+def _sends_nonce(module: Module, p: Placement) -> bool:
+    if "nonce" in p.container_keys:
+        return True
+    if not isinstance(p.container, ast.Call):
+        return False
+    # a session object built with the scope: look at its authorization_url calls
+    for node in module.nodes:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("authorization_url", "create_authorization_url")
+            and kwarg(node, "nonce") is not None
+        ):
+            return True
+    return False
+
+
+def _compares_nonce(module: Module) -> bool:
+    for node in module.nodes:
+        if isinstance(node, ast.Compare):
+            scope = module.scope_of(node)
+            for side in (node.left, *node.comparators):
+                if "nonce" in _fields(module.eval(side, scope)):
+                    return True
+        elif isinstance(node, ast.Call):
+            scope = module.scope_of(node)
+            qual = resolve(module, node, scope).qualname or ""
+            if qual in lib.CONSTANT_TIME_COMPARE and any(
+                "nonce" in _fields(module.eval(a, scope)) for a in node.args
+            ):
+                return True
+            if qual in lib.CLAIMS_VALIDATORS and kwarg(node, "nonce") is not None:
+                return True
+            if kwarg(node, "nonce") is not None and _is_validation(node):
+                return True
+    return False
+
+
+def _is_validation(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr in (
+        "parse_id_token",
+        "validate",
+        "validate_nonce",
+    )
+
+
+def _fields(value: Value) -> frozenset[str]:
+    return value.field_keys()

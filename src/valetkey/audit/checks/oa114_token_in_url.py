@@ -1,0 +1,58 @@
+"""OA114 token-in-url."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from valetkey.audit.evaluate import kwarg
+from valetkey.audit.flow import Module
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import http_calls, url_value
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+
+@check(
+    id="OA114",
+    slug="token-in-url",
+    severity=Severity.MEDIUM,
+    clause="RFC 6750 §2.3; RFC 9700 §4.3.2",
+    fix='Send the token in the header: `headers={"Authorization": f"Bearer {token}"}`.',
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc6750#section-2.3",
+        "https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2",
+    ),
+)
+def token_in_url(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """An access token is sent in the URL query instead of the Authorization header.
+
+    What: a requests/httpx (or OAuth session) call whose `params` carry `access_token`, or
+    whose URL, built by f-string, concatenation or `urlencode`, has an `access_token`
+    query parameter.
+
+    Why: URLs end up in server logs, proxies, browser history and referrers; RFC 6750 §2.3
+    advises against the query method and RFC 9700 §4.3.2 forbids it for access tokens.
+
+    Bad:
+        import httpx
+
+        async def photos(token: str) -> list[str]:
+            async with httpx.AsyncClient() as client:
+                reply = await client.get("https://api.example/photos",
+                                         params={"access_token": token})
+            return reply.json()
+
+    Good:
+        import httpx
+
+        async def photos(token: str) -> list[str]:
+            async with httpx.AsyncClient() as client:
+                reply = await client.get("https://api.example/photos",
+                                         headers={"Authorization": f"Bearer {token}"})
+            return reply.json()
+    """
+    for http in http_calls(module):
+        params = kwarg(http.call, "params")
+        keys = module.eval(params, http.scope).key_names() if params is not None else frozenset()
+        url = url_value(module, http.call, http.scope, http.method)
+        if "access_token" in keys or "access_token" in url.key_names():
+            yield Hit.at(http.call, "the access token is sent in the URL query")

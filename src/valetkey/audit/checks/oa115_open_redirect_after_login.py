@@ -1,0 +1,170 @@
+"""OA115 open-redirect-after-login."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import argument, resolve
+from valetkey.audit.flow import Kind, Module, Origin, Scope, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+_REDIRECT_NAMES = frozenset(q.rsplit(".", 1)[1] for q in lib.REDIRECTS)
+_USER_KINDS = (Kind.REQUEST, Kind.COOKIE, Kind.HEADER)
+
+
+@check(
+    id="OA115",
+    slug="open-redirect-after-login",
+    severity=Severity.MEDIUM,
+    clause="RFC 9700 §4.11.1; CWE-601",
+    fix="Redirect only to a path of this site: check with "
+    "`url_has_allowed_host_and_scheme` (Django) or compare the parsed netloc with your host.",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc9700#section-4.11.1",
+        "https://cwe.mitre.org/data/definitions/601.html",
+    ),
+)
+def open_redirect(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """A redirect goes to a URL the user supplied, unchecked.
+
+    What: Flask/Werkzeug `redirect`, Django `redirect`/`HttpResponseRedirect`, or
+    Starlette/FastAPI `RedirectResponse` whose target comes from request data (query,
+    form, cookie, header), directly or through the session (stored by the login route,
+    used by the callback), unless the module validates it: Django's
+    `url_has_allowed_host_and_scheme`, a test on the parsed URL's `netloc`/`hostname`, a
+    membership test against an allow-list, an equality test with a constant, or a
+    `startswith` test that also refuses `//`. A target that starts with a fixed path of the
+    site (`f"/photos/{x}"`) is fine.
+
+    Why: RFC 9700 §4.11.1: an open redirector on the client lets attackers forward users
+    (and sometimes codes or tokens in the URL) to a site of their choice; phishing right
+    after a real login is very convincing (CWE-601).
+
+    Bad:
+        from flask import Flask, redirect, request, session
+
+        app = Flask(__name__)
+
+        @app.route("/login")
+        def login():
+            session["after_login"] = request.args.get("next", "/")
+            return redirect("/start-oauth")
+
+        @app.route("/done")
+        def done():
+            return redirect(session.pop("after_login", "/"))
+
+    Good:
+        from urllib.parse import urlsplit
+
+        from flask import Flask, redirect, request, session
+
+        app = Flask(__name__)
+
+        @app.route("/login")
+        def login():
+            target = request.args.get("next", "/")
+            parts = urlsplit(target)
+            session["after_login"] = target if not parts.netloc and not parts.scheme else "/"
+            return redirect("/start-oauth")
+
+        @app.route("/done")
+        def done():
+            return redirect(session.pop("after_login", "/"))
+    """
+    if not module.uses("flask", "django", "starlette", "fastapi", "werkzeug", "quart"):
+        return
+    validated: frozenset[Origin] | None = None
+    for node in module.nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in _REDIRECT_NAMES:
+            continue
+        scope = module.scope_of(node)
+        if resolve(module, node, scope).qualname not in lib.REDIRECTS:
+            continue
+        target_node = argument(node, 0, "url") or argument(node, 0, "to")
+        if target_node is None:
+            continue
+        target = module.eval(target_node, scope)
+        user = [o for o in target.origins if o.kind in _USER_KINDS]
+        if not user or _fixed_prefix(target):
+            continue
+        if validated is None:
+            validated = _validated_origins(module)
+        if not set(user) <= validated:
+            yield Hit.at(node, "redirect to a URL taken from the request, unchecked")
+
+
+def _fixed_prefix(target: Value) -> bool:
+    if target.has(Kind.INTERNAL_URL) or not target.fragments:
+        return target.has(Kind.INTERNAL_URL)
+    first = target.fragments[0]
+    if len(first) >= 2 and first[0] == "/" and first[1] not in "/\\":
+        return True
+    if "://" in first:
+        rest = first.split("://", 1)[1]
+        return "/" in rest
+    return False
+
+
+def _validated_origins(module: Module) -> frozenset[Origin]:
+    """Request-data origins that the module checks somewhere in a test."""
+    found: set[Origin] = set()
+    for node in module.nodes:
+        scope = module.scope_of(node)
+        if isinstance(node, ast.Call):
+            qual = resolve(module, node, scope).qualname
+            if qual in lib.URL_SAFE_CHECKERS:
+                arguments = [*node.args, *(k.value for k in node.keywords)]
+                found |= _user_origins(module, arguments, scope)
+        elif isinstance(node, ast.Compare) and _is_url_check(module, node, scope):
+            found |= _user_origins(module, [node.left, *node.comparators], scope)
+        elif isinstance(node, ast.IfExp | ast.If | ast.While):
+            if _test_on_parsed_url(node.test):
+                found |= _user_origins(module, [node.test], scope)
+            found |= _user_origins(module, _predicate_arguments(node.test), scope)
+    return frozenset(found)
+
+
+def _predicate_arguments(test: ast.expr) -> list[ast.expr]:
+    """Arguments of function calls made in a test, such as `is_safe(url)` or
+    `check_for_language(code)`: the value is checked by a function the module trusts.
+    (A method of the value itself, like `url.startswith("/")`, is not such a check.)"""
+    found: list[ast.expr] = []
+    for node in ast.walk(test):
+        if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute):
+            found.extend(node.args)
+            found.extend(k.value for k in node.keywords)
+    return found
+
+
+def _user_origins(module: Module, nodes: list[ast.expr], scope: Scope) -> set[Origin]:
+    origins: set[Origin] = set()
+    for node in nodes:
+        origins |= {o for o in module.eval(node, scope).origins if o.kind in _USER_KINDS}
+    return origins
+
+
+def _is_url_check(module: Module, node: ast.Compare, scope: Scope) -> bool:
+    if any(isinstance(op, ast.In | ast.NotIn) for op in node.ops):
+        container = module.eval(node.comparators[-1], scope)
+        return not any(o.kind in _USER_KINDS for o in container.origins)
+    if any(isinstance(op, ast.Eq | ast.NotEq) for op in node.ops):
+        sides = [node.left, *node.comparators]
+        return any(isinstance(s, ast.Constant) for s in sides) or _test_on_parsed_url(node)
+    return False
+
+
+def _test_on_parsed_url(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr in ("netloc", "hostname", "scheme"):
+            return True
+        if isinstance(sub, ast.Constant) and sub.value == "//":
+            return True
+    return False

@@ -1,0 +1,77 @@
+"""OA118 password-grant."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import kwarg, resolve
+from valetkey.audit.flow import Kind, Module
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import placements
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import first_line
+
+
+@check(
+    id="OA118",
+    slug="password-grant",
+    severity=Severity.HIGH,
+    clause="RFC 9700 §2.4",
+    fix="Use the authorization-code flow with PKCE (or the device flow for input-limited devices).",
+    references=("https://www.rfc-editor.org/rfc/rfc9700#section-2.4",),
+)
+def password_grant(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """The resource-owner password grant is used.
+
+    What: `grant_type=password` in a request dict, URL or call; oauthlib's
+    `LegacyApplicationClient`; or `fetch_token(..., username=..., password=...)` on a
+    requests-oauthlib or Authlib session (which sends the password grant).
+
+    Why: RFC 9700 §2.4: the password grant must not be used. It gives the user's password
+    to the client, which is exactly what OAuth exists to avoid, and it cannot support
+    multi-factor authentication or consent.
+
+    Bad:
+        import requests
+
+        def login(user: str, password: str, secret: str) -> str:
+            reply = requests.post("https://auth.example/token", timeout=10, auth=("cli", secret),
+                                  data={"grant_type": "password", "username": user,
+                                        "password": password})
+            return reply.json()["expires_in"]
+
+    Good:
+        import requests
+
+        def refresh(refresh_token: str, secret: str) -> str:
+            reply = requests.post("https://auth.example/token", timeout=10, auth=("cli", secret),
+                                  data={"grant_type": "refresh_token",
+                                        "refresh_token": refresh_token})
+            return reply.json()["expires_in"]
+    """
+    for p in placements(module):
+        if p.key == "grant_type" and p.value.text == "password":
+            lit = first_line(p.value, Kind.LITERAL)
+            yield Hit(
+                lit.line if lit else int(getattr(p.node, "lineno", 1)),
+                lit.col if lit else 0,
+                "the resource-owner password grant is used",
+            )
+    oauth_libraries = module.uses("oauthlib", "requests_oauthlib", "authlib")
+    for node in module.nodes if oauth_libraries else ():
+        if not isinstance(node, ast.Call):
+            continue
+        callee = resolve(module, node, module.scope_of(node))
+        if (callee.qualname or "").endswith("LegacyApplicationClient") and (
+            (callee.qualname or "").startswith(("oauthlib.", "requests_oauthlib."))
+        ):
+            yield Hit.at(node, "LegacyApplicationClient runs the password grant")
+        elif callee.receiver_type in (lib.OAUTH2SESSION, lib.AUTHLIB_SESSION) and (
+            callee.method == "fetch_token"
+            and kwarg(node, "username") is not None
+            and kwarg(node, "password") is not None
+        ):
+            yield Hit.at(node, "fetch_token with username and password runs the password grant")

@@ -1,0 +1,119 @@
+"""OA119 state-reusable."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import kwarg
+from valetkey.audit.flow import FuncNode, Kind, Module, Scope, const_str
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import callbacks, token_exchanges
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import bodies
+from .oa103_state_unverified import state_checks, stored_keys
+
+
+@check(
+    id="OA119",
+    slug="state-reusable",
+    severity=Severity.MEDIUM,
+    clause="RFC 9700 §4.2.4",
+    fix="Take the state out of the session when the callback reads it: `session.pop(key, None)`.",
+    references=("https://www.rfc-editor.org/rfc/rfc9700#section-4.2.4",),
+)
+def state_reusable(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """The stored state is never removed after the callback, so it can be replayed.
+
+    What: the callback reads the stored state (from the session, or from a cookie the app
+    set) to compare it or to hand it to requests-oauthlib's `OAuth2Session(state=...)`, and
+    neither it nor the functions it calls remove it: no `pop`, `del`, `clear()`/`flush()`,
+    and for a cookie no `delete_cookie`. Reported on the callback's `def`.
+
+    Why: a state value must be used once (RFC 9700 §4.2.4 and §4.7); a state that stays
+    valid lets a captured authorization response be replayed in the same session.
+
+    Bad:
+        from flask import Flask, abort, request, session
+
+        app = Flask(__name__)
+
+        @app.route("/callback")
+        def callback():
+            if request.args["state"] != session["oauth_state"]:
+                abort(400)
+            return {"code_length": len(request.args["code"])}
+
+    Good:
+        from flask import Flask, abort, request, session
+
+        app = Flask(__name__)
+
+        @app.route("/callback")
+        def callback():
+            if request.args["state"] != session.pop("oauth_state"):
+                abort(400)
+            return {"code_length": len(request.args["code"])}
+    """
+    for func in callbacks(module):
+        keys = _stored_state_keys(module, func)
+        if keys and not _keys_or_all(_removed_keys(module, func), keys):
+            yield Hit.at(func, "the stored state is not removed after use; it can be replayed")
+
+
+def _stored_state_keys(module: Module, func: FuncNode) -> set[str]:
+    keys: set[str] = set()
+    for found in state_checks(module, func):
+        keys |= stored_keys(module, found)
+    scope = module.scopes[id(func)]
+    for call in token_exchanges(module, func):
+        receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+        ctor = module.eval(receiver, scope).ctor if receiver is not None else None
+        state = kwarg(ctor, "state") if ctor is not None else None
+        if ctor is not None and state is not None:
+            value = module.eval(state, module.scope_of(ctor))
+            keys |= {o.key for o in value.origins if o.kind is Kind.SESSION and o.key}
+    return keys
+
+
+def _removed_keys(module: Module, func: FuncNode) -> set[str]:
+    removed: set[str] = set()
+    for body in bodies(module, func):
+        scope = module.scopes[id(body)]
+        for node in module.own_nodes(body):
+            removed |= _removal(module, node, scope)
+    return removed
+
+
+_ALL = {"*"}
+
+
+def _removal(module: Module, node: ast.AST, scope: Scope) -> set[str]:
+    if isinstance(node, ast.Delete):
+        return {
+            k
+            for t in node.targets
+            if isinstance(t, ast.Subscript)
+            for k in [const_str(t.slice)]
+            if k
+        }
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return set()
+    method = node.func.attr
+    receiver = module.eval(node.func.value, scope)
+    key = const_str(node.args[0]) if node.args else None
+    if receiver.type == lib.SESSION and method == "pop" and key:
+        return {key}
+    if receiver.type == lib.SESSION and method in ("clear", "flush", "cycle_key"):
+        return _ALL
+    if method == "delete_cookie" and key:
+        return {key}
+    if method == "set_cookie" and key and (kwarg(node, "max_age") or kwarg(node, "expires")):
+        return {key}
+    return set()
+
+
+def _keys_or_all(removed: set[str], keys: set[str]) -> bool:
+    return "*" in removed or keys <= removed

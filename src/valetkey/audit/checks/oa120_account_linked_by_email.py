@@ -1,0 +1,120 @@
+"""OA120 account-linked-by-email."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit.evaluate import resolve
+from valetkey.audit.flow import Kind, Module, Scope, Value
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import http_calls
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+_MUTABLE_CLAIMS = frozenset({"email", "preferred_username"})
+_CLAIM_SOURCES = (Kind.TOKEN, Kind.OAUTH_DATA, Kind.CLAIMS)
+# Query APIs of Django's ORM, SQLAlchemy, Peewee, PyMongo and DB-API cursors.
+_LOOKUPS = frozenset(
+    {
+        "filter_by",
+        "filter",
+        "get",
+        "get_or_create",
+        "update_or_create",
+        "first",
+        "one",
+        "find_one",
+        "find",
+        "where",
+        "execute",
+        "get_object_or_404",
+        "get_or_none",
+        "exists",
+    }
+)
+
+
+@check(
+    id="OA120",
+    slug="account-linked-by-email",
+    severity=Severity.HIGH,
+    clause="OIDC Core §5.7",
+    fix="Find and link accounts by the pair (`iss`, `sub`); use email only for display, "
+    "and only when `email_verified` is true.",
+    references=("https://openid.net/specs/openid-connect-core-1_0.html#ClaimStability",),
+)
+def account_linked_by_email(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """A local account is found or linked by the `email` or `preferred_username` claim.
+
+    What: a query (Django ORM `get`/`filter`/`get_or_create`, SQLAlchemy
+    `filter_by`/`filter`/`where`, PyMongo `find_one`, DB-API `execute`, a dict lookup)
+    whose arguments include the `email` or `preferred_username` field of a token
+    response, ID-token claims or userinfo/API response, without the `sub` claim in the
+    same lookup.
+
+    Why: OIDC Core §5.7: only `iss` + `sub` identify an end-user; email and username can
+    be changed, reassigned or unverified at the provider, so linking by them lets another
+    provider account take over a local account.
+
+    Bad:
+        import requests
+
+        USERS: dict[str, dict[str, str]] = {}
+
+        def find_user(access_token: str) -> dict[str, str] | None:
+            me = requests.get("https://auth.example/userinfo", timeout=10,
+                              headers={"Authorization": f"Bearer {access_token}"}).json()
+            return USERS.get(me["email"])
+
+    Good:
+        import requests
+
+        USERS: dict[tuple[str, str], dict[str, str]] = {}
+
+        def find_user(access_token: str) -> dict[str, str] | None:
+            me = requests.get("https://auth.example/userinfo", timeout=10,
+                              headers={"Authorization": f"Bearer {access_token}"}).json()
+            return USERS.get(("https://auth.example", me["sub"]))
+    """
+    if not module.mentions(*_MUTABLE_CLAIMS):
+        return
+    if not http_calls(module) and not module.uses("authlib", "jwt", "jose", "joserfc"):
+        return
+    for node in module.nodes:
+        scope = module.scope_of(node)
+        if isinstance(node, ast.Call) and _is_lookup(module, node, scope):
+            claims = _claims(module, [*node.args, *(k.value for k in node.keywords)], scope)
+            if claims & _MUTABLE_CLAIMS and "sub" not in claims:
+                yield Hit.at(node, f"account looked up by `{sorted(claims & _MUTABLE_CLAIMS)[0]}`")
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            claims = _claims(module, [node.slice], scope)
+            base = module.eval(node.value, scope)
+            if claims & _MUTABLE_CLAIMS and "sub" not in claims and not _is_claims(base):
+                yield Hit.at(node, f"account looked up by `{sorted(claims & _MUTABLE_CLAIMS)[0]}`")
+
+
+def _is_lookup(module: Module, call: ast.Call, scope: Scope) -> bool:
+    callee = resolve(module, call, scope)
+    if callee.method not in _LOOKUPS:
+        return False
+    receiver = callee.receiver
+    return receiver is None or not _is_claims(receiver)
+
+
+def _is_claims(value: Value) -> bool:
+    return value.has(*_CLAIM_SOURCES)
+
+
+def _claims(module: Module, nodes: list[ast.expr], scope: Scope) -> set[str]:
+    found: set[str] = set()
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.expr) and not isinstance(sub, ast.Constant):
+                value = module.eval(sub, scope)
+                if value.has(*_CLAIM_SOURCES):
+                    found |= _direct_fields(value)
+    return found
+
+
+def _direct_fields(value: Value) -> set[str]:
+    return {o.key for o in value.origins if o.kind is Kind.FIELD and o.key}

@@ -1,0 +1,126 @@
+"""OA121 mix-up-unchecked."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import resolve
+from valetkey.audit.flow import FuncNode, Kind, Module
+from valetkey.audit.model import Severity
+from valetkey.audit.oauth import callbacks
+from valetkey.audit.registry import AuditConfig, Hit, check
+
+from ._helpers import bodies
+
+_PROVIDER_KEYS = frozenset(
+    {
+        "client_id",
+        "authorize_url",
+        "token_url",
+        "access_token_url",
+        "server_metadata_url",
+        "authorization_endpoint",
+        "token_endpoint",
+        "authorization_base_url",
+    }
+)
+
+
+@check(
+    id="OA121",
+    slug="mix-up-unchecked",
+    severity=Severity.MEDIUM,
+    clause="RFC 9700 §4.4; RFC 9207",
+    fix="Check the `iss` parameter of the response against the provider the flow started "
+    "with (RFC 9207), or give each provider its own redirect URI and check it.",
+    references=(
+        "https://www.rfc-editor.org/rfc/rfc9700#section-4.4",
+        "https://www.rfc-editor.org/rfc/rfc9207",
+    ),
+)
+def mix_up_unchecked(module: Module, config: AuditConfig) -> Iterator[Hit]:
+    """Several providers share a callback that never checks which issuer answered.
+
+    What: the module configures two or more providers (Authlib `register` calls, or a
+    table of provider dicts with client ids and endpoints) and a callback redeems codes
+    without comparing the response's `iss` parameter, and without comparing a
+    per-provider value from the request (such as the provider in the redirect path) with
+    the one kept in the session. Reported on the callback's `def`. Authlib 1.9's clients do
+    not check `iss` themselves.
+
+    Why: RFC 9700 §4.4 (mix-up attacks): with several authorization servers, an attacker's
+    server can make the client send a code from an honest server to the attacker. RFC 9207
+    adds `iss` to the response so the client can tell which server answered.
+
+    Bad:
+        from authlib.integrations.flask_client import OAuth
+        from flask import Flask
+
+        app = Flask(__name__)
+        oauth = OAuth(app)
+        oauth.register("photos", server_metadata_url="https://photos.example/.well-known/openid-configuration")
+        oauth.register("prints", server_metadata_url="https://prints.example/.well-known/openid-configuration")
+
+        @app.route("/callback/<name>")
+        def callback(name):
+            token = oauth.create_client(name).authorize_access_token()
+            return {"scope": token["scope"]}
+
+    Good:
+        from authlib.integrations.flask_client import OAuth
+        from flask import Flask, abort, request, session
+
+        app = Flask(__name__)
+        oauth = OAuth(app)
+        oauth.register("photos", server_metadata_url="https://photos.example/.well-known/openid-configuration")
+        oauth.register("prints", server_metadata_url="https://prints.example/.well-known/openid-configuration")
+
+        @app.route("/callback/<name>")
+        def callback(name):
+            client = oauth.create_client(name)
+            if request.args.get("iss") != session.get("issuer") or not session.get("issuer"):
+                abort(400)
+            token = client.authorize_access_token()
+            return {"scope": token["scope"]}
+    """
+    if not module.uses("authlib") and not module.mentions(*_PROVIDER_KEYS):
+        return
+    if _provider_count(module) < 2:
+        return
+    for func in callbacks(module):
+        if not _checks_issuer(module, func):
+            yield Hit.at(func, "several providers share this callback and `iss` is never checked")
+
+
+def _provider_count(module: Module) -> int:
+    registered = 0
+    tables = 0
+    for node in module.nodes:
+        if isinstance(node, ast.Call):
+            callee = resolve(module, node, module.scope_of(node))
+            if (callee.receiver_type, callee.method) == (lib.AUTHLIB_REGISTRY, "register"):
+                registered += 1
+        elif isinstance(node, ast.Dict):
+            value = module.eval(node, module.scope_of(node))
+            entries = [v for _, v in value.keys if v.key_names() & _PROVIDER_KEYS]
+            tables = max(tables, len(entries))
+    return max(registered, tables)
+
+
+def _checks_issuer(module: Module, func: FuncNode) -> bool:
+    for body in bodies(module, func):
+        scope = module.scopes[id(body)]
+        for node in module.own_nodes(body):
+            if not isinstance(node, ast.Compare):
+                continue
+            values = [module.eval(n, scope) for n in (node.left, *node.comparators)]
+            if any(o.kind is Kind.REQUEST and o.key == "iss" for v in values for o in v.origins):
+                return True
+            request_side = [v for v in values if v.has(Kind.REQUEST)]
+            session_side = [v for v in values if v.has(Kind.SESSION)]
+            not_state = all(o.key != "state" for v in request_side for o in v.origins)
+            if request_side and session_side and not_state:
+                return True
+    return False

@@ -1,0 +1,420 @@
+"""What the auditor knows about the libraries OAuth clients are built with.
+
+Everything here is library API or protocol knowledge (names of functions, methods,
+attributes and OAuth parameters), never a guess from the names people give their variables.
+Types are short tags attached to abstract values by the data-flow layer (`flow.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- object types -----------------------------------------------------------------------
+REQUEST: Final = "web.request"  # Flask's request proxy, a Django HttpRequest, a Starlette Request
+REQUEST_DATA: Final = "web.request-data"  # args/form/GET/POST/query_params/json ...
+REQUEST_COOKIES: Final = "web.request-cookies"
+REQUEST_HEADERS: Final = "web.request-headers"
+SESSION: Final = "web.session"  # flask.session, request.session (Django, Starlette)
+HTTP_RESPONSE: Final = "http.response"
+REQUESTS_MODULE: Final = "requests"
+HTTPX_MODULE: Final = "httpx"
+REQUESTS_SESSION: Final = "requests.Session"
+HTTPX_CLIENT: Final = "httpx.Client"
+OAUTH2SESSION: Final = "requests_oauthlib.OAuth2Session"
+AUTHLIB_SESSION: Final = "authlib.OAuth2Session"  # requests/httpx based sessions of Authlib
+AUTHLIB_REGISTRY: Final = "authlib.OAuth"  # the framework integration registry
+AUTHLIB_APP: Final = "authlib.app"  # one registered provider: authorize_redirect ...
+LOGGER: Final = "logging.Logger"
+FLASK_APP: Final = "flask.Flask"
+ASGI_APP: Final = "starlette.App"
+
+CONSTRUCTORS: Final[dict[str, str]] = {
+    "requests.Session": REQUESTS_SESSION,
+    "requests.session": REQUESTS_SESSION,
+    "requests.sessions.Session": REQUESTS_SESSION,
+    "httpx.Client": HTTPX_CLIENT,
+    "httpx.AsyncClient": HTTPX_CLIENT,
+    "requests_oauthlib.OAuth2Session": OAUTH2SESSION,
+    "requests_oauthlib.oauth2_session.OAuth2Session": OAUTH2SESSION,
+    "authlib.integrations.requests_client.OAuth2Session": AUTHLIB_SESSION,
+    "authlib.integrations.httpx_client.OAuth2Client": AUTHLIB_SESSION,
+    "authlib.integrations.httpx_client.AsyncOAuth2Client": AUTHLIB_SESSION,
+    "authlib.integrations.flask_client.OAuth": AUTHLIB_REGISTRY,
+    "authlib.integrations.starlette_client.OAuth": AUTHLIB_REGISTRY,
+    "authlib.integrations.django_client.OAuth": AUTHLIB_REGISTRY,
+    "logging.getLogger": LOGGER,
+    "structlog.get_logger": LOGGER,
+    "flask.Flask": FLASK_APP,
+    "fastapi.FastAPI": ASGI_APP,
+    "starlette.applications.Starlette": ASGI_APP,
+}
+
+# Session-like types whose HTTP calls go through `requests` (no default timeout).
+REQUESTS_BASED: Final = frozenset(
+    {REQUESTS_MODULE, REQUESTS_SESSION, OAUTH2SESSION, AUTHLIB_SESSION}
+)
+HTTP_CLIENTS: Final = REQUESTS_BASED | {HTTPX_MODULE, HTTPX_CLIENT, AUTHLIB_APP}
+HTTP_METHODS: Final = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
+)
+OAUTH_SESSIONS: Final = frozenset({OAUTH2SESSION, AUTHLIB_SESSION, AUTHLIB_APP})
+
+# Token exchanges: (receiver type, method).
+TOKEN_EXCHANGES: Final = frozenset(
+    {
+        (OAUTH2SESSION, "fetch_token"),
+        (AUTHLIB_SESSION, "fetch_token"),
+        (AUTHLIB_SESSION, "fetch_access_token"),
+        (AUTHLIB_APP, "authorize_access_token"),
+        (AUTHLIB_APP, "fetch_access_token"),
+    }
+)
+# Library calls that build an authorization request and generate `state` themselves.
+SELF_STATE_AUTH_REQUESTS: Final = frozenset(
+    {
+        (OAUTH2SESSION, "authorization_url"),
+        (AUTHLIB_SESSION, "create_authorization_url"),
+        (AUTHLIB_APP, "authorize_redirect"),
+        (AUTHLIB_APP, "create_authorization_url"),
+    }
+)
+
+# Packages whose import makes a module a candidate for callbacks (web or OAuth code).
+WEB_AND_OAUTH_PACKAGES: Final = (
+    "flask",
+    "django",
+    "starlette",
+    "fastapi",
+    "quart",
+    "werkzeug",
+    "requests",
+    "httpx",
+    "requests_oauthlib",
+    "oauthlib",
+    "authlib",
+    "flask_dance",
+    "aiohttp",
+)
+
+# --- request objects ---------------------------------------------------------------------
+REQUEST_PROXIES: Final = frozenset({"flask.request", "quart.request"})
+REQUEST_CLASSES: Final = frozenset(
+    {
+        "starlette.requests.Request",
+        "fastapi.Request",
+        "fastapi.requests.Request",
+        "django.http.HttpRequest",
+        "django.http.request.HttpRequest",
+        "django.core.handlers.wsgi.WSGIRequest",
+        "flask.Request",
+    }
+)
+SESSION_PROXIES: Final = frozenset({"flask.session", "quart.session"})
+REQUEST_DATA_ATTRS: Final = frozenset(
+    {
+        "args",
+        "form",
+        "values",
+        "json",
+        "files",
+        "data",
+        "GET",
+        "POST",
+        "FILES",
+        "query_params",
+        "path_params",
+        "view_args",
+    }
+)
+REQUEST_COOKIE_ATTRS: Final = frozenset({"cookies", "COOKIES"})
+REQUEST_HEADER_ATTRS: Final = frozenset({"headers", "META", "environ"})
+REQUEST_HOST_ATTRS: Final = frozenset(
+    {
+        "host",
+        "host_url",
+        "url_root",
+        "base_url",
+        "url",
+        "root_url",
+        "root_path",
+        "scheme",
+        "script_root",
+    }
+)
+# The path of this request on this site: no host, so not an open-redirect source.
+REQUEST_PATH_ATTRS: Final = frozenset({"path", "full_path", "path_info", "script_root"})
+REQUEST_PATH_METHODS: Final = frozenset({"get_full_path", "get_full_path_info"})
+# Attributes of HTTP responses (requests, httpx) that carry no body data.
+RESPONSE_META_ATTRS: Final = frozenset(
+    {
+        "status_code",
+        "ok",
+        "reason",
+        "reason_phrase",
+        "headers",
+        "elapsed",
+        "encoding",
+        "is_success",
+        "is_error",
+        "http_version",
+    }
+)
+REQUEST_HOST_METHODS: Final = frozenset({"get_host", "build_absolute_uri", "url_for"})
+REQUEST_DATA_METHODS: Final = frozenset({"get_json", "body", "form", "json"})
+# Attributes whose presence identifies a request object (Django/Starlette APIs).
+REQUEST_MARKER_ATTRS: Final = frozenset(
+    {"GET", "POST", "COOKIES", "META", "query_params", "get_host", "build_absolute_uri"}
+)
+DJANGO_REQUEST_ATTRS: Final = frozenset(
+    {
+        "GET",
+        "POST",
+        "COOKIES",
+        "META",
+        "FILES",
+        "session",
+        "headers",
+        "user",
+        "body",
+        "build_absolute_uri",
+        "get_host",
+        "get_full_path",
+        "is_secure",
+    }
+)
+HOST_HEADERS: Final = frozenset(
+    {
+        "host",
+        "x-forwarded-host",
+        "x-forwarded-server",
+        "http_host",
+        "http_x_forwarded_host",
+        "forwarded",
+        "x-original-host",
+    }
+)
+# Route decorators of Flask, FastAPI/Starlette routers (attribute names of the app/router).
+ROUTE_DECORATORS: Final = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"}
+)
+FRAMEWORK_PARAM_TYPES: Final = frozenset(
+    {"Request", "Response", "HttpRequest", "BackgroundTasks", "WebSocket", "Session"}
+)
+
+# --- randomness --------------------------------------------------------------------------
+# qualified function -> bits of entropy for its default argument, or None when it depends on n
+CSPRNG_DEFAULT_BITS: Final[dict[str, int]] = {
+    "secrets.token_urlsafe": 256,
+    "secrets.token_hex": 256,
+    "secrets.token_bytes": 256,
+    "authlib.common.security.generate_token": 178,
+    "oauthlib.common.generate_token": 178,
+    "secrets.randbits": 0,
+    "os.urandom": 0,
+    "secrets.choice": 0,
+    "secrets.randbelow": 0,
+}
+CSPRNG_BYTES_ARG: Final = frozenset(
+    {"secrets.token_urlsafe", "secrets.token_hex", "secrets.token_bytes", "os.urandom"}
+)
+WEAK_RANDOM_MODULES: Final = frozenset({"random", "numpy.random"})
+TIME_FUNCTIONS: Final = frozenset(
+    {
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.perf_counter",
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+    }
+)
+HASH_MODULES: Final = frozenset({"hashlib", "hmac"})
+ENV_GETTERS: Final = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+ENV_MAPPINGS: Final = frozenset({"os.environ"})
+
+# --- sinks -------------------------------------------------------------------------------
+LOG_METHODS: Final = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal"}
+)
+REDIRECTS: Final = frozenset(
+    {
+        "flask.redirect",
+        "werkzeug.utils.redirect",
+        "django.shortcuts.redirect",
+        "django.http.HttpResponseRedirect",
+        "django.http.HttpResponsePermanentRedirect",
+        "starlette.responses.RedirectResponse",
+        "fastapi.responses.RedirectResponse",
+    }
+)
+RESPONSE_BODIES: Final = frozenset(
+    {
+        "flask.jsonify",
+        "flask.make_response",
+        "flask.Response",
+        "flask.render_template_string",
+        "django.http.HttpResponse",
+        "django.http.JsonResponse",
+        "starlette.responses.JSONResponse",
+        "starlette.responses.HTMLResponse",
+        "starlette.responses.PlainTextResponse",
+        "starlette.responses.Response",
+        "fastapi.responses.JSONResponse",
+        "fastapi.responses.HTMLResponse",
+        "fastapi.responses.PlainTextResponse",
+        "fastapi.responses.Response",
+    }
+)
+URL_SAFE_CHECKERS: Final = frozenset(
+    {
+        "django.utils.http.url_has_allowed_host_and_scheme",
+        "django.utils.http.is_safe_url",
+    }
+)
+URL_BUILDERS_INTERNAL: Final = frozenset({"flask.url_for", "django.urls.reverse"})
+LOGIN_CALLS: Final = frozenset(
+    {"flask_login.login_user", "django.contrib.auth.login", "flask_login.utils.login_user"}
+)
+URL_ENCODERS: Final = frozenset({"urllib.parse.urlencode", "urllib.urlencode"})
+URL_PARSERS: Final = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit"})
+CONSTANT_TIME_COMPARE: Final = frozenset(
+    {"hmac.compare_digest", "secrets.compare_digest", "django.utils.crypto.constant_time_compare"}
+)
+ABORTS: Final = frozenset({"flask.abort", "werkzeug.exceptions.abort", "sys.exit"})
+
+# --- JOSE / JWT libraries ------------------------------------------------------------------
+PYJWT_DECODE: Final = frozenset({"jwt.decode", "jwt.api_jwt.decode", "jwt.PyJWT.decode"})
+JOSE_DECODE: Final = frozenset({"jose.jwt.decode"})
+JOSE_UNVERIFIED: Final = frozenset(
+    {
+        "jose.jwt.get_unverified_claims",
+        "jwt.get_unverified_header",
+        "jose.jwt.get_unverified_header",
+        "jose.jws.get_unverified_claims",
+    }
+)
+JOSERFC_DECODE: Final = frozenset({"joserfc.jwt.decode"})
+AUTHLIB_JOSE_DECODE: Final = frozenset(
+    {"authlib.jose.jwt.decode", "authlib.jose.JsonWebToken.decode"}
+)
+CLAIMS_VALIDATORS: Final = frozenset({"joserfc.jwt.JWTClaimsRegistry"})
+B64_DECODERS: Final = frozenset(
+    {
+        "base64.urlsafe_b64decode",
+        "base64.b64decode",
+        "base64.decodebytes",
+        "authlib.common.encoding.urlsafe_b64decode",
+        "joserfc.util.urlsafe_b64decode",
+    }
+)
+
+# --- OAuth protocol parameter names
+# Every parameter a check reads from a placement (dict key, keyword, query parameter).
+PLACEMENT_KEYS: Final = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "state",
+        "nonce",
+        "code_verifier",
+        "code_challenge_method",
+        "pkce",
+        "client_secret",
+        "secret",
+        "scope",
+        "grant_type",
+        "token_url",
+        "access_token_url",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "userinfo_url",
+        "jwks_url",
+        "refresh_token_url",
+        "api_base_url",
+        "server_metadata_url",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "token_uri",
+        "auto_refresh_url",
+        "SECRET_KEY",
+        "secret_key",
+    }
+)
+TOKEN_KEYS: Final = frozenset({"access_token", "refresh_token", "id_token"})
+OAUTH_MARKER_KEYS: Final = frozenset(
+    {
+        "client_id",
+        "redirect_uri",
+        "grant_type",
+        "code_challenge",
+        "client_secret",
+        "code_verifier",
+    }
+)
+ENDPOINT_KEYS: Final = frozenset(
+    {
+        "token_url",
+        "access_token_url",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "userinfo_url",
+        "jwks_url",
+        "refresh_token_url",
+        "api_base_url",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "server_metadata_url",
+        "authorize_url",
+        "authorization_endpoint",
+        "authorization_base_url",
+        "auto_refresh_url",
+        "base_url",
+        "token_uri",
+        "auth_uri",
+    }
+)
+BACK_CHANNEL_PATH_WORDS: Final = (
+    "token",
+    "userinfo",
+    "user_info",
+    "jwks",
+    "certs",
+    "openid-configuration",
+    "introspect",
+    "revoke",
+    "/user",
+    "/me",
+    "/oauth",
+)
+# Loopback names, and the unspecified address local listeners bind to (RFC 8252 §7.3).
+LOOPBACK_HOSTS: Final = frozenset(
+    {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}  # noqa: S104 - compared, not bound
+)
+OAUTH_LIBRARY_PREFIXES: Final = (
+    "requests_oauthlib.",
+    "oauthlib.",
+    "authlib.",
+    "flask_dance.",
+    "social_core.",
+    "allauth.",
+)
+OAUTH_METHODS: Final = frozenset(
+    {
+        "authorization_url",
+        "create_authorization_url",
+        "authorize_redirect",
+        "fetch_token",
+        "authorize_access_token",
+        "fetch_access_token",
+        "register",
+        "prepare_request_uri",
+        "prepare_request_body",
+        "refresh_token",
+        "prepare_token_request",
+    }
+)

@@ -1,0 +1,491 @@
+"""OAuth protocol knowledge on top of the data flow: where parameters are set, which calls
+are token requests or other back-channel OAuth traffic, which functions are callbacks, and
+whether a branch stops the flow."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.evaluate import argument, kwarg, resolve
+from valetkey.audit.flow import (
+    FuncNode,
+    Kind,
+    Module,
+    Scope,
+    Value,
+    const_str,
+    query_keys,
+)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """An OAuth parameter (`key`) set to `value` in a dict, a call or a URL."""
+
+    key: str
+    value: Value
+    node: ast.AST
+    container: ast.AST
+    container_keys: frozenset[str]
+    oauth: bool
+    scope: Scope
+
+
+def placements(module: Module) -> list[Placement]:
+    cached = getattr(module, "_placements", None)
+    if cached is None:
+        cached = list(_placements(module))
+        module._placements = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _placements(module: Module) -> Iterator[Placement]:
+    for node in module.nodes:
+        if isinstance(node, ast.Dict):
+            yield from _dict_placements(module, node)
+        elif isinstance(node, ast.Call):
+            yield from _call_placements(module, node)
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and "=" in node.value and _is_max_string(module, node):
+                yield from _string_placements(module, node)
+        elif isinstance(node, ast.JoinedStr | ast.BinOp) and _is_max_string(module, node):
+            yield from _string_placements(module, node)
+        elif isinstance(node, ast.Assign):
+            yield from _subscript_placements(module, node)
+
+
+def _container_keys(module: Module, node: ast.expr, scope: Scope) -> frozenset[str]:
+    """Keys of a dict, including those added later to the name it is assigned to."""
+    keys = set(module.eval(node, scope).key_names())
+    parent = module.parents.get(id(node))
+    if isinstance(parent, ast.Assign):
+        for target in parent.targets:
+            if isinstance(target, ast.Name):
+                keys |= module.eval(target, scope).key_names()
+    return frozenset(keys)
+
+
+def wanted(key: str) -> bool:
+    """Is this a parameter some check looks at? (Others are never evaluated.)"""
+    return key in lib.PLACEMENT_KEYS or key.endswith("_CLIENT_SECRET")
+
+
+def _dict_placements(module: Module, node: ast.Dict) -> Iterator[Placement]:
+    literal_keys = [
+        k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+    ]
+    if not any(wanted(k) for k in literal_keys):
+        return
+    scope = module.scope_of(node)
+    keys = _container_keys(module, node, scope)
+    oauth = bool(keys & lib.OAUTH_MARKER_KEYS) or _in_oauth_call(module, node, scope)
+    for k, v in zip(node.keys, node.values, strict=True):
+        key = const_str(k) if k is not None else None
+        if key is not None and k is not None and wanted(key):
+            yield Placement(key, module.eval(v, scope), k, node, keys, oauth, scope)
+
+
+def _in_oauth_call(module: Module, node: ast.AST, scope: Scope) -> bool:
+    """Is this dict an argument of an OAuth call, or nested in an OAuth dict?"""
+    outer = module.parents.get(id(node))
+    while isinstance(outer, ast.Dict):
+        keys = {k.value for k in outer.keys if isinstance(k, ast.Constant)}
+        if keys & lib.OAUTH_MARKER_KEYS:
+            return True
+        outer = module.parents.get(id(outer))
+    parent = module.parents.get(id(node))
+    if isinstance(parent, ast.keyword):
+        parent = module.parents.get(id(parent))
+    return isinstance(parent, ast.Call) and is_oauth_callee(module, parent, scope)
+
+
+def _call_placements(module: Module, node: ast.Call) -> Iterator[Placement]:
+    if not any(kw.arg is not None and wanted(kw.arg) for kw in node.keywords):
+        return
+    scope = module.scope_of(node)
+    keys = frozenset(k.arg for k in node.keywords if k.arg is not None)
+    oauth = bool(keys & lib.OAUTH_MARKER_KEYS) or is_oauth_callee(module, node, scope)
+    for kw in node.keywords:
+        if kw.arg is not None and wanted(kw.arg):
+            yield Placement(
+                kw.arg, module.eval(kw.value, scope), kw.value, node, keys, oauth, scope
+            )
+
+
+def is_oauth_callee(module: Module, call: ast.Call, scope: Scope) -> bool:
+    callee = resolve(module, call, scope)
+    if callee.qualname is not None and callee.qualname.startswith(lib.OAUTH_LIBRARY_PREFIXES):
+        return True
+    if callee.receiver_type in lib.OAUTH_SESSIONS | {lib.AUTHLIB_REGISTRY}:
+        return True
+    return (
+        callee.method in lib.OAUTH_METHODS
+        and callee.receiver_type is None
+        and (module.uses("requests_oauthlib", "authlib", "oauthlib", "flask_dance"))
+    )
+
+
+def _is_max_string(module: Module, node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant) and not isinstance(node.value, str):
+        return False
+    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
+        return False
+    parent = module.parents.get(id(node))
+    if isinstance(parent, ast.JoinedStr | ast.FormattedValue):
+        return False
+    return not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add | ast.Mod))
+
+
+def _string_placements(module: Module, node: ast.expr) -> Iterator[Placement]:
+    if not _names_wanted_parameter(node):
+        return
+    if isinstance(module.parents.get(id(node)), ast.Expr):
+        return  # a docstring or a bare string, not a URL that is used
+    scope = module.scope_of(node)
+    full = module.eval(node, scope)
+    if not full.fragments or not any("=" in f for f in full.fragments):
+        return
+    if any("\n" in f for f in full.fragments):
+        return  # prose, not a URL
+    own = query_keys(_own_parts(module, node, scope), node)
+    keys = full.key_names() | {k for k, _ in own}
+    oauth = bool(keys & lib.OAUTH_MARKER_KEYS)
+    for key, value in own:
+        if wanted(key):
+            yield Placement(key, value, node, node, frozenset(keys), oauth, scope)
+
+
+_QUERY_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def _names_wanted_parameter(node: ast.expr) -> bool:
+    """Does a literal piece of this string set a parameter a check reads (`state=`)?"""
+    texts = [
+        sub.value
+        for sub in ast.walk(node)
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and "=" in sub.value
+    ]
+    return any(wanted(k) for text in texts for k in _QUERY_KEY.findall(text))
+
+
+def _own_parts(module: Module, node: ast.expr, scope: Scope) -> list[str | Value]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        parts: list[str | Value] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+            elif isinstance(part, ast.FormattedValue):
+                parts.append(replace(module.eval(part.value, scope), keys=()))
+        return parts
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*_own_parts(module, node.left, scope), *_own_parts(module, node.right, scope)]
+    value = module.eval(node, scope)
+    if value.text is not None and len(value.origins) <= 1:
+        return [value.text]
+    return [replace(value, keys=())]
+
+
+def _subscript_placements(module: Module, node: ast.Assign) -> Iterator[Placement]:
+    for target in node.targets:
+        if not isinstance(target, ast.Subscript):
+            continue
+        key = const_str(target.slice)
+        if key is None or not wanted(key):
+            continue
+        scope = module.scope_of(node)
+        base = module.eval(target.value, scope)
+        if base.type is not None:
+            continue
+        keys = base.key_names() | {key}
+        oauth = bool(keys & lib.OAUTH_MARKER_KEYS)
+        yield Placement(key, module.eval(node.value, scope), target, node, keys, oauth, scope)
+
+
+# --- HTTP traffic --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HttpCall:
+    call: ast.Call
+    scope: Scope
+    method: str
+    client_type: str
+    receiver: Value | None
+
+
+def http_calls(module: Module) -> list[HttpCall]:
+    cached = getattr(module, "_http_calls", None)
+    if cached is None:
+        cached = list(_http_calls(module))
+        module._http_calls = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _http_calls(module: Module) -> Iterator[HttpCall]:
+    if not module.uses("requests", "httpx", "requests_oauthlib", "authlib"):
+        return
+    for node in module.nodes:
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        scope = module.scope_of(node)
+        callee = resolve(module, node, scope)
+        method = callee.method or ""
+        if callee.qualname is not None:
+            head = callee.qualname.rpartition(".")[0]
+            if head in ("requests", "httpx") and method in lib.HTTP_METHODS:
+                yield HttpCall(node, scope, method, head, None)
+            continue
+        rtype = callee.receiver_type
+        if rtype in lib.HTTP_CLIENTS and method in lib.HTTP_METHODS:
+            yield HttpCall(node, scope, method, rtype or "", callee.receiver)
+        elif rtype is not None and (rtype, method) in lib.TOKEN_EXCHANGES | {
+            (lib.OAUTH2SESSION, "refresh_token"),
+            (lib.AUTHLIB_SESSION, "refresh_token"),
+        }:
+            yield HttpCall(node, scope, method, rtype, callee.receiver)
+
+
+def _payload(module: Module, call: ast.Call, scope: Scope) -> Value:
+    parts = [kwarg(call, name) for name in ("data", "json", "params", "content")]
+    values = [module.eval(p, scope) for p in parts if p is not None]
+    if len(call.args) > 1:
+        values.append(module.eval(call.args[1], scope))
+    keys = [kv for v in values for kv in v.keys]
+    return Value(keys=tuple(keys))
+
+
+def url_value(module: Module, call: ast.Call, scope: Scope, method: str) -> Value:
+    index = 1 if method == "request" else 0
+    node = argument(call, index, "url")
+    return module.eval(node, scope) if node is not None else Value()
+
+
+def is_token_request(module: Module, call: ast.Call, scope: Scope, method: str) -> bool:
+    payload = _payload(module, call, scope)
+    if "grant_type" in payload.key_names():
+        return True
+    url = url_value(module, call, scope, method)
+    return "token" in _path_of(url) and method in ("post", "request")
+
+
+def _path_of(url: Value) -> str:
+    text = url.all_text().lower()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+        text = text[text.find("/") :] if "/" in text else ""
+    return text
+
+
+def is_back_channel(module: Module, http: HttpCall) -> bool:
+    """Is this call OAuth traffic: token, userinfo, JWKS or another provider API call?"""
+    if http.client_type in lib.OAUTH_SESSIONS:
+        return True
+    if is_token_request(module, http.call, http.scope, http.method):
+        return True
+    url = url_value(module, http.call, http.scope, http.method)
+    if url.field_keys() & (lib.ENDPOINT_KEYS | {"token_endpoint", "userinfo_endpoint", "jwks_uri"}):
+        return True
+    path = _path_of(url)
+    if any(word in path for word in lib.BACK_CHANNEL_PATH_WORDS):
+        return True
+    payload = _payload(module, http.call, http.scope)
+    if payload.key_names() & (lib.TOKEN_KEYS | {"client_secret", "code", "client_id"}):
+        return True
+    return _carries_token(module, http)
+
+
+def _carries_token(module: Module, http: HttpCall) -> bool:
+    headers = kwarg(http.call, "headers")
+    if headers is None:
+        return False
+    value = module.eval(headers, http.scope)
+    auth = value.key("Authorization") or value.key("authorization")
+    return auth is not None and (
+        auth.has(Kind.TOKEN, Kind.FIELD) or "bearer" in auth.all_text().lower()
+    )
+
+
+def url_host(text: str) -> str | None:
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        return None
+    return host
+
+
+def is_plain_http_remote(text: str) -> bool:
+    if not text.lower().startswith("http://"):
+        return False
+    host = url_host(text)
+    if host is None or host == "" or "{" in host or "%" in host:
+        return False  # the host is filled in at run time: not known here
+    return host not in lib.LOOPBACK_HOSTS and not host.startswith("127.") and host != "[::1]"
+
+
+# --- functions and branches ----------------------------------------------------------------------
+def reads_request_key(module: Module, func: FuncNode, key: str) -> ast.AST | None:
+    """Where the function reads request parameter `key` (by subscript, `.get`, or as a
+    route parameter), if it does."""
+    scope = module.scopes[id(func)]
+    for node in module.own_nodes(func):
+        if isinstance(node, ast.expr) and _reads_key(node, key):
+            value = module.eval(node, scope)
+            if any(o.kind is Kind.REQUEST and o.key == key for o in value.origins):
+                return node
+    for param in scope.params:
+        if param.arg == key and module.is_route(func):
+            return param
+    return None
+
+
+def _reads_key(node: ast.AST, key: str) -> bool:
+    """`x["code"]`, `x.get("code")`, `x.pop("code")`, `x.getlist("code")`: the only forms
+    that read a named parameter."""
+    if isinstance(node, ast.Subscript):
+        return const_str(node.slice) == key
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and bool(node.args)
+        and const_str(node.args[0]) == key
+    )
+
+
+def token_exchanges(module: Module, func: FuncNode) -> list[ast.Call]:
+    """Calls in `func` that redeem a code (directly or through a module function)."""
+    cache: dict[int, list[ast.Call]] = module.__dict__.setdefault("_exchanges", {})
+    if id(func) in cache:
+        return cache[id(func)]
+    cache[id(func)] = []
+    found = _token_exchanges(module, func)
+    cache[id(func)] = found
+    return found
+
+
+def exchanging_functions(module: Module) -> set[int]:
+    """Ids of the functions that redeem a code, directly or through module functions
+    (computed once: direct exchanges, then their callers up the call graph)."""
+    cached: set[int] | None = module.__dict__.get("_exchanging")
+    if cached is not None:
+        return cached
+    found: set[int] = set()
+    methods = {method for _, method in lib.TOKEN_EXCHANGES}
+    candidates = [
+        n
+        for n in module.nodes
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in methods
+    ]
+    for node in candidates:
+        callee = resolve(module, node, module.scope_of(node))
+        if (callee.receiver_type, callee.method) in lib.TOKEN_EXCHANGES:
+            found.add(id(module.scope_of(node).node))
+    for http in http_calls(module):
+        if is_token_request(module, http.call, http.scope, http.method):
+            found.add(id(http.scope.node))
+    todo = list(found)
+    by_id = {id(f): f for f, _ in module.functions()}
+    while todo:
+        func = by_id.get(todo.pop())
+        for _call, caller in module.call_sites.get(id(func), []) if func else []:
+            if id(caller.node) not in found:
+                found.add(id(caller.node))
+                todo.append(id(caller.node))
+    module.__dict__["_exchanging"] = found
+    return found
+
+
+def _token_exchanges(module: Module, func: FuncNode) -> list[ast.Call]:
+    scope = module.scopes[id(func)]
+    found: list[ast.Call] = []
+    if id(func) not in exchanging_functions(module):
+        return found
+    local_methods = {name for _, name in module.methods}
+    exchange_methods = {method for _, method in lib.TOKEN_EXCHANGES}
+    for node in module.own_nodes(func):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and not (
+            node.func.attr in exchange_methods or node.func.attr in local_methods
+        ):
+            continue  # neither an exchange nor a call into this module
+        callee = resolve(module, node, scope)
+        rtype = callee.receiver_type
+        if (rtype is not None and (rtype, callee.method) in lib.TOKEN_EXCHANGES) or (
+            callee.local is not None
+            and token_exchanges(module, callee.local)
+            and (callee.local is not func)
+        ):
+            found.append(node)
+    for http in http_calls(module):
+        if module.enclosing_function(http.call) is func and is_token_request(
+            module, http.call, http.scope, http.method
+        ):
+            found.append(http.call)
+    return found
+
+
+def callbacks(module: Module) -> list[FuncNode]:
+    """Functions that receive the authorization response and redeem the code."""
+    cached = getattr(module, "_callbacks", None)
+    if cached is not None:
+        return list(cached)
+    found: list[FuncNode] = []
+    if not module.uses(*lib.WEB_AND_OAUTH_PACKAGES):
+        module._callbacks = found  # type: ignore[attr-defined]
+        return []
+    for func, _scope in module.functions():
+        if reads_request_key(module, func, "code") is not None or (
+            id(func) in exchanging_functions(module)
+            and _may_read_request(module, func)
+            and reads_request(module, func)
+        ):
+            found.append(func)
+    module._callbacks = found  # type: ignore[attr-defined]
+    return list(found)
+
+
+def _may_read_request(module: Module, func: FuncNode) -> bool:
+    """A cheap precondition of `reads_request`: a route, a request proxy named, or a
+    parameter (annotated or first) that may be the request."""
+    if module.is_route(func) or func.args.args or func.args.posonlyargs:
+        return True
+    return any(
+        isinstance(n, ast.Name) and module.imports.get(n.id) in lib.REQUEST_PROXIES
+        for n in module.own_nodes(func)
+    )
+
+
+def reads_request(module: Module, func: FuncNode) -> bool:
+    scope = module.scopes[id(func)]
+    if module.is_route(func):
+        return True
+    names = [n for n in module.own_nodes(func) if isinstance(n, ast.Name)]
+    return any(module.eval(name, scope).type == lib.REQUEST for name in names)
+
+
+def stops(body: list[ast.stmt], module: Module, scope: Scope) -> bool:
+    """Does this block always end the request (return, raise, abort)?"""
+    for stmt in body:
+        if isinstance(stmt, ast.Return | ast.Raise):
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            callee = resolve(module, stmt.value, scope)
+            if callee.qualname in lib.ABORTS or callee.qualname == "abort":
+                return True
+        if (
+            isinstance(stmt, ast.If)
+            and stops(stmt.body, module, scope)
+            and stops(stmt.orelse, module, scope)
+        ):
+            return True
+    return False
+
+
+def oauth_module(module: Module) -> bool:
+    """Does this file take part in an OAuth flow (for the checklist)?"""
+    return any(p.oauth for p in placements(module)) or bool(callbacks(module))
