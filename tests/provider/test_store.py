@@ -130,3 +130,17 @@ def test_unreachable_database_is_a_clear_error() -> None:
         match=r"cannot open the database postgresql://127\.0\.0\.1:1/none: connection failed",
     ):
         open_store(settings)
+
+
+def test_prune_expired_keeps_a_day_of_history(store: Store) -> None:
+    _client(store, "p1")
+    now = time.time()
+    old = Token("old", "access", None, "p1", None, "x", now - 3 * 86400, now - 2 * 86400,
+                None, None)
+    recent = Token("recent", "access", None, "p1", None, "x", now - 3600, now - 60, None, None)
+    live = Token("live", "access", None, "p1", None, "x", now, now + 300, None, None)
+    store.issue(None, [old, recent, live])
+    assert store.prune_expired(now) == 1
+    assert store.token("old") is None
+    assert store.token("recent") is not None
+    assert store.token("live") is not None

@@ -66,6 +66,7 @@ class Provider:
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
         self.admin = AdminState()
+        self._issued = 0
         self.admin_token = settings.admin_token
         self._hashing_limiter: anyio.CapacityLimiter | None = None
 
@@ -76,6 +77,12 @@ class Provider:
         if self._hashing_limiter is None:
             self._hashing_limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
         return self._hashing_limiter
+
+    def housekeeping(self, every: int = 1000) -> None:
+        """Every `every` token responses, delete expired rows (the database stays small)."""
+        self._issued += 1
+        if self._issued % every == 0:
+            self.store.prune_expired(self.clock.now())
 
     def lab(self, switch: LabSwitch) -> bool:
         """Is this deliberately insecure behaviour switched on?"""

@@ -69,6 +69,7 @@ def token(provider: Provider, request: Request) -> Response:
         return error_response(exc)
     _record(ctx, results, None, issued.body)
     _probe_log(ctx, 200, "", issued.body)
+    provider.housekeeping()
     return json_response(_maybe_forged(ctx, issued.body))
 
 

@@ -169,6 +169,21 @@ class Store:
                 )
             )
 
+    def prune_expired(self, now: float, keep: float = 86400.0) -> int:
+        """Delete what can no longer be used: pending requests, codes, sessions and tokens
+        that expired more than `keep` seconds ago (a day: replays are still recognised)."""
+        before = now - keep
+        with self._tx() as conn:
+            removed = conn.execute(
+                delete(t.auth_requests).where(t.auth_requests.c.expires_at < now)
+            ).rowcount
+            removed += conn.execute(delete(t.codes).where(t.codes.c.expires_at < before)).rowcount
+            removed += conn.execute(
+                delete(t.login_sessions).where(t.login_sessions.c.expires_at < now)
+            ).rowcount
+            removed += conn.execute(delete(t.tokens).where(t.tokens.c.expires_at < before)).rowcount
+            return removed
+
     def retire_signing_keys(self, until: float) -> None:
         with self._tx() as conn:
             conn.execute(
