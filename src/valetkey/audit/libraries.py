@@ -311,6 +311,25 @@ B64_DECODERS: Final = frozenset(
 )
 
 # --- OAuth protocol parameter names
+# Configuration keys that name a back-channel endpoint (token, userinfo, JWKS ...).
+BACK_CHANNEL_KEYS: Final = frozenset(
+    {
+        "token_url",
+        "access_token_url",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "userinfo_url",
+        "jwks_url",
+        "refresh_token_url",
+        "api_base_url",
+        "server_metadata_url",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "token_uri",
+        "auto_refresh_url",
+    }
+)
 # Every parameter a check reads from a placement (dict key, keyword, query parameter).
 PLACEMENT_KEYS: Final = frozenset(
     {
@@ -326,20 +345,7 @@ PLACEMENT_KEYS: Final = frozenset(
         "secret",
         "scope",
         "grant_type",
-        "token_url",
-        "access_token_url",
-        "token_endpoint",
-        "userinfo_endpoint",
-        "jwks_uri",
-        "userinfo_url",
-        "jwks_url",
-        "refresh_token_url",
-        "api_base_url",
-        "server_metadata_url",
-        "introspection_endpoint",
-        "revocation_endpoint",
-        "token_uri",
-        "auto_refresh_url",
+        *BACK_CHANNEL_KEYS,
         "SECRET_KEY",
         "secret_key",
     }

@@ -21,24 +21,6 @@ from valetkey.audit.registry import AuditConfig, Hit, check
 from ._helpers import first_line
 
 INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"
-_BACK_CHANNEL_KEYS = frozenset(
-    {
-        "token_url",
-        "access_token_url",
-        "token_endpoint",
-        "userinfo_endpoint",
-        "jwks_uri",
-        "userinfo_url",
-        "jwks_url",
-        "refresh_token_url",
-        "api_base_url",
-        "server_metadata_url",
-        "introspection_endpoint",
-        "revocation_endpoint",
-        "token_uri",
-        "auto_refresh_url",
-    }
-)
 
 
 @check(
@@ -135,7 +117,7 @@ def _insecure_transport(module: Module) -> Iterator[Hit]:
 def _plain_http_endpoints(module: Module) -> Iterator[Hit]:
     seen: set[int] = set()
     for p in placements(module):
-        if p.key in _BACK_CHANNEL_KEYS and is_plain_http_remote(p.value.all_text()):
+        if p.key in lib.BACK_CHANNEL_KEYS and is_plain_http_remote(p.value.all_text()):
             lit = first_line(p.value, Kind.LITERAL)
             line = lit.line if lit else int(getattr(p.node, "lineno", 1))
             seen.add(line)
