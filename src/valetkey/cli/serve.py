@@ -175,6 +175,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     lines = [
         "valetkey sandbox provider",
         f"  Issuer:     {provider.issuer}",
+        f"  Listening:  http://{settings.host}:{settings.port}",
         f"  Discovery:  {provider.issuer}/.well-known/openid-configuration",
         f"  Account:    {provider.issuer}/account",
         f"  Database:   {settings.database_url.split('@')[-1]}",

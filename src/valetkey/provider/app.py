@@ -16,6 +16,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Literal
 
 import anyio
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
@@ -205,6 +206,7 @@ def _failure(provider: Provider, kind: Kind, status: int, description: str) -> R
 async def _answer(provider: Provider, endpoint: Endpoint, request: StarletteRequest) -> Response:
     if provider.settings.lab:
         provider.lab_log()
+    provider.refresh_keys()
     fault = provider.admin.take_fault(request.url.path)
     if fault is not None:  # injected through the admin API
         if fault.delay:
@@ -222,6 +224,9 @@ async def _answer(provider: Provider, endpoint: Endpoint, request: StarletteRequ
     try:
         result = endpoint.handler(provider, parsed)
         return await result if inspect.isawaitable(result) else result
+    except DBAPIError:  # the database is away (restarting, unreachable): try again soon
+        log.warning("database unavailable at %s %s", request.method, request.url.path)
+        return _failure(provider, endpoint.kind, 503, "The store is unavailable; retry shortly.")
     except Exception:
         log.exception("unexpected error at %s %s", request.method, request.url.path)
         return _failure(provider, endpoint.kind, 500, "An unexpected error happened.")

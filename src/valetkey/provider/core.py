@@ -7,6 +7,7 @@ import hmac
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 
 import anyio
@@ -53,6 +54,8 @@ class Provider:
         self.clock = clock or Clock()
         self.issuer = settings.issuer_url
         self.keys: KeyRing = load_key_ring(store, self.clock.now())
+        self._keys_version = store.keys_version()
+        self._keys_checked = time.monotonic()
         self.passwords = Passwords(weak=LabSwitch.WEAK_PASSWORD_HASH in settings.lab)
         self.csrf_key = bytes.fromhex(store.get_or_create_state("csrf_key", secrets.token_hex(32)))
         self.pages = Pages(
@@ -77,6 +80,16 @@ class Provider:
         if self._hashing_limiter is None:
             self._hashing_limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
         return self._hashing_limiter
+
+    def refresh_keys(self, every: float = 5.0) -> None:
+        """Pick up keys another instance generated or rotated (checked every few seconds)."""
+        if time.monotonic() - self._keys_checked < every:
+            return
+        self._keys_checked = time.monotonic()
+        version = self.store.keys_version()
+        if version != self._keys_version:
+            self._keys_version = version
+            self.keys = load_key_ring(self.store, self.clock.now())
 
     def housekeeping(self, every: int = 1000) -> None:
         """Every `every` token responses, delete expired rows (the database stays small)."""

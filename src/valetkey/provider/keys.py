@@ -53,6 +53,11 @@ def _import_rsa(data: dict[str, str]) -> RSAKey:
     return RSAKey.import_key(private, {"kid": data["kid"]})
 
 
+def _new_private_jwk(alg: str) -> tuple[str, str]:
+    key = _generate(alg)
+    return str(key.kid), json.dumps(key.as_dict(private=True))
+
+
 def _import(alg: str, private_jwk: str) -> Key:
     data = json.loads(private_jwk)
     return _import_rsa(data) if alg == "RS256" else ECKey.import_key(data)
@@ -74,11 +79,9 @@ class KeyRing:
 def load_key_ring(store: Store, now: float) -> KeyRing:
     """Load the keys, generating any missing one (the first process to start does this)."""
     rows = store.signing_keys()
-    for alg in SUPPORTED_ALGS:
-        if not any(row[1] == alg and row[4] is None for row in rows):
-            key = _generate(alg)
-            store.add_signing_key(str(key.kid), alg, json.dumps(key.as_dict(private=True)), now)
-    rows = store.signing_keys()
+    if not all(any(r[1] == alg and r[4] is None for r in rows) for alg in SUPPORTED_ALGS):
+        store.add_missing_signing_keys(SUPPORTED_ALGS, _new_private_jwk, now)
+        rows = store.signing_keys()
     signing: dict[str, Key] = {}
     by_kid: dict[str, tuple[str, Key]] = {}
     public: list[dict[str, Any]] = []

@@ -36,6 +36,7 @@ class SandboxProcess:
     db: str
     log: Path
     creds: dict[str, Any] = field(default_factory=dict)
+    url: str = ""  # where this process listens (the issuer may name another instance)
 
     def register(self, client: Client) -> None:
         """Register a client straight in the sandbox's database (no restart needed)."""
@@ -84,7 +85,7 @@ def start(
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environment)  # noqa: S603
     sandbox = SandboxProcess("", data_dir, proc, db, log)
     try:
-        sandbox.issuer = _wait_ready(sandbox)
+        sandbox.issuer, sandbox.url = _wait_ready(sandbox)
     except BaseException:
         sandbox.stop()
         raise
@@ -94,15 +95,17 @@ def start(
     return sandbox
 
 
-def _wait_ready(sandbox: SandboxProcess) -> str:
+def _wait_ready(sandbox: SandboxProcess) -> tuple[str, str]:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if sandbox.proc.poll() is not None:
             raise SandboxStartError(f"valetkey serve exited early:\n{sandbox.output()}")
         text = sandbox.output()
         if "Ready in" in text:
-            issuer = next(line.split()[-1] for line in text.splitlines() if "Issuer:" in line)
-            httpx.get(issuer + "/.well-known/openid-configuration", timeout=5).raise_for_status()
-            return issuer
+            lines = text.splitlines()
+            issuer = next(line.split()[-1] for line in lines if "Issuer:" in line)
+            url = next(line.split()[-1] for line in lines if "Listening:" in line)
+            httpx.get(url + "/.well-known/openid-configuration", timeout=5).raise_for_status()
+            return issuer, url
         time.sleep(0.05)
     raise SandboxStartError(f"valetkey serve did not start in {START_TIMEOUT} s")

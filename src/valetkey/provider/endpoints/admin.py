@@ -265,6 +265,7 @@ def clock(provider: Provider, request: Request) -> Response:
 def rotate_keys(provider: Provider, request: Request) -> Response:
     grace = max(provider.settings.access_token_ttl, 300)
     provider.keys = rotate(provider.store, provider.clock.now(), grace)
+    provider.refresh_keys(every=0)
     return json_response(
         {
             "signing": {alg: str(key.kid) for alg, key in provider.keys.signing.items()},

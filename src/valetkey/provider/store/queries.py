@@ -156,18 +156,44 @@ class Store:
             conn.execute(insert(t.server_state).values(name=name, value=make))
             return make
 
+    def keys_version(self) -> tuple[int, float, float]:
+        """Changes whenever a key is added or retired, by any process."""
+        query = select(
+            func.count(),
+            func.max(t.signing_keys.c.created_at),
+            func.max(t.signing_keys.c.retired_at),
+        )
+        with self._tx() as conn:
+            count, created, retired = conn.execute(query).one()
+            return int(count), float(created or 0), float(retired or 0)
+
+    def add_missing_signing_keys(self, algs: Sequence[str], make: Any, now: float) -> None:
+        """Generate a key for each alg with no active key, once across processes: on
+        PostgreSQL under an advisory lock, on SQLite inside one write transaction."""
+        with self._tx() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(727_0001)))
+            else:
+                conn.exec_driver_sql("SELECT 1")  # the transaction is open; writers queue
+            active = {
+                r.alg
+                for r in conn.execute(
+                    select(t.signing_keys.c.alg).where(t.signing_keys.c.retired_at.is_(None))
+                )
+            }
+            for alg in algs:
+                if alg not in active:
+                    kid, private_jwk = make(alg)
+                    conn.execute(
+                        insert(t.signing_keys).values(
+                            kid=kid, alg=alg, private_jwk=private_jwk, created_at=now
+                        )
+                    )
+
     def signing_keys(self) -> list[tuple[str, str, str, float, float | None]]:
         with self._tx() as conn:
             rows = conn.execute(select(t.signing_keys).order_by(t.signing_keys.c.created_at))
             return [(r.kid, r.alg, r.private_jwk, r.created_at, r.retired_at) for r in rows]
-
-    def add_signing_key(self, kid: str, alg: str, private_jwk: str, now: float) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                insert(t.signing_keys).values(
-                    kid=kid, alg=alg, private_jwk=private_jwk, created_at=now
-                )
-            )
 
     def prune_expired(self, now: float, keep: float = 86400.0) -> int:
         """Delete what can no longer be used: pending requests, codes, sessions and tokens

@@ -1,0 +1,114 @@
+"""Two `valetkey serve` processes on one PostgreSQL database behave as one provider."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.agent import REDIRECT, Agent
+from tests.support.postgres import fresh_database
+from tests.support.sandbox import Sandbox, start_sandbox
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, Sandbox]]:
+    with fresh_database() as url:
+        first = start_sandbox(tmp_path_factory.mktemp("one"), db=url)
+        second = start_sandbox(tmp_path_factory.mktemp("two"), "--issuer", first.issuer, db=url)
+        second.creds = first.creds  # the demo data was made once, by the first
+        try:
+            yield first, second
+        finally:
+            second.stop()
+            first.stop()
+
+
+def test_keys_are_shared(pair: tuple[Sandbox, Sandbox]) -> None:
+    one, two = pair
+    assert two.issuer == one.issuer
+    assert two.url != one.url
+    assert httpx.get(one.url + "/jwks.json").json() == httpx.get(two.url + "/jwks.json").json()
+
+
+def _token(base: str, secret: str, data: dict[str, str]) -> httpx.Response:
+    return httpx.post(base + "/token", data=data, auth=("photo-printer", secret), timeout=10)
+
+
+def test_flow_started_on_one_finishes_on_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
+    one, two = pair
+    agent = Agent(one.issuer)
+    try:
+        code, auth = agent.code("alice", one.password("alice"))
+    finally:
+        agent.close()
+    two.url = two.url
+    tokens = _token(two.url, one.secret, {"grant_type": "authorization_code", "code": code,
+                                           "redirect_uri": REDIRECT,
+                                           "code_verifier": auth.verifier})
+    assert tokens.status_code == 200, tokens.text
+    access = tokens.json()["access_token"]
+    assert httpx.get(one.issuer + "/api/photos",
+                     headers={"authorization": f"Bearer {access}"}).status_code == 200
+    revoked = httpx.post(two.url + "/revoke", data={"token": access},
+                         auth=("photo-printer", one.secret))
+    assert revoked.status_code == 200
+    assert httpx.get(one.issuer + "/api/photos",
+                     headers={"authorization": f"Bearer {access}"}).status_code == 401
+
+
+def test_one_code_redeemed_by_fifty_requests_across_both(pair: tuple[Sandbox, Sandbox]) -> None:
+    one, two = pair
+    agent = Agent(one.issuer)
+    try:
+        code, auth = agent.code("alice", one.password("alice"))
+    finally:
+        agent.close()
+    bases = [one.issuer, two.url]
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "code_verifier": auth.verifier}
+    with concurrent.futures.ThreadPoolExecutor(25) as pool:
+        statuses = list(pool.map(lambda i: _token(bases[i % 2], one.secret, data).status_code,
+                                 range(50)))
+    assert statuses.count(200) == 1
+    assert statuses.count(400) == 49
+
+
+def test_rotation_on_one_reaches_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
+    one, two = pair
+    admin = {"authorization": f"Bearer {one.admin_token}"}
+    rotated = httpx.post(one.issuer + "/admin/keys/rotate", headers=admin).json()
+    new = set(rotated["signing"].values())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        kids = {k["kid"] for k in httpx.get(two.url + "/jwks.json").json()["keys"]}
+        if new <= kids:
+            break
+        time.sleep(0.5)
+    assert new <= kids
+
+
+def test_one_refresh_token_used_fifty_times_across_both(pair: tuple[Sandbox, Sandbox]) -> None:
+    one, two = pair
+    agent = Agent(one.issuer)
+    try:
+        code, auth = agent.code("alice", one.password("alice"))
+    finally:
+        agent.close()
+    tokens = _token(one.url, one.secret, {"grant_type": "authorization_code", "code": code,
+                                          "redirect_uri": REDIRECT,
+                                          "code_verifier": auth.verifier}).json()
+    data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    bases = [one.url, two.url]
+    with concurrent.futures.ThreadPoolExecutor(25) as pool:
+        answers = list(pool.map(lambda i: _token(bases[i % 2], one.secret, data), range(50)))
+    winners = [a for a in answers if a.status_code == 200]
+    assert len(winners) <= 1
+    for winner in winners:
+        again = {"grant_type": "refresh_token", "refresh_token": winner.json()["refresh_token"]}
+        assert _token(two.url, one.secret, again).json()["error"] == "invalid_grant"
