@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
+from tests.support.agent import Agent
 from tests.support.postgres import fresh_database
 from tests.support.sandbox import Sandbox, start_sandbox
 
