@@ -31,3 +31,8 @@ def test_my_app_can_sign_in_and_read_photos(valetkey_sandbox):
     profile = httpx.get(valetkey_sandbox.issuer + "/api/user",
                         headers={"Authorization": f"Bearer {token['access_token']}"})
     assert profile.json()["name"] == "Carol Example"
+
+    # the admin API steers the sandbox: make the next two token requests fail
+    valetkey_sandbox.admin.post("/faults", json={"path": "/token", "count": 2, "status": 503})
+    failing = httpx.post(valetkey_sandbox.issuer + "/token", data={"grant_type": "x"})
+    assert failing.status_code == 503

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from valetkey.probe.agent import UserAgent
@@ -39,10 +40,13 @@ class RegisteredClient:
 class SandboxFixture:
     """The running sandbox, with helpers to set it up from a test."""
 
-    def __init__(self, running: process.SandboxProcess) -> None:
+    def __init__(self, running: process.SandboxProcess, admin_token: str) -> None:
         self.process = running
         self.issuer = running.issuer
         self.discovery_url = f"{running.issuer}/.well-known/openid-configuration"
+        # the admin API (see docs/sandbox.md): faults, clock, key rotation, request log ...
+        self.admin = httpx.Client(base_url=f"{running.issuer}/admin", timeout=10,
+                                  headers={"authorization": f"Bearer {admin_token}"})
 
     def add_user(self, username: str, password: str, **claims: object) -> None:
         """A user with a password and claims (name=..., email=..., email_verified=True)."""
@@ -74,8 +78,12 @@ class SandboxFixture:
 @pytest.fixture
 def valetkey_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxFixture]:
     """A fresh valetkey sandbox provider for one test."""
-    running = process.start(tmp_path_factory.mktemp("valetkey-sandbox"), "--no-demo-data")
+    token = secrets.token_urlsafe(24)
+    running = process.start(tmp_path_factory.mktemp("valetkey-sandbox"), "--no-demo-data",
+                            env={"VALETKEY_ADMIN_TOKEN": token})
+    fixture = SandboxFixture(running, token)
     try:
-        yield SandboxFixture(running)
+        yield fixture
     finally:
+        fixture.admin.close()
         running.stop()
