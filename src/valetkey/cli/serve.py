@@ -105,6 +105,14 @@ def _seed(settings: Settings, provider: Provider) -> None:
     help="Let `valetkey probe client` see the back channel and forge responses "
     "(the probe-mode lab switch; never for real use).",
 )
+@click.option(
+    "--tenant",
+    "tenants",
+    multiple=True,
+    metavar="NAME",
+    help="Another issuer under /tenants/NAME with its own keys, users and clients. "
+    "Repeatable.  [env VALETKEY_TENANTS]",
+)
 @click.option("--no-demo-data", is_flag=True, help="Do not create the demo users and clients.")
 def serve(
     host: str | None,
@@ -116,6 +124,7 @@ def serve(
     labs: tuple[str, ...],
     no_demo_data: bool,
     probe_mode: bool,
+    tenants: tuple[str, ...],
 ) -> None:
     """Run the sandbox OAuth 2.0 + OpenID Connect provider.
 
@@ -139,6 +148,7 @@ def serve(
         access_token_format=access_token_format,
         lab=" ".join([*labs, *(["probe-mode"] if probe_mode else [])]) or None,
         demo_data="false" if no_demo_data else None,
+        tenants=" ".join(tenants) or None,
     )
     sock = _bind(settings.host, settings.port)
     settings = settings.with_port(sock.getsockname()[1])
@@ -157,6 +167,20 @@ def _admin(provider: Provider, settings: Settings) -> str:
     return f"  Admin API:  /admin with Authorization: Bearer {provider.admin_token}"
 
 
+def _tenant(settings: Settings, name: str, admin_token: str) -> Provider:
+    """Another issuer under /tenants/NAME: its own store, keys, users and clients (empty:
+    set it up through its admin API, /tenants/NAME/admin, with the same token)."""
+    from valetkey.provider.core import Provider
+    from valetkey.provider.store.open import StoreUnavailable, open_store
+
+    try:
+        tenant = Provider(settings, open_store(settings, name), tenant=name)
+    except StoreUnavailable as exc:
+        raise click.ClickException(f"tenant {name}: {exc}") from None
+    tenant.admin_token = admin_token
+    return tenant
+
+
 def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     import uvicorn
 
@@ -169,9 +193,10 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     provider = Provider(settings, store_for(settings))
     admin_line = _admin(provider, settings)
+    tenants = [_tenant(settings, name, provider.admin_token) for name in settings.tenants]
     if settings.demo_data:
         _seed(settings, provider)
-    app = create_app(provider)
+    app = create_app(provider, tenants)
     lines = [
         "valetkey sandbox provider",
         f"  Issuer:     {provider.issuer}",
@@ -180,6 +205,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         f"  Account:    {provider.issuer}/account",
         f"  Database:   {settings.database_url.split('@')[-1]}",
         admin_line,
+        *(f"  Tenant:     {tenant.issuer}" for tenant in tenants),
         *(_demo_lines(settings) if settings.demo_data else []),
     ]
     for switch in sorted(settings.lab, key=str):

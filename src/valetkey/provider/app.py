@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Literal
@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints import (
@@ -244,9 +244,13 @@ def _route(provider: Provider, endpoint: Endpoint) -> Route:
     return Route(endpoint.path, asgi_endpoint, methods=list(endpoint.methods))
 
 
-def create_app(provider: Provider) -> Starlette:
-    """The sandbox as an ASGI app for the given provider."""
-    routes = [_route(provider, endpoint) for endpoint in ENDPOINTS]
+def create_app(provider: Provider, tenants: Sequence[Provider] = ()) -> Starlette:
+    """The sandbox as an ASGI app for the given provider, and each tenant under its prefix."""
+    routes: list[BaseRoute] = [
+        Mount(tenant.prefix, routes=[_route(tenant, endpoint) for endpoint in ENDPOINTS])
+        for tenant in tenants
+    ]
+    routes += [_route(provider, endpoint) for endpoint in ENDPOINTS]
     app = Starlette(routes=routes)
     app.state.provider = provider
     return app

@@ -48,11 +48,17 @@ class Browser:
 
 
 class Provider:
-    def __init__(self, settings: Settings, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, clock: Clock | None = None, tenant: str = ""
+    ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock or Clock()
-        self.issuer = settings.issuer_url
+        # a tenant is a separate issuer under /tenants/NAME, with its own store and keys
+        self.prefix = f"/tenants/{tenant}" if tenant else ""
+        self.issuer = settings.issuer_url + self.prefix
+        self.browser_cookie = BROWSER_COOKIE + (f"_{tenant}" if tenant else "")
+        self.session_cookie = SESSION_COOKIE + (f"_{tenant}" if tenant else "")
         self.keys: KeyRing = load_key_ring(store, self.clock.now())
         self._keys_version = store.keys_version()
         self._keys_checked = time.monotonic()
@@ -61,6 +67,7 @@ class Provider:
         self.pages = Pages(
             [switch.warning for switch in sorted(settings.lab, key=str)],
             framing=LabSwitch.FRAMING in settings.lab,
+            prefix=self.prefix,
         )
         self.flows = FlowRecorder(
             store, self.clock, settings.flow_retention, settings.flow_retention_days
@@ -80,6 +87,15 @@ class Provider:
         if self._hashing_limiter is None:
             self._hashing_limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
         return self._hashing_limiter
+
+    def path(self, path: str) -> str:
+        """A path of this issuer (with the tenant's prefix)."""
+        return self.prefix + path
+
+    @property
+    def origin(self) -> str:
+        scheme, _, rest = self.issuer.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
     def refresh_keys(self, every: float = 5.0) -> None:
         """Pick up keys another instance generated or rotated (checked every few seconds)."""
@@ -104,11 +120,11 @@ class Provider:
     # -- browsers, sessions and CSRF ----------------------------------------------------------
 
     def browser(self, request: Request) -> Browser:
-        browser_id = request.cookies.get(BROWSER_COOKIE, "")
+        browser_id = request.cookies.get(self.browser_cookie, "")
         is_new = len(browser_id) < 32
         if is_new:
             browser_id = secrets.token_urlsafe(32)
-        session_id = request.cookies.get(SESSION_COOKIE)
+        session_id = request.cookies.get(self.session_cookie)
         session = None
         if session_id:
             session = self.store.session(digest(session_id), self.clock.now())
@@ -117,7 +133,11 @@ class Provider:
     def browser_cookies(self, browser: Browser) -> list[tuple[str, str]]:
         if not browser.is_new:
             return []
-        return [cookie(BROWSER_COOKIE, browser.id, secure=self.secure_cookies)]
+        return [
+            cookie(
+                self.browser_cookie, browser.id, secure=self.secure_cookies, path=self.prefix or "/"
+            )
+        ]
 
     def csrf_token(self, browser: Browser, purpose: str) -> str:
         message = f"{browser.id}|{purpose}".encode()
@@ -136,14 +156,22 @@ class Provider:
         now = self.clock.now()
         ttl = self.settings.session_ttl
         self.store.create_session(digest(session_id), user_id, now, now + ttl)
-        header = cookie(SESSION_COOKIE, session_id, secure=self.secure_cookies, max_age=ttl)
+        header = cookie(
+            self.session_cookie,
+            session_id,
+            secure=self.secure_cookies,
+            max_age=ttl,
+            path=self.prefix or "/",
+        )
         session = LoginSession(user_id, now, now + ttl)
         return header, Browser(browser.id, browser.is_new, session_id, session)
 
     def end_session(self, browser: Browser) -> tuple[str, str]:
         if browser.session_id:
             self.store.delete_session(digest(browser.session_id))
-        return cookie(SESSION_COOKIE, "", secure=self.secure_cookies, max_age=0)
+        return cookie(
+            self.session_cookie, "", secure=self.secure_cookies, max_age=0, path=self.prefix or "/"
+        )
 
     def lab_log(self) -> None:
         for switch in sorted(self.settings.lab, key=str):

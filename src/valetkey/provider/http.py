@@ -119,8 +119,10 @@ def add_query(uri: str, params: Mapping[str, str | None]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> tuple[str, str]:
-    attrs = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+def cookie(
+    name: str, value: str, *, secure: bool, max_age: int | None = None, path: str = "/"
+) -> tuple[str, str]:
+    attrs = [f"{name}={value}", f"Path={path}", "HttpOnly", "SameSite=Lax"]
     if secure:
         attrs.append("Secure")
     if max_age is not None:

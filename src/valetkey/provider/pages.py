@@ -52,8 +52,11 @@ def describe_scope(scope: str) -> str:
 class Pages:
     """Templates are compiled on first use: a sandbox used only by API tests never pays."""
 
-    def __init__(self, banners: Sequence[str] = (), framing: bool = False) -> None:
+    def __init__(
+        self, banners: Sequence[str] = (), framing: bool = False, prefix: str = ""
+    ) -> None:
         self.banners = list(banners)
+        self.prefix = prefix
         self.folder = resources.files("valetkey.provider")
         # LAB framing: no anti-framing headers at all (AS-33 fails on purpose)
         self.headers = FRAMEABLE_HEADERS if framing else PAGE_HEADERS
@@ -68,6 +71,7 @@ class Pages:
             auto_reload=False,
         )
         env.globals["lab_banners"] = self.banners
+        env.globals["prefix"] = self.prefix
         env.filters["describe_scope"] = describe_scope
         return env
 

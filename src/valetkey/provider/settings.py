@@ -7,6 +7,7 @@ naming the key and the value, so `valetkey serve` can say what to fix in one lin
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +43,7 @@ class Settings:
     flow_retention: int = 1000  # flows kept in the inspector's records, at most
     flow_retention_days: int = 7  # and for at most this many days
     admin_token: str = field(default="", repr=False)  # empty: generated at start (loopback)
+    tenants: tuple[str, ...] = ()  # more issuers in this process, under /tenants/NAME
 
     @property
     def database_url(self) -> str:
@@ -88,6 +90,14 @@ def _format(key: str, raw: str) -> AccessTokenFormat:
     if raw == "opaque":
         return "opaque"
     raise SettingsError(f"{key}={raw!r}: expected jwt or opaque")
+
+
+def _tenants(key: str, raw: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n for n in raw.replace(",", " ").split() if n))
+    for name in names:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", name):
+            raise SettingsError(f"{key}={raw!r}: tenant names are 1-40 of a-z, 0-9 and -")
+    return names
 
 
 def _admin_token(key: str, raw: str) -> str:
@@ -141,6 +151,7 @@ PARSERS: dict[str, Parser] = {
     "flow_retention": lambda key, text: _int(key, text, 10, 1_000_000),
     "flow_retention_days": lambda key, text: _int(key, text, 1, 3650),
     "admin_token": lambda key, text: _admin_token(key, text),
+    "tenants": lambda key, text: _tenants(key, text),
 }
 
 

@@ -50,7 +50,7 @@ def check_binding(provider: Provider, request: Request, token: Token, value: str
     proof = request.headers.get("dpop")
     if proof is None:
         raise ResourceDpopError("a DPoP proof is required with a DPoP-bound token")
-    url = request_url(provider.issuer, request)
+    url = request_url(provider.origin, request)
     try:
         jkt = verify_proof(
             proof,

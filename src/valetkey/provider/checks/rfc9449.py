@@ -105,9 +105,9 @@ def _check_claims(
         raise InvalidDpopProof("the DPoP proof's ath does not match the access token")
 
 
-def request_url(issuer: str, request: Request) -> str:
+def request_url(origin: str, request: Request) -> str:
     """The htu a proof must carry: this endpoint's URL without query (RFC 9449 §4.3)."""
-    return issuer + request.path
+    return origin + request.path
 
 
 @check("AS-29", "RFC 9449 §4.3, §5")
@@ -120,7 +120,7 @@ def dpop_proof_valid(ctx: TokenContext) -> None:
     ctx.dpop_jkt = verify_proof(
         proof,
         "POST",
-        request_url(provider.issuer, ctx.request),
+        request_url(provider.origin, ctx.request),
         provider.clock.now(),
         provider.dpop_replay,
     )

@@ -15,12 +15,12 @@ PURPOSE = "account"
 def account_page(provider: Provider, request: Request, notice: str = "") -> Response:
     browser = provider.browser(request)
     if browser.session is None:
-        response = redirect("/login", 302)
+        response = redirect(provider.path("/login"), 302)
         response.headers.extend(provider.browser_cookies(browser))
         return response
     user = provider.store.user_by_id(browser.session.user_id)
     if user is None:
-        return redirect("/login", 302)
+        return redirect(provider.path("/login"), 302)
     return provider.pages.render(
         "account.html",
         csrf=provider.csrf_token(browser, PURPOSE),
@@ -39,7 +39,7 @@ def account_revoke(provider: Provider, request: Request) -> Response:
             "This form has expired", "Reload the account page and try again.", 403
         )
     if browser.session is None:
-        return redirect("/login", 303)
+        return redirect(provider.path("/login"), 303)
     client_id = request.form.get("client_id") or ""
     provider.store.withdraw_consent(browser.session.user_id, client_id, provider.clock.now())
-    return redirect("/account?revoked=1", 303)
+    return redirect(provider.path("/account?revoked=1"), 303)

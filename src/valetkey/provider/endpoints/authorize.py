@@ -140,7 +140,7 @@ def proceed(
                 pending.state,
                 LoginRequired("the user is not logged in"),
             )
-        return redirect(f"/login?request={pending.id}", status)
+        return redirect(provider.path(f"/login?request={pending.id}"), status)
     assert browser.session is not None
     granted = provider.store.consent(browser.session.user_id, pending.client_id)
     covered = granted is not None and set(pending.scope.split()) <= set(granted.split())
@@ -153,7 +153,7 @@ def proceed(
                 pending.state,
                 ConsentRequired("the user has not consented to this app"),
             )
-        return redirect(f"/consent?request={pending.id}", status)
+        return redirect(provider.path(f"/consent?request={pending.id}"), status)
     return issue_code(provider, pending, browser, status)
 
 

@@ -18,7 +18,7 @@ def consent_page(provider: Provider, request: Request) -> Response:
     if pending is None:
         return _expired(provider)
     if browser.session is None:
-        return redirect(f"/login?request={pending.id}", 302)
+        return redirect(provider.path(f"/login?request={pending.id}"), 302)
     client = provider.store.client(pending.client_id)
     user = provider.store.user_by_id(browser.session.user_id)
     return provider.pages.render(
@@ -45,7 +45,7 @@ def consent_submit(provider: Provider, request: Request) -> Response:
     if pending is None:
         return _expired(provider)
     if browser.session is None:
-        return redirect(f"/login?request={pending.id}", 303)
+        return redirect(provider.path(f"/login?request={pending.id}"), 303)
     decision = request.form.get("decision")
     provider.flows.record(
         pending.flow_id,

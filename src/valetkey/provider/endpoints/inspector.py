@@ -40,7 +40,7 @@ def flow_page(provider: Provider, request: Request) -> Response:
     return provider.pages.render(
         "inspector_flow.html",
         flow=flow,
-        svg=records.svg(events, f"Flow {flow_id}", DOCS),
+        svg=records.svg(events, f"Flow {flow_id}", provider.path(DOCS)),
         steps=records.arrows(events),
         password=records.password_note(events),
         stopped=records.stopped_note(events),
@@ -53,7 +53,7 @@ def flow_svg(provider: Provider, request: Request) -> Response:
     flow_id = _flow_id(request, ".svg")
     if flow_id is None or provider.store.flow(flow_id) is None:
         return provider.page_error("No such flow", "See /inspector.", 404)
-    body = records.svg(provider.store.flow_events(flow_id), f"Flow {flow_id}", DOCS)
+    body = records.svg(provider.store.flow_events(flow_id), f"Flow {flow_id}", provider.path(DOCS))
     return Response(
         200,
         body.encode(),

@@ -81,7 +81,7 @@ async def login_submit(provider: Provider, request: Request) -> Response:
         provider.store.set_password_hash(user.id, provider.passwords.hash(password))
     header, fresh = provider.start_session(browser, user.id)
     if pending is None:
-        response = redirect("/account", 303)
+        response = redirect(provider.path("/account"), 303)
     else:
         response = proceed(provider, pending, fresh, posted=True, just_logged_in=True)
     response.headers.append(header)

@@ -25,10 +25,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for a sqlite:/// or postgresql:// URL (psycopg 3 is the PostgreSQL driver)."""
+def open_engine(url: str, schema: str = "") -> Engine:
+    """An engine for a sqlite:/// or postgresql:// URL (psycopg 3 is the PostgreSQL driver);
+    on PostgreSQL, `schema` puts the tables in a schema of their own (a tenant's)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if schema and url.startswith("postgresql"):
+        engine = create_engine(
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args={"options": f"-csearch_path={schema}"},
+        )
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        return engine
     if url.startswith("sqlite"):
         _make_parent(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})

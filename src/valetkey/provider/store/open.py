@@ -13,10 +13,24 @@ class StoreUnavailable(RuntimeError):
     """The database cannot be opened; the message says which and why, without a password."""
 
 
-def open_store(settings: Settings) -> Store:
+def tenant_database(settings: Settings, tenant: str) -> tuple[str, str]:
+    """(URL, schema) of a tenant's store: a schema of its own on PostgreSQL, a file of its
+    own on SQLite."""
     url = settings.database_url
+    if not tenant:
+        return url, ""
+    if url.startswith("postgresql"):
+        return url, f"tenant_{tenant.replace('-', '_')}"
+    if settings.db:
+        stem, dot, ext = url.rpartition(".")
+        return (f"{stem}-{tenant}.{ext}" if dot else f"{url}-{tenant}"), ""
+    return f"sqlite:///{settings.data_dir / 'tenants' / f'{tenant}.db'}", ""
+
+
+def open_store(settings: Settings, tenant: str = "") -> Store:
+    url, schema = tenant_database(settings, tenant)
     try:
-        engine = open_engine(url)
+        engine = open_engine(url, schema)
         migrate(engine)
     except OperationalError as exc:
         shown = url.split("@")[-1] if "@" in url else url
