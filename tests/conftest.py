@@ -14,10 +14,12 @@ from tests.support.sandbox import Sandbox, start_sandbox
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
-                                                               marks=pytest.mark.postgres)])
-def sandbox(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def sandbox(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sandbox]:
     """A real sandbox process, on SQLite and again on PostgreSQL (every test that uses it
     runs against both stores)."""
     if request.param == "sqlite":
@@ -88,3 +90,16 @@ def _assert_no_secrets(databases: list[str]) -> None:
 
     problems = scan(databases, {s for s in SECRETS if len(s) >= 8})
     assert not problems, "\n".join(problems[:20])
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def store_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """For tests that start sandboxes of their own: None (SQLite in the data folder), then a
+    fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with fresh_database() as url:
+        yield url

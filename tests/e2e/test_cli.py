@@ -27,8 +27,9 @@ def vk(
     )
 
 
-def test_users_and_clients_then_serve(tmp_path: Path) -> None:
-    db = ["--data-dir", str(tmp_path)]
+def test_users_and_clients_then_serve(tmp_path: Path, store_url: str | None) -> None:
+    """The admin commands write the database a server then uses (SQLite and PostgreSQL)."""
+    db = ["--db", store_url] if store_url else ["--data-dir", str(tmp_path)]
     added = vk(
         "users",
         "add",
@@ -67,7 +68,7 @@ def test_users_and_clients_then_serve(tmp_path: Path) -> None:
     assert len(secret) >= 43
     assert "my-app" in vk("clients", "list", *db).stdout
 
-    sandbox = start_sandbox(tmp_path)
+    sandbox = start_sandbox(tmp_path, db=store_url)
     agent = Agent(sandbox.issuer)
     try:
         callback = agent.to_callback(

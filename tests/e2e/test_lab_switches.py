@@ -24,15 +24,23 @@ LAB_A = (
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def lab(tmp_path_factory: pytest.TempPathFactory, store_url: str | None) -> Iterator[Sandbox]:
     args = [item for name in LAB_A for item in ("--lab", name)]
-    running = start_sandbox(tmp_path_factory.mktemp("lab"), *args)
+    running = start_sandbox(tmp_path_factory.mktemp("lab"), *args, db=store_url)
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def plain(tmp_path_factory: pytest.TempPathFactory, store_url: str | None) -> Iterator[Sandbox]:
+    if store_url is not None:  # a database of its own: `lab` uses the module's
+        from tests.support.postgres import fresh_database
+
+        with fresh_database() as url:
+            running = start_sandbox(tmp_path_factory.mktemp("plain"), "--lab", "plain-pkce", db=url)
+            yield running
+            running.stop()
+        return
     running = start_sandbox(tmp_path_factory.mktemp("plain"), "--lab", "plain-pkce")
     yield running
     running.stop()

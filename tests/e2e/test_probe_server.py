@@ -3,6 +3,7 @@ fails exactly the checks the switch breaks, and passes the rest."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import fresh_database
 from tests.support.sandbox import Sandbox, start_sandbox
 from valetkey.probe.server import run_server_probe
 from valetkey.probe.session import Target
@@ -69,12 +71,17 @@ def test_strict_sandbox_passes_every_applicable_check(sandbox: Sandbox) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("switch", sorted(BREAKS))
-def test_each_lab_switch_breaks_exactly_its_checks(tmp_path: Path, switch: str) -> None:
-    sandbox = start_sandbox(tmp_path, "--lab", switch)
-    try:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_each_lab_switch_breaks_exactly_its_checks(
+    tmp_path: Path, switch: str, backend: str
+) -> None:
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(fresh_database()) if backend == "postgresql" else None
+        sandbox = start_sandbox(tmp_path, "--lab", switch, db=url)
+        stack.callback(sandbox.stop)
         assert _failing(sandbox) == BREAKS[switch] | KNOWN_GAPS
-    finally:
-        sandbox.stop()
 
 
 def test_cli_json_and_exit_code(sandbox: Sandbox) -> None:
