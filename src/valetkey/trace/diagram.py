@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Literal
-from xml.sax.saxutils import escape
 
 PARTICIPANTS: tuple[tuple[str, str, str], ...] = (
     ("browser", "Resource owner", "(browser)"),
