@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
+from tests.support.agent import REDIRECT, Agent, Authorization
 from tests.support.postgres import fresh_database
 from tests.support.sandbox import Sandbox, start_sandbox
 
@@ -36,18 +36,22 @@ def test_keys_are_shared(pair: tuple[Sandbox, Sandbox]) -> None:
     assert httpx.get(one.url + "/jwks.json").json() == httpx.get(two.url + "/jwks.json").json()
 
 
+def _code(sandbox: Sandbox) -> tuple[str, Authorization]:
+    """alice signs in through the first instance's pages; the code it hands back."""
+    agent = Agent(sandbox.issuer)
+    try:
+        return agent.code("alice", sandbox.password("alice"))
+    finally:
+        agent.close()
+
+
 def _token(base: str, secret: str, data: dict[str, str]) -> httpx.Response:
     return httpx.post(base + "/token", data=data, auth=("photo-printer", secret), timeout=10)
 
 
 def test_flow_started_on_one_finishes_on_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
     one, two = pair
-    agent = Agent(one.issuer)
-    try:
-        code, auth = agent.code("alice", one.password("alice"))
-    finally:
-        agent.close()
-    two.url = two.url
+    code, auth = _code(one)
     tokens = _token(two.url, one.secret, {"grant_type": "authorization_code", "code": code,
                                            "redirect_uri": REDIRECT,
                                            "code_verifier": auth.verifier})
@@ -64,11 +68,7 @@ def test_flow_started_on_one_finishes_on_the_other(pair: tuple[Sandbox, Sandbox]
 
 def test_one_code_redeemed_by_fifty_requests_across_both(pair: tuple[Sandbox, Sandbox]) -> None:
     one, two = pair
-    agent = Agent(one.issuer)
-    try:
-        code, auth = agent.code("alice", one.password("alice"))
-    finally:
-        agent.close()
+    code, auth = _code(one)
     bases = [one.issuer, two.url]
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
             "code_verifier": auth.verifier}
@@ -95,11 +95,7 @@ def test_rotation_on_one_reaches_the_other(pair: tuple[Sandbox, Sandbox]) -> Non
 
 def test_one_refresh_token_used_fifty_times_across_both(pair: tuple[Sandbox, Sandbox]) -> None:
     one, two = pair
-    agent = Agent(one.issuer)
-    try:
-        code, auth = agent.code("alice", one.password("alice"))
-    finally:
-        agent.close()
+    code, auth = _code(one)
     tokens = _token(one.url, one.secret, {"grant_type": "authorization_code", "code": code,
                                           "redirect_uri": REDIRECT,
                                           "code_verifier": auth.verifier}).json()
