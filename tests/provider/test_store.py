@@ -12,11 +12,21 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from tests.support.postgres import fresh_database
+from valetkey.provider.clock import Clock
+from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.engine import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from valetkey.provider.store.open import StoreUnavailable, open_store
 from valetkey.provider.store.queries import DuplicateError, Store
-from valetkey.provider.store.records import Client, Code, Grant, Token
+from valetkey.provider.store.records import (
+    Client,
+    Code,
+    FlowEvent,
+    FlowStart,
+    FlowUpdate,
+    Grant,
+    Token,
+)
 
 
 def test_head_revision_constant_is_alembic_head() -> None:
@@ -144,3 +154,76 @@ def test_prune_expired_keeps_a_day_of_history(store: Store) -> None:
     assert store.token("old") is None
     assert store.token("recent") is not None
     assert store.token("live") is not None
+
+
+def test_client_change_by_another_connection_shows_at_once(store: Store) -> None:
+    """The parsed client is reused only while its row is unchanged: an update made through
+    another connection (another process, the admin CLI) is seen by the next lookup."""
+    _client(store, "c-cache")
+    first = store.client("c-cache")
+    assert first is not None
+    assert store.client("c-cache") is first  # same row: the parsed record is reused
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE clients SET scopes = 'openid email' WHERE client_id = 'c-cache'"
+        )
+    changed = store.client("c-cache")
+    assert changed is not None
+    assert changed.scopes == frozenset({"openid", "email"})
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM clients WHERE client_id = 'c-cache'")
+    assert store.client("c-cache") is None
+
+
+def _event(flow_id: str, step: str, result: str = "pass") -> FlowEvent:
+    checks = [{"id": "AS-01", "clause": "x", "title": "t", "result": result, "detail": ""}]
+    return FlowEvent(flow_id, time.time(), step, "browser", "authorization_server", "front",
+                     "s", {"client_id": "c1"}, checks, False)
+
+
+def test_flow_records_in_one_batch_are_stored_at_its_end(store: Store) -> None:
+    recorder = FlowRecorder(store, Clock(), retention=100, days=7)
+    with recorder.batch():
+        flow_id = recorder.start("c1")
+        recorder.record(flow_id, "authorize", ("browser", "authorization_server", "front"), "s")
+        assert store.flow(flow_id) is None  # nothing written yet
+        store.save_flow_records([])  # an empty write is a no-op
+    row = store.flow(flow_id)
+    assert row is not None
+    assert [e.step for e in store.flow_events(flow_id)] == ["authorize"]
+    with recorder.batch():
+        recorder.record(flow_id, "login", ("browser", "authorization_server", "front"), "s",
+                        outcome="failed", user_id=None)
+    row = store.flow(flow_id)
+    assert row is not None
+    assert row["outcome"] == "failed"
+    assert [e.step for e in store.flow_events(flow_id)] == ["authorize", "login"]
+
+
+def test_flow_batch_left_by_an_error_writes_nothing(store: Store) -> None:
+    recorder = FlowRecorder(store, Clock(), retention=100, days=7)
+    started: list[str] = []
+
+    def failing_handler() -> None:
+        with recorder.batch():
+            started.append(recorder.start("c1"))
+            raise RuntimeError("handler failed")
+
+    with pytest.raises(RuntimeError, match="handler failed"):
+        failing_handler()
+    assert store.flow(started[0]) is None
+    outside = recorder.start("c1")  # no batch open: written at once
+    assert store.flow(outside) is not None
+
+
+def test_flow_update_counts_failed_checks_and_keeps_outcome(store: Store) -> None:
+    store.save_flow_records([FlowStart("f1", "c1", time.time())])
+    store.save_flow_records([
+        FlowUpdate(_event("f1", "authorize", "fail")),
+        FlowUpdate(_event("f1", "login"), user_id=7),
+        FlowUpdate(_event("f1", "token_request", "fail"), outcome="failed"),
+        FlowUpdate(_event("f1", "token_response")),
+    ])
+    row = store.flow("f1")
+    assert row is not None
+    assert (row["failed_checks"], row["outcome"], row["user_id"]) == (2, "failed", 7)

@@ -2,18 +2,23 @@
 
 Values are masked before they are stored: a record never holds a password, a client secret
 or a whole token, only a short masked form or a fingerprint (a prefix of its SHA-256).
+
+Inside `batch()` (the app opens one around each request) the records are kept and written
+in one transaction when the request's handler returns, before the response goes out.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Literal
 
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.clock import Clock
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import FlowEvent
+from valetkey.provider.store.records import FlowEvent, FlowStart, FlowUpdate
 from valetkey.trace.masking import masked
 
 BROWSER = "browser"
@@ -35,10 +40,32 @@ class FlowRecorder:
         self.retention = retention
         self.days = days
         self._started = 0
+        self._pending: ContextVar[list[FlowStart | FlowUpdate] | None] = ContextVar(
+            f"valetkey_flow_records_{id(self)}", default=None
+        )
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keep the records made inside; store them together when the block ends normally."""
+        pending: list[FlowStart | FlowUpdate] = []
+        token = self._pending.set(pending)
+        try:
+            yield
+        finally:
+            self._pending.reset(token)
+        if pending:
+            self.store.save_flow_records(pending)
+
+    def _save(self, record: FlowStart | FlowUpdate) -> None:
+        pending = self._pending.get()
+        if pending is None:
+            self.store.save_flow_records([record])
+        else:
+            pending.append(record)
 
     def start(self, client_id: str) -> str:
         flow_id = new_flow_id()
-        self.store.start_flow(flow_id, client_id[:255], self.clock.now())
+        self._save(FlowStart(flow_id, client_id[:255], self.clock.now()))
         self._started += 1
         if self._started % 100 == 1:  # at start-up, then every hundred flows
             self.prune()
@@ -73,4 +100,4 @@ class FlowRecorder:
             checks=[result.as_dict() for result in checks],
             carried_password=carried_password,
         )
-        self.store.record(event, outcome=outcome, user_id=user_id)
+        self._save(FlowUpdate(event, outcome, user_id))

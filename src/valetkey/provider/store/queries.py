@@ -1,5 +1,10 @@
 """Every query the provider runs, as methods of `Store`; one short transaction each.
 
+The statements of the hot paths (a token request, each step of a flow) are SQLAlchemy
+expressions compiled once per database and run straight on the driver's cursor: going
+through SQLAlchemy's execution machinery cost more than the query itself. The rest go
+through SQLAlchemy as usual.
+
 Single use is decided by the database, not by a read followed by a write: a code or refresh
 token is claimed with `UPDATE ... WHERE used_at IS NULL`, and only the caller whose update
 changed a row wins (RFC 6749 §4.1.2, §10.5; RFC 9700 §4.14). That holds across threads,
@@ -11,14 +16,14 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
     bindparam,
     delete,
     func,
@@ -28,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Insert, Select
 
 from valetkey.provider.store import schema as t
 from valetkey.provider.store.records import (
@@ -36,6 +42,8 @@ from valetkey.provider.store.records import (
     Code,
     Consent,
     FlowEvent,
+    FlowStart,
+    FlowUpdate,
     Grant,
     LoginSession,
     Token,
@@ -55,8 +63,8 @@ _TOKEN = (
     .outerjoin(t.grants, t.grants.c.id == t.tokens.c.grant_id)
     .where(t.tokens.c.id == bindparam("token_id"))
 )
-_INSERT_TOKEN = insert(t.tokens)
-_INSERT_GRANT = insert(t.grants)
+_INSERT_TOKEN = insert(t.tokens).inline()
+_INSERT_GRANT = insert(t.grants).inline()
 _USER_BY_ID = select(t.users).where(t.users.c.id == bindparam("user_id"))
 _USER_BY_NAME = select(t.users).where(t.users.c.username == bindparam("username"))
 _SESSION = select(t.login_sessions).where(
@@ -85,29 +93,91 @@ _CLAIM_REFRESH = (
     .values(used_at=bindparam("now"))
 )
 _GRANT = select(t.grants).where(t.grants.c.id == bindparam("grant_id"))
-_INSERT_EVENT = insert(t.flow_events)
-_INSERT_FLOW = insert(t.flows)
+_INSERT_EVENT = insert(t.flow_events).inline()
+_INSERT_FLOW = insert(t.flows).inline()
+_UPDATE_FLOW = (
+    update(t.flows)
+    .where(t.flows.c.id == bindparam("b_flow_id"))
+    .values(
+        updated_at=bindparam("at"),
+        failed_checks=t.flows.c.failed_checks + bindparam("failed"),
+        outcome=func.coalesce(
+            bindparam("b_outcome", type_=t.flows.c.outcome.type), t.flows.c.outcome
+        ),
+        user_id=func.coalesce(
+            bindparam("b_user_id", type_=t.flows.c.user_id.type), t.flows.c.user_id
+        ),
+    )
+)
+_INSERT_SESSION = insert(t.login_sessions).inline()
+_INSERT_AUTH_REQUEST = insert(t.auth_requests).inline()
+_DELETE_AUTH_REQUEST = delete(t.auth_requests).where(t.auth_requests.c.id == bindparam("b_id"))
+_INSERT_CODE = insert(t.codes).inline()
 
 
-def _user(row: Row[Any]) -> User:
-    return User(row.id, row.sub, row.username, row.password_hash, json.loads(row.claims))
+def _user(row: Mapping[Any, Any]) -> User:
+    return User(
+        row["id"], row["sub"], row["username"], row["password_hash"], json.loads(row["claims"])
+    )
 
 
-def _client(row: Row[Any]) -> Client:
+def _client(row: Mapping[Any, Any]) -> Client:
     return Client(
-        client_id=row.client_id,
-        secret_hash=row.secret_hash,
-        name=row.name,
-        redirect_uris=tuple(json.loads(row.redirect_uris)),
-        post_logout_redirect_uris=tuple(json.loads(row.post_logout_redirect_uris)),
-        scopes=frozenset(row.scopes.split()),
-        grant_types=frozenset(json.loads(row.grant_types)),
-        id_token_alg=row.id_token_alg,
+        client_id=row["client_id"],
+        secret_hash=row["secret_hash"],
+        name=row["name"],
+        redirect_uris=tuple(json.loads(row["redirect_uris"])),
+        post_logout_redirect_uris=tuple(json.loads(row["post_logout_redirect_uris"])),
+        scopes=frozenset(row["scopes"].split()),
+        grant_types=frozenset(json.loads(row["grant_types"])),
+        id_token_alg=row["id_token_alg"],
     )
 
 
 def _fields(record: object) -> dict[str, Any]:
     return dict(vars(record))
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement as the driver takes it: SQL text, parameter order, result column names."""
+
+    sql: str
+    order: tuple[str, ...] | None  # positional drivers (sqlite3): the names in order
+    columns: tuple[str, ...]
+
+    def args(self, params: Mapping[str, Any]) -> Any:
+        return params if self.order is None else tuple(params[name] for name in self.order)
+
+
+def _flow_row(start: FlowStart) -> dict[str, Any]:
+    return {
+        "id": start.flow_id,
+        "client_id": start.client_id,
+        "started_at": start.at,
+        "updated_at": start.at,
+        "outcome": "in_progress",
+        "failed_checks": 0,
+        "user_id": None,
+    }
+
+
+def _event_row(event: FlowEvent) -> dict[str, Any]:
+    row = _fields(event)
+    row["params"] = json.dumps(event.params, sort_keys=True)
+    row["checks"] = json.dumps(event.checks)
+    return row
+
+
+def _flow_update(update: FlowUpdate) -> dict[str, Any]:
+    checks = update.event.checks
+    return {
+        "b_flow_id": update.event.flow_id,
+        "at": update.event.at,
+        "failed": sum(1 for check in checks if check.get("result") == "fail"),
+        "b_outcome": update.outcome,
+        "b_user_id": update.user_id,
+    }
 
 
 class Store:
@@ -117,6 +187,10 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
+        self._statements: dict[tuple[int, tuple[str, ...]], _Compiled] = {}
+        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        # parsed clients by id, with the row they were parsed from: reused while it matches
+        self._clients: dict[str, tuple[tuple[Any, ...], Client]] = {}
 
     def _connection(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
@@ -135,6 +209,67 @@ class Store:
             if exc.connection_invalidated:  # the server went away: reconnect next time
                 self._local.conn = None
             raise
+
+    # -- the driver-level path for hot statements ------------------------------------------------
+
+    def _compiled(self, stmt: Any, keys: tuple[str, ...] = ()) -> _Compiled:
+        """`stmt` compiled for this database, once (statements are module constants)."""
+        found = self._statements.get((id(stmt), keys))
+        if found is None:
+            compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(keys) or None)
+            columns = tuple(stmt.selected_columns.keys()) if isinstance(stmt, Select) else ()
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            found = _Compiled(compiled.string, order, columns)
+            self._statements[(id(stmt), keys)] = found
+        return found
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A driver cursor in a transaction of its own, committed at the end; driver errors
+        come out as SQLAlchemy's DBAPIError, as from the rest of the store."""
+        conn = self._connection()
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        cursor = None
+        try:
+            cursor = dbapi.cursor()
+            yield cursor
+            dbapi.commit()
+        except self._driver_error as exc:
+            gone = self.engine.dialect.is_disconnect(exc, dbapi, cursor)  # type: ignore[arg-type]
+            if gone:  # the server went away: reconnect next time
+                conn.invalidate()
+                self._local.conn = None
+            else:
+                dbapi.rollback()
+            raise DBAPIError.instance(
+                None, None, exc, self._driver_error, connection_invalidated=gone
+            ) from exc
+        except BaseException:
+            dbapi.rollback()
+            raise
+
+    def _execute(self, cursor: Any, stmt: Any, params: Mapping[str, Any]) -> int:
+        """Run a prebuilt statement on an open cursor; the number of rows it changed."""
+        compiled = self._compiled(stmt, tuple(params) if isinstance(stmt, Insert) else ())
+        cursor.execute(compiled.sql, compiled.args(params))
+        return int(cursor.rowcount)
+
+    def _insert_many(self, cursor: Any, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        compiled = self._compiled(stmt, tuple(rows[0]))
+        cursor.executemany(compiled.sql, [compiled.args(row) for row in rows])
+
+    def _fetch(self, stmt: Any, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        compiled = self._compiled(stmt)
+        with self._cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.args(params))
+            row = cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    def _first(self, stmt: Any, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row of a prebuilt SELECT, by column name."""
+        row = self._fetch(stmt, params)
+        return None if row is None else dict(zip(self._compiled(stmt).columns, row, strict=True))
 
     def close(self) -> None:
         """Close this thread's connection and the engine's pool."""
@@ -241,18 +376,17 @@ class Store:
             return User(int(key[0]), sub, username, password_hash, dict(claims))
 
     def user_by_name(self, username: str) -> User | None:
-        with self._tx() as conn:
-            row = conn.execute(_USER_BY_NAME, {"username": username}).first()
-            return None if row is None else _user(row)
+        row = self._first(_USER_BY_NAME, {"username": username})
+        return None if row is None else _user(row)
 
     def user_by_id(self, user_id: int) -> User | None:
-        with self._tx() as conn:
-            row = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
-            return None if row is None else _user(row)
+        row = self._first(_USER_BY_ID, {"user_id": user_id})
+        return None if row is None else _user(row)
 
     def users(self) -> list[User]:
         with self._tx() as conn:
-            return [_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.username))]
+            rows = conn.execute(select(t.users).order_by(t.users.c.username))
+            return [_user(r._mapping) for r in rows]
 
     def count_users(self) -> int:
         with self._tx() as conn:
@@ -308,14 +442,24 @@ class Store:
             )
 
     def client(self, client_id: str) -> Client | None:
-        with self._tx() as conn:
-            row = conn.execute(_CLIENT, {"client_id": client_id}).first()
-            return None if row is None else _client(row)
+        """Read on every call (a change by another process shows at once); parsed only when
+        the row differs from the one parsed last time."""
+        row = self._fetch(_CLIENT, {"client_id": client_id})
+        if row is None:
+            return None
+        cached = self._clients.get(client_id)
+        if cached is not None and cached[0] == row:
+            return cached[1]
+        client = _client(dict(zip(self._compiled(_CLIENT).columns, row, strict=True)))
+        if len(self._clients) > 1000:
+            self._clients.clear()
+        self._clients[client_id] = (row, client)
+        return client
 
     def clients(self) -> list[Client]:
         with self._tx() as conn:
             rows = conn.execute(select(t.clients).order_by(t.clients.c.client_id))
-            return [_client(r) for r in rows]
+            return [_client(r._mapping) for r in rows]
 
     def remove_client(self, client_id: str, now: float) -> bool:
         """Delete a client; its grants and tokens are revoked first, so nothing it held works."""
@@ -333,17 +477,20 @@ class Store:
     def create_session(
         self, id_hash: str, user_id: int, auth_time: float, expires_at: float
     ) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                insert(t.login_sessions).values(
-                    id_hash=id_hash, user_id=user_id, auth_time=auth_time, expires_at=expires_at
-                )
-            )
+        values = {
+            "id_hash": id_hash,
+            "user_id": user_id,
+            "auth_time": auth_time,
+            "expires_at": expires_at,
+        }
+        with self._cursor() as cursor:
+            self._execute(cursor, _INSERT_SESSION, values)
 
     def session(self, id_hash: str, now: float) -> LoginSession | None:
-        with self._tx() as conn:
-            row = conn.execute(_SESSION, {"id_hash": id_hash, "now": now}).first()
-            return None if row is None else LoginSession(row.user_id, row.auth_time, row.expires_at)
+        row = self._first(_SESSION, {"id_hash": id_hash, "now": now})
+        if row is None:
+            return None
+        return LoginSession(row["user_id"], row["auth_time"], row["expires_at"])
 
     def delete_session(self, id_hash: str) -> None:
         with self._tx() as conn:
@@ -352,9 +499,8 @@ class Store:
     # -- consent ------------------------------------------------------------------------------
 
     def consent(self, user_id: int, client_id: str) -> str | None:
-        with self._tx() as conn:
-            row = conn.execute(_CONSENT, {"user_id": user_id, "client_id": client_id}).first()
-            return None if row is None else str(row.scope)
+        row = self._fetch(_CONSENT, {"user_id": user_id, "client_id": client_id})
+        return None if row is None else str(row[0])
 
     def save_consent(self, user_id: int, client_id: str, scope: str, now: float) -> None:
         with self._tx() as conn:
@@ -396,67 +542,60 @@ class Store:
     # -- authorization requests and codes -----------------------------------------------------
 
     def save_auth_request(self, request: AuthRequest) -> None:
-        with self._tx() as conn:
-            conn.execute(insert(t.auth_requests).values(**_fields(request)))
+        with self._cursor() as cursor:
+            self._execute(cursor, _INSERT_AUTH_REQUEST, _fields(request))
 
     def auth_request(self, request_id: str, now: float) -> AuthRequest | None:
-        with self._tx() as conn:
-            row = conn.execute(_AUTH_REQUEST, {"request_id": request_id, "now": now}).first()
-            return None if row is None else AuthRequest(**row._asdict())
+        row = self._first(_AUTH_REQUEST, {"request_id": request_id, "now": now})
+        return None if row is None else AuthRequest(**row)
 
     def finish_auth_request(self, request_id: str, code: Code | None) -> bool:
         """Delete the pending request and store its code, once: False if already finished."""
-        with self._tx() as conn:
-            result = conn.execute(delete(t.auth_requests).where(t.auth_requests.c.id == request_id))
-            if result.rowcount == 0:
+        with self._cursor() as cursor:
+            if self._execute(cursor, _DELETE_AUTH_REQUEST, {"b_id": request_id}) == 0:
                 return False
             if code is not None:
-                conn.execute(insert(t.codes).values(**_fields(code)))
+                self._execute(cursor, _INSERT_CODE, _fields(code))
             return True
 
     def code(self, code_hash: str) -> Code | None:
-        with self._tx() as conn:
-            row = conn.execute(_CODE, {"code_hash": code_hash}).first()
-            return None if row is None else Code(**row._asdict())
+        row = self._first(_CODE, {"code_hash": code_hash})
+        return None if row is None else Code(**row)
 
     def claim_code(self, code_hash: str, now: float, grant_id: str) -> bool:
         """Mark the code used; True only for the one caller that did it (RFC 6749 §4.1.2)."""
-        with self._tx() as conn:
-            result = conn.execute(
-                _CLAIM_CODE, {"b_code_hash": code_hash, "now": now, "grant": grant_id}
-            )
-            return result.rowcount == 1
+        params = {"b_code_hash": code_hash, "now": now, "grant": grant_id}
+        with self._cursor() as cursor:
+            return self._execute(cursor, _CLAIM_CODE, params) == 1
 
     # -- grants and tokens --------------------------------------------------------------------
 
     def issue(self, grant: Grant | None, tokens: Sequence[Token]) -> None:
         """Store a new grant (if any) and the tokens issued under it, in one transaction."""
-        with self._tx() as conn:
+        with self._cursor() as cursor:
             if grant is not None:
-                conn.execute(_INSERT_GRANT, _fields(grant))
-            if tokens:
-                conn.execute(_INSERT_TOKEN, [_fields(token) for token in tokens])
+                self._execute(cursor, _INSERT_GRANT, _fields(grant))
+            if len(tokens) == 1:
+                self._execute(cursor, _INSERT_TOKEN, _fields(tokens[0]))
+            elif tokens:
+                self._insert_many(cursor, _INSERT_TOKEN, [_fields(token) for token in tokens])
 
     def grant(self, grant_id: str) -> Grant | None:
-        with self._tx() as conn:
-            row = conn.execute(_GRANT, {"grant_id": grant_id}).first()
-            return None if row is None else Grant(**row._asdict())
+        row = self._first(_GRANT, {"grant_id": grant_id})
+        return None if row is None else Grant(**row)
 
     def token(self, token_id: str) -> tuple[Token, float | None] | None:
         """The token and its grant's revocation time (None when the grant stands)."""
-        with self._tx() as conn:
-            row = conn.execute(_TOKEN, {"token_id": token_id}).first()
-            if row is None:
-                return None
-            values = row._asdict()
-            grant_revoked = values.pop("grant_revoked_at")
-            return Token(**values), grant_revoked
+        values = self._first(_TOKEN, {"token_id": token_id})
+        if values is None:
+            return None
+        grant_revoked = values.pop("grant_revoked_at")
+        return Token(**values), grant_revoked
 
     def claim_refresh_token(self, token_id: str, now: float) -> bool:
         """Mark a refresh token used (rotation); True only for the one caller that did it."""
-        with self._tx() as conn:
-            result = conn.execute(_CLAIM_REFRESH, {"b_token_id": token_id, "now": now})
-            return result.rowcount == 1
+        with self._cursor() as cursor:
+            return self._execute(cursor, _CLAIM_REFRESH, {"b_token_id": token_id, "now": now}) == 1
 
     def revoke_token(self, token_id: str, now: float) -> None:
         with self._tx() as conn:
@@ -490,37 +629,22 @@ class Store:
     # -- flow records -------------------------------------------------------------------------
 
     def start_flow(self, flow_id: str, client_id: str, now: float) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                _INSERT_FLOW,
-                {
-                    "id": flow_id,
-                    "client_id": client_id,
-                    "started_at": now,
-                    "updated_at": now,
-                    "outcome": "in_progress",
-                    "failed_checks": 0,
-                },
-            )
+        self.save_flow_records([FlowStart(flow_id, client_id, now)])
 
     def record(
         self, event: FlowEvent, outcome: str | None = None, user_id: int | None = None
     ) -> None:
-        failed = sum(1 for check in event.checks if check.get("result") == "fail")
-        values: dict[str, Any] = {
-            "updated_at": event.at,
-            "failed_checks": t.flows.c.failed_checks + failed,
-        }
-        if outcome is not None:
-            values["outcome"] = outcome
-        if user_id is not None:
-            values["user_id"] = user_id
-        row = _fields(event)
-        row["params"] = json.dumps(event.params, sort_keys=True)
-        row["checks"] = json.dumps(event.checks)
-        with self._tx() as conn:
-            conn.execute(_INSERT_EVENT, row)
-            conn.execute(update(t.flows).where(t.flows.c.id == event.flow_id).values(**values))
+        self.save_flow_records([FlowUpdate(event, outcome, user_id)])
+
+    def save_flow_records(self, records: Sequence[FlowStart | FlowUpdate]) -> None:
+        """New flows and their events, in order, in one transaction."""
+        with self._cursor() as cursor:
+            for record in records:
+                if isinstance(record, FlowStart):
+                    self._execute(cursor, _INSERT_FLOW, _flow_row(record))
+                else:
+                    self._execute(cursor, _INSERT_EVENT, _event_row(record.event))
+                    self._execute(cursor, _UPDATE_FLOW, _flow_update(record))
 
     def flow_events(self, flow_id: str) -> list[FlowEvent]:
         query = (

@@ -118,3 +118,21 @@ class FlowEvent:
     params: dict[str, str]
     checks: list[dict[str, str]]
     carried_password: bool
+
+
+@dataclass(frozen=True)
+class FlowStart:
+    """A new flow, to be stored before its events."""
+
+    flow_id: str
+    client_id: str
+    at: float
+
+
+@dataclass(frozen=True)
+class FlowUpdate:
+    """An event of a flow, and what it changes in the flow's summary row."""
+
+    event: FlowEvent
+    outcome: str | None = None
+    user_id: int | None = None
