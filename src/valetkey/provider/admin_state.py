@@ -26,6 +26,8 @@ class AdminState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, path: str) -> Fault | None:
+        if not self.faults:  # the usual case, without taking the lock
+            return None
         with self._lock:
             fault = self.faults.get(path)
             if fault is None:

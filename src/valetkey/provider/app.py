@@ -1,26 +1,24 @@
 """The ASGI app: routes HTTP to the protocol core and turns its responses back into HTTP.
 
-This is the only module that knows Starlette. It reads bodies with a size limit, parses
-parameters keeping duplicates, and makes sure nothing escapes as a 500 with a stack trace:
-an unexpected exception is logged with its detail and answered with a short generic error.
+This is the only module that speaks ASGI, directly and without a framework: a framework's
+router, request object and middleware cost more per request than the token endpoint's own
+work. It reads bodies with a size limit, parses parameters keeping duplicates, and makes
+sure nothing escapes as a 500 with a stack trace: an unexpected exception is logged with its
+detail and answered with a short generic error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from typing import Literal
+from typing import Any, Literal
 
-import anyio
 from sqlalchemy.exc import DBAPIError
-from starlette.applications import Starlette
-from starlette.requests import Request as StarletteRequest
-from starlette.responses import Response as StarletteResponse
-from starlette.routing import BaseRoute, Mount, Route
 
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints import (
@@ -49,6 +47,10 @@ MAX_URL = 16 * 1024
 
 Handler = Callable[[Provider, Request], Response | Awaitable[Response]]
 Kind = Literal["json", "page"]
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,9 @@ ENDPOINTS = (
     Endpoint("/static/valetkey.css", ("GET",), _static, "page"),
     Endpoint("/admin/openapi.json", ("GET",), admin.openapi, "json"),
     Endpoint("/admin/users", ("GET", "POST"), admin.users, "json"),
-    Endpoint("/admin/users/{username:str}", ("PATCH", "DELETE"), admin.user, "json"),
+    Endpoint("/admin/users/{username}", ("PATCH", "DELETE"), admin.user, "json"),
     Endpoint("/admin/clients", ("GET", "POST"), admin.clients, "json"),
-    Endpoint("/admin/clients/{client_id:str}", ("DELETE",), admin.client, "json"),
+    Endpoint("/admin/clients/{client_id}", ("DELETE",), admin.client, "json"),
     Endpoint("/admin/claims", ("POST",), admin.claims, "json"),
     Endpoint("/admin/faults", ("POST",), admin.faults, "json"),
     Endpoint("/admin/clock", ("POST",), admin.clock, "json"),
@@ -122,8 +124,8 @@ ENDPOINTS = (
     Endpoint("/probe/forge", ("POST",), probe_api.probe_forge, "json"),
     Endpoint("/inspector", ("GET",), inspector.flow_list, "page"),
     Endpoint("/inspector/checks", ("GET",), inspector.check_reference, "page"),
-    Endpoint("/inspector/flows/{flow_id:str}.svg", ("GET",), inspector.flow_svg, "page"),
-    Endpoint("/inspector/flows/{flow_id:str}", ("GET",), inspector.flow_page, "page"),
+    Endpoint("/inspector/flows/{flow_id}.svg", ("GET",), inspector.flow_svg, "page"),
+    Endpoint("/inspector/flows/{flow_id}", ("GET",), inspector.flow_page, "page"),
     Endpoint("/login/oauth/authorize", ("GET",), github.github_authorize, "page"),
     Endpoint("/login/oauth/access_token", ("POST",), github.github_access_token, "json"),
     Endpoint("/user", ("GET",), github.github_user, "json"),
@@ -134,21 +136,70 @@ class BodyTooLarge(MalformedRequest):
     pass
 
 
-async def _read_body(request: StarletteRequest) -> bytes:
-    declared = request.headers.get("content-length")
+class ClientGone(Exception):
+    """The client disconnected before its request body arrived."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A path with one `{name}` segment: PREFIX{name}SUFFIX, the name without a slash."""
+
+    prefix: str
+    suffix: str
+    endpoint: Endpoint
+
+    def match(self, path: str) -> bool:
+        if not (path.startswith(self.prefix) and path.endswith(self.suffix)):
+            return False
+        middle = path[len(self.prefix) : len(path) - len(self.suffix)]
+        return bool(middle) and "/" not in middle
+
+
+class Router:
+    """One issuer's endpoints: exact paths in a dict, the few patterns tried in order."""
+
+    def __init__(self, endpoints: Sequence[Endpoint]) -> None:
+        self.exact: dict[str, Endpoint] = {}
+        self.patterns: list[Pattern] = []
+        for endpoint in endpoints:
+            if "{" in endpoint.path:
+                prefix, rest = endpoint.path.split("{", 1)
+                self.patterns.append(Pattern(prefix, rest.split("}", 1)[1], endpoint))
+            else:
+                self.exact[endpoint.path] = endpoint
+
+    def find(self, path: str) -> Endpoint | None:
+        endpoint = self.exact.get(path)
+        if endpoint is not None:
+            return endpoint
+        for pattern in self.patterns:
+            if pattern.match(path):
+                return pattern.endpoint
+        return None
+
+
+async def _read_body(headers: dict[str, str], receive: Receive) -> bytes:
+    declared = headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         raise BodyTooLarge(f"the request body is larger than {MAX_BODY} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
             raise BodyTooLarge(f"the request body is larger than {MAX_BODY} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _cookies(header: str) -> dict[str, str]:
+    if not header:
+        return {}
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header)
@@ -157,15 +208,16 @@ def _cookies(header: str) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-async def _parse(request: StarletteRequest) -> Request:
-    raw_query = request.url.query
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+async def _parse(scope: Scope, headers: dict[str, str], receive: Receive) -> Request:
+    raw_query = scope["query_string"].decode("latin-1")
     if len(raw_query) > MAX_URL:
         raise MalformedRequest("the URL is too long")
-    body = await _read_body(request)
+    body = await _read_body(headers, receive)
     form = Params()
-    headers = {
-        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]
-    }
     content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if body and content_type == "application/x-www-form-urlencoded":
         try:
@@ -174,23 +226,15 @@ async def _parse(request: StarletteRequest) -> Request:
             raise MalformedRequest("the body is not UTF-8") from None
         form = Params.parse(text)
     return Request(
-        method=request.method,
-        path=request.url.path,
-        query=Params.parse(raw_query),
+        method=scope["method"],
+        path=scope["path"],
+        query=Params.parse(raw_query) if raw_query else Params(),
         form=form,
         headers=headers,
         cookies=_cookies(headers.get("cookie", "")),
         raw_query=raw_query,
         body=body,
     )
-
-
-def _to_starlette(response: Response) -> StarletteResponse:
-    out = StarletteResponse(response.body, status_code=response.status)
-    out.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers] + [
-        (b"content-length", str(len(response.body)).encode())
-    ]
-    return out
 
 
 def _failure(provider: Provider, kind: Kind, status: int, description: str) -> Response:
@@ -203,54 +247,109 @@ def _failure(provider: Provider, kind: Kind, status: int, description: str) -> R
     return provider.page_error(title, description, status)
 
 
-async def _answer(provider: Provider, endpoint: Endpoint, request: StarletteRequest) -> Response:
+async def _answer(
+    provider: Provider, endpoint: Endpoint, scope: Scope, headers: dict[str, str], receive: Receive
+) -> Response:
     if provider.settings.lab:
         provider.lab_log()
     provider.refresh_keys()
-    fault = provider.admin.take_fault(request.url.path)
+    path = scope["path"]
+    fault = provider.admin.take_fault(path)
     if fault is not None:  # injected through the admin API
         if fault.delay:
-            await anyio.sleep(fault.delay)
+            await asyncio.sleep(fault.delay)
         if fault.malformed:
             return Response(200, b"{not json", [("content-type", "application/json")])
         if fault.status is not None:
             return _failure(provider, endpoint.kind, fault.status, "an injected fault")
     try:
-        parsed = await _parse(request)
+        parsed = await _parse(scope, headers, receive)
     except BodyTooLarge as exc:
         return _failure(provider, endpoint.kind, 413, str(exc))
     except MalformedRequest as exc:
         return _failure(provider, endpoint.kind, 400, str(exc))
     try:
-        result = endpoint.handler(provider, parsed)
-        return await result if inspect.isawaitable(result) else result
+        with provider.flows.batch():  # a request's flow events go to the store in one write
+            result = endpoint.handler(provider, parsed)
+            return await result if inspect.isawaitable(result) else result
     except DBAPIError:  # the database is away (restarting, unreachable): try again soon
-        log.warning("database unavailable at %s %s", request.method, request.url.path)
+        log.warning("database unavailable at %s %s", scope["method"], path)
         return _failure(provider, endpoint.kind, 503, "The store is unavailable; retry shortly.")
     except Exception:
-        log.exception("unexpected error at %s %s", request.method, request.url.path)
+        log.exception("unexpected error at %s %s", scope["method"], path)
         return _failure(provider, endpoint.kind, 500, "An unexpected error happened.")
 
 
-def _route(provider: Provider, endpoint: Endpoint) -> Route:
-    async def asgi_endpoint(request: StarletteRequest) -> StarletteResponse:
+def _not_found(provider: Provider) -> Response:
+    return provider.page_error("Not found", "There is no page at this address.", 404)
+
+
+def _not_allowed(provider: Provider, endpoint: Endpoint) -> Response:
+    allowed = ", ".join(endpoint.methods)
+    response = _failure(provider, endpoint.kind, 405, f"this endpoint answers {allowed}")
+    response.headers.append(("allow", allowed))
+    return response
+
+
+async def _send(send: Send, response: Response, head_only: bool) -> None:
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    raw.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": raw})
+    await send({"type": "http.response.body", "body": b"" if head_only else response.body})
+
+
+class SandboxApp:
+    """The ASGI application: the provider at /, each tenant under /tenants/NAME."""
+
+    def __init__(self, provider: Provider, tenants: Sequence[Provider] = ()) -> None:
+        self.provider = provider
+        self.router = Router(ENDPOINTS)
+        self.tenants = {tenant.prefix + "/": tenant for tenant in tenants}
+
+    def _issuer_for(self, path: str) -> tuple[Provider, str]:
+        if self.tenants and path.startswith("/tenants/"):
+            for prefix, tenant in self.tenants.items():
+                if path.startswith(prefix):
+                    return tenant, path[len(prefix) - 1 :]
+        return self.provider, path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started, at = time.perf_counter(), time.time()
-        response = await _answer(provider, endpoint, request)
+        provider, local = self._issuer_for(scope["path"])
+        endpoint = self.router.find(local)
+        method = scope["method"]
+        head_only = method == "HEAD"
+        if endpoint is None:
+            response = _not_found(provider)
+        elif method not in endpoint.methods and not (head_only and "GET" in endpoint.methods):
+            response = _not_allowed(provider, endpoint)
+        else:
+            try:
+                response = await _answer(provider, endpoint, scope, _headers(scope), receive)
+            except ClientGone:
+                return
         provider.admin.log(
-            request.method, request.url.path, response.status, at, time.perf_counter() - started
+            method, scope["path"], response.status, at, time.perf_counter() - started
         )
-        return _to_starlette(response)
-
-    return Route(endpoint.path, asgi_endpoint, methods=list(endpoint.methods))
+        await _send(send, response, head_only)
 
 
-def create_app(provider: Provider, tenants: Sequence[Provider] = ()) -> Starlette:
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(provider: Provider, tenants: Sequence[Provider] = ()) -> SandboxApp:
     """The sandbox as an ASGI app for the given provider, and each tenant under its prefix."""
-    routes: list[BaseRoute] = [
-        Mount(tenant.prefix, routes=[_route(tenant, endpoint) for endpoint in ENDPOINTS])
-        for tenant in tenants
-    ]
-    routes += [_route(provider, endpoint) for endpoint in ENDPOINTS]
-    app = Starlette(routes=routes)
-    app.state.provider = provider
-    return app
+    return SandboxApp(provider, tenants)

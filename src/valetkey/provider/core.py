@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-
-import anyio
 
 from valetkey.provider.admin_state import AdminState
 from valetkey.provider.checks.rfc9449 import ReplayCache
@@ -76,17 +76,19 @@ class Provider:
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
         self.admin = AdminState()
-        self._issued = 0
+        self._pruned_at = time.monotonic()
         self.admin_token = settings.admin_token
-        self._hashing_limiter: anyio.CapacityLimiter | None = None
+        self._hashing: ThreadPoolExecutor | None = None
 
-    @property
-    def hashing_limiter(self) -> anyio.CapacityLimiter:
-        """At most one argon2 verify per core at a time: more only queues work and, at
-        19 MiB each, memory. Made on first use, inside the running event loop."""
-        if self._hashing_limiter is None:
-            self._hashing_limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
-        return self._hashing_limiter
+    async def verify_password(self, stored: str | None, password: str) -> bool:
+        """argon2 releases the GIL, so it runs in worker threads and the server keeps
+        answering; at most one per core at a time: more only queues work and, at 19 MiB
+        each, memory."""
+        if self._hashing is None:
+            workers = os.cpu_count() or 1
+            self._hashing = ThreadPoolExecutor(workers, thread_name_prefix="valetkey-argon2")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._hashing, self.passwords.verify, stored, password)
 
     def path(self, path: str) -> str:
         """A path of this issuer (with the tenant's prefix)."""
@@ -107,10 +109,11 @@ class Provider:
             self._keys_version = version
             self.keys = load_key_ring(self.store, self.clock.now())
 
-    def housekeeping(self, every: int = 1000) -> None:
-        """Every `every` token responses, delete expired rows (the database stays small)."""
-        self._issued += 1
-        if self._issued % every == 0:
+    def housekeeping(self, every: float = 60.0) -> None:
+        """After a token response, at most once every `every` seconds, delete expired rows
+        (the database stays small; each pruning scans the tables)."""
+        if time.monotonic() - self._pruned_at >= every:
+            self._pruned_at = time.monotonic()
             self.store.prune_expired(self.clock.now())
 
     def lab(self, switch: LabSwitch) -> bool:

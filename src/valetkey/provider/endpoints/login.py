@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
-
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.endpoints.authorize import proceed
@@ -69,10 +67,7 @@ async def login_submit(provider: Provider, request: Request) -> Response:
     password = request.form.get("password") or ""
     user = provider.store.user_by_name(username)
     stored = user.password_hash if user else None
-    # argon2 releases the GIL: verifying in a worker thread keeps the server answering
-    ok = await anyio.to_thread.run_sync(
-        provider.passwords.verify, stored, password, limiter=provider.hashing_limiter
-    )
+    ok = await provider.verify_password(stored, password)
     if pending is not None:
         _record_login(provider, pending, username, ok, user.id if user and ok else None)
     if not ok or user is None:
