@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# bytecode for the editable source too, as an installed wheel has (start-up compiles nothing)
+	$(PY) -m compileall -q src >/dev/null
 	touch $(STAMP)
 
 ## browser: Debian's chromium for the Playwright tests (Playwright's own download cannot work here)

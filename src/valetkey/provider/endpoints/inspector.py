@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import re
 import time
+from types import ModuleType
 
 from valetkey.provider.checks import REGISTRY
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response
-from valetkey.trace import records
 
 FLOW_ID = re.compile(r"[0-9a-f]{16}")
 DOCS = "/inspector/checks"
+
+
+def _records() -> ModuleType:
+    """The diagram code, imported on the first inspector page rather than at start-up."""
+    from valetkey.trace import records
+
+    return records
 
 
 def flow_list(provider: Provider, request: Request) -> Response:
@@ -37,6 +44,7 @@ def flow_page(provider: Provider, request: Request) -> Response:
     if flow is None or flow_id is None:
         return provider.page_error("No such flow", "It may have been pruned. See /inspector.", 404)
     events = provider.store.flow_events(flow_id)
+    records = _records()
     return provider.pages.render(
         "inspector_flow.html",
         flow=flow,
@@ -53,7 +61,8 @@ def flow_svg(provider: Provider, request: Request) -> Response:
     flow_id = _flow_id(request, ".svg")
     if flow_id is None or provider.store.flow(flow_id) is None:
         return provider.page_error("No such flow", "See /inspector.", 404)
-    body = records.svg(provider.store.flow_events(flow_id), f"Flow {flow_id}", provider.path(DOCS))
+    events = provider.store.flow_events(flow_id)
+    body = _records().svg(events, f"Flow {flow_id}", provider.path(DOCS))
     return Response(
         200,
         body.encode(),
