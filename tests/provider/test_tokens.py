@@ -1,5 +1,5 @@
-"""JWS signing done with cryptography directly: the output must verify with a JOSE library
-against the published JWKS, with the RFC 7518 signature encodings."""
+"""Signed tokens: the header names the key, the payload is the claims, the signature has
+RFC 7518's encoding and verifies against the published JWKS (and nothing tampered does)."""
 
 from __future__ import annotations
 
