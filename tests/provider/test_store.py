@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.config import Config
@@ -15,6 +18,7 @@ from tests.support.postgres import fresh_database
 from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.settings import build_settings
+from valetkey.provider.store import queries, schema
 from valetkey.provider.store.engine import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from valetkey.provider.store.open import StoreUnavailable, open_store
 from valetkey.provider.store.queries import DuplicateError, Store
@@ -62,8 +66,8 @@ def _client(store: Store, client_id: str = "c1") -> Client:
 
 
 def test_migrated_once(store: Store) -> None:
-    assert current_revision(store.engine) == HEAD_REVISION
-    assert migrate(store.engine) is False
+    assert current_revision(store.database) == HEAD_REVISION
+    assert migrate(store.database) is False
 
 
 def test_duplicate_user_and_client(store: Store) -> None:
@@ -227,3 +231,47 @@ def test_flow_update_counts_failed_checks_and_keeps_outcome(store: Store) -> Non
     row = store.flow("f1")
     assert row is not None
     assert (row["failed_checks"], row["outcome"], row["user_id"]) == (2, "failed", 7)
+
+
+@pytest.mark.parametrize(
+    ("table", "columns", "unread"),
+    [
+        (schema.users, queries.USER_COLUMNS, {"created_at"}),
+        (schema.clients, queries.CLIENT_COLUMNS, {"created_at"}),
+        (schema.auth_requests, queries.AUTH_REQUEST_COLUMNS, set()),
+        (schema.codes, queries.CODE_COLUMNS, set()),
+        (schema.grants, queries.GRANT_COLUMNS, set()),
+        (schema.tokens, queries.TOKEN_COLUMNS, set()),
+        (schema.flows, queries.FLOW_COLUMNS, set()),
+        (schema.flow_events, queries.EVENT_COLUMNS, {"id"}),
+    ],
+)
+def test_query_columns_are_the_schema_columns(
+    table: Any, columns: tuple[str, ...], unread: set[str]
+) -> None:
+    """The plain-SQL column lists name exactly the columns the migrations create (less the
+    ones no record reads: creation times, the events' row id)."""
+    assert len(set(columns)) == len(columns)
+    assert set(columns) == {c.name for c in table.columns} - unread
+
+
+def test_a_started_sandbox_has_not_imported_sqlalchemy(tmp_path: Path) -> None:
+    """With the schema at head, opening the store, loading the provider and building the app
+    import neither SQLAlchemy nor Alembic (they are for migrations): start-up and memory."""
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    open_store(build_settings({"db": db}, environ={})).close()  # migrates, in this process
+    program = (
+        "import sys\n"
+        "from valetkey.provider.settings import build_settings\n"
+        "from valetkey.provider.store.open import open_store\n"
+        "from valetkey.provider.core import Provider\n"
+        "from valetkey.provider.app import create_app\n"
+        f"settings = build_settings({{'db': {db!r}}}, environ={{}})\n"
+        "provider = Provider(settings, open_store(settings))\n"
+        "create_app(provider)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

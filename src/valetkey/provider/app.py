@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Literal
 
-from sqlalchemy.exc import DBAPIError
-
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints import (
     account,
@@ -39,6 +37,7 @@ from valetkey.provider.endpoints import (
 )
 from valetkey.provider.errors import InvalidRequest
 from valetkey.provider.http import MalformedRequest, Params, Request, Response, json_response
+from valetkey.provider.store.driver import StoreError
 
 log = logging.getLogger("valetkey.provider")
 
@@ -272,7 +271,7 @@ async def _answer(
         with provider.flows.batch():  # a request's flow events go to the store in one write
             result = endpoint.handler(provider, parsed)
             return await result if inspect.isawaitable(result) else result
-    except DBAPIError:  # the database is away (restarting, unreachable): try again soon
+    except StoreError:  # the database is away (restarting, unreachable): try again soon
         log.warning("database unavailable at %s %s", scope["method"], path)
         return _failure(provider, endpoint.kind, 503, "The store is unavailable; retry shortly.")
     except Exception:

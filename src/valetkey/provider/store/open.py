@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
-
 from valetkey.provider.settings import Settings
-from valetkey.provider.store.engine import migrate, open_engine
+from valetkey.provider.store.driver import Database, StoreError
+from valetkey.provider.store.engine import migrate
 from valetkey.provider.store.queries import Store
 
 
@@ -29,11 +28,11 @@ def tenant_database(settings: Settings, tenant: str) -> tuple[str, str]:
 
 def open_store(settings: Settings, tenant: str = "") -> Store:
     url, schema = tenant_database(settings, tenant)
+    database = None
     try:
-        engine = open_engine(url, schema)
-        migrate(engine)
-    except OperationalError as exc:
-        shown = url.split("@")[-1] if "@" in url else url
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown reason"
-        raise StoreUnavailable(f"cannot open the database {shown}: {reason}") from None
-    return Store(engine)
+        database = Database(url, schema)
+        migrate(database)
+    except StoreError as exc:
+        shown = database.shown if database else (url.split("@")[-1] if "@" in url else url)
+        raise StoreUnavailable(f"cannot open the database {shown}: {exc}") from None
+    return Store(database)

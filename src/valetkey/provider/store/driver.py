@@ -1,0 +1,135 @@
+"""The database as DB-API connections: SQLite through `sqlite3`, PostgreSQL through psycopg 3.
+
+A running sandbox talks to its database through this module only, in plain SQL that both
+databases run (`:name` parameters, rewritten once to psycopg's `%(name)s`). SQLAlchemy and
+Alembic are for the schema: they are imported only when a migration is due (`engine.py`),
+which keeps start-up and memory small.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_memory_ids = itertools.count(1)
+
+
+class StoreError(Exception):
+    """A query failed in the database: unreachable, restarting, locked for too long.
+    `disconnected` says the connection is gone (a new one is opened next time)."""
+
+    def __init__(self, message: str, *, disconnected: bool = False) -> None:
+        super().__init__(message)
+        self.disconnected = disconnected
+
+
+def _sqlite_target(url: str) -> tuple[str, bool]:
+    """The sqlite3.connect target of a sqlite:// URL, and whether it is in memory."""
+    rest = url.split("://", 1)[1]
+    path = rest[1:] if rest.startswith("/") else rest
+    path = path.split("?", 1)[0]
+    if path in ("", ":memory:"):
+        # one database shared by this process's connections, as long as one stays open
+        return f"file:valetkey-memory-{next(_memory_ids)}?mode=memory&cache=shared", True
+    return path, False
+
+
+@dataclass
+class Database:
+    """Where the store lives: a sqlite:/// or postgresql:// URL (SQLAlchemy's spelling, with
+    or without +psycopg), and for a tenant on PostgreSQL the schema that holds its tables."""
+
+    url: str
+    schema: str = ""
+    dialect: str = field(init=False)
+    _target: str = field(init=False, default="")
+    _keeper: sqlite3.Connection | None = field(init=False, default=None, repr=False)
+    _sql: dict[str, str] = field(init=False, default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        scheme = self.url.split("://", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise StoreError(f"unsupported database URL scheme {scheme!r} (sqlite or postgresql)")
+        self.dialect = "sqlite" if scheme == "sqlite" else "postgresql"
+        if self.dialect == "sqlite":
+            self._target, in_memory = _sqlite_target(self.url)
+            if not in_memory and self._target:
+                Path(self._target).parent.mkdir(parents=True, exist_ok=True)
+            if in_memory:
+                self._keeper = self.connect()
+
+    @property
+    def shown(self) -> str:
+        """The URL without a password, for messages."""
+        return self.url.split("@")[-1] if "@" in self.url else self.url
+
+    @property
+    def error(self) -> type[Exception]:
+        if self.dialect == "sqlite":
+            return sqlite3.Error
+        import psycopg
+
+        return psycopg.Error
+
+    def sql(self, text: str) -> str:
+        """`text` with its :name parameters in this driver's style (cached)."""
+        found = self._sql.get(text)
+        if found is None:
+            found = text if self.dialect == "sqlite" else _PARAM.sub(r"%(\1)s", text)
+            self._sql[text] = found
+        return found
+
+    def connect(self) -> Any:
+        """A new DB-API connection; driver errors come out as StoreError."""
+        try:
+            return self._connect_sqlite() if self.dialect == "sqlite" else self._connect_pg()
+        except StoreError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, self.error):
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise StoreError(first, disconnected=True) from exc
+            raise
+
+    def _connect_sqlite(self) -> sqlite3.Connection:
+        uri = self._target.startswith("file:")
+        conn = sqlite3.connect(self._target, check_same_thread=False, uri=uri, timeout=10.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _connect_pg(self) -> Any:
+        import psycopg
+
+        conninfo = "postgresql://" + self.url.split("://", 1)[1]
+        options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
+        conn = psycopg.connect(conninfo, **options)  # type: ignore[arg-type]
+        if self.schema:
+            with conn.cursor() as cursor:
+                cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            conn.commit()
+        return conn
+
+    def is_disconnect(self, conn: Any) -> bool:
+        """After an error: is this connection unusable?"""
+        if self.dialect == "sqlite":
+            return False
+        return bool(conn.closed or conn.broken)
+
+    def sqlalchemy_url(self) -> str:
+        """The URL for SQLAlchemy (migrations): psycopg 3 as PostgreSQL's driver."""
+        if self.dialect == "postgresql":
+            return "postgresql+psycopg://" + self.url.split("://", 1)[1]
+        return "sqlite://"
+
+    def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
