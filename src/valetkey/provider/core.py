@@ -76,6 +76,10 @@ class Provider:
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
         self.admin = AdminState()
+        self._lab_lines = [
+            f"LAB SWITCH {switch.value} is on: {switch.warning}"
+            for switch in sorted(settings.lab, key=str)
+        ]
         self._pruned_at = time.monotonic()
         self.admin_token = settings.admin_token
         self._hashing: ThreadPoolExecutor | None = None
@@ -177,8 +181,9 @@ class Provider:
         )
 
     def lab_log(self) -> None:
-        for switch in sorted(self.settings.lab, key=str):
-            log.warning("LAB SWITCH %s is on: %s", switch.value, switch.warning)
+        """A warning line per switch that is on, at every request (written once, reused)."""
+        for line in self._lab_lines:
+            log.warning(line)
 
     def page_error(self, title: str, message: str, status: int = 400) -> Response:
         return self.pages.error(title, message, status)
