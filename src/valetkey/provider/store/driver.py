@@ -110,11 +110,10 @@ class Database:
 
         conninfo = "postgresql://" + self.url.split("://", 1)[1]
         options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
-        conn = psycopg.connect(conninfo, **options)  # type: ignore[arg-type]
+        conn = psycopg.connect(conninfo, autocommit=True, **options)  # type: ignore[arg-type]
         if self.schema:
             with conn.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            conn.commit()
         return conn
 
     def is_disconnect(self, conn: Any) -> bool:

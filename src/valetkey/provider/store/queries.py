@@ -218,12 +218,16 @@ class Store:
         return conn
 
     @contextmanager
-    def _cursor(self) -> Iterator[Any]:
+    def _cursor(self, transaction: bool = True) -> Iterator[Any]:
         """A cursor in a transaction of its own, committed at the end (rolled back on an
-        error); driver errors come out as StoreError."""
+        error); driver errors come out as StoreError. PostgreSQL connections are in
+        autocommit mode, so a single statement (`transaction=False`) costs one round trip
+        and a block of several begins explicitly; sqlite3 begins before the first write."""
         conn = self._connection()
         try:
             cursor = conn.cursor()
+            if transaction and self.database.dialect == "postgresql":
+                cursor.execute("BEGIN")
             yield cursor
             conn.commit()
         except self.database.error as exc:
@@ -243,18 +247,18 @@ class Store:
         return int(cursor.rowcount)
 
     def _one(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
-        with self._cursor() as cursor:
+        with self._cursor(transaction=False) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             row = cursor.fetchone()
         return None if row is None else tuple(row)
 
     def _all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        with self._cursor() as cursor:
+        with self._cursor(transaction=False) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             return [tuple(row) for row in cursor.fetchall()]
 
     def _write(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
-        with self._cursor() as cursor:
+        with self._cursor(transaction=False) as cursor:
             return self._run(cursor, sql, params)
 
     def close(self) -> None:
