@@ -19,6 +19,7 @@ from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store import queries, schema
+from valetkey.provider.store.driver import StoreError
 from valetkey.provider.store.engine import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from valetkey.provider.store.open import StoreUnavailable, open_store
 from valetkey.provider.store.queries import DuplicateError, Store
@@ -275,3 +276,19 @@ def test_a_started_sandbox_has_not_imported_sqlalchemy(tmp_path: Path) -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_failed_write_leaves_nothing_of_its_transaction(store: Store) -> None:
+    """issue() writes the grant and its tokens together: when a token row fails (here a
+    duplicate id), the grant written before it in the same transaction is not kept."""
+    _client(store)
+    now = time.time()
+    store.issue(None, [Token("dup", "access", None, "c1", None, "openid", now, now + 60,
+                             None, None)])
+    grant = Grant("g-rolled-back", "c1", None, "openid", None, now, None)
+    again = Token("dup", "access", "g-rolled-back", "c1", None, "openid", now, now + 60,
+                  None, None)
+    with pytest.raises(StoreError):
+        store.issue(grant, [again])
+    assert store.grant("g-rolled-back") is None
+    assert store.client("c1") is not None  # the connection is usable afterwards
