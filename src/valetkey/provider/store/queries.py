@@ -145,6 +145,18 @@ GRANTS_OF_USER_AND_CLIENT = "user_id = :user_id AND client_id = :client_id"
 GRANT_BY_ID = "id = :grant_id"
 
 
+def _revocation(where: str) -> tuple[str, str, str]:
+    """Count, revoke, and revoke the tokens of, the grants matching `where`: a condition of
+    this module (GRANTS_*), never a value; values are bound parameters."""
+    grants = f"FROM grants WHERE {where}"
+    return (
+        f"SELECT count(*) {grants}",
+        f"UPDATE grants SET revoked_at = :now WHERE {where} AND revoked_at IS NULL",  # noqa: S608
+        "UPDATE tokens SET revoked_at = :now WHERE revoked_at IS NULL"  # noqa: S608
+        f" AND grant_id IN (SELECT id {grants})",
+    )
+
+
 def _user(row: Sequence[Any]) -> User:
     user_id, sub, username, password_hash, claims = row
     return User(user_id, sub, username, password_hash, json.loads(claims))
@@ -575,22 +587,14 @@ class Store:
             return self._revoke_grants(cursor, GRANT_BY_ID, {"grant_id": grant_id, "now": now})
 
     def _revoke_grants(self, cursor: Any, where: str, params: Mapping[str, Any]) -> int:
-        """Revoke the grants matching `where` (a condition on grants) and all their tokens;
-        the number of grants matched."""
-        # `where` is one of this module's GRANTS_* constants; every value is a bound parameter
-        self._run(cursor, f"SELECT count(*) FROM grants WHERE {where}", params)  # noqa: S608
+        """Revoke the grants matching `where` (one of the GRANTS_* conditions above) and all
+        their tokens; the number of grants matched."""
+        count, revoke_grants, revoke_tokens = _revocation(where)
+        self._run(cursor, count, params)
         matched = int(cursor.fetchone()[0])
         if matched:
-            self._run(
-                cursor,
-                f"UPDATE grants SET revoked_at = :now WHERE {where} AND revoked_at IS NULL",  # noqa: S608
-                params,
-            )
-            self._run(
-                cursor,
-                f"UPDATE tokens SET revoked_at = :now WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE {where})",  # noqa: S608, E501
-                params,
-            )
+            self._run(cursor, revoke_grants, params)
+            self._run(cursor, revoke_tokens, params)
         return matched
 
     # -- flow records -------------------------------------------------------------------------
