@@ -39,15 +39,7 @@ def sandbox_config(
     sandbox.add_client(
         client_id, secret, (origin + "/callback",), scopes="openid profile photos.read read:user"
     )
-    return ClientConfig(
-        provider="sandbox",
-        client_id=client_id,
-        client_secret=secret,
-        redirect_uri=origin + "/callback",
-        discovery_url=sandbox.issuer + "/.well-known/openid-configuration",
-        account_url=sandbox.issuer + "/account",
-        lab=lab,
-    )
+    return ClientConfig.for_sandbox(sandbox.issuer, client_id, secret, origin + "/callback", lab)
 
 
 @pytest.fixture(params=["steps", "authlib"])

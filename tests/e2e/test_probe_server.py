@@ -38,6 +38,15 @@ SCOPE = "openid profile photos.read offline_access"
 REDIRECT = "http://127.0.0.1:8500/callback"
 
 
+def _probe_cli(sandbox: Sandbox, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`valetkey probe server` against the sandbox with the demo client and alice."""
+    command = [sys.executable, "-m", "valetkey", "probe", "server", sandbox.issuer]
+    command += ["--client-id", "photo-printer", "--client-secret", sandbox.secret]
+    command += ["--redirect-uri", REDIRECT, "--username", "alice"]
+    command += ["--password", sandbox.password("alice"), *extra]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
 def _target(sandbox: Sandbox) -> Target:
     """The demo's confidential client, and a public one with the same redirect URI."""
     if sandbox.store().client("probe-public") is None:
@@ -85,34 +94,7 @@ def test_each_lab_switch_breaks_exactly_its_checks(
 
 
 def test_cli_json_and_exit_code(sandbox: Sandbox) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "valetkey",
-            "probe",
-            "server",
-            sandbox.issuer,
-            "--client-id",
-            "photo-printer",
-            "--client-secret",
-            sandbox.secret,
-            "--redirect-uri",
-            "http://127.0.0.1:8500/callback",
-            "--username",
-            "alice",
-            "--password",
-            sandbox.password("alice"),
-            "--format",
-            "json",
-            "--only",
-            "AS-08,AS-15,AS-29",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _probe_cli(sandbox, "--format", "json", "--only", "AS-08,AS-15,AS-29")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["target"] == sandbox.issuer
@@ -129,32 +111,7 @@ def test_failure_evidence_shows_the_request_and_answer(tmp_path: Path) -> None:
     sandbox = start_sandbox(tmp_path, "--lab", "code-reuse")
     try:
         results = run_server_probe(_target(sandbox), only=["AS-15"])
-        cli = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "valetkey",
-                "probe",
-                "server",
-                sandbox.issuer,
-                "--client-id",
-                "photo-printer",
-                "--client-secret",
-                sandbox.secret,
-                "--redirect-uri",
-                REDIRECT,
-                "--username",
-                "alice",
-                "--password",
-                sandbox.password("alice"),
-                "--only",
-                "AS-15",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        cli = _probe_cli(sandbox, "--only", "AS-15")
     finally:
         sandbox.stop()
     assert cli.returncode == 1

@@ -675,7 +675,8 @@ class Module:
             return scope.cls
         return None
 
-    def find_method(self, cls: str, name: str) -> FuncNode | None:
+    def _class_and_bases(self, cls: str) -> Iterator[str]:
+        """`cls`, then each base class known in the module, each once."""
         seen: set[str] = set()
         todo = [cls]
         while todo:
@@ -683,12 +684,16 @@ class Module:
             if current in seen:
                 continue
             seen.add(current)
-            method = self.methods.get((current, name))
-            if method is not None:
-                return method
+            yield current
             info = self.classes.get(current)
             if info is not None:
                 todo.extend(info.bases)
+
+    def find_method(self, cls: str, name: str) -> FuncNode | None:
+        for current in self._class_and_bases(cls):
+            method = self.methods.get((current, name))
+            if method is not None:
+                return method
         return None
 
     def lookup_def(self, name: str, scope: Scope | None) -> FuncNode | None:
@@ -969,19 +974,10 @@ class Module:
         return join(values)
 
     def class_attr(self, cls: str, attr: str) -> Value | None:
-        seen: set[str] = set()
-        todo = [cls]
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
+        for current in self._class_and_bases(cls):
             entries = self.class_attrs.get((current, attr))
             if entries:
                 return join(self.eval(expr, scope) for expr, scope in entries)
-            info = self.classes.get(current)
-            if info is not None:
-                todo.extend(info.bases)
         return None
 
     def session_read(self, key: str | None, node: ast.AST, maybe_none: bool) -> Value:

@@ -60,6 +60,26 @@ class ClientConfig:
     session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     lab: frozenset[ClientLab] = frozenset()
 
+    @classmethod
+    def for_sandbox(
+        cls,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        lab: frozenset[ClientLab] = frozenset(),
+    ) -> ClientConfig:
+        """The app configured against a valetkey sandbox at `issuer`."""
+        return cls(
+            provider="sandbox",
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            discovery_url=issuer + "/.well-known/openid-configuration",
+            account_url=issuer + "/account",
+            lab=lab,
+        )
+
     @property
     def callback_path(self) -> str:
         from urllib.parse import urlsplit

@@ -82,15 +82,7 @@ def photo_printer(
         (origin + "/callback", *(r.format(origin=origin) for r in extra_redirects)),
         secret,
     )
-    config = ClientConfig(
-        provider="sandbox",
-        client_id=client_id,
-        client_secret=secret,
-        redirect_uri=origin + "/callback",
-        discovery_url=sandbox.issuer + "/.well-known/openid-configuration",
-        account_url=sandbox.issuer + "/account",
-        lab=lab,
-    )
+    config = ClientConfig.for_sandbox(sandbox.issuer, client_id, secret, origin + "/callback", lab)
     server = BackgroundServer(steps.create_app(config), sock).start()
     try:
         yield server

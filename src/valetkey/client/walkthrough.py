@@ -203,14 +203,8 @@ def running(variant: str, lab: frozenset[ClientLab], work: Path) -> Iterator[Run
         origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
         secret = secrets.token_urlsafe(32)
         _register_client(sandbox, origin + "/callback", secret)
-        config = ClientConfig(
-            provider="sandbox",
-            client_id=DEMO_CLIENT,
-            client_secret=secret,
-            redirect_uri=origin + "/callback",
-            discovery_url=sandbox.issuer + "/.well-known/openid-configuration",
-            account_url=sandbox.issuer + "/account",
-            lab=lab,
+        config = ClientConfig.for_sandbox(
+            sandbox.issuer, DEMO_CLIENT, secret, origin + "/callback", lab
         )
         traffic = Traffic(sandbox.issuer, origin)
         server = BackgroundServer(build_app(variant, config, traffic), sock).start()

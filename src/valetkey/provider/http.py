@@ -1,6 +1,6 @@
 """The protocol core's view of HTTP: a parsed request in, a response object out.
 
-Nothing here knows Starlette; `provider.app` turns ASGI into `Request` and `Response` back.
+Nothing here knows ASGI; `provider.app` turns ASGI into `Request` and `Response` back.
 Parameters keep their duplicates, because RFC 6749 §3.1 and §3.2 forbid repeating a
 parameter and the endpoints must be able to refuse that.
 """

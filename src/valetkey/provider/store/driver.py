@@ -92,8 +92,8 @@ class Database:
             raise
         except Exception as exc:
             if isinstance(exc, self.error):
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise StoreError(first, disconnected=True) from exc
+                lines = str(exc).strip().splitlines() or [type(exc).__name__]
+                raise StoreError(lines[0], disconnected=True) from exc
             raise
 
     def _connect_sqlite(self) -> sqlite3.Connection:
@@ -123,7 +123,8 @@ class Database:
         return bool(conn.closed or conn.broken)
 
     def sqlalchemy_url(self) -> str:
-        """The URL for SQLAlchemy (migrations): psycopg 3 as PostgreSQL's driver."""
+        """The URL for SQLAlchemy (migrations): psycopg 3 as PostgreSQL's driver; for SQLite
+        the connections come from `connect` (same file or shared memory, same pragmas)."""
         if self.dialect == "postgresql":
             return "postgresql+psycopg://" + self.url.split("://", 1)[1]
         return "sqlite://"

@@ -26,7 +26,7 @@ def open_engine(database: Database) -> Engine:
     from sqlalchemy import create_engine
 
     if database.dialect == "sqlite":
-        return create_engine("sqlite://", creator=database.connect)
+        return create_engine(database.sqlalchemy_url(), creator=database.connect)
     connect_args = {"options": f"-csearch_path={database.schema}"} if database.schema else {}
     return create_engine(
         database.sqlalchemy_url(),

@@ -295,9 +295,7 @@ class Store:
                 " ON CONFLICT (name) DO NOTHING",
                 params,
             )
-            cursor.execute(
-                self.database.sql("SELECT value FROM server_state WHERE name = :name"), params
-            )
+            self._run(cursor, "SELECT value FROM server_state WHERE name = :name", params)
             return str(cursor.fetchone()[0])
 
     def keys_version(self) -> tuple[int, float, float]:
