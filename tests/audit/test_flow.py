@@ -6,12 +6,13 @@ import ast
 
 import pytest
 
-from valetkey.audit.flow import Kind, Module, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.values import Kind, Value
 
 
 def value_of(source: str, name: str = "result") -> Value:
     """The value of the last assignment to `name` in the source."""
-    module = Module(ast.parse(source))
+    module = Analysis(ast.parse(source))
     target = next(
         node
         for node in reversed(module.nodes)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
+from valetkey.audit.analysis import Analysis
 from valetkey.audit.checks import all_checks
-from valetkey.audit.flow import Module
 from valetkey.audit.model import FileReport, Finding, ScanError, ScanResult
 from valetkey.audit.oauth import oauth_module
 from valetkey.audit.registry import REGISTRY, AuditConfig, Check
@@ -95,7 +95,7 @@ def audit_source(
                 filename, f"cannot parse{where}: {exc.msg if isinstance(exc, SyntaxError) else exc}"
             ),
         )
-    module = Module(tree)
+    module = Analysis(tree)
     suppressed = suppressions(source)
     findings: set[Finding] = set()
     for check in selection.checks():

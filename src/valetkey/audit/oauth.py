@@ -10,13 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import argument, kwarg, resolve
-from valetkey.audit.flow import (
-    FuncNode,
+from valetkey.audit.index import FuncNode, Scope, argument, kwarg
+from valetkey.audit.interpreter import Interpreter
+from valetkey.audit.values import (
     Kind,
-    Module,
-    Scope,
     Value,
     const_str,
     query_keys,
@@ -36,15 +35,11 @@ class Placement:
     scope: Scope
 
 
-def placements(module: Module) -> list[Placement]:
-    cached = getattr(module, "_placements", None)
-    if cached is None:
-        cached = list(_placements(module))
-        module._placements = cached  # type: ignore[attr-defined]
-    return cached
+def placements(module: Interpreter) -> list[Placement]:
+    return module.memo("oauth.placements", lambda: list(_placements(module)))
 
 
-def _placements(module: Module) -> Iterator[Placement]:
+def _placements(module: Interpreter) -> Iterator[Placement]:
     for node in module.nodes:
         if isinstance(node, ast.Dict):
             yield from _dict_placements(module, node)
@@ -59,7 +54,7 @@ def _placements(module: Module) -> Iterator[Placement]:
             yield from _subscript_placements(module, node)
 
 
-def _container_keys(module: Module, node: ast.expr, scope: Scope) -> frozenset[str]:
+def _container_keys(module: Interpreter, node: ast.expr, scope: Scope) -> frozenset[str]:
     """Keys of a dict, including those added later to the name it is assigned to."""
     keys = set(module.eval(node, scope).key_names())
     parent = module.parents.get(id(node))
@@ -75,7 +70,7 @@ def wanted(key: str) -> bool:
     return key in lib.PLACEMENT_KEYS or key.endswith("_CLIENT_SECRET")
 
 
-def _dict_placements(module: Module, node: ast.Dict) -> Iterator[Placement]:
+def _dict_placements(module: Interpreter, node: ast.Dict) -> Iterator[Placement]:
     literal_keys = [
         k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
     ]
@@ -90,7 +85,7 @@ def _dict_placements(module: Module, node: ast.Dict) -> Iterator[Placement]:
             yield Placement(key, module.eval(v, scope), k, node, keys, oauth, scope)
 
 
-def _in_oauth_call(module: Module, node: ast.AST, scope: Scope) -> bool:
+def _in_oauth_call(module: Interpreter, node: ast.AST, scope: Scope) -> bool:
     """Is this dict an argument of an OAuth call, or nested in an OAuth dict?"""
     outer = module.parents.get(id(node))
     while isinstance(outer, ast.Dict):
@@ -104,7 +99,7 @@ def _in_oauth_call(module: Module, node: ast.AST, scope: Scope) -> bool:
     return isinstance(parent, ast.Call) and is_oauth_callee(module, parent, scope)
 
 
-def _call_placements(module: Module, node: ast.Call) -> Iterator[Placement]:
+def _call_placements(module: Interpreter, node: ast.Call) -> Iterator[Placement]:
     if not any(kw.arg is not None and wanted(kw.arg) for kw in node.keywords):
         return
     scope = module.scope_of(node)
@@ -117,8 +112,8 @@ def _call_placements(module: Module, node: ast.Call) -> Iterator[Placement]:
             )
 
 
-def is_oauth_callee(module: Module, call: ast.Call, scope: Scope) -> bool:
-    callee = resolve(module, call, scope)
+def is_oauth_callee(module: Interpreter, call: ast.Call, scope: Scope) -> bool:
+    callee = module.resolve(call, scope)
     if callee.qualname is not None and callee.qualname.startswith(lib.OAUTH_LIBRARY_PREFIXES):
         return True
     if callee.receiver_type in lib.OAUTH_SESSIONS | {lib.AUTHLIB_REGISTRY}:
@@ -130,7 +125,7 @@ def is_oauth_callee(module: Module, call: ast.Call, scope: Scope) -> bool:
     )
 
 
-def _is_max_string(module: Module, node: ast.AST) -> bool:
+def _is_max_string(module: Interpreter, node: ast.AST) -> bool:
     if isinstance(node, ast.Constant) and not isinstance(node.value, str):
         return False
     if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
@@ -141,7 +136,7 @@ def _is_max_string(module: Module, node: ast.AST) -> bool:
     return not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add | ast.Mod))
 
 
-def _string_placements(module: Module, node: ast.expr) -> Iterator[Placement]:
+def _string_placements(module: Interpreter, node: ast.expr) -> Iterator[Placement]:
     if not _names_wanted_parameter(node):
         return
     if isinstance(module.parents.get(id(node)), ast.Expr):
@@ -173,7 +168,7 @@ def _names_wanted_parameter(node: ast.expr) -> bool:
     return any(wanted(k) for text in texts for k in _QUERY_KEY.findall(text))
 
 
-def _own_parts(module: Module, node: ast.expr, scope: Scope) -> list[str | Value]:
+def _own_parts(module: Interpreter, node: ast.expr, scope: Scope) -> list[str | Value]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
     if isinstance(node, ast.JoinedStr):
@@ -192,7 +187,7 @@ def _own_parts(module: Module, node: ast.expr, scope: Scope) -> list[str | Value
     return [replace(value, keys=())]
 
 
-def _subscript_placements(module: Module, node: ast.Assign) -> Iterator[Placement]:
+def _subscript_placements(module: Interpreter, node: ast.Assign) -> Iterator[Placement]:
     for target in node.targets:
         if not isinstance(target, ast.Subscript):
             continue
@@ -218,22 +213,18 @@ class HttpCall:
     receiver: Value | None
 
 
-def http_calls(module: Module) -> list[HttpCall]:
-    cached = getattr(module, "_http_calls", None)
-    if cached is None:
-        cached = list(_http_calls(module))
-        module._http_calls = cached  # type: ignore[attr-defined]
-    return cached
+def http_calls(module: Interpreter) -> list[HttpCall]:
+    return module.memo("oauth.http_calls", lambda: list(_http_calls(module)))
 
 
-def _http_calls(module: Module) -> Iterator[HttpCall]:
+def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
     if not module.uses("requests", "httpx", "requests_oauthlib", "authlib"):
         return
     for node in module.nodes:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         scope = module.scope_of(node)
-        callee = resolve(module, node, scope)
+        callee = module.resolve(node, scope)
         method = callee.method or ""
         if callee.qualname is not None:
             head = callee.qualname.rpartition(".")[0]
@@ -250,7 +241,7 @@ def _http_calls(module: Module) -> Iterator[HttpCall]:
             yield HttpCall(node, scope, method, rtype, callee.receiver)
 
 
-def _payload(module: Module, call: ast.Call, scope: Scope) -> Value:
+def _payload(module: Interpreter, call: ast.Call, scope: Scope) -> Value:
     parts = [kwarg(call, name) for name in ("data", "json", "params", "content")]
     values = [module.eval(p, scope) for p in parts if p is not None]
     if len(call.args) > 1:
@@ -259,13 +250,13 @@ def _payload(module: Module, call: ast.Call, scope: Scope) -> Value:
     return Value(keys=tuple(keys))
 
 
-def url_value(module: Module, call: ast.Call, scope: Scope, method: str) -> Value:
+def url_value(module: Interpreter, call: ast.Call, scope: Scope, method: str) -> Value:
     index = 1 if method == "request" else 0
     node = argument(call, index, "url")
     return module.eval(node, scope) if node is not None else Value()
 
 
-def is_token_request(module: Module, call: ast.Call, scope: Scope, method: str) -> bool:
+def is_token_request(module: Interpreter, call: ast.Call, scope: Scope, method: str) -> bool:
     payload = _payload(module, call, scope)
     if "grant_type" in payload.key_names():
         return True
@@ -281,7 +272,7 @@ def _path_of(url: Value) -> str:
     return text
 
 
-def is_back_channel(module: Module, http: HttpCall) -> bool:
+def is_back_channel(module: Interpreter, http: HttpCall) -> bool:
     """Is this call OAuth traffic: token, userinfo, JWKS or another provider API call?"""
     if http.client_type in lib.OAUTH_SESSIONS:
         return True
@@ -299,7 +290,7 @@ def is_back_channel(module: Module, http: HttpCall) -> bool:
     return _carries_token(module, http)
 
 
-def _carries_token(module: Module, http: HttpCall) -> bool:
+def _carries_token(module: Interpreter, http: HttpCall) -> bool:
     headers = kwarg(http.call, "headers")
     if headers is None:
         return False
@@ -328,7 +319,7 @@ def is_plain_http_remote(text: str) -> bool:
 
 
 # --- functions and branches ----------------------------------------------------------------------
-def reads_request_key(module: Module, func: FuncNode, key: str) -> ast.AST | None:
+def reads_request_key(module: Interpreter, func: FuncNode, key: str) -> ast.AST | None:
     """Where the function reads request parameter `key` (by subscript, `.get`, or as a
     route parameter), if it does."""
     scope = module.scopes[id(func)]
@@ -356,9 +347,9 @@ def _reads_key(node: ast.AST, key: str) -> bool:
     )
 
 
-def token_exchanges(module: Module, func: FuncNode) -> list[ast.Call]:
+def token_exchanges(module: Interpreter, func: FuncNode) -> list[ast.Call]:
     """Calls in `func` that redeem a code (directly or through a module function)."""
-    cache: dict[int, list[ast.Call]] = module.__dict__.setdefault("_exchanges", {})
+    cache: dict[int, list[ast.Call]] = module.memo("oauth.exchanges", dict)
     if id(func) in cache:
         return cache[id(func)]
     cache[id(func)] = []
@@ -367,12 +358,13 @@ def token_exchanges(module: Module, func: FuncNode) -> list[ast.Call]:
     return found
 
 
-def exchanging_functions(module: Module) -> set[int]:
+def exchanging_functions(module: Interpreter) -> set[int]:
     """Ids of the functions that redeem a code, directly or through module functions
     (computed once: direct exchanges, then their callers up the call graph)."""
-    cached: set[int] | None = module.__dict__.get("_exchanging")
-    if cached is not None:
-        return cached
+    return module.memo("oauth.exchanging", lambda: _exchanging_functions(module))
+
+
+def _exchanging_functions(module: Interpreter) -> set[int]:
     found: set[int] = set()
     methods = {method for _, method in lib.TOKEN_EXCHANGES}
     candidates = [
@@ -381,7 +373,7 @@ def exchanging_functions(module: Module) -> set[int]:
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in methods
     ]
     for node in candidates:
-        callee = resolve(module, node, module.scope_of(node))
+        callee = module.resolve(node, module.scope_of(node))
         if (callee.receiver_type, callee.method) in lib.TOKEN_EXCHANGES:
             found.add(id(module.scope_of(node).node))
     for http in http_calls(module):
@@ -395,11 +387,10 @@ def exchanging_functions(module: Module) -> set[int]:
             if id(caller.node) not in found:
                 found.add(id(caller.node))
                 todo.append(id(caller.node))
-    module.__dict__["_exchanging"] = found
     return found
 
 
-def _token_exchanges(module: Module, func: FuncNode) -> list[ast.Call]:
+def _token_exchanges(module: Interpreter, func: FuncNode) -> list[ast.Call]:
     scope = module.scopes[id(func)]
     found: list[ast.Call] = []
     if id(func) not in exchanging_functions(module):
@@ -413,7 +404,7 @@ def _token_exchanges(module: Module, func: FuncNode) -> list[ast.Call]:
             node.func.attr in exchange_methods or node.func.attr in local_methods
         ):
             continue  # neither an exchange nor a call into this module
-        callee = resolve(module, node, scope)
+        callee = module.resolve(node, scope)
         rtype = callee.receiver_type
         if (rtype is not None and (rtype, callee.method) in lib.TOKEN_EXCHANGES) or (
             callee.local is not None
@@ -429,53 +420,53 @@ def _token_exchanges(module: Module, func: FuncNode) -> list[ast.Call]:
     return found
 
 
-def callbacks(module: Module) -> list[FuncNode]:
+def callbacks(module: Interpreter) -> list[FuncNode]:
     """Functions that receive the authorization response and redeem the code."""
-    cached = getattr(module, "_callbacks", None)
-    if cached is not None:
-        return list(cached)
-    found: list[FuncNode] = []
+    return list(module.memo("oauth.callbacks", lambda: _callbacks(module)))
+
+
+def _callbacks(module: Interpreter) -> list[FuncNode]:
     if not module.uses(*lib.WEB_AND_OAUTH_PACKAGES):
-        module._callbacks = found  # type: ignore[attr-defined]
         return []
-    for func, _scope in module.functions():
-        if reads_request_key(module, func, "code") is not None or (
+    return [
+        func
+        for func, _scope in module.functions()
+        if reads_request_key(module, func, "code") is not None
+        or (
             id(func) in exchanging_functions(module)
             and _may_read_request(module, func)
             and reads_request(module, func)
-        ):
-            found.append(func)
-    module._callbacks = found  # type: ignore[attr-defined]
-    return list(found)
+        )
+    ]
 
 
-def _may_read_request(module: Module, func: FuncNode) -> bool:
+def _may_read_request(module: Interpreter, func: FuncNode) -> bool:
     """A cheap precondition of `reads_request`: a route, a request proxy named, or a
     parameter (annotated or first) that may be the request."""
     if module.is_route(func) or func.args.args or func.args.posonlyargs:
         return True
     return any(
-        isinstance(n, ast.Name) and module.imports.get(n.id) in lib.REQUEST_PROXIES
+        isinstance(n, ast.Name) and module.imports.get(n.id) in fw.REQUEST_PROXIES
         for n in module.own_nodes(func)
     )
 
 
-def reads_request(module: Module, func: FuncNode) -> bool:
+def reads_request(module: Interpreter, func: FuncNode) -> bool:
     scope = module.scopes[id(func)]
     if module.is_route(func):
         return True
     names = [n for n in module.own_nodes(func) if isinstance(n, ast.Name)]
-    return any(module.eval(name, scope).type == lib.REQUEST for name in names)
+    return any(module.eval(name, scope).type == fw.REQUEST for name in names)
 
 
-def stops(body: list[ast.stmt], module: Module, scope: Scope) -> bool:
+def stops(body: list[ast.stmt], module: Interpreter, scope: Scope) -> bool:
     """Does this block always end the request (return, raise, abort)?"""
     for stmt in body:
         if isinstance(stmt, ast.Return | ast.Raise):
             return True
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            callee = resolve(module, stmt.value, scope)
-            if callee.qualname in lib.ABORTS or callee.qualname == "abort":
+            callee = module.resolve(stmt.value, scope)
+            if callee.qualname in fw.ABORTS or callee.qualname == "abort":
                 return True
         if (
             isinstance(stmt, ast.If)
@@ -486,6 +477,6 @@ def stops(body: list[ast.stmt], module: Module, scope: Scope) -> bool:
     return False
 
 
-def oauth_module(module: Module) -> bool:
+def oauth_module(module: Interpreter) -> bool:
     """Does this file take part in an OAuth flow (for the checklist)?"""
     return any(p.oauth for p in placements(module)) or bool(callbacks(module))

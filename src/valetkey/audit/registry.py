@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from valetkey.audit.flow import Module
+from valetkey.audit.analysis import Analysis
 from valetkey.audit.model import Severity
 
 
@@ -33,7 +33,7 @@ class Hit:
         return cls(int(getattr(node, "lineno", 1)), int(getattr(node, "col_offset", 0)), message)
 
 
-Runner = Callable[[Module, AuditConfig], Iterable[Hit]]
+Runner = Callable[[Analysis, AuditConfig], Iterable[Hit]]
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import FuncNode, Kind, Module, Origin, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import FuncNode, Scope
+from valetkey.audit.values import Kind, Origin, Value
 
 WEAK_KINDS = (Kind.WEAK_RANDOM, Kind.TIME, Kind.UUID1)
 
@@ -53,7 +54,7 @@ def is_secret(value: Value, client_secret_origins: frozenset[Origin]) -> bool:
     return bool(value.origins & client_secret_origins)
 
 
-def client_secret_origins(module: Module) -> frozenset[Origin]:
+def client_secret_origins(module: Analysis) -> frozenset[Origin]:
     from valetkey.audit.oauth import placements
 
     found: set[Origin] = set()
@@ -66,7 +67,7 @@ def client_secret_origins(module: Module) -> frozenset[Origin]:
     return frozenset(found)
 
 
-def calls_in(module: Module, func: FuncNode, depth: int = 2) -> Iterator[tuple[ast.Call, Scope]]:
+def calls_in(module: Analysis, func: FuncNode, depth: int = 2) -> Iterator[tuple[ast.Call, Scope]]:
     """Calls made by a function and by the module functions it calls (a few levels)."""
     seen: set[int] = set()
     todo: list[tuple[FuncNode, int]] = [(func, 0)]
@@ -79,16 +80,16 @@ def calls_in(module: Module, func: FuncNode, depth: int = 2) -> Iterator[tuple[a
         for node in module.own_nodes(current):
             if isinstance(node, ast.Call):
                 yield node, scope
-                callee = resolve(module, node, scope)
+                callee = module.resolve(node, scope)
                 if callee.local is not None and level < depth:
                     todo.append((callee.local, level + 1))
 
 
-def bodies(module: Module, func: FuncNode, depth: int = 2) -> list[FuncNode]:
+def bodies(module: Analysis, func: FuncNode, depth: int = 2) -> list[FuncNode]:
     """The function and the module functions it calls."""
     found: list[FuncNode] = [func]
     for call, scope in calls_in(module, func, depth):
-        callee = resolve(module, call, scope)
+        callee = module.resolve(call, scope)
         if callee.local is not None and callee.local not in found:
             found.append(callee.local)
     return found

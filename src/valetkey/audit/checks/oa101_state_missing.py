@@ -6,8 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import Module
+from valetkey.audit.analysis import Analysis
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import Placement, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
@@ -24,7 +23,7 @@ from valetkey.audit.registry import AuditConfig, Hit, check
         "https://www.rfc-editor.org/rfc/rfc9700#section-4.7",
     ),
 )
-def state_missing(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """An authorization request for the code flow is built without `state`.
 
     What: a dict, `dict(...)`, URL or f-string that carries `response_type=code` together
@@ -85,7 +84,7 @@ def _is_code_request(p: Placement) -> bool:
     return bool(p.container_keys & {"client_id", "redirect_uri"})
 
 
-def _enclosing_keys(module: Module, p: Placement) -> frozenset[str]:
+def _enclosing_keys(module: Analysis, p: Placement) -> frozenset[str]:
     """Keys of the placement's container plus those of any URL string it is part of."""
     keys = set(p.container_keys)
     node = module.parents.get(id(p.container))
@@ -96,8 +95,8 @@ def _enclosing_keys(module: Module, p: Placement) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _library_generates_state(module: Module, p: Placement) -> bool:
+def _library_generates_state(module: Analysis, p: Placement) -> bool:
     if not isinstance(p.container, ast.Call):
         return False
-    callee = resolve(module, p.container, p.scope)
+    callee = module.resolve(p.container, p.scope)
     return (callee.receiver_type, callee.method) in lib.SELF_STATE_AUTH_REQUESTS

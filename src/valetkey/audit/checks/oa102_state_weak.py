@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from valetkey.audit.flow import Kind, Module, Origin, Value
+from valetkey.audit.analysis import Analysis
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Origin, Value
 
 from ._helpers import WEAK_KINDS, first_line, hardcoded
 
@@ -26,7 +27,7 @@ MIN_BITS = 128
         "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1",
     ),
 )
-def state_weak(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def state_weak(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """State, nonce or PKCE verifier comes from a guessable source.
 
     What: the value sent as `state`, `nonce` or `code_verifier` (in an authorization

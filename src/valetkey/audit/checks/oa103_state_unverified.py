@@ -6,12 +6,14 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import FuncNode, Kind, Module, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import FuncNode, Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks, stops, token_exchanges
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Value
 
 from ._helpers import bodies, calls_in
 
@@ -27,7 +29,7 @@ from ._helpers import bodies, calls_in
         "https://www.rfc-editor.org/rfc/rfc9700#section-4.7.1",
     ),
 )
-def state_unverified(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def state_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The callback uses the code without rejecting a state that differs from the session's.
 
     What: a callback (a function that reads the `code` parameter of the request, or a route
@@ -107,7 +109,7 @@ class StateCheck:
     func: FuncNode
 
 
-def verify_callback(module: Module, func: FuncNode) -> Iterator[Hit]:
+def verify_callback(module: Analysis, func: FuncNode) -> Iterator[Hit]:
     scope = module.scopes[id(func)]
     exchanges = token_exchanges(module, func)
     if _library_checks_state(module, exchanges, scope):
@@ -131,11 +133,11 @@ def verify_callback(module: Module, func: FuncNode) -> Iterator[Hit]:
             yield Hit.at(found.node, problem)
 
 
-def _state_handed_off(module: Module, func: FuncNode) -> bool:
+def _state_handed_off(module: Analysis, func: FuncNode) -> bool:
     """The returned state is passed to a call we cannot follow (e.g. a lookup of the
     state's data in the session by a helper of another module)."""
     for call, scope in calls_in(module, func):
-        qual = resolve(module, call, scope).qualname or ""
+        qual = module.resolve(call, scope).qualname or ""
         if qual in ("print", "str", "repr") or qual.startswith("logging."):
             continue
         arguments = [*call.args, *(k.value for k in call.keywords)]
@@ -161,7 +163,7 @@ _OPAQUE_NODES = (
 )
 
 
-def _only_looked_up(module: Module, func: FuncNode) -> bool:
+def _only_looked_up(module: Analysis, func: FuncNode) -> bool:
     """The returned state is handed to calls only as the key of a lookup in server-side
     data that is not the browser's session, whose result feeds the code exchange and is
     never compared with a session-bound value: the state picks *a* pending sign-in, any
@@ -181,18 +183,18 @@ def _only_looked_up(module: Module, func: FuncNode) -> bool:
     return not any(_compared_with_session(module, c, s) for c, s in lookups)
 
 
-def _printing(module: Module, call: ast.Call, scope: Scope) -> bool:
-    qual = resolve(module, call, scope).qualname or ""
+def _printing(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    qual = module.resolve(call, scope).qualname or ""
     return qual in ("print", "str", "repr") or qual.startswith("logging.")
 
 
-def _takes_state_itself(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _takes_state_itself(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """An argument is the returned state itself (not a value computed from it by a call)."""
     arguments = [*call.args, *(k.value for k in call.keywords)]
     return any(_direct_state(module, a, scope, 0) for a in arguments)
 
 
-def _direct_state(module: Module, node: ast.expr, scope: Scope, depth: int) -> bool:
+def _direct_state(module: Analysis, node: ast.expr, scope: Scope, depth: int) -> bool:
     if depth > _DIRECT_DEPTH or not is_returned_state(module.eval(node, scope)):
         return False
     if isinstance(node, ast.Starred):
@@ -202,7 +204,7 @@ def _direct_state(module: Module, node: ast.expr, scope: Scope, depth: int) -> b
     if isinstance(node, ast.Name):
         return _direct_name(module, node.id, scope, depth)
     if isinstance(node, ast.Call):
-        callee = resolve(module, node, scope)
+        callee = module.resolve(node, scope)
         parts = list(node.args)
         if isinstance(node.func, ast.Attribute) and callee.method in _TRANSPARENT_METHODS:
             parts.append(node.func.value)
@@ -218,7 +220,7 @@ def _direct_state(module: Module, node: ast.expr, scope: Scope, depth: int) -> b
     )
 
 
-def _reads_state_here(module: Module, node: ast.expr, scope: Scope) -> bool:
+def _reads_state_here(module: Analysis, node: ast.expr, scope: Scope) -> bool:
     """`node` is where the returned state is read from the request."""
     return any(
         o.kind is Kind.REQUEST and o.key == "state" and _near(o.line, o.col, node)
@@ -226,7 +228,7 @@ def _reads_state_here(module: Module, node: ast.expr, scope: Scope) -> bool:
     )
 
 
-def _direct_name(module: Module, name: str, scope: Scope, depth: int) -> bool:
+def _direct_name(module: Analysis, name: str, scope: Scope, depth: int) -> bool:
     current: Scope | None = scope
     while current is not None:
         if name in current.bindings:
@@ -240,7 +242,7 @@ def _direct_name(module: Module, name: str, scope: Scope, depth: int) -> bool:
     return False
 
 
-def _direct_param(module: Module, param: ast.arg, scope: Scope, depth: int) -> bool:
+def _direct_param(module: Analysis, param: ast.arg, scope: Scope, depth: int) -> bool:
     value = module.param_value(param, scope)
     if any(
         o.kind is Kind.REQUEST and o.key == "state" and _near(o.line, o.col, param)
@@ -261,7 +263,7 @@ def _direct_param(module: Module, param: ast.arg, scope: Scope, depth: int) -> b
     return False
 
 
-def _unbound_lookup(module: Module, call: ast.Call, scope: Scope, depth: int) -> bool:
+def _unbound_lookup(module: Analysis, call: ast.Call, scope: Scope, depth: int) -> bool:
     """The call looks data up by the state, in a store not bound to the browser session,
     and its result is used for the code exchange."""
     if _may_use_session(module, call, scope) or any(
@@ -282,19 +284,19 @@ def _unbound_lookup(module: Module, call: ast.Call, scope: Scope, depth: int) ->
     return owner is not None and _feeds_exchange(module, call, owner)
 
 
-def _may_use_session(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _may_use_session(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """The lookup may be in the session: it is given the request or the session, its
     receiver is the session, or its result is bound to the session already."""
     if module.eval(call, scope).has(Kind.SESSION):
         return True
     receiver = _receiver(module, call, scope)
-    if receiver is not None and receiver.type in (lib.SESSION, lib.REQUEST):
+    if receiver is not None and receiver.type in (fw.SESSION, fw.REQUEST):
         return True
     arguments = [*call.args, *(k.value for k in call.keywords)]
-    return any(module.eval(a, scope).type in (lib.SESSION, lib.REQUEST) for a in arguments)
+    return any(module.eval(a, scope).type in (fw.SESSION, fw.REQUEST) for a in arguments)
 
 
-def _result_names(module: Module, call: ast.Call, func: FuncNode) -> set[str]:
+def _result_names(module: Analysis, call: ast.Call, func: FuncNode) -> set[str]:
     """Names of `func` that hold the call's result, or data derived from it."""
     names: set[str] = set()
     assigns = [
@@ -321,7 +323,7 @@ def _result_names(module: Module, call: ast.Call, func: FuncNode) -> set[str]:
     return names
 
 
-def _feeds_exchange(module: Module, call: ast.Call, func: FuncNode) -> bool:
+def _feeds_exchange(module: Analysis, call: ast.Call, func: FuncNode) -> bool:
     """The call's result reaches the code exchange (or a call given the returned code)."""
     names = _result_names(module, call, func)
     scope = module.scopes[id(func)]
@@ -347,7 +349,7 @@ def _carries_code(value: Value) -> bool:
     return any(o.kind is Kind.REQUEST and o.key == "code" for o in value.origins)
 
 
-def _compared_with_session(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _compared_with_session(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """The looked-up data is compared with a session-bound value afterwards (e.g. the
     pending sign-in's browser id with this browser's)."""
     func = module.enclosing_function(call)
@@ -361,7 +363,7 @@ def _compared_with_session(module: Module, call: ast.Call, scope: Scope) -> bool
         elif (
             isinstance(node, ast.Call)
             and len(node.args) == 2
-            and resolve(module, node, scope).qualname in lib.CONSTANT_TIME_COMPARE
+            and module.resolve(node, scope).qualname in lib.CONSTANT_TIME_COMPARE
         ):
             sides = list(node.args)
         if len(sides) != 2 or any(isinstance(side, ast.Constant) for side in sides):
@@ -381,7 +383,7 @@ def _session_bound(value: Value) -> bool:
     """Bound to this browser: the session, or the user it is signed in as."""
     return (
         value.has(Kind.SESSION)
-        or value.type == f"{lib.REQUEST}.user"
+        or value.type == f"{fw.REQUEST}.user"
         or (value.ref in _SIGNED_IN_USERS)
     )
 
@@ -389,18 +391,18 @@ def _session_bound(value: Value) -> bool:
 _SIGNED_IN_USERS = frozenset({"flask_login.current_user", "flask_login.utils.current_user"})
 
 
-def _forwards_kwargs(module: Module, func: FuncNode) -> bool:
+def _forwards_kwargs(module: Analysis, func: FuncNode) -> bool:
     """A call that forwards `**kwargs` may carry `authorization_response`: not judged."""
     return any(kw.arg is None for call, _ in calls_in(module, func, 0) for kw in call.keywords)
 
 
 def _library_checks_state(
-    module: Module, exchanges: list[ast.Call], scope: Scope, depth: int = 0
+    module: Analysis, exchanges: list[ast.Call], scope: Scope, depth: int = 0
 ) -> bool:
     """Authlib, or a bound requests-oauthlib session, checks state in the exchange; also
     when the exchange happens in a module function the callback calls."""
     for call in exchanges:
-        callee = resolve(module, call, scope)
+        callee = module.resolve(call, scope)
         if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_access_token"):
             return True
         if callee.receiver_type == lib.OAUTH2SESSION and _oauthlib_bound(module, call, scope):
@@ -412,7 +414,7 @@ def _library_checks_state(
     return False
 
 
-def _oauthlib_bound(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _oauthlib_bound(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """requests-oauthlib checks state when the session has the stored state and the full
     authorization response URL is passed (not just `code=`)."""
     if kwarg(call, "authorization_response") is None or kwarg(call, "code") is not None:
@@ -426,7 +428,7 @@ def _oauthlib_bound(module: Module, call: ast.Call, scope: Scope) -> bool:
 
 
 def _oauthlib_state_from_request(
-    module: Module, exchanges: list[ast.Call], scope: Scope
+    module: Analysis, exchanges: list[ast.Call], scope: Scope
 ) -> ast.AST | None:
     for call in exchanges:
         receiver = _receiver(module, call, scope)
@@ -440,7 +442,7 @@ def _oauthlib_state_from_request(
     return None
 
 
-def _receiver(module: Module, call: ast.Call, scope: Scope) -> Value | None:
+def _receiver(module: Analysis, call: ast.Call, scope: Scope) -> Value | None:
     if isinstance(call.func, ast.Attribute):
         return module.eval(call.func.value, scope)
     return None
@@ -450,7 +452,7 @@ def is_returned_state(value: Value) -> bool:
     return any(o.kind is Kind.REQUEST and o.key == "state" for o in value.origins)
 
 
-def state_checks(module: Module, func: FuncNode) -> list[StateCheck]:
+def state_checks(module: Analysis, func: FuncNode) -> list[StateCheck]:
     found: list[StateCheck] = []
     for body in bodies(module, func):
         scope = module.scopes[id(body)]
@@ -459,7 +461,7 @@ def state_checks(module: Module, func: FuncNode) -> list[StateCheck]:
     return found
 
 
-def _as_check(module: Module, node: ast.AST, scope: Scope, func: FuncNode) -> list[StateCheck]:
+def _as_check(module: Analysis, node: ast.AST, scope: Scope, func: FuncNode) -> list[StateCheck]:
     sides: list[ast.expr] = []
     equality = True
     constant_time = False
@@ -469,7 +471,7 @@ def _as_check(module: Module, node: ast.AST, scope: Scope, func: FuncNode) -> li
         sides = [node.left, node.comparators[0]]
         equality = isinstance(node.ops[0], ast.Eq | ast.Is)
     elif isinstance(node, ast.Call) and len(node.args) == 2:
-        if resolve(module, node, scope).qualname not in lib.CONSTANT_TIME_COMPARE:
+        if module.resolve(node, scope).qualname not in lib.CONSTANT_TIME_COMPARE:
             return []
         sides = list(node.args)
         constant_time = True
@@ -490,7 +492,7 @@ def _as_check(module: Module, node: ast.AST, scope: Scope, func: FuncNode) -> li
     return []
 
 
-def stored_keys(module: Module, found: StateCheck) -> set[str]:
+def stored_keys(module: Analysis, found: StateCheck) -> set[str]:
     """Session keys read by the stored side of the comparison itself (not its history)."""
     scope = module.scopes[id(found.func)]
     keys: set[str] = set()
@@ -509,7 +511,7 @@ def _near(line: int, col: int, node: ast.AST) -> bool:
     return (line, col) == (getattr(node, "lineno", -1), getattr(node, "col_offset", -1))
 
 
-def _problem(module: Module, found: StateCheck, callback: FuncNode) -> str | None:
+def _problem(module: Analysis, found: StateCheck, callback: FuncNode) -> str | None:
     if not _session_bound(found.other):
         return "the returned `state` is compared with data the attacker controls"
     verdict = enforcement(module, found)
@@ -520,7 +522,7 @@ def _problem(module: Module, found: StateCheck, callback: FuncNode) -> str | Non
     return None
 
 
-def enforcement(module: Module, found: StateCheck) -> str | None:
+def enforcement(module: Analysis, found: StateCheck) -> str | None:
     """None when a failed comparison stops the flow, else why it does not."""
     node: ast.AST = found.node
     parent = module.parents.get(id(node))
@@ -547,7 +549,7 @@ def _passes_truth(node: ast.AST | None) -> bool:
 
 
 def _judge_if(
-    module: Module, stmt: ast.If | ast.While, target: ast.AST, equality: bool, scope: Scope
+    module: Analysis, stmt: ast.If | ast.While, target: ast.AST, equality: bool, scope: Scope
 ) -> str | None:
     mode = _polarity(stmt.test, target, failure_when_true=not equality)
     if mode == "only-if-present":
@@ -588,7 +590,7 @@ def _polarity(test: ast.expr, target: ast.AST, failure_when_true: bool) -> str |
     return None
 
 
-def _enforced_via_name(module: Module, found: StateCheck, name: str) -> str | None:
+def _enforced_via_name(module: Analysis, found: StateCheck, name: str) -> str | None:
     for node in module.own_nodes(found.func):
         if isinstance(node, ast.If):
             for sub in ast.walk(node.test):
@@ -597,7 +599,7 @@ def _enforced_via_name(module: Module, found: StateCheck, name: str) -> str | No
     return "the state comparison's result is not used to stop the flow"
 
 
-def _enforced_by_callers(module: Module, found: StateCheck) -> str | None:
+def _enforced_by_callers(module: Analysis, found: StateCheck) -> str | None:
     """A helper returns the comparison: its callers must stop when it is false."""
     verdicts: list[str | None] = []
     for call, scope in module.call_sites.get(id(found.func), []):
@@ -619,7 +621,7 @@ def _both_may_be_none(found: StateCheck) -> bool:
     return returned and stored
 
 
-def _none_guarded(module: Module, found: StateCheck, callback: FuncNode) -> bool:
+def _none_guarded(module: Analysis, found: StateCheck, callback: FuncNode) -> bool:
     sides = found.returned.origins | found.other.origins
     for body in bodies(module, callback):
         scope = module.scopes[id(body)]
@@ -633,7 +635,9 @@ def _none_guarded(module: Module, found: StateCheck, callback: FuncNode) -> bool
     return False
 
 
-def _tests_presence(module: Module, test: ast.expr, sides: frozenset[object], scope: Scope) -> bool:
+def _tests_presence(
+    module: Analysis, test: ast.expr, sides: frozenset[object], scope: Scope
+) -> bool:
     for node in ast.walk(test):
         operand: ast.expr | None = None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):

@@ -6,11 +6,12 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import Kind, Module, Origin, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import Scope
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import is_plain_http_remote, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Origin, Value
 
 from ._helpers import first_line
 
@@ -28,7 +29,7 @@ from ._helpers import first_line
         "https://www.rfc-editor.org/rfc/rfc8252#section-7.3",
     ),
 )
-def redirect_uri_not_exact(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def redirect_uri_not_exact(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The `redirect_uri` is not one exact, fixed https URI.
 
     What: the value sent as `redirect_uri` (a key of an OAuth request dict or URL, a keyword
@@ -77,14 +78,14 @@ def redirect_uri_not_exact(module: Module, config: AuditConfig) -> Iterator[Hit]
             yield Hit(line or int(getattr(node, "lineno", 1)), col, message)
 
 
-def _redirect_uris(module: Module) -> Iterator[tuple[Value, ast.AST]]:
+def _redirect_uris(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
     for p in placements(module):
         if p.key == "redirect_uri" and p.oauth:
             yield p.value, p.node
     for node in module.nodes if module.uses("authlib") else ():
         if isinstance(node, ast.Call) and node.args:
             scope: Scope = module.scope_of(node)
-            callee = resolve(module, node, scope)
+            callee = module.resolve(node, scope)
             if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_redirect"):
                 yield module.eval(node.args[0], scope), node
 

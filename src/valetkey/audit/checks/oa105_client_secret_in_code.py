@@ -6,11 +6,12 @@ import ast
 import re
 from collections.abc import Iterator
 
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import Kind, Module, Origin, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import http_calls, is_token_request, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Origin, Value
 
 from ._helpers import hardcoded
 
@@ -28,7 +29,7 @@ _BASIC_AUTH = frozenset({"requests.auth.HTTPBasicAuth", "httpx.BasicAuth"})
         "https://www.rfc-editor.org/rfc/rfc9700#section-2.5",
     ),
 )
-def client_secret_in_code(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def client_secret_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """A client secret is a string literal in the code.
 
     What: a non-empty literal (directly, through a constant, a class attribute, a config
@@ -86,7 +87,7 @@ def _message(origin: Origin) -> str:
     return "the client secret is a literal in the code"
 
 
-def _secret_slots(module: Module) -> Iterator[tuple[Value, ast.AST]]:
+def _secret_slots(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
     for p in placements(module):
         if (
             p.key == "client_secret"
@@ -105,6 +106,6 @@ def _secret_slots(module: Module) -> Iterator[tuple[Value, ast.AST]]:
         elif (
             isinstance(auth, ast.Call)
             and len(auth.args) == 2
-            and resolve(module, auth, http.scope).qualname in _BASIC_AUTH
+            and module.resolve(auth, http.scope).qualname in _BASIC_AUTH
         ):
             yield module.eval(auth.args[1], http.scope), auth

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import Kind, Module
+from valetkey.audit.analysis import Analysis
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind
 
 from ._helpers import first_line
 
@@ -30,7 +30,7 @@ _IMPLICIT_CLIENTS = frozenset(
     fix="Use `response_type=code` with PKCE; get tokens from the token endpoint.",
     references=("https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2",),
 )
-def implicit_flow(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def implicit_flow(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The authorization request asks for a token in the front channel.
 
     What: a `response_type` whose space-separated values include `token` (`token`,
@@ -67,6 +67,6 @@ def implicit_flow(module: Module, config: AuditConfig) -> Iterator[Hit]:
             yield Hit(line, col, f"`response_type={p.value.text}` returns a token in the browser")
     for node in module.nodes if module.uses("oauthlib", "requests_oauthlib") else ():
         if isinstance(node, ast.Call):
-            qual = resolve(module, node, module.scope_of(node)).qualname
+            qual = module.resolve(node, module.scope_of(node)).qualname
             if qual in _IMPLICIT_CLIENTS:
                 yield Hit.at(node, "MobileApplicationClient runs the implicit grant")

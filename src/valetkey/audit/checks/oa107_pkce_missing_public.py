@@ -6,11 +6,12 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import Module, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import HttpCall, http_calls, is_token_request, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Value
 
 _CREDENTIAL_KEYS = frozenset({"client_secret", "client_assertion"})
 
@@ -27,7 +28,7 @@ _CREDENTIAL_KEYS = frozenset({"client_secret", "client_assertion"})
         "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1",
     ),
 )
-def pkce_missing_public(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def pkce_missing_public(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """A public client redeems a code without PKCE, or PKCE uses the `plain` method.
 
     What: a code exchange that sends no client credentials (no `client_secret`, no
@@ -67,7 +68,7 @@ def pkce_missing_public(module: Module, config: AuditConfig) -> Iterator[Hit]:
     yield from _authlib_registrations(module)
 
 
-def _public_without_pkce(module: Module, http: HttpCall) -> bool:
+def _public_without_pkce(module: Analysis, http: HttpCall) -> bool:
     call, scope = http.call, http.scope
     if http.method == "fetch_token":
         if http.client_type not in (lib.OAUTH2SESSION, lib.AUTHLIB_SESSION):
@@ -83,7 +84,7 @@ def _public_without_pkce(module: Module, http: HttpCall) -> bool:
     return not (payload & (_CREDENTIAL_KEYS | {"code_verifier"})) and kwarg(call, "auth") is None
 
 
-def _sends_credentials(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _sends_credentials(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     if any(kwarg(call, k) is not None for k in ("client_secret", "auth", "code_verifier")):
         return True
     return any(kw.arg is None for kw in call.keywords)
@@ -97,7 +98,7 @@ def _session_pkce(receiver: Value | None) -> bool:
     return bool(names & {"pkce", "code_challenge_method", "client_secret"}) or None in names
 
 
-def _payload_keys(module: Module, call: ast.Call, scope: Scope) -> frozenset[str]:
+def _payload_keys(module: Analysis, call: ast.Call, scope: Scope) -> frozenset[str]:
     keys: set[str] = set()
     for name in ("data", "json", "params", "content"):
         node = kwarg(call, name)
@@ -106,7 +107,7 @@ def _payload_keys(module: Module, call: ast.Call, scope: Scope) -> frozenset[str
     return frozenset(keys)
 
 
-def _grant(module: Module, call: ast.Call, scope: Scope) -> str:
+def _grant(module: Analysis, call: ast.Call, scope: Scope) -> str:
     for name in ("data", "json", "params", "content"):
         node = kwarg(call, name)
         grant = module.eval(node, scope).key("grant_type") if node is not None else None
@@ -115,14 +116,14 @@ def _grant(module: Module, call: ast.Call, scope: Scope) -> str:
     return ""
 
 
-def _authlib_registrations(module: Module) -> Iterator[Hit]:
+def _authlib_registrations(module: Analysis) -> Iterator[Hit]:
     if not module.uses("authlib"):
         return
     for node in module.nodes:
         if not isinstance(node, ast.Call):
             continue
         scope = module.scope_of(node)
-        callee = resolve(module, node, scope)
+        callee = module.resolve(node, scope)
         is_register = (callee.receiver_type, callee.method) == (lib.AUTHLIB_REGISTRY, "register")
         is_session = callee.qualname in (
             "authlib.integrations.requests_client.OAuth2Session",
@@ -133,7 +134,7 @@ def _authlib_registrations(module: Module) -> Iterator[Hit]:
             yield Hit.at(node, "a public Authlib client without `code_challenge_method='S256'`")
 
 
-def _authlib_public_no_pkce(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _authlib_public_no_pkce(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     names = {kw.arg for kw in call.keywords}
     if None in names or "client_secret" in names or "code_challenge_method" in names:
         return False

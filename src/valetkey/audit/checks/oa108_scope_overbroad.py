@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from valetkey.audit.flow import Kind, Module
+from valetkey.audit.analysis import Analysis
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind
 
 from ._helpers import first_line, text_tokens
 
@@ -39,7 +40,7 @@ OVERBROAD = frozenset(
         "https://www.rfc-editor.org/rfc/rfc6819#section-4.2.2",
     ),
 )
-def scope_overbroad(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The requested scopes are far broader than a login needs.
 
     What: a `scope` (string, list or tuple, set in an OAuth dict, URL or call) contains

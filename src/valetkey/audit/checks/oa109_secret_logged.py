@@ -5,17 +5,19 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import Module, Origin, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import Scope
 from valetkey.audit.model import Severity
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Origin, Value
 
 from ._helpers import client_secret_origins, is_secret
 
 _EXCEPTION = "an exception message"
 _SINK_NAMES = frozenset(
-    {"print", "render_template", "render"} | {q.rsplit(".", 1)[1] for q in lib.RESPONSE_BODIES}
+    {"print", "render_template", "render"} | {q.rsplit(".", 1)[1] for q in fw.RESPONSE_BODIES}
 )
 _TEMPLATES = frozenset({"flask.render_template", "django.shortcuts.render"})
 
@@ -31,7 +33,7 @@ _TEMPLATES = frozenset({"flask.render_template", "django.shortcuts.render"})
         "https://cwe.mitre.org/data/definitions/532.html",
     ),
 )
-def secret_logged(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def secret_logged(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """A token, authorization code or client secret is printed, logged or sent to the browser.
 
     What: a value that is a token response (from `fetch_token`, `authorize_access_token`
@@ -92,7 +94,7 @@ def secret_logged(module: Module, config: AuditConfig) -> Iterator[Hit]:
                     yield Hit.at(node, "a token, code or client secret is returned to the browser")
 
 
-def _maybe_sink(module: Module, call: ast.Call) -> bool:
+def _maybe_sink(module: Analysis, call: ast.Call) -> bool:
     """A cheap syntactic filter before resolving the callee."""
     func = call.func
     if isinstance(module.parents.get(id(call)), ast.Raise):
@@ -101,10 +103,10 @@ def _maybe_sink(module: Module, call: ast.Call) -> bool:
     return name in _SINK_NAMES or name in lib.LOG_METHODS
 
 
-def _sink(module: Module, call: ast.Call, scope: Scope) -> str | None:
+def _sink(module: Analysis, call: ast.Call, scope: Scope) -> str | None:
     if not _maybe_sink(module, call):
         return None
-    callee = resolve(module, call, scope)
+    callee = module.resolve(call, scope)
     qual = callee.qualname or ""
     if qual == "print":
         return "print()"
@@ -112,7 +114,7 @@ def _sink(module: Module, call: ast.Call, scope: Scope) -> str | None:
         return "the log"
     if callee.method in lib.LOG_METHODS and _is_logger(module, call, scope):
         return "the log"
-    if qual in lib.RESPONSE_BODIES or qual in _TEMPLATES:
+    if qual in fw.RESPONSE_BODIES or qual in _TEMPLATES:
         return "the browser"
     if _raised(module, call) and (qual.endswith(("Error", "Exception")) or callee.local_class):
         return _EXCEPTION
@@ -135,7 +137,7 @@ def _builds_message(call: ast.Call) -> bool:
     return False
 
 
-def _on_error_path(module: Module, node: ast.AST) -> bool:
+def _on_error_path(module: Analysis, node: ast.AST) -> bool:
     """Inside `if resp.status_code != 200:`, `if not resp.ok:` or
     `if "access_token" not in data:`: a failed response carries no token."""
     child: ast.AST = node
@@ -164,7 +166,7 @@ def _error_test(test: ast.expr) -> bool:
     )
 
 
-def _is_logger(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _is_logger(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     if receiver is None:
         return False
@@ -172,16 +174,16 @@ def _is_logger(module: Module, call: ast.Call, scope: Scope) -> bool:
         return True
     if isinstance(receiver, ast.Attribute) and receiver.attr == "logger":
         base = module.eval(receiver.value, scope)
-        return base.type == lib.FLASK_APP or base.ref in ("flask.current_app",)
+        return base.type == fw.FLASK_APP or base.ref in ("flask.current_app",)
     return False
 
 
-def _raised(module: Module, call: ast.Call) -> bool:
+def _raised(module: Analysis, call: ast.Call) -> bool:
     return isinstance(module.parents.get(id(call)), ast.Raise)
 
 
 def _carries_secret(
-    module: Module, call: ast.Call, scope: Scope, secrets: frozenset[Origin]
+    module: Analysis, call: ast.Call, scope: Scope, secrets: frozenset[Origin]
 ) -> bool:
     values = [module.eval(a, scope) for a in call.args]
     values.extend(module.eval(k.value, scope) for k in call.keywords)

@@ -6,8 +6,8 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import Kind, Module, const_str
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import (
     http_calls,
@@ -17,6 +17,7 @@ from valetkey.audit.oauth import (
     url_value,
 )
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, const_str
 
 from ._helpers import first_line
 
@@ -35,7 +36,7 @@ INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"
         "https://www.rfc-editor.org/rfc/rfc9700#section-2.6",
     ),
 )
-def tls_verification_disabled(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def tls_verification_disabled(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """TLS verification is disabled on OAuth traffic, or the back channel is plain http.
 
     What: `verify=False` or an unverified `ssl` context on a requests/httpx call that is
@@ -77,7 +78,7 @@ def _is_false(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is False
 
 
-def _verify_false(module: Module) -> Iterator[Hit]:
+def _verify_false(module: Analysis) -> Iterator[Hit]:
     flagged_ctors: set[int] = set()
     for http in http_calls(module):
         if not is_back_channel(module, http):
@@ -93,7 +94,7 @@ def _verify_false(module: Module) -> Iterator[Hit]:
             yield Hit.at(ctor, "this client, used for OAuth traffic, does not verify TLS")
 
 
-def _insecure_transport(module: Module) -> Iterator[Hit]:
+def _insecure_transport(module: Analysis) -> Iterator[Hit]:
     if not module.mentions(INSECURE_TRANSPORT):
         return
     for node in module.nodes:
@@ -105,7 +106,7 @@ def _insecure_transport(module: Module) -> Iterator[Hit]:
                 ):
                     yield Hit.at(node, f"{INSECURE_TRANSPORT} allows OAuth over plain http")
         elif isinstance(node, ast.Call):
-            qual = resolve(module, node, module.scope_of(node)).qualname or ""
+            qual = module.resolve(node, module.scope_of(node)).qualname or ""
             first = const_str(node.args[0]) if node.args else None
             named = {kw.arg for kw in node.keywords}
             if (qual in ("os.environ.setdefault", "os.putenv") and first == INSECURE_TRANSPORT) or (
@@ -114,7 +115,7 @@ def _insecure_transport(module: Module) -> Iterator[Hit]:
                 yield Hit.at(node, f"{INSECURE_TRANSPORT} allows OAuth over plain http")
 
 
-def _plain_http_endpoints(module: Module) -> Iterator[Hit]:
+def _plain_http_endpoints(module: Analysis) -> Iterator[Hit]:
     seen: set[int] = set()
     for p in placements(module):
         if p.key in lib.BACK_CHANNEL_KEYS and is_plain_http_remote(p.value.all_text()):

@@ -6,8 +6,8 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg
-from valetkey.audit.flow import Module
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import HttpCall, http_calls, is_back_channel
 from valetkey.audit.registry import AuditConfig, Hit, check
@@ -21,7 +21,7 @@ from valetkey.audit.registry import AuditConfig, Hit, check
     fix="Pass `timeout=10` (or another bound) to every token, userinfo and JWKS call.",
     references=("https://requests.readthedocs.io/en/latest/user/advanced/#timeouts",),
 )
-def no_timeout(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def no_timeout(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """An OAuth back-channel call can wait forever.
 
     What: a token, userinfo, JWKS or other OAuth call made with `requests` (module

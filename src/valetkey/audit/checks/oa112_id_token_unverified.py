@@ -6,10 +6,11 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import Kind, Module, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Value
 
 _DISABLING_OPTIONS = ("verify_signature", "verify_aud", "verify_iss", "verify_exp")
 
@@ -26,7 +27,7 @@ _DISABLING_OPTIONS = ("verify_signature", "verify_aud", "verify_iss", "verify_ex
         "https://www.rfc-editor.org/rfc/rfc8725#section-3.1",
     ),
 )
-def id_token_unverified(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def id_token_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """An ID token is read without verifying its signature and claims.
 
     What: PyJWT or python-jose `decode` with `verify_signature`, `verify_aud`,
@@ -67,7 +68,7 @@ def id_token_unverified(module: Module, config: AuditConfig) -> Iterator[Hit]:
         if not isinstance(node, ast.Call):
             continue
         scope = module.scope_of(node)
-        qual = resolve(module, node, scope).qualname or ""
+        qual = module.resolve(node, scope).qualname or ""
         token = module.eval(node.args[0], scope) if node.args else Value()
         problem = _problem(module, node, scope, qual, token, validated)
         if problem is not None:
@@ -79,7 +80,7 @@ def _is_id_token(value: Value) -> bool:
 
 
 def _problem(
-    module: Module, call: ast.Call, scope: Scope, qual: str, token: Value, validated: bool
+    module: Analysis, call: ast.Call, scope: Scope, qual: str, token: Value, validated: bool
 ) -> str | None:
     if qual in lib.PYJWT_DECODE | lib.JOSE_DECODE:
         return _decode_problem(module, call, scope, token)
@@ -92,7 +93,7 @@ def _problem(
     return None
 
 
-def _decode_problem(module: Module, call: ast.Call, scope: Scope, token: Value) -> str | None:
+def _decode_problem(module: Analysis, call: ast.Call, scope: Scope, token: Value) -> str | None:
     options = kwarg(call, "options")
     if options is not None:
         value = module.eval(options, scope)
@@ -115,7 +116,7 @@ def _decode_problem(module: Module, call: ast.Call, scope: Scope, token: Value) 
     return None
 
 
-def _false(module: Module, options: ast.expr, name: str) -> bool:
+def _false(module: Analysis, options: ast.expr, name: str) -> bool:
     """Is `name` set to the constant False in this options dict (or its definition)?"""
     for node in ast.walk(options):
         if isinstance(node, ast.Dict):
@@ -133,7 +134,7 @@ def _false(module: Module, options: ast.expr, name: str) -> bool:
     return False
 
 
-def _compares_claims(module: Module) -> bool:
+def _compares_claims(module: Analysis) -> bool:
     """Hand-written claim checks: `iss` compared, and `aud` or `exp` compared too."""
     fields: set[str] = set()
     for node in module.nodes:
@@ -144,7 +145,7 @@ def _compares_claims(module: Module) -> bool:
     return "iss" in fields and bool(fields & {"aud", "exp"})
 
 
-def _module_validates_claims(module: Module) -> bool:
+def _module_validates_claims(module: Analysis) -> bool:
     if _compares_claims(module):
         return True
     for node in module.nodes:

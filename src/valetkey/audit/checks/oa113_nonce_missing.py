@@ -6,11 +6,12 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import Module, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import Placement, callbacks, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Value
 
 from ._helpers import text_tokens
 
@@ -27,7 +28,7 @@ from ._helpers import text_tokens
         "https://www.rfc-editor.org/rfc/rfc9700#section-4.5.3.2",
     ),
 )
-def nonce_missing(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def nonce_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """An OpenID Connect login uses the ID token without a nonce sent, kept and compared.
 
     What: in a module whose authorization request asks for the `openid` scope and that
@@ -95,11 +96,11 @@ def _has_openid(p: Placement) -> bool:
     return p.oauth and "openid" in text_tokens(p.value)
 
 
-def _uses_id_token(module: Module) -> bool:
+def _uses_id_token(module: Analysis) -> bool:
     return _first_id_token_use(module) is not None
 
 
-def _first_id_token_use(module: Module) -> ast.AST | None:
+def _first_id_token_use(module: Analysis) -> ast.AST | None:
     for node in module.nodes:
         if isinstance(node, ast.Subscript | ast.Call):
             value = module.eval(node, module.scope_of(node))
@@ -108,16 +109,16 @@ def _first_id_token_use(module: Module) -> ast.AST | None:
     return None
 
 
-def _authlib_flow(module: Module) -> bool:
+def _authlib_flow(module: Analysis) -> bool:
     for node in module.nodes:
         if isinstance(node, ast.Call):
-            callee = resolve(module, node, module.scope_of(node))
+            callee = module.resolve(node, module.scope_of(node))
             if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_redirect"):
                 return True
     return False
 
 
-def _sends_nonce(module: Module, p: Placement) -> bool:
+def _sends_nonce(module: Analysis, p: Placement) -> bool:
     if "nonce" in p.container_keys:
         return True
     if not isinstance(p.container, ast.Call):
@@ -134,7 +135,7 @@ def _sends_nonce(module: Module, p: Placement) -> bool:
     return False
 
 
-def _compares_nonce(module: Module) -> bool:
+def _compares_nonce(module: Analysis) -> bool:
     for node in module.nodes:
         if isinstance(node, ast.Compare):
             scope = module.scope_of(node)
@@ -143,7 +144,7 @@ def _compares_nonce(module: Module) -> bool:
                     return True
         elif isinstance(node, ast.Call):
             scope = module.scope_of(node)
-            qual = resolve(module, node, scope).qualname or ""
+            qual = module.resolve(node, scope).qualname or ""
             if qual in lib.CONSTANT_TIME_COMPARE and any(
                 "nonce" in _fields(module.eval(a, scope)) for a in node.args
             ):

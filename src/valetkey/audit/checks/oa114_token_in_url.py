@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from valetkey.audit.evaluate import kwarg
-from valetkey.audit.flow import Module
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import http_calls, url_value
 from valetkey.audit.registry import AuditConfig, Hit, check
@@ -22,7 +22,7 @@ from valetkey.audit.registry import AuditConfig, Hit, check
         "https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2",
     ),
 )
-def token_in_url(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def token_in_url(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """An access token is sent in the URL query instead of the Authorization header.
 
     What: a requests/httpx (or OAuth session) call whose `params` carry `access_token`, or

@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import argument, resolve
-from valetkey.audit.flow import Kind, Module, Origin, Scope, Value
+from valetkey.audit import frameworks as fw
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import Scope, argument
 from valetkey.audit.model import Severity
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Origin, Value
 
-_REDIRECT_NAMES = frozenset(q.rsplit(".", 1)[1] for q in lib.REDIRECTS)
+_REDIRECT_NAMES = frozenset(q.rsplit(".", 1)[1] for q in fw.REDIRECTS)
 _USER_KINDS = (Kind.REQUEST, Kind.COOKIE, Kind.HEADER)
 
 
@@ -27,7 +28,7 @@ _USER_KINDS = (Kind.REQUEST, Kind.COOKIE, Kind.HEADER)
         "https://cwe.mitre.org/data/definitions/601.html",
     ),
 )
-def open_redirect(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """A redirect goes to a URL the user supplied, unchecked.
 
     What: Flask/Werkzeug `redirect`, Django `redirect`/`HttpResponseRedirect`, or
@@ -86,7 +87,7 @@ def open_redirect(module: Module, config: AuditConfig) -> Iterator[Hit]:
         if name not in _REDIRECT_NAMES:
             continue
         scope = module.scope_of(node)
-        if resolve(module, node, scope).qualname not in lib.REDIRECTS:
+        if module.resolve(node, scope).qualname not in fw.REDIRECTS:
             continue
         target_node = argument(node, 0, "url") or argument(node, 0, "to")
         if target_node is None:
@@ -113,14 +114,14 @@ def _fixed_prefix(target: Value) -> bool:
     return False
 
 
-def _validated_origins(module: Module) -> frozenset[Origin]:
+def _validated_origins(module: Analysis) -> frozenset[Origin]:
     """Request-data origins that the module checks somewhere in a test."""
     found: set[Origin] = set()
     for node in module.nodes:
         scope = module.scope_of(node)
         if isinstance(node, ast.Call):
-            qual = resolve(module, node, scope).qualname
-            if qual in lib.URL_SAFE_CHECKERS:
+            qual = module.resolve(node, scope).qualname
+            if qual in fw.URL_SAFE_CHECKERS:
                 arguments = [*node.args, *(k.value for k in node.keywords)]
                 found |= _user_origins(module, arguments, scope)
         elif isinstance(node, ast.Compare) and _is_url_check(module, node, scope):
@@ -144,14 +145,14 @@ def _predicate_arguments(test: ast.expr) -> list[ast.expr]:
     return found
 
 
-def _user_origins(module: Module, nodes: list[ast.expr], scope: Scope) -> set[Origin]:
+def _user_origins(module: Analysis, nodes: list[ast.expr], scope: Scope) -> set[Origin]:
     origins: set[Origin] = set()
     for node in nodes:
         origins |= {o for o in module.eval(node, scope).origins if o.kind in _USER_KINDS}
     return origins
 
 
-def _is_url_check(module: Module, node: ast.Compare, scope: Scope) -> bool:
+def _is_url_check(module: Analysis, node: ast.Compare, scope: Scope) -> bool:
     if any(isinstance(op, ast.In | ast.NotIn) for op in node.ops):
         container = module.eval(node.comparators[-1], scope)
         return not any(o.kind in _USER_KINDS for o in container.origins)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import Module, Scope, Value, const_str
+from valetkey.audit import frameworks as fw
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import Scope
 from valetkey.audit.model import Severity
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Value, const_str
 
 from ._helpers import hardcoded
 
@@ -30,7 +31,7 @@ _SESSION_MIDDLEWARE = frozenset(
     "generated with `secrets.token_hex(32)`.",
     references=("https://cwe.mitre.org/data/definitions/798.html",),
 )
-def session_key_in_code(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def session_key_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The key that signs the session (where state, nonce and verifier live) is a literal.
 
     What: a non-empty literal (or literal default of an environment lookup) assigned to
@@ -68,7 +69,7 @@ def session_key_in_code(module: Module, config: AuditConfig) -> Iterator[Hit]:
             )
 
 
-def _session_keys(module: Module) -> Iterator[tuple[Value, ast.AST]]:
+def _session_keys(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
     if not module.mentions("SECRET_KEY", "secret_key") and not (
         {"secret_key", "SECRET_KEY"} & module.identifiers
     ):
@@ -81,11 +82,11 @@ def _session_keys(module: Module) -> Iterator[tuple[Value, ast.AST]]:
             yield from _called(module, node, scope)
 
 
-def _assigned(module: Module, node: ast.Assign, scope: Scope) -> Iterator[tuple[Value, ast.AST]]:
+def _assigned(module: Analysis, node: ast.Assign, scope: Scope) -> Iterator[tuple[Value, ast.AST]]:
     for target in node.targets:
         if isinstance(target, ast.Attribute) and target.attr == "secret_key":
             base = module.eval(target.value, scope)
-            if base.type == lib.FLASK_APP or (base.type is None and module.uses("flask")):
+            if base.type == fw.FLASK_APP or (base.type is None and module.uses("flask")):
                 yield module.eval(node.value, scope), node
         elif (
             isinstance(target, ast.Subscript)
@@ -100,8 +101,8 @@ def _assigned(module: Module, node: ast.Assign, scope: Scope) -> Iterator[tuple[
             yield module.eval(node.value, scope), node
 
 
-def _called(module: Module, call: ast.Call, scope: Scope) -> Iterator[tuple[Value, ast.AST]]:
-    callee = resolve(module, call, scope)
+def _called(module: Analysis, call: ast.Call, scope: Scope) -> Iterator[tuple[Value, ast.AST]]:
+    callee = module.resolve(call, scope)
     qualname = callee.qualname or ""
     first = call.args[0] if call.args else None
     first_qual = module.qualname_of(first) if first is not None else None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import FuncNode, Kind, Module, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import FuncNode, Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import http_calls, is_back_channel
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Value
 
 _OUTSIDE = (Kind.REQUEST, Kind.HEADER, Kind.COOKIE)
 
@@ -27,7 +29,7 @@ _OUTSIDE = (Kind.REQUEST, Kind.HEADER, Kind.COOKIE)
         "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
     ),
 )
-def access_token_as_identity(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """A user is logged in from an access token that came from the browser or an app.
 
     What: in a function that establishes a login (writes the session, or calls
@@ -75,7 +77,7 @@ def access_token_as_identity(module: Module, config: AuditConfig) -> Iterator[Hi
     for node in module.nodes if module.uses("authlib") else ():
         if isinstance(node, ast.Call):
             scope = module.scope_of(node)
-            callee = resolve(module, node, scope)
+            callee = module.resolve(node, scope)
             func = module.enclosing_function(node)
             if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "userinfo") and (
                 func is not None
@@ -85,7 +87,7 @@ def access_token_as_identity(module: Module, config: AuditConfig) -> Iterator[Hi
                 yield Hit.at(node, "a user is identified by an access token from the request")
 
 
-def _token_from_outside(module: Module, call: ast.Call, scope: Scope) -> bool:
+def _token_from_outside(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     values: list[Value] = []
     headers = kwarg(call, "headers")
     if headers is not None:
@@ -100,14 +102,14 @@ def _token_from_outside(module: Module, call: ast.Call, scope: Scope) -> bool:
     return any(v.has(*_OUTSIDE) for v in values)
 
 
-def _logs_in(module: Module, func: FuncNode) -> bool:
+def _logs_in(module: Analysis, func: FuncNode) -> bool:
     scope = module.scopes[id(func)]
     for node in module.own_nodes(func):
         if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Subscript) and module.eval(t.value, scope).type == lib.SESSION
+            isinstance(t, ast.Subscript) and module.eval(t.value, scope).type == fw.SESSION
             for t in node.targets
         ):
             return True
-        if isinstance(node, ast.Call) and resolve(module, node, scope).qualname in lib.LOGIN_CALLS:
+        if isinstance(node, ast.Call) and module.resolve(node, scope).qualname in fw.LOGIN_CALLS:
             return True
     return False

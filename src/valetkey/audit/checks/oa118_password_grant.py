@@ -6,11 +6,12 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg, resolve
-from valetkey.audit.flow import Kind, Module
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import placements
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind
 
 from ._helpers import first_line
 
@@ -23,7 +24,7 @@ from ._helpers import first_line
     fix="Use the authorization-code flow with PKCE (or the device flow for input-limited devices).",
     references=("https://www.rfc-editor.org/rfc/rfc9700#section-2.4",),
 )
-def password_grant(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def password_grant(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The resource-owner password grant is used.
 
     What: `grant_type=password` in a request dict, URL or call; oauthlib's
@@ -64,7 +65,7 @@ def password_grant(module: Module, config: AuditConfig) -> Iterator[Hit]:
     for node in module.nodes if oauth_libraries else ():
         if not isinstance(node, ast.Call):
             continue
-        callee = resolve(module, node, module.scope_of(node))
+        callee = module.resolve(node, module.scope_of(node))
         if (callee.qualname or "").endswith("LegacyApplicationClient") and (
             (callee.qualname or "").startswith(("oauthlib.", "requests_oauthlib."))
         ):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import kwarg
-from valetkey.audit.flow import FuncNode, Kind, Module, Scope, const_str
+from valetkey.audit import frameworks as fw
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import FuncNode, Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks, token_exchanges
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, const_str
 
 from ._helpers import bodies
 from .oa103_state_unverified import state_checks, stored_keys
@@ -24,7 +25,7 @@ from .oa103_state_unverified import state_checks, stored_keys
     fix="Take the state out of the session when the callback reads it: `session.pop(key, None)`.",
     references=("https://www.rfc-editor.org/rfc/rfc9700#section-4.2.4",),
 )
-def state_reusable(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def state_reusable(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The stored state is never removed after the callback, so it can be replayed.
 
     What: the callback reads the stored state (from the session, or from a cookie the app
@@ -63,7 +64,7 @@ def state_reusable(module: Module, config: AuditConfig) -> Iterator[Hit]:
             yield Hit.at(func, "the stored state is not removed after use; it can be replayed")
 
 
-def _stored_state_keys(module: Module, func: FuncNode) -> set[str]:
+def _stored_state_keys(module: Analysis, func: FuncNode) -> set[str]:
     keys: set[str] = set()
     for found in state_checks(module, func):
         keys |= stored_keys(module, found)
@@ -78,7 +79,7 @@ def _stored_state_keys(module: Module, func: FuncNode) -> set[str]:
     return keys
 
 
-def _removed_keys(module: Module, func: FuncNode) -> set[str]:
+def _removed_keys(module: Analysis, func: FuncNode) -> set[str]:
     removed: set[str] = set()
     for body in bodies(module, func):
         scope = module.scopes[id(body)]
@@ -90,7 +91,7 @@ def _removed_keys(module: Module, func: FuncNode) -> set[str]:
 _ALL = {"*"}
 
 
-def _removal(module: Module, node: ast.AST, scope: Scope) -> set[str]:
+def _removal(module: Analysis, node: ast.AST, scope: Scope) -> set[str]:
     if isinstance(node, ast.Delete):
         return {
             k
@@ -104,9 +105,9 @@ def _removal(module: Module, node: ast.AST, scope: Scope) -> set[str]:
     method = node.func.attr
     receiver = module.eval(node.func.value, scope)
     key = const_str(node.args[0]) if node.args else None
-    if receiver.type == lib.SESSION and method == "pop" and key:
+    if receiver.type == fw.SESSION and method == "pop" and key:
         return {key}
-    if receiver.type == lib.SESSION and method in ("clear", "flush", "cycle_key"):
+    if receiver.type == fw.SESSION and method in ("clear", "flush", "cycle_key"):
         return _ALL
     if method == "delete_cookie" and key:
         return {key}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import Kind, Module, Scope, Value
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import Scope
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import http_calls
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind, Value
 
 _MUTABLE_CLAIMS = frozenset({"email", "preferred_username"})
 _CLAIM_SOURCES = (Kind.TOKEN, Kind.OAUTH_DATA, Kind.CLAIMS)
@@ -43,7 +44,7 @@ _LOOKUPS = frozenset(
     "and only when `email_verified` is true.",
     references=("https://openid.net/specs/openid-connect-core-1_0.html#ClaimStability",),
 )
-def account_linked_by_email(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """A local account is found or linked by the `email` or `preferred_username` claim.
 
     What: a query (Django ORM `get`/`filter`/`get_or_create`, SQLAlchemy
@@ -93,8 +94,8 @@ def account_linked_by_email(module: Module, config: AuditConfig) -> Iterator[Hit
                 yield Hit.at(node, f"account looked up by `{sorted(claims & _MUTABLE_CLAIMS)[0]}`")
 
 
-def _is_lookup(module: Module, call: ast.Call, scope: Scope) -> bool:
-    callee = resolve(module, call, scope)
+def _is_lookup(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    callee = module.resolve(call, scope)
     if callee.method not in _LOOKUPS:
         return False
     receiver = callee.receiver
@@ -105,7 +106,7 @@ def _is_claims(value: Value) -> bool:
     return value.has(*_CLAIM_SOURCES)
 
 
-def _claims(module: Module, nodes: list[ast.expr], scope: Scope) -> set[str]:
+def _claims(module: Analysis, nodes: list[ast.expr], scope: Scope) -> set[str]:
     found: set[str] = set()
     for node in nodes:
         for sub in ast.walk(node):

@@ -6,11 +6,12 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
-from valetkey.audit.evaluate import resolve
-from valetkey.audit.flow import FuncNode, Kind, Module
+from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import FuncNode
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks
 from valetkey.audit.registry import AuditConfig, Hit, check
+from valetkey.audit.values import Kind
 
 from ._helpers import bodies
 
@@ -40,7 +41,7 @@ _PROVIDER_KEYS = frozenset(
         "https://www.rfc-editor.org/rfc/rfc9207",
     ),
 )
-def mix_up_unchecked(module: Module, config: AuditConfig) -> Iterator[Hit]:
+def mix_up_unchecked(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """Several providers share a callback that never checks which issuer answered.
 
     What: the module configures two or more providers (Authlib `register` calls, or a
@@ -94,12 +95,12 @@ def mix_up_unchecked(module: Module, config: AuditConfig) -> Iterator[Hit]:
             yield Hit.at(func, "several providers share this callback and `iss` is never checked")
 
 
-def _provider_count(module: Module) -> int:
+def _provider_count(module: Analysis) -> int:
     registered = 0
     tables = 0
     for node in module.nodes:
         if isinstance(node, ast.Call):
-            callee = resolve(module, node, module.scope_of(node))
+            callee = module.resolve(node, module.scope_of(node))
             if (callee.receiver_type, callee.method) == (lib.AUTHLIB_REGISTRY, "register"):
                 registered += 1
         elif isinstance(node, ast.Dict):
@@ -109,7 +110,7 @@ def _provider_count(module: Module) -> int:
     return max(registered, tables)
 
 
-def _checks_issuer(module: Module, func: FuncNode) -> bool:
+def _checks_issuer(module: Analysis, func: FuncNode) -> bool:
     for body in bodies(module, func):
         scope = module.scopes[id(body)]
         for node in module.own_nodes(body):

@@ -1,0 +1,174 @@
+"""What the auditor knows about web frameworks: request and session objects, routes, and the
+calls that answer a request (redirects, response bodies, aborts, logins).
+
+Library API knowledge only (names of functions, methods and attributes), never a guess from
+the names people give their variables. Types are short tags on abstract values.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+REQUEST: Final = "web.request"  # Flask's request proxy, a Django HttpRequest, a Starlette Request
+
+REQUEST_DATA: Final = "web.request-data"  # args/form/GET/POST/query_params/json ...
+
+REQUEST_COOKIES: Final = "web.request-cookies"
+
+REQUEST_HEADERS: Final = "web.request-headers"
+
+SESSION: Final = "web.session"  # flask.session, request.session (Django, Starlette)
+
+FLASK_APP: Final = "flask.Flask"
+
+ASGI_APP: Final = "starlette.App"
+
+REQUEST_PROXIES: Final = frozenset({"flask.request", "quart.request"})
+
+REQUEST_CLASSES: Final = frozenset(
+    {
+        "starlette.requests.Request",
+        "fastapi.Request",
+        "fastapi.requests.Request",
+        "django.http.HttpRequest",
+        "django.http.request.HttpRequest",
+        "django.core.handlers.wsgi.WSGIRequest",
+        "flask.Request",
+    }
+)
+
+SESSION_PROXIES: Final = frozenset({"flask.session", "quart.session"})
+
+REQUEST_DATA_ATTRS: Final = frozenset(
+    {
+        "args",
+        "form",
+        "values",
+        "json",
+        "files",
+        "data",
+        "GET",
+        "POST",
+        "FILES",
+        "query_params",
+        "path_params",
+        "view_args",
+    }
+)
+
+REQUEST_COOKIE_ATTRS: Final = frozenset({"cookies", "COOKIES"})
+
+REQUEST_HEADER_ATTRS: Final = frozenset({"headers", "META", "environ"})
+
+REQUEST_HOST_ATTRS: Final = frozenset(
+    {
+        "host",
+        "host_url",
+        "url_root",
+        "base_url",
+        "url",
+        "root_url",
+        "root_path",
+        "scheme",
+        "script_root",
+    }
+)
+
+# The path of this request on this site: no host, so not an open-redirect source.
+REQUEST_PATH_ATTRS: Final = frozenset({"path", "full_path", "path_info", "script_root"})
+
+REQUEST_PATH_METHODS: Final = frozenset({"get_full_path", "get_full_path_info"})
+
+REQUEST_HOST_METHODS: Final = frozenset({"get_host", "build_absolute_uri", "url_for"})
+
+REQUEST_DATA_METHODS: Final = frozenset({"get_json", "body", "form", "json"})
+
+# Attributes whose presence identifies a request object (Django/Starlette APIs).
+REQUEST_MARKER_ATTRS: Final = frozenset(
+    {"GET", "POST", "COOKIES", "META", "query_params", "get_host", "build_absolute_uri"}
+)
+
+DJANGO_REQUEST_ATTRS: Final = frozenset(
+    {
+        "GET",
+        "POST",
+        "COOKIES",
+        "META",
+        "FILES",
+        "session",
+        "headers",
+        "user",
+        "body",
+        "build_absolute_uri",
+        "get_host",
+        "get_full_path",
+        "is_secure",
+    }
+)
+
+HOST_HEADERS: Final = frozenset(
+    {
+        "host",
+        "x-forwarded-host",
+        "x-forwarded-server",
+        "http_host",
+        "http_x_forwarded_host",
+        "forwarded",
+        "x-original-host",
+    }
+)
+
+# Route decorators of Flask, FastAPI/Starlette routers (attribute names of the app/router).
+ROUTE_DECORATORS: Final = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"}
+)
+
+FRAMEWORK_PARAM_TYPES: Final = frozenset(
+    {"Request", "Response", "HttpRequest", "BackgroundTasks", "WebSocket", "Session"}
+)
+
+REDIRECTS: Final = frozenset(
+    {
+        "flask.redirect",
+        "werkzeug.utils.redirect",
+        "django.shortcuts.redirect",
+        "django.http.HttpResponseRedirect",
+        "django.http.HttpResponsePermanentRedirect",
+        "starlette.responses.RedirectResponse",
+        "fastapi.responses.RedirectResponse",
+    }
+)
+
+RESPONSE_BODIES: Final = frozenset(
+    {
+        "flask.jsonify",
+        "flask.make_response",
+        "flask.Response",
+        "flask.render_template_string",
+        "django.http.HttpResponse",
+        "django.http.JsonResponse",
+        "starlette.responses.JSONResponse",
+        "starlette.responses.HTMLResponse",
+        "starlette.responses.PlainTextResponse",
+        "starlette.responses.Response",
+        "fastapi.responses.JSONResponse",
+        "fastapi.responses.HTMLResponse",
+        "fastapi.responses.PlainTextResponse",
+        "fastapi.responses.Response",
+    }
+)
+
+URL_SAFE_CHECKERS: Final = frozenset(
+    {
+        "django.utils.http.url_has_allowed_host_and_scheme",
+        "django.utils.http.is_safe_url",
+    }
+)
+
+URL_BUILDERS_INTERNAL: Final = frozenset({"flask.url_for", "django.urls.reverse"})
+
+LOGIN_CALLS: Final = frozenset(
+    {"flask_login.login_user", "django.contrib.auth.login", "flask_login.utils.login_user"}
+)
+
+ABORTS: Final = frozenset({"flask.abort", "werkzeug.exceptions.abort", "sys.exit"})

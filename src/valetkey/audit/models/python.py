@@ -1,0 +1,172 @@
+"""The standard library: randomness, hashes, the clock, the environment, URL encoding, and
+the builtins that build or convert strings and dicts."""
+
+from __future__ import annotations
+
+import ast
+
+from valetkey.audit import libraries as lib
+from valetkey.audit.index import Scope, argument
+from valetkey.audit.interpreter import (
+    FunctionRule,
+    Interpreter,
+    Item,
+    Semantics,
+    concat,
+    origin_value,
+)
+from valetkey.audit.values import EMPTY, Kind, Origin, Value, const_int, join, taint
+
+ENV = "env"  # the type tag of os.environ
+OPAQUE_BUILTINS = frozenset(
+    {"len", "bool", "type", "isinstance", "int", "float", "hash", "id", "callable", "hasattr"}
+)
+
+
+def register(table: Semantics) -> None:
+    for qual, tag in lib.CONSTRUCTORS.items():
+        table.functions[qual] = _constructor(tag)
+    for qual in OPAQUE_BUILTINS:
+        table.functions[qual] = _opaque
+    table.function("ssl._create_unverified_context")(_unverified_ssl)
+    table.function(*lib.CSPRNG_DEFAULT_BITS)(_csprng)
+    table.function_matching(lambda q: q.startswith("uuid."))(_uuid)
+    table.function_matching(lambda q: q.split(".")[0] in lib.HASH_MODULES)(_hash)
+    table.function(*lib.TIME_FUNCTIONS)(_time)
+    table.function(*lib.ENV_GETTERS)(_env_get)
+    table.function(*lib.URL_ENCODERS)(_urlencode)
+    table.function("dict")(_dict_call)
+    table.function_matching(
+        lambda q: q.startswith(tuple(f"{m}." for m in lib.WEAK_RANDOM_MODULES))
+    )(_weak_random)
+    table.function("str", "repr", "bytes", "format")(_conversion)
+    table.function_matching(lambda q: q.startswith("base64."))(_conversion)
+    table.refs.append(_environ_ref)
+    table.mapping_types.add(ENV)
+    table.items.append(_environ_item)
+    table.methods.append(_string_methods)
+
+
+def _constructor(tag: str) -> FunctionRule:
+    def rule(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+        return Value(type=tag, ctor=call)
+
+    return rule
+
+
+def _opaque(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    return EMPTY
+
+
+def _unverified_ssl(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    return Value(type="ssl.unverified", ctor=call)
+
+
+def _csprng(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    bits: int | None = lib.CSPRNG_DEFAULT_BITS.get(qual)
+    first = argument(call, 0, "nbytes" if qual in lib.CSPRNG_BYTES_ARG else "length")
+    count = const_int(first)
+    if count is not None:
+        per = 8 if qual in lib.CSPRNG_BYTES_ARG else (1 if qual == "secrets.randbits" else 6)
+        bits = count * per
+    elif first is not None:
+        bits = None
+    if bits == 0:
+        bits = None
+    return origin_value(Kind.CSPRNG, call, bits=bits)
+
+
+def _uuid(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    if qual.endswith("uuid4"):
+        return origin_value(Kind.UUID4, call, bits=122)
+    if qual.endswith(("uuid3", "uuid5")):
+        inner = taint(interp.call_args(call, scope))
+        return Value(origins=origin_value(Kind.HASH, call).origins | inner.origins)
+    return origin_value(Kind.UUID1, call)
+
+
+def _hash(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    inner = taint(interp.call_args(call, scope))
+    return Value(origins=inner.origins | origin_value(Kind.HASH, call).origins)
+
+
+def _time(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    return origin_value(Kind.TIME, call)
+
+
+def _weak_random(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    return origin_value(Kind.WEAK_RANDOM, call)
+
+
+def env_value(node: ast.AST, key: str | None, default: Value | None) -> Value:
+    """An environment lookup; a literal default is a constant of the code."""
+    value = origin_value(Kind.ENV, node, key)
+    if default is not None and default.text:
+        lit = default.of(Kind.LITERAL)
+        line = lit[0].line if lit else int(getattr(node, "lineno", 0))
+        origin = Origin(Kind.ENV_DEFAULT, line, lit[0].col if lit else 0, key)
+        return Value(origins=value.origins | {origin})
+    return value
+
+
+def _env_get(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    key_node = argument(call, 0, "key")
+    key = interp.key_text(key_node, scope) if key_node is not None else None
+    default_node = argument(call, 1, "default")
+    default = interp.eval(default_node, scope) if default_node is not None else None
+    return env_value(call, key, default)
+
+
+def _environ_ref(qual: str) -> Value | None:
+    return Value(type=ENV, ref=qual) if qual == "os.environ" else None
+
+
+def _environ_item(interp: Interpreter, item: Item) -> Value | None:
+    if item.base.type != ENV:
+        return None
+    return env_value(item.node, item.key, item.default)
+
+
+def _urlencode(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    if not call.args:
+        return EMPTY
+    inner = interp.eval(call.args[0], scope)
+    return Value(origins=inner.origins, keys=inner.keys, fragments=inner.fragments)
+
+
+def _dict_call(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    keys = [(k.arg, interp.eval(k.value, scope)) for k in call.keywords if k.arg is not None]
+    bases = [interp.eval(a, scope) for a in call.args]
+    bases.extend(interp.eval(k.value, scope) for k in call.keywords if k.arg is None)
+    merged = join([*bases, Value(keys=tuple(keys))]) if bases else Value(keys=tuple(keys))
+    return Value(origins=taint([merged, *(v for _, v in keys)]).origins, keys=merged.keys)
+
+
+def _conversion(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    inner = [interp.eval(a, scope) for a in call.args]
+    if qual == "str" and len(inner) == 1 and inner[0].text is not None:
+        return inner[0]
+    return taint(inner)
+
+
+def _string_methods(
+    interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
+) -> Value | None:
+    if receiver.text is None:
+        return None
+    if method == "join" and call.args:
+        return _str_join(interp, receiver.text, call, scope)
+    if method == "format":
+        return concat([receiver.text, taint(interp.call_args(call, scope))], call)
+    return None
+
+
+def _str_join(interp: Interpreter, sep: str, call: ast.Call, scope: Scope) -> Value:
+    items = interp.eval(call.args[0], scope)
+    arg = call.args[0]
+    if isinstance(arg, ast.List | ast.Tuple) and all(
+        interp.eval(e, scope).text is not None for e in arg.elts
+    ):
+        text = sep.join(str(interp.eval(e, scope).text) for e in arg.elts)
+        return Value(origins=items.origins, text=text, fragments=(text,))
+    return Value(origins=items.origins, fragments=items.fragments)

@@ -1,0 +1,268 @@
+"""Web frameworks: the request and its data, cookies, headers and host; the session and
+what the module's routes store in it; framework-injected parameters (FastAPI `Depends`,
+`Cookie`, `Header`, route parameters, Django views' `request`); URL builders."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from valetkey.audit import frameworks as fw
+from valetkey.audit import libraries as lib
+from valetkey.audit.index import FuncNode, Scope, default_of, kwarg
+from valetkey.audit.interpreter import Interpreter, Item, Semantics, origin_value
+from valetkey.audit.values import EMPTY, Kind, Origin, Value, const_str, join, taint
+
+_STORE_METHODS = frozenset({"setdefault", "update", "set_cookie"})
+Stores = dict[str, list[tuple[ast.expr, Scope]]]
+
+
+def register(table: Semantics) -> None:
+    table.function(*fw.URL_BUILDERS_INTERNAL)(_url_for)
+    table.refs.append(_proxy_ref)
+    table.attributes.append(_request_attribute)
+    table.methods.append(_request_method)
+    table.items.append(_request_item)
+    table.item_fallbacks.append(_session_keyed)
+    table.params.append(_framework_param)
+    table.mapping_types.update(
+        {fw.SESSION, fw.REQUEST_DATA, fw.REQUEST_COOKIES, fw.REQUEST_HEADERS}
+    )
+
+
+def _proxy_ref(qual: str) -> Value | None:
+    if qual in fw.REQUEST_PROXIES:
+        return Value(type=fw.REQUEST, ref=qual)
+    if qual in fw.SESSION_PROXIES:
+        return Value(type=fw.SESSION, ref=qual)
+    return None
+
+
+def _url_for(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    external = kwarg(call, "_external")
+    if isinstance(external, ast.Constant) and external.value is True:
+        return origin_value(Kind.HOST, call, "url_for")
+    return origin_value(Kind.INTERNAL_URL, call)
+
+
+# --- the request ---------------------------------------------------------------------------------
+def _request_attribute(
+    interp: Interpreter, base: Value, attr: str, node: ast.AST, scope: Scope
+) -> Value | None:
+    if base.type == fw.REQUEST or (base.type is None and attr in fw.REQUEST_MARKER_ATTRS):
+        return request_attribute(attr, node)
+    if base.type is None and attr == "session" and interp.uses("django", "starlette", "fastapi"):
+        return Value(type=fw.SESSION)
+    return None
+
+
+def request_attribute(attr: str, node: ast.AST) -> Value:
+    if attr in fw.REQUEST_DATA_ATTRS:
+        return Value(type=fw.REQUEST_DATA, origins=origin_value(Kind.REQUEST, node).origins)
+    if attr in fw.REQUEST_COOKIE_ATTRS:
+        return Value(type=fw.REQUEST_COOKIES)
+    if attr in fw.REQUEST_HEADER_ATTRS:
+        return Value(type=fw.REQUEST_HEADERS)
+    if attr in fw.REQUEST_HOST_ATTRS:
+        return origin_value(Kind.HOST, node, attr)
+    if attr in fw.REQUEST_PATH_ATTRS:
+        return origin_value(Kind.INTERNAL_URL, node, attr)
+    if attr == "session":
+        return Value(type=fw.SESSION)
+    return Value(type=f"{fw.REQUEST}.{attr}")
+
+
+def _request_method(
+    interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
+) -> Value | None:
+    if receiver.type != fw.REQUEST:
+        return None
+    if method in fw.REQUEST_HOST_METHODS:
+        return origin_value(Kind.HOST, call, method)
+    if method in fw.REQUEST_PATH_METHODS:
+        return origin_value(Kind.INTERNAL_URL, call, method)
+    if method in fw.REQUEST_DATA_METHODS:
+        return Value(type=fw.REQUEST_DATA, origins=origin_value(Kind.REQUEST, call).origins)
+    return origin_value(Kind.REQUEST, call)
+
+
+def _request_item(interp: Interpreter, item: Item) -> Value | None:
+    btype = item.base.type
+    if btype == fw.SESSION:
+        return item.with_default(session_read(interp, item.key, item.node, item.maybe_none))
+    if btype == fw.REQUEST_COOKIES:
+        return item.with_default(cookie_read(interp, item.key, item.node, item.maybe_none))
+    if btype in (fw.REQUEST_DATA, fw.REQUEST_HEADERS):
+        kind = Kind.REQUEST if btype == fw.REQUEST_DATA else Kind.HEADER
+        if kind is Kind.HEADER and item.key is not None and item.key.lower() in fw.HOST_HEADERS:
+            kind = Kind.HOST
+        return item.with_default(
+            origin_value(kind, item.node, item.key, maybe_none=item.maybe_none)
+        )
+    return None
+
+
+def _session_keyed(interp: Interpreter, item: Item) -> Value | None:
+    """An entry of server-side data looked up by a value bound to the browser session (a
+    session id from a cookie the app sets, a session entry) is bound to that session too,
+    like the session's own entries."""
+    if item.key_value is None or not item.key_value.has(Kind.SESSION):
+        return None
+    bound = origin_value(Kind.SESSION, item.node, None, maybe_none=item.maybe_none)
+    return item.with_default(join([Value(origins=item.base.origins), bound]))
+
+
+# --- the session and cookies the module sets ------------------------------------------------------
+def session_read(interp: Interpreter, key: str | None, node: ast.AST, maybe_none: bool) -> Value:
+    origin = Origin(Kind.SESSION, _line(node), _col(node), key, maybe_none=maybe_none)
+    stored = [] if key is None else _stores(interp)[0].get(key, [])
+    values = [taint([interp.eval(expr, scope)]) for expr, scope in stored]
+    return join([Value(origins=frozenset({origin})), *values])
+
+
+def cookie_read(interp: Interpreter, key: str | None, node: ast.AST, maybe_none: bool) -> Value:
+    stored = [] if key is None else _stores(interp)[1].get(key, [])
+    kind = Kind.SESSION if stored else Kind.COOKIE
+    origin = Origin(kind, _line(node), _col(node), key, maybe_none=maybe_none)
+    values = [taint([interp.eval(expr, scope)]) for expr, scope in stored]
+    return join([Value(origins=frozenset({origin})), *values])
+
+
+def session_stores(interp: Interpreter) -> Stores:
+    """What the module's code stores in the session, by key."""
+    return _stores(interp)[0]
+
+
+@dataclass
+class _StoreIndex:
+    session: Stores = field(default_factory=dict)
+    cookies: Stores = field(default_factory=dict)
+    ready: bool = False
+
+
+def _stores(interp: Interpreter) -> tuple[Stores, Stores]:
+    index = interp.memo("web.stores", _StoreIndex)
+    if not index.ready:
+        index.ready = True  # reads made while indexing see what is known so far
+        for node in interp.nodes:
+            if isinstance(node, ast.Call):
+                _index_call(interp, node, interp.scope_of(node), index.session, index.cookies)
+        for node in interp.nodes:
+            if isinstance(node, ast.Assign):
+                _index_store(interp, node, interp.scope_of(node), index.session)
+    return index.session, index.cookies
+
+
+def _index_call(
+    interp: Interpreter, call: ast.Call, scope: Scope, session: Stores, cookies: Stores
+) -> None:
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _STORE_METHODS:
+        return
+    receiver = interp.eval(func.value, scope)
+    if receiver.type == fw.SESSION and func.attr == "setdefault" and len(call.args) == 2:
+        key = const_str(call.args[0])
+        if key is not None:
+            session.setdefault(key, []).append((call.args[1], scope))
+    elif receiver.type == fw.SESSION and func.attr == "update":
+        for kw in call.keywords:
+            if kw.arg:
+                session.setdefault(kw.arg, []).append((kw.value, scope))
+    elif func.attr == "set_cookie" and len(call.args) >= 2:
+        key = interp.key_text(call.args[0], scope)
+        if key is not None:
+            cookies.setdefault(key, []).append((call.args[1], scope))
+
+
+def _index_store(interp: Interpreter, stmt: ast.Assign, scope: Scope, session: Stores) -> None:
+    for target in stmt.targets:
+        if isinstance(target, ast.Subscript):
+            key = const_str(target.slice)
+            if key is not None and interp.eval(target.value, scope).type == fw.SESSION:
+                session.setdefault(key, []).append((stmt.value, scope))
+
+
+# --- parameters the framework fills in ------------------------------------------------------------
+def _framework_param(
+    interp: Interpreter, func: FuncNode, param: ast.arg, scope: Scope
+) -> Value | None:
+    annotated = _annotated_type(interp, param)
+    if annotated is not None:
+        return Value(type=annotated)
+    if interp.is_route(func):
+        return _route_param(interp, param, func)
+    index = scope.params.index(param)
+    if _django_view_request(interp, func, param, index):
+        return Value(type=fw.REQUEST)
+    return None
+
+
+def _annotated_type(interp: Interpreter, param: ast.arg) -> str | None:
+    qual = interp.annotation_qualname(param)
+    if qual is None:
+        return None
+    if qual in fw.REQUEST_CLASSES or qual.split(".")[-1] in ("Request", "HttpRequest"):
+        return fw.REQUEST
+    return lib.CONSTRUCTORS.get(qual)
+
+
+def _route_param(interp: Interpreter, param: ast.arg, func: FuncNode) -> Value:
+    default = default_of(func, param)
+    origin_kind = Kind.REQUEST
+    if isinstance(default, ast.Call):
+        qual = (interp.qualname_of(default.func) or "").split(".")[-1]
+        if qual == "Depends":
+            return EMPTY
+        origin_kind = {"Cookie": Kind.COOKIE, "Header": Kind.HEADER}.get(qual, Kind.REQUEST)
+    if _looks_like_request(interp, param, func):
+        return Value(type=fw.REQUEST)
+    maybe_none = isinstance(default, ast.Constant) and default.value is None
+    origin = Origin(origin_kind, _line(param), _col(param), param.arg, maybe_none=maybe_none)
+    return Value(origins=frozenset({origin}))
+
+
+def _looks_like_request(interp: Interpreter, param: ast.arg, func: FuncNode) -> bool:
+    """Django views and Starlette endpoints take the request as first argument."""
+    if not interp.uses("django", "starlette", "fastapi"):
+        return False
+    first = [*func.args.posonlyargs, *func.args.args]
+    if not first:
+        return False
+    owner = interp.func_class.get(id(func))
+    index = 1 if owner is not None else 0
+    return (
+        len(first) > index
+        and first[index] is param
+        and param.annotation is None
+        and (interp.uses("django") or not interp.uses("fastapi"))
+    )
+
+
+def _django_view_request(interp: Interpreter, func: FuncNode, param: ast.arg, index: int) -> bool:
+    """A Django view's first argument, recognised by the HttpRequest API it uses."""
+    first = 1 if interp.func_class.get(id(func)) is not None else 0
+    if index != first or param.annotation is not None or not interp.uses("django"):
+        return False
+    memo: dict[tuple[int, str], bool] = interp.memo("web.django", dict)
+    memo_key = (id(func), param.arg)
+    if memo_key not in memo:
+        memo[memo_key] = _uses_request_api(interp, func, param)
+    return memo[memo_key]
+
+
+def _uses_request_api(interp: Interpreter, func: FuncNode, param: ast.arg) -> bool:
+    return any(
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == param.arg
+        and node.attr in fw.DJANGO_REQUEST_ATTRS
+        for node in interp.own_nodes(func)
+    )
+
+
+def _line(node: ast.AST) -> int:
+    return int(getattr(node, "lineno", 0))
+
+
+def _col(node: ast.AST) -> int:
+    return int(getattr(node, "col_offset", 0))
