@@ -20,11 +20,16 @@ FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 @dataclass(frozen=True)
 class Binding:
-    """One way a name gets a value: `expr` assigned whole, or part of it (`unpack`)."""
+    """One way a name gets a value: `expr` assigned whole, or part of it (`whole` False:
+    the item at `index` of an unpacked tuple, or an element of an iterable), or one `key` of
+    it (`x["k"] = v`, `x.update(k=v)`, `x.setdefault("k", v)`), or all keys of a mapping
+    merged into it (`spread`: `x.update(other)`)."""
 
     expr: ast.expr
     whole: bool = True
     key: str | None = None
+    index: int | None = None
+    spread: bool = False
 
 
 class Scope:
@@ -109,6 +114,8 @@ def _bind_target(scope: Scope, target: ast.expr, value: ast.expr, whole: bool = 
         for index, element in enumerate(target.elts):
             if isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts):
                 _bind_target(scope, element, value.elts[index], whole)
+            elif isinstance(element, ast.Name) and whole:
+                scope.bindings.setdefault(element.id, []).append(Binding(value, False, None, index))
             else:
                 _bind_target(scope, element, value, whole=False)
     elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
@@ -120,22 +127,33 @@ def _bind_target(scope: Scope, target: ast.expr, value: ast.expr, whole: bool = 
 
 
 def _bind_update(scope: Scope, call: ast.Call) -> None:
-    """`params.update(state=...)` and `params.update({"state": ...})` add keys to a name."""
+    """`params.update(state=...)`, `params.update({"state": ...})`, `params.update(other)`
+    and `params.setdefault("state", ...)` add keys to a name."""
     func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr == "update"):
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return
-    if not isinstance(func.value, ast.Name):
+    bindings = scope.bindings.setdefault(func.value.id, [])
+    if func.attr == "setdefault" and len(call.args) == 2:
+        key = const_str(call.args[0])
+        if key is not None:
+            bindings.append(Binding(call.args[1], True, key))
         return
-    name = func.value.id
+    if func.attr != "update":
+        return
     for kw in call.keywords:
-        if kw.arg is not None:
-            scope.bindings.setdefault(name, []).append(Binding(kw.value, True, kw.arg))
+        bindings.append(Binding(kw.value, True, kw.arg, spread=kw.arg is None))
     for arg in call.args:
-        if isinstance(arg, ast.Dict):
-            for k, v in zip(arg.keys, arg.values, strict=True):
-                key = const_str(k) if k is not None else None
-                if key is not None:
-                    scope.bindings.setdefault(name, []).append(Binding(v, True, key))
+        if not isinstance(arg, ast.Dict):
+            bindings.append(Binding(arg, True, spread=True))
+            continue
+        for k, v in zip(arg.keys, arg.values, strict=True):
+            key = const_str(k) if k is not None else None
+            if key is not None:
+                bindings.append(Binding(v, True, key))
+            elif k is None:
+                bindings.append(Binding(v, True, spread=True))
+    if not bindings:
+        del scope.bindings[func.value.id]
 
 
 def own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:

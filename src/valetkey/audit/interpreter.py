@@ -27,6 +27,7 @@ from valetkey.audit.values import (
     Origin,
     Value,
     const_str,
+    derived,
     join,
     literal,
     merge_keys,
@@ -157,7 +158,7 @@ class Interpreter(ModuleIndex):
             if name in current.overrides:
                 return current.overrides[name]
             if name in current.bindings:
-                if any(b.key is None for b in current.bindings[name]):
+                if any(b.key is None and not b.spread for b in current.bindings[name]):
                     bound = self._bound(name, current)
                     param = next((p for p in current.params if p.arg == name), None)
                     if param is None:
@@ -182,7 +183,7 @@ class Interpreter(ModuleIndex):
         if outer.type is not None or outer.ref is not None:
             return outer
         added = self._bound(name, scope)
-        return replace(outer, keys=merge_keys([outer, added]))
+        return replace(outer, keys=merge_keys([outer, added]), open=outer.open or added.open)
 
     def _global(self, name: str) -> Value:
         if name in self.classes:
@@ -203,17 +204,22 @@ class Interpreter(ModuleIndex):
     def _bound(self, name: str, scope: Scope) -> Value:
         whole: list[Value] = []
         extra: list[tuple[str, Value]] = []
+        spread: list[Value] = []
         for binding in scope.bindings[name]:
             value = self.eval(binding.expr, scope)
-            if binding.key is not None:
+            if binding.spread:
+                spread.append(value)
+            elif binding.key is not None:
                 extra.append((binding.key, value))
             elif binding.whole:
                 whole.append(value)
             else:
-                whole.append(Value(origins=value.origins))
+                whole.append(_unpacked(value, binding.index))
         base = join(whole)
-        if extra:
-            base = replace(base, keys=merge_keys([base, Value(keys=tuple(extra))]))
+        if extra or spread:
+            added = [base, Value(keys=tuple(extra)), *spread]
+            opened = base.open or any(_unknown_keys(v) for v in spread)
+            base = replace(base, keys=merge_keys(added), open=opened)
         return base
 
     # --- parameters ----------------------------------------------------------------------------
@@ -320,7 +326,18 @@ class Interpreter(ModuleIndex):
             if param.arg not in bound:
                 default = default_of(func, param)
                 bound[param.arg] = self.eval(default, base) if default is not None else EMPTY
+        if func.args.kwarg is not None:  # `**kwargs`: the keywords no parameter takes
+            named = {p.arg for p in params}
+            extra = [kw for kw in call.keywords if kw.arg not in named]
+            bound[func.args.kwarg.arg] = self.keyword_fields(extra, scope)
         return bound
+
+    def keyword_fields(self, keywords: list[ast.keyword], scope: Scope) -> Value:
+        """Keyword arguments as the keys of a value; `**spread` adds the spread's keys."""
+        named = [Value(keys=((kw.arg, self.eval(kw.value, scope)),)) for kw in keywords if kw.arg]
+        spread = [self.eval(kw.value, scope) for kw in keywords if kw.arg is None]
+        merged = merge_keys([*named, *spread])
+        return Value(keys=merged, open=any(_unknown_keys(s) for s in spread))
 
     def returns_of(self, func: FuncNode, scope: Scope) -> Value:
         values = [
@@ -489,15 +506,26 @@ class Interpreter(ModuleIndex):
         return values
 
     def unknown_call(self, call: ast.Call, scope: Scope, receiver: Value | None) -> Value:
-        """An unknown call: its result depends on its inputs; keyword arguments are kept as
-        fields, so that `Settings(host=h).host` is `h` and not everything passed."""
-        parts = self.call_args(call, scope)
+        """An unknown call: its result depends on its inputs (their origins, marked derived:
+        not the input itself); keyword arguments are kept as fields, so that
+        `Settings(host=h).host` is `h` and not everything passed."""
+        parts = derived(self.call_args(call, scope)).origins
         if receiver is not None:
-            parts.append(Value(origins=receiver.origins))
-        fields = tuple(
-            (kw.arg, self.eval(kw.value, scope)) for kw in call.keywords if kw.arg is not None
-        )
-        return Value(origins=taint(parts).origins, keys=fields)
+            parts |= receiver.origins  # a method of a value answers with that value's data
+        fields = self.keyword_fields(call.keywords, scope)
+        return Value(origins=parts, keys=fields.keys, open=fields.open)
+
+
+def _unpacked(value: Value, index: int | None) -> Value:
+    """Item `index` of an unpacked value, when its items are known; else its provenance."""
+    if index is not None and value.elements is not None and index < len(value.elements):
+        return value.elements[index]
+    return Value(origins=value.origins)
+
+
+def _unknown_keys(value: Value) -> bool:
+    """Is this a mapping whose keys are not (all) known? (`**value` then opens a dict.)"""
+    return value.open or not value.keys
 
 
 def _kwarg(call: ast.Call, name: str) -> ast.expr | None:
@@ -606,7 +634,11 @@ def _dict(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
         elif key is not None:
             keys.append((key, value))
     base = join([Value(keys=tuple(keys)), *merged]) if merged else Value(keys=tuple(keys))
-    return Value(origins=taint(v for _, v in keys).origins | base.origins, keys=base.keys)
+    return Value(
+        origins=taint(v for _, v in keys).origins | base.origins,
+        keys=base.keys,
+        open=any(_unknown_keys(m) for m in merged),
+    )
 
 
 def _sequence(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
@@ -615,7 +647,7 @@ def _sequence(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
     texts = [i.text for i in items]
     frags = tuple(t for t in texts if t is not None)
     value = taint(items)
-    return Value(origins=value.origins, fragments=frags, keys=_pairs(items))
+    return Value(origins=value.origins, fragments=frags, keys=_pairs(items), elements=tuple(items))
 
 
 def _pairs(items: list[Value]) -> tuple[tuple[str, Value], ...]:
@@ -636,6 +668,7 @@ def _tuple(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
                 keys=((key, second),),
                 type="<pair>",
                 fragments=(key, *second.fragments),
+                elements=(interp.eval(node.elts[0], scope), second),
             )
     return _sequence(interp, node, scope)
 

@@ -10,7 +10,7 @@ import ast
 import enum
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class Kind(enum.Enum):
@@ -49,6 +49,14 @@ class Origin:
     key: str | None = None
     bits: int | None = None
     maybe_none: bool = False
+    # passed through a call the analysis does not model: the result depends on the value
+    # (its provenance still counts) but is not the value itself (not the token it was given)
+    derived: bool = False
+
+    @property
+    def source(self) -> Origin:
+        """The origin itself, whether or not it reached a value through an unknown call."""
+        return replace(self, derived=False) if self.derived else self
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,11 @@ class Value:
     type: str | None = None
     ref: str | None = None
     ctor: ast.Call | None = field(default=None, compare=False, hash=False)
+    # the keys may be more than `keys` lists: a `**spread` or `.update()` of a mapping whose
+    # keys are not known, so a check that needs a key to be absent cannot tell
+    open: bool = False
+    # the items of a tuple or list display, by position (for unpacking)
+    elements: tuple[Value, ...] | None = None
 
     def kinds(self) -> frozenset[Kind]:
         return frozenset(o.kind for o in self.origins)
@@ -111,6 +124,8 @@ def join(values: Iterable[Value]) -> Value:
     frags = tuple(dict.fromkeys(f for v in items for f in v.fragments))
     ctor = next((v.ctor for v in items if v.ctor is not None), None)
     return Value(
+        open=any(v.open for v in items),
+        elements=_join_elements(items),
         origins=origins,
         text=texts.pop() if len(texts) == 1 else None,
         fragments=frags,
@@ -121,12 +136,25 @@ def join(values: Iterable[Value]) -> Value:
     )
 
 
+def _join_elements(items: Sequence[Value]) -> tuple[Value, ...] | None:
+    shapes = {len(v.elements) if v.elements is not None else -1 for v in items}
+    if len(shapes) != 1 or -1 in shapes:
+        return None
+    return tuple(join(parts) for parts in zip(*(v.elements or () for v in items), strict=True))
+
+
 def merge_keys(items: Sequence[Value]) -> tuple[tuple[str, Value], ...]:
     merged: dict[str, list[Value]] = {}
     for v in items:
         for k, item in v.keys:
             merged.setdefault(k, []).append(item)
     return tuple((k, join(vs)) for k, vs in merged.items())
+
+
+def derived(values: Iterable[Value]) -> Value:
+    """Provenance of a result computed from these values by an unknown function."""
+    origins = frozenset().union(*(v.origins for v in values))
+    return Value(origins=frozenset(replace(o, derived=True) for o in origins))
 
 
 def taint(values: Iterable[Value]) -> Value:

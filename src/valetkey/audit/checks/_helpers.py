@@ -43,7 +43,11 @@ def text_tokens(value: Value) -> list[str]:
 
 
 def is_secret(value: Value, client_secret_origins: frozenset[Origin]) -> bool:
-    """Does this value carry a token, an authorization code or the client secret?"""
+    """Does this value carry a token, an authorization code or the client secret?
+
+    Only the value itself counts: what an unknown call computed from a secret (an API client
+    built with the token, the events it lists) is not the secret."""
+    value = Value(origins=frozenset(o for o in value.origins if not o.derived))
     fields = value.field_keys()
     if fields & lib.TOKEN_KEYS:
         return True

@@ -31,15 +31,18 @@ def state_weak(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """State, nonce or PKCE verifier comes from a guessable source.
 
     What: the value sent as `state`, `nonce` or `code_verifier` (in an authorization
-    request dict or URL, or as that keyword of an OAuth library call) comes from `random`,
-    `uuid1`/`uuid4`, the clock, a constant, a hash of non-random data, or a CSPRNG call asked
-    for fewer than 128 bits (`secrets.token_hex(8)`). The finding is on the line where the
+    request dict or URL, or as that keyword of an OAuth library call) comes from `random`
+    (but not `random.SystemRandom`, which reads `os.urandom`), `uuid1`, the clock, a
+    constant, a hash of non-random data, or a CSPRNG call asked for fewer than 128 bits
+    (`secrets.token_hex(8)`). The finding is on the line where the
     weak value is made. Values passed back from the session or the request are not judged
     here; their origin is followed to where they were generated.
 
     Why: RFC 6749 §10.10 requires that an attacker's chance of guessing such a value be at
-    most 2^-128; RFC 9700 §2.1.1 relies on unguessable state and verifiers. `uuid4` carries
-    only 122 random bits.
+    most 2^-128; RFC 9700 §2.1.1 relies on unguessable state and verifiers.
+
+    Silent: `uuid4()` (122 bits from `os.urandom`: the common idiom, and short of the bar by
+    a margin no attacker can use), and a CSPRNG whose length is not a constant (not known).
 
     Bad:
         import random
@@ -74,7 +77,7 @@ def state_weak(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
 
 def weakness(value: Value) -> tuple[Origin, str] | None:
     """The origin that makes a value guessable, with a short reason."""
-    weak = first_line(value, *WEAK_KINDS, Kind.UUID4)
+    weak = first_line(value, *WEAK_KINDS)
     if weak is not None:
         return weak, weak.kind.value
     short = [o for o in value.of(Kind.CSPRNG) if o.bits is not None and o.bits < MIN_BITS]

@@ -405,7 +405,9 @@ def _library_checks_state(
         callee = module.resolve(call, scope)
         if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_access_token"):
             return True
-        if callee.receiver_type == lib.OAUTH2SESSION and _oauthlib_bound(module, call, scope):
+        if callee.receiver_type in _STATE_CHECKING_SESSIONS and _oauthlib_bound(
+            module, call, scope
+        ):
             return True
         if callee.local is not None and depth < 2:
             inner = token_exchanges(module, callee.local)
@@ -414,17 +416,22 @@ def _library_checks_state(
     return False
 
 
+# requests-oauthlib and Authlib's client sessions compare the returned state with the one
+# they were built with (or given) when they parse the full authorization response
+_STATE_CHECKING_SESSIONS = frozenset({lib.OAUTH2SESSION, lib.AUTHLIB_SESSION})
+
+
 def _oauthlib_bound(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """requests-oauthlib checks state when the session has the stored state and the full
     authorization response URL is passed (not just `code=`)."""
     if kwarg(call, "authorization_response") is None or kwarg(call, "code") is not None:
         return False
     receiver = _receiver(module, call, scope)
-    ctor = receiver.ctor if receiver is not None else None
-    state = kwarg(ctor, "state") if ctor is not None else None
-    if state is None or ctor is None:
-        return False
-    return module.eval(state, module.scope_of(ctor)).has(Kind.SESSION)
+    given = kwarg(call, "state")
+    if given is not None:
+        return module.eval(given, scope).has(Kind.SESSION)
+    state = receiver.key("state") if receiver is not None else None
+    return state is not None and state.has(Kind.SESSION)
 
 
 def _oauthlib_state_from_request(
@@ -432,13 +439,11 @@ def _oauthlib_state_from_request(
 ) -> ast.AST | None:
     for call in exchanges:
         receiver = _receiver(module, call, scope)
-        ctor = receiver.ctor if receiver is not None else None
-        state = kwarg(ctor, "state") if ctor is not None else None
-        if ctor is None or state is None:
+        value = receiver.key("state") if receiver is not None else None
+        if receiver is None or receiver.ctor is None or value is None:
             continue
-        value = module.eval(state, module.scope_of(ctor))
         if value.has(Kind.REQUEST) and not value.has(Kind.SESSION):
-            return ctor
+            return receiver.ctor
     return None
 
 
@@ -622,7 +627,7 @@ def _both_may_be_none(found: StateCheck) -> bool:
 
 
 def _none_guarded(module: Analysis, found: StateCheck, callback: FuncNode) -> bool:
-    sides = found.returned.origins | found.other.origins
+    sides = {o.source for o in found.returned.origins | found.other.origins}
     for body in bodies(module, callback):
         scope = module.scopes[id(body)]
         for node in module.own_nodes(body):
@@ -644,6 +649,6 @@ def _tests_presence(
             operand = node.operand
         elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.Is):
             operand = node.left
-        if operand is not None and module.eval(operand, scope).origins & sides:
+        if operand is not None and {o.source for o in module.eval(operand, scope).origins} & sides:
             return True
     return False

@@ -93,7 +93,7 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
         if target_node is None:
             continue
         target = module.eval(target_node, scope)
-        user = [o for o in target.origins if o.kind in _USER_KINDS]
+        user = [o.source for o in target.origins if o.kind in _USER_KINDS]
         if not user or _fixed_prefix(target):
             continue
         if validated is None:
@@ -148,7 +148,7 @@ def _predicate_arguments(test: ast.expr) -> list[ast.expr]:
 def _user_origins(module: Analysis, nodes: list[ast.expr], scope: Scope) -> set[Origin]:
     origins: set[Origin] = set()
     for node in nodes:
-        origins |= {o for o in module.eval(node, scope).origins if o.kind in _USER_KINDS}
+        origins |= {o.source for o in module.eval(node, scope).origins if o.kind in _USER_KINDS}
     return origins
 
 

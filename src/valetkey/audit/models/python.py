@@ -18,6 +18,24 @@ from valetkey.audit.interpreter import (
 from valetkey.audit.values import EMPTY, Kind, Origin, Value, const_int, join, taint
 
 ENV = "env"  # the type tag of os.environ
+SYSTEM_RANDOM = "random.SystemRandom"
+# Functions whose result is their argument in another form (text, a copy, an escaped or
+# serialised version): what it carries, the result carries too.
+TRANSPARENT = (
+    "json.dumps",
+    "pprint.pformat",
+    "copy.copy",
+    "copy.deepcopy",
+    "list",
+    "tuple",
+    "sorted",
+    "urllib.parse.quote",
+    "urllib.parse.quote_plus",
+    "html.escape",
+    "markupsafe.escape",
+    "markupsafe.Markup",
+    "textwrap.shorten",
+)
 OPAQUE_BUILTINS = frozenset(
     {"len", "bool", "type", "isinstance", "int", "float", "hash", "id", "callable", "hasattr"}
 )
@@ -29,6 +47,7 @@ def register(table: Semantics) -> None:
     for qual in OPAQUE_BUILTINS:
         table.functions[qual] = _opaque
     table.function("ssl._create_unverified_context")(_unverified_ssl)
+    table.function("random.SystemRandom", "secrets.SystemRandom")(_system_random)
     table.function(*lib.CSPRNG_DEFAULT_BITS)(_csprng)
     table.function_matching(lambda q: q.startswith("uuid."))(_uuid)
     table.function_matching(lambda q: q.split(".")[0] in lib.HASH_MODULES)(_hash)
@@ -39,17 +58,19 @@ def register(table: Semantics) -> None:
     table.function_matching(
         lambda q: q.startswith(tuple(f"{m}." for m in lib.WEAK_RANDOM_MODULES))
     )(_weak_random)
-    table.function("str", "repr", "bytes", "format")(_conversion)
+    table.function("str", "repr", "bytes", "format", *TRANSPARENT)(_conversion)
     table.function_matching(lambda q: q.startswith("base64."))(_conversion)
     table.refs.append(_environ_ref)
     table.mapping_types.add(ENV)
     table.items.append(_environ_item)
     table.methods.append(_string_methods)
+    table.methods.append(_system_random_method)
 
 
 def _constructor(tag: str) -> FunctionRule:
     def rule(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
-        return Value(type=tag, ctor=call)
+        fields = interp.keyword_fields(call.keywords, scope)
+        return Value(type=tag, ctor=call, keys=fields.keys, open=fields.open)
 
     return rule
 
@@ -60,6 +81,17 @@ def _opaque(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Val
 
 def _unverified_ssl(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
     return Value(type="ssl.unverified", ctor=call)
+
+
+def _system_random(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    return Value(type=SYSTEM_RANDOM, ctor=call)
+
+
+def _system_random_method(
+    interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
+) -> Value | None:
+    """`random.SystemRandom()` draws from `os.urandom`: a CSPRNG, whatever the method."""
+    return origin_value(Kind.CSPRNG, call) if receiver.type == SYSTEM_RANDOM else None
 
 
 def _csprng(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:

@@ -19,6 +19,7 @@ Stores = dict[str, list[tuple[ast.expr, Scope]]]
 
 def register(table: Semantics) -> None:
     table.function(*fw.URL_BUILDERS_INTERNAL)(_url_for)
+    table.function(*fw.REDIRECTS, *fw.RESPONSE_BODIES)(_response)
     table.refs.append(_proxy_ref)
     table.attributes.append(_request_attribute)
     table.methods.append(_request_method)
@@ -36,6 +37,13 @@ def _proxy_ref(qual: str) -> Value | None:
     if qual in fw.SESSION_PROXIES:
         return Value(type=fw.SESSION, ref=qual)
     return None
+
+
+def _response(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    """A response carries what it is built from (its body, its redirect URL)."""
+    parts = interp.call_args(call, scope)
+    fields = interp.keyword_fields(call.keywords, scope)
+    return Value(origins=taint(parts).origins, keys=fields.keys, open=fields.open)
 
 
 def _url_for(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
@@ -116,8 +124,23 @@ def _session_keyed(interp: Interpreter, item: Item) -> Value | None:
 def session_read(interp: Interpreter, key: str | None, node: ast.AST, maybe_none: bool) -> Value:
     origin = Origin(Kind.SESSION, _line(node), _col(node), key, maybe_none=maybe_none)
     stored = [] if key is None else _stores(interp)[0].get(key, [])
-    values = [taint([interp.eval(expr, scope)]) for expr, scope in stored]
+    read = frozenset({origin})
+    values = [_as_stored(interp.eval(expr, scope), read) for expr, scope in stored]
     return join([Value(origins=frozenset({origin})), *values])
+
+
+def _as_stored(value: Value, read: frozenset[Origin]) -> Value:
+    """What reading back a stored value gives: its provenance, text and keys (a dict
+    stored in the session keeps its entries, each of them now read from the session),
+    not the object it was."""
+    keys = tuple((k, _as_stored(v, read)) for k, v in value.keys)
+    return Value(
+        origins=value.origins | read,
+        text=value.text,
+        fragments=value.fragments,
+        keys=keys,
+        open=value.open,
+    )
 
 
 def cookie_read(interp: Interpreter, key: str | None, node: ast.AST, maybe_none: bool) -> Value:
