@@ -627,7 +627,7 @@ def _both_may_be_none(found: StateCheck) -> bool:
 
 
 def _none_guarded(module: Analysis, found: StateCheck, callback: FuncNode) -> bool:
-    sides = {o.source for o in found.returned.origins | found.other.origins}
+    sides = frozenset(o.source for o in found.returned.origins | found.other.origins)
     for body in bodies(module, callback):
         scope = module.scopes[id(body)]
         for node in module.own_nodes(body):
