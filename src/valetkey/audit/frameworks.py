@@ -103,6 +103,8 @@ DJANGO_REQUEST_ATTRS: Final = frozenset(
         "get_host",
         "get_full_path",
         "is_secure",
+        "data",
+        "query_params",
     }
 )
 
@@ -122,6 +124,41 @@ HOST_HEADERS: Final = frozenset(
 ROUTE_DECORATORS: Final = frozenset(
     {"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"}
 )
+
+# Route decorators named by their qualified name (function decorators, not app methods).
+ROUTE_DECORATOR_QUALNAMES: Final = (
+    "django.views.decorators",
+    "django.contrib.auth.decorators",
+    "rest_framework.decorators.api_view",
+    "pyramid.view.view_config",
+    "litestar.get",
+    "litestar.post",
+    "litestar.route",
+    "litestar.handlers",
+    "bottle.route",
+    "bottle.get",
+    "bottle.post",
+    "ninja",
+)
+
+# FastAPI's security schemes: as a dependency they hand the handler the credential the
+# request carried (a bearer token, an API key, basic credentials).
+SECURITY_SCHEME: Final = "fastapi.security-scheme"
+SECURITY_SCHEMES: Final = frozenset(
+    f"fastapi.security.{name}"
+    for name in (
+        "HTTPBearer",
+        "HTTPBasic",
+        "HTTPDigest",
+        "OAuth2PasswordBearer",
+        "OAuth2AuthorizationCodeBearer",
+        "OpenIdConnect",
+        "APIKeyHeader",
+        "APIKeyCookie",
+        "APIKeyQuery",
+    )
+)
+DEPENDENCY_MARKERS: Final = frozenset({"Depends", "Security"})
 
 FRAMEWORK_PARAM_TYPES: Final = frozenset(
     {"Request", "Response", "HttpRequest", "BackgroundTasks", "WebSocket", "Session"}
@@ -168,7 +205,27 @@ URL_SAFE_CHECKERS: Final = frozenset(
 URL_BUILDERS_INTERNAL: Final = frozenset({"flask.url_for", "django.urls.reverse"})
 
 LOGIN_CALLS: Final = frozenset(
-    {"flask_login.login_user", "django.contrib.auth.login", "flask_login.utils.login_user"}
+    {
+        "flask_login.login_user",
+        "django.contrib.auth.login",
+        "flask_login.utils.login_user",
+        "quart_auth.login_user",
+    }
 )
+# Calls that hand out the app's own credential for a user (a login, for an API).
+OWN_TOKEN_ISSUERS: Final = frozenset(
+    {
+        "rest_framework_simplejwt.tokens.RefreshToken.for_user",
+        "rest_framework_simplejwt.tokens.AccessToken.for_user",
+        "flask_jwt_extended.create_access_token",
+        "flask_jwt_extended.create_refresh_token",
+        "fastapi_jwt_auth.AuthJWT.create_access_token",
+        "knox.models.AuthToken.objects.create",
+        "rest_framework.authtoken.models.Token.objects.get_or_create",
+        "rest_framework.authtoken.models.Token.objects.create",
+    }
+)
+OWN_TOKEN_PACKAGES: Final = ("rest_framework", "knox", "flask_jwt_extended", "ninja_jwt")
+OWN_TOKEN_METHODS: Final = (".for_user", ".get_or_create", "create_access_token")
 
 ABORTS: Final = frozenset({"flask.abort", "werkzeug.exceptions.abort", "sys.exit"})

@@ -379,7 +379,7 @@ class ModuleIndex:
         if isinstance(target, ast.Attribute) and target.attr in fw.ROUTE_DECORATORS:
             return isinstance(deco, ast.Call)
         qual = self.qualname_of(target) or ""
-        return qual.startswith(("django.views.decorators", "django.contrib.auth.decorators"))
+        return qual.startswith(fw.ROUTE_DECORATOR_QUALNAMES)
 
     def _local_method_name(self, name: str) -> bool:
         if self._method_names is None:

@@ -21,6 +21,7 @@ OAUTH2SESSION: Final = "requests_oauthlib.OAuth2Session"
 AUTHLIB_SESSION: Final = "authlib.OAuth2Session"  # requests/httpx based sessions of Authlib
 AUTHLIB_REGISTRY: Final = "authlib.OAuth"  # the framework integration registry
 AUTHLIB_APP: Final = "authlib.app"  # one registered provider: authorize_redirect ...
+MSAL_APP: Final = "msal.ClientApplication"
 LOGGER: Final = "logging.Logger"
 
 CONSTRUCTORS: Final[dict[str, str]] = {
@@ -37,6 +38,11 @@ CONSTRUCTORS: Final[dict[str, str]] = {
     "authlib.integrations.flask_client.OAuth": AUTHLIB_REGISTRY,
     "authlib.integrations.starlette_client.OAuth": AUTHLIB_REGISTRY,
     "authlib.integrations.django_client.OAuth": AUTHLIB_REGISTRY,
+    "msal.ConfidentialClientApplication": MSAL_APP,
+    "msal.PublicClientApplication": MSAL_APP,
+    "msal.application.ConfidentialClientApplication": MSAL_APP,
+    "msal.application.PublicClientApplication": MSAL_APP,
+    **dict.fromkeys(fw.SECURITY_SCHEMES, fw.SECURITY_SCHEME),
     "logging.getLogger": LOGGER,
     "structlog.get_logger": LOGGER,
     "flask.Flask": fw.FLASK_APP,
@@ -62,6 +68,25 @@ TOKEN_EXCHANGES: Final = frozenset(
         (AUTHLIB_SESSION, "fetch_access_token"),
         (AUTHLIB_APP, "authorize_access_token"),
         (AUTHLIB_APP, "fetch_access_token"),
+        (MSAL_APP, "acquire_token_by_auth_code_flow"),
+        (MSAL_APP, "acquire_token_by_authorization_code"),
+    }
+)
+# Token exchanges in which the library itself compares the returned state with the one it
+# sent (Authlib's framework clients; MSAL's auth-code flow object, which also checks the
+# nonce).
+LIBRARY_STATE_CHECKS: Final = frozenset(
+    {(AUTHLIB_APP, "authorize_access_token"), (MSAL_APP, "acquire_token_by_auth_code_flow")}
+)
+# Other calls that answer with tokens without redeeming a code.
+TOKEN_GRANTS: Final = frozenset(
+    {
+        (MSAL_APP, "acquire_token_silent"),
+        (MSAL_APP, "acquire_token_by_refresh_token"),
+        (MSAL_APP, "acquire_token_for_client"),
+        (MSAL_APP, "acquire_token_interactive"),
+        (MSAL_APP, "acquire_token_by_device_flow"),
+        (MSAL_APP, "acquire_token_by_username_password"),
     }
 )
 # Library calls that build an authorization request and generate `state` themselves.
@@ -71,6 +96,8 @@ SELF_STATE_AUTH_REQUESTS: Final = frozenset(
         (AUTHLIB_SESSION, "create_authorization_url"),
         (AUTHLIB_APP, "authorize_redirect"),
         (AUTHLIB_APP, "create_authorization_url"),
+        (MSAL_APP, "initiate_auth_code_flow"),
+        (MSAL_APP, "get_authorization_request_url"),
     }
 )
 

@@ -41,7 +41,8 @@ def state_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     Bound to the session are the session itself, a cookie the module sets (by name, an
     imported constant included), the signed-in user, and server-side data looked up by one
     of these (a pending sign-in kept in a dict under the session id).
-    Authlib's `authorize_access_token` checks state itself; requests-oauthlib checks it when
+    Authlib's `authorize_access_token` and MSAL's `acquire_token_by_auth_code_flow` check
+    state themselves; requests-oauthlib checks it when
     the session is built with the stored `state=` and given `authorization_response=`.
     Using the returned state only as the key of a lookup in data shared by all browsers (a
     dict, a cache, a store object: `pending = PENDING.pop(state)`), whose result feeds the
@@ -403,7 +404,7 @@ def _library_checks_state(
     when the exchange happens in a module function the callback calls."""
     for call in exchanges:
         callee = module.resolve(call, scope)
-        if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_access_token"):
+        if (callee.receiver_type, callee.method) in lib.LIBRARY_STATE_CHECKS:
             return True
         if callee.receiver_type in _STATE_CHECKING_SESSIONS and _oauthlib_bound(
             module, call, scope

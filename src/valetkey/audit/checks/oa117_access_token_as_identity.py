@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.index import FuncNode, Scope, kwarg
+from valetkey.audit.index import FuncNode, Scope, argument, kwarg
 from valetkey.audit.model import Severity
-from valetkey.audit.oauth import http_calls, is_back_channel
+from valetkey.audit.oauth import http_calls, is_back_channel, is_token_request
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value
 
@@ -32,11 +32,17 @@ _OUTSIDE = (Kind.REQUEST, Kind.HEADER, Kind.COOKIE)
 def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """A user is logged in from an access token that came from the browser or an app.
 
-    What: in a function that establishes a login (writes the session, or calls
-    Flask-Login's `login_user` or Django's `login`), a userinfo/API call (requests, httpx,
-    an OAuth session, Authlib's `userinfo(token=...)`) is made with an access token taken
-    from the incoming request (body, query, header or cookie). The token could have been
-    issued to any client, so it proves nothing about who is using this one.
+    What: in a function that establishes who the user is (writes the session, calls
+    Flask-Login's `login_user` or Django's `login`, issues the app's own token with DRF,
+    Simple JWT, Knox or flask-jwt-extended, is a FastAPI `Depends` dependency or an
+    `authenticate` backend method), or in a helper such a function calls, a userinfo/API
+    call (requests, httpx, an OAuth session, Authlib's `userinfo(token=...)`) is made with an
+    access token taken from the incoming request (body, query, header or cookie). The token
+    could have been issued to any client, so it proves nothing about who is using this one.
+
+    Silent: the code exchange itself, and calls made with a token the app obtained from a
+    token endpoint (its own exchange, MSAL, Authlib, requests-oauthlib), even when request
+    data went into that exchange.
 
     Why: RFC 6819 §4.4.1.13 (token substitution) and OIDC Core §3.1.3.7: only an ID token
     whose `aud` is this client, or a code this client redeemed, identifies the user to it.
@@ -72,7 +78,9 @@ def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[
         func = module.enclosing_function(http.call)
         if func is None or not is_back_channel(module, http):
             continue
-        if _token_from_outside(module, http.call, http.scope) and _logs_in(module, func):
+        if is_token_request(module, http.call, http.scope, http.method):
+            continue  # redeeming a code (or a refresh token) is this app's own exchange
+        if _token_from_outside(module, http.call, http.scope) and _identifies(module, func):
             yield Hit.at(http.call, "a user is identified by an access token from the request")
     for node in module.nodes if module.uses("authlib") else ():
         if isinstance(node, ast.Call):
@@ -82,12 +90,14 @@ def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[
             if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "userinfo") and (
                 func is not None
                 and _token_from_outside(module, node, scope)
-                and _logs_in(module, func)
+                and _identifies(module, func)
             ):
                 yield Hit.at(node, "a user is identified by an access token from the request")
 
 
 def _token_from_outside(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """Is the access token this call presents one the request brought (and not one this
+    app obtained from a token endpoint itself)?"""
     values: list[Value] = []
     headers = kwarg(call, "headers")
     if headers is not None:
@@ -95,11 +105,57 @@ def _token_from_outside(module: Analysis, call: ast.Call, scope: Scope) -> bool:
         auth = header_value.key("Authorization") or header_value.key("authorization")
         if auth is not None:
             values.append(auth)
-    for name in ("token", "params", "auth"):
+    params = kwarg(call, "params")
+    if params is not None:
+        token = module.eval(params, scope).key("access_token")
+        values.extend([token] if token is not None else [])
+    for name in ("token", "auth"):
         node = kwarg(call, name)
         if node is not None:
             values.append(module.eval(node, scope))
-    return any(v.has(*_OUTSIDE) for v in values)
+    url = argument(call, 0, "url")
+    if url is not None:
+        in_url = module.eval(url, scope).key("access_token")
+        values.extend([in_url] if in_url is not None else [])
+    return any(v.has(*_OUTSIDE) and not _obtained_here(v) for v in values)
+
+
+def _obtained_here(value: Value) -> bool:
+    return any(o.kind is Kind.TOKEN and not o.derived for o in value.origins)
+
+
+def _identifies(module: Analysis, func: FuncNode, depth: int = 0) -> bool:
+    """Does this function (or, for a helper, a function that calls it) sign the user in or
+    hand out who the user is: a session write, a framework login, the app's own token, an
+    account looked up, or an authentication dependency or backend?"""
+    if _logs_in(module, func) or _is_auth_hook(module, func):
+        return True
+    if depth >= 2:
+        return False
+    return any(
+        _identifies(module, caller, depth + 1)
+        for _call, caller_scope in module.call_sites.get(id(func), [])
+        if isinstance(caller := caller_scope.node, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+
+
+def _is_auth_hook(module: Analysis, func: FuncNode) -> bool:
+    """A FastAPI dependency (`Depends(func)`), or an `authenticate` method (Django
+    authentication backends, DRF authentication classes)."""
+    if func.name == "authenticate" and module.func_class.get(id(func)) is not None:
+        return True
+    for node in module.nodes:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name | ast.Attribute)
+            and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+            in ("Depends", "Security")
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id == func.name
+        ):
+            return True
+    return False
 
 
 def _logs_in(module: Analysis, func: FuncNode) -> bool:
@@ -110,6 +166,13 @@ def _logs_in(module: Analysis, func: FuncNode) -> bool:
             for t in node.targets
         ):
             return True
-        if isinstance(node, ast.Call) and module.resolve(node, scope).qualname in fw.LOGIN_CALLS:
+        if isinstance(node, ast.Call) and _signs_in(module, node, scope):
             return True
     return False
+
+
+def _signs_in(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    qual = module.resolve(call, scope).qualname or ""
+    if qual in fw.LOGIN_CALLS or qual in fw.OWN_TOKEN_ISSUERS:
+        return True
+    return qual.endswith(fw.OWN_TOKEN_METHODS) and qual.startswith(fw.OWN_TOKEN_PACKAGES)

@@ -37,7 +37,7 @@ def _client_method(
     interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
 ) -> Value | None:
     rtype = receiver.type
-    if rtype is not None and (rtype, method) in lib.TOKEN_EXCHANGES:
+    if rtype is not None and (rtype, method) in lib.TOKEN_EXCHANGES | lib.TOKEN_GRANTS:
         return origin_value(Kind.TOKEN, call)
     if rtype == lib.AUTHLIB_REGISTRY and method in ("register", "create_client"):
         return Value(type=lib.AUTHLIB_APP, ctor=call)

@@ -209,6 +209,9 @@ def _index_store(interp: Interpreter, stmt: ast.Assign, scope: Scope, session: S
 def _framework_param(
     interp: Interpreter, func: FuncNode, param: ast.arg, scope: Scope
 ) -> Value | None:
+    dependency = _dependency(func, param)
+    if dependency is not None:
+        return _injected(interp, dependency, param, scope)
     annotated = _annotated_type(interp, param)
     if annotated is not None:
         return Value(type=annotated)
@@ -218,6 +221,39 @@ def _framework_param(
     if _django_view_request(interp, func, param, index):
         return Value(type=fw.REQUEST)
     return None
+
+
+def _dependency(func: FuncNode, param: ast.arg) -> ast.expr | None:
+    """What `Depends(x)` / `Security(x)` names, as a default or in `Annotated[T, ...]`."""
+    candidates: list[ast.expr] = []
+    default = default_of(func, param)
+    if default is not None:
+        candidates.append(default)
+    ann = param.annotation
+    if isinstance(ann, ast.Subscript) and isinstance(ann.slice, ast.Tuple):
+        candidates.extend(ann.slice.elts[1:])
+    for node in candidates:
+        if isinstance(node, ast.Call) and node.args and _callee_name(node) in fw.DEPENDENCY_MARKERS:
+            return node.args[0]
+    return None
+
+
+def _callee_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _injected(interp: Interpreter, dependency: ast.expr, param: ast.arg, scope: Scope) -> Value:
+    """A dependency's value: the credential a security scheme reads from the request, or
+    what a module function returns; nothing known otherwise."""
+    if isinstance(dependency, ast.Name):
+        local = interp.lookup_def(dependency.id, scope)
+        if local is not None:
+            return interp.returns_of(local, interp.scopes[id(local)])
+    target = interp.eval(dependency, scope.parent or scope)
+    if target.type == fw.SECURITY_SCHEME:
+        return origin_value(Kind.HEADER, param, param.arg)
+    return EMPTY
 
 
 def _annotated_type(interp: Interpreter, param: ast.arg) -> str | None:
