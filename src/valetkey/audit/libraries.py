@@ -22,6 +22,7 @@ AUTHLIB_SESSION: Final = "authlib.OAuth2Session"  # requests/httpx based session
 AUTHLIB_REGISTRY: Final = "authlib.OAuth"  # the framework integration registry
 AUTHLIB_APP: Final = "authlib.app"  # one registered provider: authorize_redirect ...
 MSAL_APP: Final = "msal.ClientApplication"
+SIGNER: Final = "itsdangerous.signer"  # signs and verifies values; binds them to nothing
 LOGGER: Final = "logging.Logger"
 
 CONSTRUCTORS: Final[dict[str, str]] = {
@@ -43,6 +44,18 @@ CONSTRUCTORS: Final[dict[str, str]] = {
     "msal.application.ConfidentialClientApplication": MSAL_APP,
     "msal.application.PublicClientApplication": MSAL_APP,
     **dict.fromkeys(fw.SECURITY_SCHEMES, fw.SECURITY_SCHEME),
+    **{
+        f"itsdangerous.{name}": SIGNER
+        for name in (
+            "URLSafeTimedSerializer",
+            "URLSafeSerializer",
+            "TimedSerializer",
+            "Serializer",
+            "TimestampSigner",
+            "Signer",
+            "TimedJSONWebSignatureSerializer",
+        )
+    },
     "logging.getLogger": LOGGER,
     "structlog.get_logger": LOGGER,
     "flask.Flask": fw.FLASK_APP,
@@ -78,6 +91,10 @@ TOKEN_EXCHANGES: Final = frozenset(
 LIBRARY_STATE_CHECKS: Final = frozenset(
     {(AUTHLIB_APP, "authorize_access_token"), (MSAL_APP, "acquire_token_by_auth_code_flow")}
 )
+# Calls that only verify a signature (of the state itself): valid for any state the
+# server ever minted, the attacker's included.
+SIGNATURE_CHECKS: Final = frozenset({(SIGNER, "loads"), (SIGNER, "unsign"), (SIGNER, "validate")})
+SIGNATURE_FUNCTIONS: Final = frozenset({"jwt.decode", "jose.jwt.decode", "joserfc.jwt.decode"})
 # Other calls that answer with tokens without redeeming a code.
 TOKEN_GRANTS: Final = frozenset(
     {

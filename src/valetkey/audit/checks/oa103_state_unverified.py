@@ -45,9 +45,11 @@ def state_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     state themselves; requests-oauthlib checks it when
     the session is built with the stored `state=` and given `authorization_response=`.
     Using the returned state only as the key of a lookup in data shared by all browsers (a
-    dict, a cache, a store object: `pending = PENDING.pop(state)`), whose result feeds the
-    code exchange and is never compared with a session-bound value, is no check either: the
-    attacker's state finds the attacker's pending sign-in. A callback that hands the
+    dict, set or list the module creates at import time; a cache or store object whose
+    result feeds the code exchange: `pending = PENDING.pop(state)`), never compared with a
+    session-bound value, is no check either: the attacker's state finds the attacker's
+    pending sign-in. Nor is checking only the state's own signature (itsdangerous `loads`,
+    a JWT decode): every state the server signed passes. A callback that hands the
     returned state to a function of another module in any other way (its result discarded
     or tested, or the request or session passed along), or that forwards `**kwargs` to the
     exchange, is not judged (the check happens out of sight).
@@ -123,6 +125,10 @@ def verify_callback(module: Analysis, func: FuncNode) -> Iterator[Hit]:
     if not checks and _only_looked_up(module, func):
         yield Hit.at(func, _LOOKED_UP)
         return
+    signature = _only_signature_checked(module, func) if not checks else None
+    if signature is not None:
+        yield Hit.at(signature, _SIGNED_ONLY)
+        return
     if not checks and (_state_handed_off(module, func) or _forwards_kwargs(module, func)):
         return  # verified where we cannot see (another module), or not judged
     if not checks:
@@ -151,6 +157,59 @@ _LOOKED_UP = (
     "the returned `state` only selects which pending sign-in to use (a lookup in data shared "
     "by all browsers); it is never compared with the value bound to this browser session"
 )
+_SIGNED_ONLY = (
+    "the returned `state` is only checked for a valid signature: any state the server ever "
+    "signed passes, the attacker's own included; bind it to this browser's session"
+)
+
+
+def _only_signature_checked(module: Analysis, func: FuncNode) -> ast.Call | None:
+    """Every hand-off of the returned state is to a signature check (itsdangerous
+    `loads`/`unsign`, a JWT decode): the first of them, else None."""
+    handoffs = [
+        (call, scope)
+        for call, scope in calls_in(module, func)
+        if not _printing(module, call, scope) and _takes_state_itself(module, call, scope)
+    ]
+    if not handoffs or _forwards_kwargs(module, func):
+        return None
+    for call, scope in handoffs:
+        callee = module.resolve(call, scope)
+        signed = (callee.receiver_type, callee.method) in lib.SIGNATURE_CHECKS or (
+            callee.qualname in lib.SIGNATURE_FUNCTIONS
+        )
+        if not signed:
+            return None
+    return handoffs[0][0]
+
+
+def _global_container(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """A method of a dict, set or list the module creates at import time: one container
+    shared by every request and every browser."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return False
+    name = func.value.id
+    current: Scope | None = scope
+    while current is not None and current.parent is not None:
+        if name in current.bindings or any(p.arg == name for p in current.params):
+            return False
+        current = current.parent
+    bindings = module.module_scope.bindings.get(name, [])
+    return bool(bindings) and all(_container_display(b.expr) for b in bindings)
+
+
+def _container_display(node: ast.expr) -> bool:
+    if isinstance(node, ast.Dict | ast.Set | ast.List | ast.DictComp | ast.SetComp):
+        return True
+    if isinstance(node, ast.Call):
+        name = (
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        )
+        return name in ("dict", "set", "list", "defaultdict", "OrderedDict", "deque")
+    return False
+
+
 _TRANSPARENT_METHODS = frozenset({"encode", "decode", "strip", "lower", "upper", "casefold"})
 _DIRECT_DEPTH = 4
 _OPAQUE_NODES = (
@@ -178,7 +237,11 @@ def _only_looked_up(module: Analysis, func: FuncNode) -> bool:
     ]
     if not handoffs or _forwards_kwargs(module, func):
         return False
-    lookups = [(c, s) for c, s in handoffs if _unbound_lookup(module, c, s, 0)]
+    lookups = [
+        (c, s)
+        for c, s in handoffs
+        if _global_container(module, c, s) or _unbound_lookup(module, c, s, 0)
+    ]
     if len(lookups) < len(handoffs):
         return False  # another hand-off may check the state out of sight
     return not any(_compared_with_session(module, c, s) for c, s in lookups)
@@ -520,6 +583,11 @@ def _near(line: int, col: int, node: ast.AST) -> bool:
 def _problem(module: Analysis, found: StateCheck, callback: FuncNode) -> str | None:
     if not _session_bound(found.other):
         return "the returned `state` is compared with data the attacker controls"
+    if is_returned_state(found.other):
+        return (
+            "the stored state falls back to the returned one (`pop(key, state)`, "
+            "`stored or state`), so a browser with nothing stored passes"
+        )
     verdict = enforcement(module, found)
     if verdict is not None:
         return verdict

@@ -23,6 +23,7 @@ def register(table: Semantics) -> None:
     table.refs.append(_proxy_ref)
     table.attributes.append(_request_attribute)
     table.methods.append(_request_method)
+    table.methods.append(_keyed_lookup)
     table.items.append(_request_item)
     table.item_fallbacks.append(_session_keyed)
     table.params.append(_framework_param)
@@ -77,6 +78,10 @@ def request_attribute(attr: str, node: ast.AST) -> Value:
         return origin_value(Kind.INTERNAL_URL, node, attr)
     if attr == "session":
         return Value(type=fw.SESSION)
+    if attr in ("user", "auth"):  # the signed-in user: server-side, bound to the session
+        return Value(
+            type=f"{fw.REQUEST}.{attr}", origins=origin_value(Kind.SESSION, node, attr).origins
+        )
     return Value(type=f"{fw.REQUEST}.{attr}")
 
 
@@ -99,7 +104,10 @@ def _request_item(interp: Interpreter, item: Item) -> Value | None:
     if btype == fw.SESSION:
         return item.with_default(session_read(interp, item.key, item.node, item.maybe_none))
     if btype == fw.REQUEST_COOKIES:
-        return item.with_default(cookie_read(interp, item.key, item.node, item.maybe_none))
+        # read with .get(), the cookie may be absent: every browser without it shares the
+        # default, so data looked up by it is not bound to one browser
+        absent = item.maybe_none or isinstance(item.node, ast.Call)
+        return item.with_default(cookie_read(interp, item.key, item.node, absent))
     if btype in (fw.REQUEST_DATA, fw.REQUEST_HEADERS):
         kind = Kind.REQUEST if btype == fw.REQUEST_DATA else Kind.HEADER
         if kind is Kind.HEADER and item.key is not None and item.key.lower() in fw.HOST_HEADERS:
@@ -110,11 +118,55 @@ def _request_item(interp: Interpreter, item: Item) -> Value | None:
     return None
 
 
+_LOOKUP_METHODS = frozenset(
+    {
+        "get",
+        "getdel",
+        "get_and_delete",
+        "getex",
+        "hget",
+        "hgetall",
+        "pop",
+        "fetch",
+        "fetchone",
+        "find_one",
+        "lookup",
+        "load",
+        "retrieve",
+        "read",
+    }
+)
+
+
+def _keyed_lookup(
+    interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
+) -> Value | None:
+    """A store (a cache, Redis, a table) read under a key made from the browser's session
+    id or a session entry: the entry belongs to that browser."""
+    if method not in _LOOKUP_METHODS or not call.args or receiver.type is not None:
+        return None
+    key = interp.eval(call.args[0], scope)
+    if not browser_bound_key(key):
+        return None
+    found = interp.unknown_call(call, scope, receiver)
+    bound = frozenset(o for o in found.origins if o.kind is not Kind.COOKIE)
+    return Value(origins=bound | origin_value(Kind.SESSION, call).origins)
+
+
+def browser_bound_key(key: Value) -> bool:
+    """A key only this browser can present: a session entry, or a cookie it must send
+    (read without a fallback that every browser without it would share)."""
+    if key.has(Kind.SESSION):
+        return True
+    cookies = key.of(Kind.COOKIE)
+    return bool(cookies) and not any(o.maybe_none for o in cookies)
+
+
 def _session_keyed(interp: Interpreter, item: Item) -> Value | None:
-    """An entry of server-side data looked up by a value bound to the browser session (a
-    session id from a cookie the app sets, a session entry) is bound to that session too,
-    like the session's own entries."""
-    if item.key_value is None or not item.key_value.has(Kind.SESSION):
+    """An entry of server-side data looked up by a value bound to the browser (a session
+    id from a cookie, a session entry) is bound to that browser too, like the session's own
+    entries: another browser cannot make this one send its cookie."""
+    if item.key_value is None or not browser_bound_key(item.key_value):
         return None
     bound = origin_value(Kind.SESSION, item.node, None, maybe_none=item.maybe_none)
     return item.with_default(join([Value(origins=item.base.origins), bound]))
@@ -275,9 +327,22 @@ def _route_param(interp: Interpreter, param: ast.arg, func: FuncNode) -> Value:
         origin_kind = {"Cookie": Kind.COOKIE, "Header": Kind.HEADER}.get(qual, Kind.REQUEST)
     if _looks_like_request(interp, param, func):
         return Value(type=fw.REQUEST)
-    maybe_none = isinstance(default, ast.Constant) and default.value is None
+    maybe_none = (isinstance(default, ast.Constant) and default.value is None) or (
+        isinstance(default, ast.Call) and _optional_marker(default)
+    )
     origin = Origin(origin_kind, _line(param), _col(param), param.arg, maybe_none=maybe_none)
     return Value(origins=frozenset({origin}))
+
+
+def _optional_marker(call: ast.Call) -> bool:
+    """`Cookie(None)`, `Query(default=None)`: a parameter the request may leave out
+    (`Cookie()` and `Cookie(...)` are required)."""
+    first = (
+        call.args[0]
+        if call.args
+        else next((k.value for k in call.keywords if k.arg == "default"), None)
+    )
+    return isinstance(first, ast.Constant) and first.value is not Ellipsis
 
 
 def _looks_like_request(interp: Interpreter, param: ast.arg, func: FuncNode) -> bool:
