@@ -22,6 +22,7 @@ AUTHLIB_SESSION: Final = "authlib.OAuth2Session"  # requests/httpx based session
 AUTHLIB_REGISTRY: Final = "authlib.OAuth"  # the framework integration registry
 AUTHLIB_APP: Final = "authlib.app"  # one registered provider: authorize_redirect ...
 MSAL_APP: Final = "msal.ClientApplication"
+HTTPX_OAUTH_CLIENT: Final = "httpx_oauth.client"
 SIGNER: Final = "itsdangerous.signer"  # signs and verifies values; binds them to nothing
 LOGGER: Final = "logging.Logger"
 

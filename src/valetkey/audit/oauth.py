@@ -33,6 +33,8 @@ class Placement:
     container_keys: frozenset[str]
     oauth: bool
     scope: Scope
+    # the container's keys may be more than `container_keys` (a spread of unknown keys)
+    container_open: bool = False
 
 
 def placements(module: Interpreter) -> list[Placement]:
@@ -54,15 +56,22 @@ def _placements(module: Interpreter) -> Iterator[Placement]:
             yield from _subscript_placements(module, node)
 
 
-def _container_keys(module: Interpreter, node: ast.expr, scope: Scope) -> frozenset[str]:
-    """Keys of a dict, including those added later to the name it is assigned to."""
-    keys = set(module.eval(node, scope).key_names())
+def _container_keys(
+    module: Interpreter, node: ast.expr, scope: Scope
+) -> tuple[frozenset[str], bool]:
+    """Keys of a dict, including those added later to the name it is assigned to, and
+    whether there may be others (a spread of a mapping whose keys are not known)."""
+    value = module.eval(node, scope)
+    keys = set(value.key_names())
+    opened = value.open
     parent = module.parents.get(id(node))
     if isinstance(parent, ast.Assign):
         for target in parent.targets:
             if isinstance(target, ast.Name):
-                keys |= module.eval(target, scope).key_names()
-    return frozenset(keys)
+                named = module.eval(target, scope)
+                keys |= named.key_names()
+                opened = opened or named.open
+    return frozenset(keys), opened
 
 
 def wanted(key: str) -> bool:
@@ -77,12 +86,13 @@ def _dict_placements(module: Interpreter, node: ast.Dict) -> Iterator[Placement]
     if not any(wanted(k) for k in literal_keys):
         return
     scope = module.scope_of(node)
-    keys = _container_keys(module, node, scope)
+    keys, opened = _container_keys(module, node, scope)
     oauth = bool(keys & lib.OAUTH_MARKER_KEYS) or _in_oauth_call(module, node, scope)
     for k, v in zip(node.keys, node.values, strict=True):
         key = const_str(k) if k is not None else None
         if key is not None and k is not None and wanted(key):
-            yield Placement(key, module.eval(v, scope), k, node, keys, oauth, scope)
+            value = module.eval(v, scope)
+            yield Placement(key, value, k, node, keys, oauth, scope, opened)
 
 
 def _in_oauth_call(module: Interpreter, node: ast.AST, scope: Scope) -> bool:
@@ -103,13 +113,13 @@ def _call_placements(module: Interpreter, node: ast.Call) -> Iterator[Placement]
     if not any(kw.arg is not None and wanted(kw.arg) for kw in node.keywords):
         return
     scope = module.scope_of(node)
-    keys = frozenset(k.arg for k in node.keywords if k.arg is not None)
+    fields = module.keyword_fields(node.keywords, scope)
+    keys = fields.key_names()
     oauth = bool(keys & lib.OAUTH_MARKER_KEYS) or is_oauth_callee(module, node, scope)
     for kw in node.keywords:
         if kw.arg is not None and wanted(kw.arg):
-            yield Placement(
-                kw.arg, module.eval(kw.value, scope), kw.value, node, keys, oauth, scope
-            )
+            value = module.eval(kw.value, scope)
+            yield Placement(kw.arg, value, kw.value, node, keys, oauth, scope, fields.open)
 
 
 def is_oauth_callee(module: Interpreter, call: ast.Call, scope: Scope) -> bool:
@@ -152,7 +162,7 @@ def _string_placements(module: Interpreter, node: ast.expr) -> Iterator[Placemen
     oauth = bool(keys & lib.OAUTH_MARKER_KEYS)
     for key, value in own:
         if wanted(key):
-            yield Placement(key, value, node, node, frozenset(keys), oauth, scope)
+            yield Placement(key, value, node, node, frozenset(keys), oauth, scope, full.open)
 
 
 _QUERY_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
@@ -200,7 +210,8 @@ def _subscript_placements(module: Interpreter, node: ast.Assign) -> Iterator[Pla
             continue
         keys = base.key_names() | {key}
         oauth = bool(keys & lib.OAUTH_MARKER_KEYS)
-        yield Placement(key, module.eval(node.value, scope), target, node, keys, oauth, scope)
+        value = module.eval(node.value, scope)
+        yield Placement(key, value, target, node, keys, oauth, scope, base.open)
 
 
 # --- HTTP traffic --------------------------------------------------------------------------------

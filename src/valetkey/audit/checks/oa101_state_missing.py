@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
+from valetkey.audit.index import argument
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import Placement, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
@@ -26,11 +27,17 @@ from valetkey.audit.registry import AuditConfig, Hit, check
 def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """An authorization request for the code flow is built without `state`.
 
-    What: a dict, `dict(...)`, URL or f-string that carries `response_type=code` together
-    with `client_id` or `redirect_uri` (an authorization request) and no `state` parameter,
-    counting keys added later to the same dict and keys of a URL the dict is encoded into.
-    Library calls that generate state themselves (requests-oauthlib `authorization_url`,
-    Authlib `create_authorization_url` and `authorize_redirect`) are not flagged.
+    What: a dict, `dict(...)`, URL or f-string that is an authorization request (a
+    `response_type` with `client_id` or `redirect_uri`, whatever the flow: code, implicit or
+    hybrid; or, for providers that take no `response_type`, a `client_id` sent to an
+    authorization endpoint's URL) and no `state` parameter, counting keys added later to the
+    same dict and keys of a URL the dict is encoded into; and httpx-oauth's
+    `get_authorization_url` called without `state`. Library calls that generate state
+    themselves (requests-oauthlib `authorization_url`, Authlib `create_authorization_url`
+    and `authorize_redirect`, MSAL `initiate_auth_code_flow`) are not flagged.
+
+    Silent: a request whose parameters include a `**spread` (or `.update()`) of a mapping
+    whose keys are not known: state may be among them.
 
     Why: without `state` the callback cannot tell its own authorization response from one
     an attacker started, so a victim can be logged into the attacker's account (login CSRF).
@@ -68,20 +75,86 @@ def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """
     seen: set[int] = set()
     for p in placements(module):
-        if not _is_code_request(p) or "state" in _enclosing_keys(module, p):
+        if id(p.container) in seen or not _is_authorization_request(module, p):
             continue
-        if _library_generates_state(module, p) or id(p.container) in seen:
+        if p.container_open or "state" in _enclosing_keys(module, p):
+            continue
+        if _library_generates_state(module, p):
             continue
         seen.add(id(p.container))
-        yield Hit.at(p.container, "authorization request for the code flow has no `state`")
+        yield Hit.at(p.container, _message(p))
+    yield from _library_requests_without_state(module)
 
 
-def _is_code_request(p: Placement) -> bool:
-    if p.key != "response_type" or "code" not in (p.value.text or "").split():
-        return False
-    if p.container_keys & {"grant_type", "code"}:
+def _message(p: Placement) -> str:
+    response_type = _response_type(p)
+    if response_type and response_type != "code":
+        return f"authorization request (`response_type={response_type}`) has no `state`"
+    return "authorization request for the code flow has no `state`"
+
+
+def _response_type(p: Placement) -> str | None:
+    if p.key == "response_type":
+        return p.value.text
+    found = p.value.key("response_type") if p.key == "" else None
+    return found.text if found is not None else None
+
+
+def _is_authorization_request(module: Analysis, p: Placement) -> bool:
+    """A front-channel authorization request: `response_type` (any: the code flow, the
+    implicit and hybrid flows) with `client_id` or `redirect_uri`, or (providers such as
+    GitHub take no `response_type`) `client_id` sent to an authorization endpoint's URL."""
+    if p.container_keys & {"grant_type", "code", "client_secret", "refresh_token"}:
         return False  # a token request (some providers add response_type there too)
-    return bool(p.container_keys & {"client_id", "redirect_uri"})
+    if p.key == "response_type":
+        return bool(p.value.text) and bool(p.container_keys & {"client_id", "redirect_uri"})
+    if p.key != "client_id" or "response_type" in p.container_keys:
+        return False
+    return _authorize_url(_enclosing_text(module, p))
+
+
+_AUTHORIZE_PATHS = (
+    "/authorize",
+    "/oauth2/auth",
+    "/oauth/auth",
+    "/o/oauth2/v2/auth",
+    "/authorization",
+)
+
+
+def _authorize_url(text: str) -> bool:
+    path = text.split("?", 1)[0].lower()
+    return "://" in path and path.rstrip("/").endswith(_AUTHORIZE_PATHS)
+
+
+def _enclosing_text(module: Analysis, p: Placement) -> str:
+    """The literal text of the URL the placement is part of."""
+    node: ast.AST | None = p.container
+    best = ""
+    while node is not None and not isinstance(node, ast.stmt):
+        if isinstance(node, ast.expr):
+            text = module.eval(node, p.scope).all_text()
+            if "://" in text and len(text) > len(best):
+                best = text
+        node = module.parents.get(id(node))
+    return best
+
+
+def _library_requests_without_state(module: Analysis) -> Iterator[Hit]:
+    """httpx-oauth's `get_authorization_url(redirect_uri, state=None, ...)` sends no state
+    unless given one."""
+    if not module.uses("httpx_oauth"):
+        return
+    for node in module.nodes:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr != "get_authorization_url":
+            continue
+        scope = module.scope_of(node)
+        if module.resolve(node, scope).receiver_type != lib.HTTPX_OAUTH_CLIENT:
+            continue
+        if argument(node, 1, "state") is None:
+            yield Hit.at(node, "authorization request for the code flow has no `state`")
 
 
 def _enclosing_keys(module: Analysis, p: Placement) -> frozenset[str]:

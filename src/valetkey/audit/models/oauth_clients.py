@@ -8,7 +8,7 @@ import ast
 
 from valetkey.audit import libraries as lib
 from valetkey.audit.index import Scope
-from valetkey.audit.interpreter import Interpreter, Item, Semantics, origin_value
+from valetkey.audit.interpreter import FunctionRule, Interpreter, Item, Semantics, origin_value
 from valetkey.audit.values import Kind, Value, join, taint
 
 _DECODERS = lib.PYJWT_DECODE | lib.JOSE_DECODE | lib.JOSERFC_DECODE | lib.AUTHLIB_JOSE_DECODE
@@ -17,9 +17,24 @@ _DECODERS = lib.PYJWT_DECODE | lib.JOSE_DECODE | lib.JOSERFC_DECODE | lib.AUTHLI
 def register(table: Semantics) -> None:
     table.function(*_DECODERS)(_jwt_decode)
     table.function(*lib.JOSE_UNVERIFIED)(_unverified)
+    table.function_matching(_httpx_oauth_client)(_typed(lib.HTTPX_OAUTH_CLIENT))
     table.methods.append(_client_method)
     table.attributes.append(_registry_attribute)
     table.item_fallbacks.append(_response_field)
+
+
+def _httpx_oauth_client(qual: str) -> bool:
+    return qual.startswith("httpx_oauth.clients.") or qual in (
+        "httpx_oauth.oauth2.OAuth2",
+        "httpx_oauth.oauth2.BaseOAuth2",
+    )
+
+
+def _typed(tag: str) -> FunctionRule:
+    def rule(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+        return Value(type=tag, ctor=call)
+
+    return rule
 
 
 def _jwt_decode(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
