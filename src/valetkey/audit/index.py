@@ -408,7 +408,7 @@ class ModuleIndex:
             return scope.cls
         return None
 
-    def _class_and_bases(self, cls: str) -> Iterator[str]:
+    def class_and_bases(self, cls: str) -> Iterator[str]:
         """`cls`, then each base class known in the module, each once."""
         seen: set[str] = set()
         todo = [cls]
@@ -423,7 +423,7 @@ class ModuleIndex:
                 todo.extend(info.bases)
 
     def find_method(self, cls: str, name: str) -> FuncNode | None:
-        for current in self._class_and_bases(cls):
+        for current in self.class_and_bases(cls):
             method = self.methods.get((current, name))
             if method is not None:
                 return method

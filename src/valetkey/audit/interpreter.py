@@ -348,7 +348,7 @@ class Interpreter(ModuleIndex):
         return join(values)
 
     def class_attr(self, cls: str, attr: str) -> Value | None:
-        for current in self._class_and_bases(cls):
+        for current in self.class_and_bases(cls):
             entries = self.class_attrs.get((current, attr))
             if entries:
                 return join(self.eval(expr, scope) for expr, scope in entries)

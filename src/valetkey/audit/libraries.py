@@ -17,6 +17,9 @@ REQUESTS_MODULE: Final = "requests"
 HTTPX_MODULE: Final = "httpx"
 REQUESTS_SESSION: Final = "requests.Session"
 HTTPX_CLIENT: Final = "httpx.Client"
+AIOHTTP_SESSION: Final = "aiohttp.ClientSession"  # default total timeout: 5 minutes
+URLLIB3_POOL: Final = "urllib3.PoolManager"  # no timeout unless given one
+AIOHTTP_TIMEOUT: Final = "aiohttp.ClientTimeout"
 OAUTH2SESSION: Final = "requests_oauthlib.OAuth2Session"
 AUTHLIB_SESSION: Final = "authlib.OAuth2Session"  # requests/httpx based sessions of Authlib
 AUTHLIB_REGISTRY: Final = "authlib.OAuth"  # the framework integration registry
@@ -32,6 +35,14 @@ CONSTRUCTORS: Final[dict[str, str]] = {
     "requests.sessions.Session": REQUESTS_SESSION,
     "httpx.Client": HTTPX_CLIENT,
     "httpx.AsyncClient": HTTPX_CLIENT,
+    "aiohttp.ClientSession": AIOHTTP_SESSION,
+    "aiohttp.client.ClientSession": AIOHTTP_SESSION,
+    "aiohttp.ClientTimeout": AIOHTTP_TIMEOUT,
+    "urllib3.PoolManager": URLLIB3_POOL,
+    "urllib3.ProxyManager": URLLIB3_POOL,
+    "urllib3.HTTPSConnectionPool": URLLIB3_POOL,
+    "urllib3.HTTPConnectionPool": URLLIB3_POOL,
+    "urllib3.poolmanager.PoolManager": URLLIB3_POOL,
     "requests_oauthlib.OAuth2Session": OAUTH2SESSION,
     "requests_oauthlib.oauth2_session.OAuth2Session": OAUTH2SESSION,
     "authlib.integrations.requests_client.OAuth2Session": AUTHLIB_SESSION,
@@ -68,10 +79,20 @@ CONSTRUCTORS: Final[dict[str, str]] = {
 REQUESTS_BASED: Final = frozenset(
     {REQUESTS_MODULE, REQUESTS_SESSION, OAUTH2SESSION, AUTHLIB_SESSION}
 )
-HTTP_CLIENTS: Final = REQUESTS_BASED | {HTTPX_MODULE, HTTPX_CLIENT, AUTHLIB_APP}
+HTTP_CLIENTS: Final = REQUESTS_BASED | {
+    HTTPX_MODULE,
+    HTTPX_CLIENT,
+    AUTHLIB_APP,
+    AIOHTTP_SESSION,
+    URLLIB3_POOL,
+}
 HTTP_METHODS: Final = frozenset(
-    {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
+    {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen"}
 )
+# Modules whose functions make requests (`requests.get`, `httpx.post`, `urllib3.request`).
+HTTP_MODULES: Final = frozenset({"requests", "httpx", "urllib3", "aiohttp"})
+# HTTP methods whose first argument is the HTTP verb, the URL second.
+VERB_FIRST_METHODS: Final = frozenset({"request", "urlopen"})
 OAUTH_SESSIONS: Final = frozenset({OAUTH2SESSION, AUTHLIB_SESSION, AUTHLIB_APP})
 
 # Token exchanges: (receiver type, method).
@@ -141,6 +162,7 @@ WEB_AND_OAUTH_PACKAGES: Final = (
 RESPONSE_META_ATTRS: Final = frozenset(
     {
         "status_code",
+        "status",
         "ok",
         "reason",
         "reason_phrase",
@@ -305,10 +327,11 @@ BACK_CHANNEL_PATH_WORDS: Final = (
     "openid-configuration",
     "introspect",
     "revoke",
-    "/user",
-    "/me",
     "/oauth",
 )
+# Path segments that name the signed-in user's identity endpoint (`/user`, `/users/@me`,
+# `/v1/me`); whole segments only (`/metrics` is not `/me`).
+IDENTITY_PATH_SEGMENTS: Final = frozenset({"user", "me", "@me"})
 # Loopback names, and the unspecified address local listeners bind to (RFC 8252 §7.3).
 LOOPBACK_HOSTS: Final = frozenset(
     {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}  # noqa: S104 - compared, not bound

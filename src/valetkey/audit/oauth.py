@@ -158,11 +158,23 @@ def _string_placements(module: Interpreter, node: ast.expr) -> Iterator[Placemen
     if any("\n" in f for f in full.fragments):
         return  # prose, not a URL
     own = query_keys(_own_parts(module, node, scope), node)
-    keys = full.key_names() | {k for k, _ in own}
+    keys = full.key_names() | {k for k, _ in own} | _enclosing_query_keys(module, node, scope)
     oauth = bool(keys & lib.OAUTH_MARKER_KEYS)
     for key, value in own:
         if wanted(key):
             yield Placement(key, value, node, node, frozenset(keys), oauth, scope, full.open)
+
+
+def _enclosing_query_keys(module: Interpreter, node: ast.expr, scope: Scope) -> frozenset[str]:
+    """Parameters of the query string a piece (`"state=..."` in a list joined with `&`) is
+    part of."""
+    parent = module.parents.get(id(node))
+    if not isinstance(parent, ast.List | ast.Tuple):
+        return frozenset()
+    joined = module.parents.get(id(parent))
+    if isinstance(joined, ast.Call):
+        return module.eval(joined, scope).key_names()
+    return frozenset()
 
 
 _QUERY_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
@@ -229,7 +241,7 @@ def http_calls(module: Interpreter) -> list[HttpCall]:
 
 
 def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
-    if not module.uses("requests", "httpx", "requests_oauthlib", "authlib"):
+    if not module.uses(*lib.HTTP_MODULES, "requests_oauthlib", "authlib", "msal"):
         return
     for node in module.nodes:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
@@ -239,7 +251,7 @@ def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
         method = callee.method or ""
         if callee.qualname is not None:
             head = callee.qualname.rpartition(".")[0]
-            if head in ("requests", "httpx") and method in lib.HTTP_METHODS:
+            if head in lib.HTTP_MODULES and method in lib.HTTP_METHODS:
                 yield HttpCall(node, scope, method, head, None)
             continue
         rtype = callee.receiver_type
@@ -253,16 +265,18 @@ def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
 
 
 def _payload(module: Interpreter, call: ast.Call, scope: Scope) -> Value:
-    parts = [kwarg(call, name) for name in ("data", "json", "params", "content")]
+    names = ("data", "json", "params", "content", "fields", "body")
+    parts = [kwarg(call, name) for name in names]
     values = [module.eval(p, scope) for p in parts if p is not None]
-    if len(call.args) > 1:
-        values.append(module.eval(call.args[1], scope))
+    verb_first = isinstance(call.func, ast.Attribute) and call.func.attr in lib.VERB_FIRST_METHODS
+    if len(call.args) > (2 if verb_first else 1):
+        values.append(module.eval(call.args[2 if verb_first else 1], scope))
     keys = [kv for v in values for kv in v.keys]
     return Value(keys=tuple(keys))
 
 
 def url_value(module: Interpreter, call: ast.Call, scope: Scope, method: str) -> Value:
-    index = 1 if method == "request" else 0
+    index = 1 if method in lib.VERB_FIRST_METHODS else 0
     node = argument(call, index, "url")
     return module.eval(node, scope) if node is not None else Value()
 
@@ -272,7 +286,7 @@ def is_token_request(module: Interpreter, call: ast.Call, scope: Scope, method: 
     if "grant_type" in payload.key_names():
         return True
     url = url_value(module, call, scope, method)
-    return "token" in _path_of(url) and method in ("post", "request")
+    return "token" in _path_of(url) and method in ("post", *lib.VERB_FIRST_METHODS)
 
 
 def _path_of(url: Value) -> str:
@@ -294,6 +308,8 @@ def is_back_channel(module: Interpreter, http: HttpCall) -> bool:
         return True
     path = _path_of(url)
     if any(word in path for word in lib.BACK_CHANNEL_PATH_WORDS):
+        return True
+    if set(path.split("?", 1)[0].split("/")) & lib.IDENTITY_PATH_SEGMENTS:
         return True
     payload = _payload(module, http.call, http.scope)
     if payload.key_names() & (lib.TOKEN_KEYS | {"client_secret", "code", "client_id"}):

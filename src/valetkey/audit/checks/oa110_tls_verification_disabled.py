@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.index import kwarg
+from valetkey.audit.http_clients import ClientConfig, configuration
+from valetkey.audit.index import Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import (
     http_calls,
@@ -83,15 +84,43 @@ def _verify_false(module: Analysis) -> Iterator[Hit]:
     for http in http_calls(module):
         if not is_back_channel(module, http):
             continue
-        verify = kwarg(http.call, "verify")
-        if _is_false(verify) or (
-            verify is not None and module.eval(verify, http.scope).type == "ssl.unverified"
-        ):
+        if _unverified(module, http.call, http.scope):
             yield Hit.at(http.call, "TLS certificate verification is off on OAuth traffic")
-        ctor = http.receiver.ctor if http.receiver is not None else None
-        if ctor is not None and id(ctor) not in flagged_ctors and _is_false(kwarg(ctor, "verify")):
-            flagged_ctors.add(id(ctor))
-            yield Hit.at(ctor, "this client, used for OAuth traffic, does not verify TLS")
+        client = configuration(module, http.receiver)
+        if client is None or id(client.ctor) in flagged_ctors:
+            continue
+        if _unverified_client(module, client):
+            flagged_ctors.add(id(client.ctor))
+            yield Hit.at(client.ctor, "this client, used for OAuth traffic, does not verify TLS")
+
+
+def _unverified(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """`verify=False` (requests, httpx), `ssl=False` / `verify_ssl=False` (aiohttp), or an
+    unverified SSL context, on the call."""
+    for name in ("verify", "ssl", "verify_ssl"):
+        node = kwarg(call, name)
+        if _is_false(node) or (
+            node is not None and module.eval(node, scope).type == "ssl.unverified"
+        ):
+            return True
+    return False
+
+
+def _unverified_client(module: Analysis, client: ClientConfig) -> bool:
+    verify = client.setting("verify")
+    if _is_false(verify):
+        return True
+    scope = module.scope_of(client.ctor)
+    if verify is not None and module.eval(verify, scope).type == "ssl.unverified":
+        return True
+    connector = client.setting("connector")  # aiohttp.TCPConnector(ssl=False)
+    if isinstance(connector, ast.Call) and _unverified(module, connector, scope):
+        return True
+    cert_reqs = client.setting("cert_reqs")  # urllib3.PoolManager(cert_reqs="CERT_NONE")
+    return cert_reqs is not None and (
+        const_str(cert_reqs) == "CERT_NONE"
+        or (isinstance(cert_reqs, ast.Attribute) and cert_reqs.attr == "CERT_NONE")
+    )
 
 
 def _insecure_transport(module: Analysis) -> Iterator[Hit]:

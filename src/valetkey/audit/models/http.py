@@ -21,7 +21,7 @@ def register(table: Semantics) -> None:
 
 def _is_http(qual: str) -> bool:
     head, _, tail = qual.rpartition(".")
-    return head in ("requests", "httpx") and tail in lib.HTTP_METHODS
+    return head in lib.HTTP_MODULES and tail in lib.HTTP_METHODS
 
 
 def _http(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:

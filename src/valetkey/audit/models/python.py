@@ -15,7 +15,7 @@ from valetkey.audit.interpreter import (
     concat,
     origin_value,
 )
-from valetkey.audit.values import EMPTY, Kind, Origin, Value, const_int, join, taint
+from valetkey.audit.values import EMPTY, Kind, Origin, Value, const_int, join, merge_keys, taint
 
 ENV = "env"  # the type tag of os.environ
 SYSTEM_RANDOM = "random.SystemRandom"
@@ -194,11 +194,15 @@ def _string_methods(
 
 
 def _str_join(interp: Interpreter, sep: str, call: ast.Call, scope: Scope) -> Value:
+    """`sep.join(parts)`; joined with `&`, the parameters of the parts (`"state=..."`) are
+    the parameters of the whole query string."""
     items = interp.eval(call.args[0], scope)
     arg = call.args[0]
-    if isinstance(arg, ast.List | ast.Tuple) and all(
-        interp.eval(e, scope).text is not None for e in arg.elts
-    ):
-        text = sep.join(str(interp.eval(e, scope).text) for e in arg.elts)
-        return Value(origins=items.origins, text=text, fragments=(text,))
-    return Value(origins=items.origins, fragments=items.fragments)
+    parts = (
+        [interp.eval(e, scope) for e in arg.elts] if isinstance(arg, ast.List | ast.Tuple) else []
+    )
+    keys = merge_keys(parts) if sep == "&" else ()
+    if parts and all(p.text is not None for p in parts):
+        text = sep.join(str(p.text) for p in parts)
+        return Value(origins=items.origins, text=text, fragments=(text,), keys=keys)
+    return Value(origins=items.origins, fragments=items.fragments, keys=keys)
