@@ -711,9 +711,58 @@ def _named(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
 
 
 def _comprehension(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
+    """`[f(x) for x in xs]`: what `f` makes of the elements of `xs` (each `x` carries the
+    provenance of `xs`)."""
     assert isinstance(node, ast.ListComp | ast.GeneratorExp | ast.SetComp)
-    parts = [interp.eval(node.elt, scope), *(interp.eval(g.iter, scope) for g in node.generators)]
-    return taint(parts)
+    inner = _comprehension_scope(interp, node.generators, scope)
+    return taint([interp.eval(node.elt, inner)])
+
+
+def _dict_comprehension(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
+    """`{k: f(k) for k in ("A", "B")}` has the keys "A" and "B", each with its own value;
+    over anything else, its keys are not known."""
+    assert isinstance(node, ast.DictComp)
+    literal_keys = _literal_loop(node)
+    if literal_keys is None:
+        inner = _comprehension_scope(interp, node.generators, scope)
+        value = taint([interp.eval(node.key, inner), interp.eval(node.value, inner)])
+        return Value(origins=value.origins, open=True)
+    name, texts = literal_keys
+    keys: list[tuple[str, Value]] = []
+    for text, element in texts:
+        inner = scope.specialise({**scope.overrides, name: literal(text, element)}, scope.depth)
+        keys.append((text, interp.eval(node.value, inner)))
+    return Value(origins=taint(v for _, v in keys).origins, keys=tuple(keys))
+
+
+def _literal_loop(node: ast.DictComp) -> tuple[str, list[tuple[str, ast.expr]]] | None:
+    if len(node.generators) != 1 or node.generators[0].ifs:
+        return None
+    gen = node.generators[0]
+    if not (isinstance(gen.target, ast.Name) and isinstance(node.key, ast.Name)):
+        return None
+    if node.key.id != gen.target.id or not isinstance(gen.iter, ast.Tuple | ast.List):
+        return None
+    texts = [(const_str(e), e) for e in gen.iter.elts]
+    if any(text is None for text, _ in texts):
+        return None
+    return gen.target.id, [(str(text), e) for text, e in texts]
+
+
+def _comprehension_scope(
+    interp: Interpreter, generators: list[ast.comprehension], scope: Scope
+) -> Scope:
+    """The scope of a comprehension's body: its loop names bound to elements (their
+    provenance) of what they iterate over."""
+    overrides = dict(scope.overrides)
+    current = scope
+    for gen in generators:
+        element = Value(origins=interp.eval(gen.iter, current).origins)
+        for target in ast.walk(gen.target):
+            if isinstance(target, ast.Name):
+                overrides[target.id] = element
+        current = scope.specialise(overrides, scope.depth)
+    return current
 
 
 def _compare(interp: Interpreter, node: ast.expr, scope: Scope) -> Value:
@@ -744,5 +793,6 @@ _HANDLERS: dict[type[ast.AST], Callable[[Interpreter, ast.expr, Scope], Value]] 
     ast.ListComp: _comprehension,
     ast.GeneratorExp: _comprehension,
     ast.SetComp: _comprehension,
+    ast.DictComp: _dict_comprehension,
     ast.Compare: _compare,
 }

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.index import kwarg
+from valetkey.audit.index import Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import Placement, callbacks, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
@@ -153,6 +153,18 @@ def _compares_nonce(module: Analysis) -> bool:
                 return True
             if kwarg(node, "nonce") is not None and _is_validation(node):
                 return True
+            if _claims_option_nonce(module, node, scope):
+                return True
+    return False
+
+
+def _claims_option_nonce(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """Authlib's `jwt.decode(..., claims_options={"nonce": {"value": n}})` or
+    `claims_params={"nonce": n}`: the decoder's `validate()` compares the claim."""
+    for name in ("claims_options", "claims_params"):
+        node = kwarg(call, name)
+        if node is not None and "nonce" in module.eval(node, scope).key_names():
+            return True
     return False
 
 
