@@ -78,10 +78,20 @@ def _public_without_pkce(module: Analysis, http: HttpCall) -> bool:
         return not _sends_credentials(module, call, scope) and not _session_pkce(http.receiver)
     if not is_token_request(module, call, scope, http.method):
         return False
-    payload = _payload_keys(module, call, scope)
-    if "authorization_code" not in _grant(module, call, scope):
+    payload, opened = _payload_keys(module, call, scope)
+    if "authorization_code" not in _grant(module, call, scope) or opened:
         return False
+    if _authorization_header(module, call, scope):
+        return False  # client authentication in the header (HTTP Basic, RFC 6749 §2.3.1)
     return not (payload & (_CREDENTIAL_KEYS | {"code_verifier"})) and kwarg(call, "auth") is None
+
+
+def _authorization_header(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    headers = kwarg(call, "headers")
+    if headers is None:
+        return False
+    value = module.eval(headers, scope)
+    return value.open or bool(value.key_names() & {"Authorization", "authorization"})
 
 
 def _sends_credentials(module: Analysis, call: ast.Call, scope: Scope) -> bool:
@@ -98,13 +108,19 @@ def _session_pkce(receiver: Value | None) -> bool:
     return bool(names & {"pkce", "code_challenge_method", "client_secret"}) or None in names
 
 
-def _payload_keys(module: Analysis, call: ast.Call, scope: Scope) -> frozenset[str]:
+def _payload_keys(
+    module: Analysis, call: ast.Call, scope: Scope
+) -> tuple[frozenset[str], bool]:
+    """The parameters of the request body, and whether there may be others."""
     keys: set[str] = set()
+    opened = False
     for name in ("data", "json", "params", "content"):
         node = kwarg(call, name)
         if node is not None:
-            keys |= module.eval(node, scope).key_names()
-    return frozenset(keys)
+            value = module.eval(node, scope)
+            keys |= value.key_names()
+            opened = opened or value.open
+    return frozenset(keys), opened
 
 
 def _grant(module: Analysis, call: ast.Call, scope: Scope) -> str:

@@ -10,7 +10,7 @@ from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.registry import AuditConfig, Hit, check
-from valetkey.audit.values import Kind, Value
+from valetkey.audit.values import Kind, Value, const_str
 
 _DISABLING_OPTIONS = ("verify_signature", "verify_aud", "verify_iss", "verify_exp")
 
@@ -30,13 +30,19 @@ _DISABLING_OPTIONS = ("verify_signature", "verify_aud", "verify_iss", "verify_ex
 def id_token_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """An ID token is read without verifying its signature and claims.
 
-    What: PyJWT or python-jose `decode` with `verify_signature`, `verify_aud`,
-    `verify_iss` or `verify_exp` set to False, with `"none"` among the algorithms, or with
-    algorithms taken from the token's own header (`get_unverified_header`); an ID token
-    (the `id_token` of a token response) decoded without `issuer=` (PyJWT/python-jose do not
-    check `iss` otherwise), read with `get_unverified_claims`, or base64-decoded by hand;
+    What: an ID token (the `id_token` of a token response, or any token whose decoded
+    claims are used for who the user is: `sub`, `email`, `preferred_username` ...) decoded
+    by PyJWT or python-jose with `verify_signature`, `verify_aud`, `verify_iss` or
+    `verify_exp` set to False, with `"none"` among the algorithms, or with algorithms taken
+    from the token's own header (`get_unverified_header`); an ID token decoded without
+    `issuer=` (PyJWT/python-jose do not check `iss` otherwise), read with
+    `get_unverified_claims`, or base64-decoded by hand;
     joserfc's `jwt.decode` with no `JWTClaimsRegistry` validation in the module, and
     `authlib.jose` `jwt.decode` whose claims are never `.validate()`d.
+
+    Silent: a decode with verification switched off, of a token not known to be an ID
+    token, whose claims stay in the function and are read only for what says nothing about
+    the user (an access token's `exp`, read to schedule a refresh).
 
     Why: OIDC Core §3.1.3.7 requires the client to validate the ID token's signature,
     issuer, audience and expiry before using it; RFC 8725 §3.1 requires the client to pin
@@ -82,15 +88,83 @@ def _is_id_token(value: Value) -> bool:
 def _problem(
     module: Analysis, call: ast.Call, scope: Scope, qual: str, token: Value, validated: bool
 ) -> str | None:
+    identity = _is_id_token(token) or _claims_identify(module, call, scope)
     if qual in lib.PYJWT_DECODE | lib.JOSE_DECODE:
-        return _decode_problem(module, call, scope, token)
-    if qual in lib.JOSE_UNVERIFIED and _is_id_token(token) and "header" not in qual:
+        problem = _decode_problem(module, call, scope, token)
+        if problem in _DISABLED and not identity and _claims_benign(module, call):
+            return None  # e.g. an access token's `exp`, read to schedule a refresh
+        return problem
+    if qual in lib.JOSE_UNVERIFIED and identity and "header" not in qual:
         return "the ID token's claims are read without verification"
     if qual in lib.B64_DECODERS and _is_id_token(token):
         return "the ID token is base64-decoded by hand, without verification"
     if qual in lib.JOSERFC_DECODE | lib.AUTHLIB_JOSE_DECODE and not validated:
         return "the token's claims (iss, aud, exp) are never validated after decode"
     return None
+
+
+_VERIFY_FALSE = "ID token decoded with verification disabled"
+_IDENTITY_CLAIMS = frozenset(
+    {"sub", "email", "preferred_username", "upn", "oid", "user_id", "uid", "username", "name"}
+)
+
+
+def _claims_benign(module: Analysis, call: ast.Call) -> bool:
+    """The decoded claims stay in the function and only claims that say nothing about who
+    the user is (`exp`, `iat` ...) are read from them."""
+    parent = module.parents.get(id(call))
+    if not isinstance(parent, ast.Assign) or not isinstance(parent.targets[0], ast.Name):
+        return False
+    name = parent.targets[0].id
+    func = module.enclosing_function(call)
+    if func is None:
+        return False
+    for node in module.own_nodes(func):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            use = module.parents.get(id(node))
+            if isinstance(use, ast.Subscript) and const_str(use.slice) not in _IDENTITY_CLAIMS:
+                continue
+            if isinstance(use, ast.Attribute) and use.attr == "get":
+                call_node = module.parents.get(id(use))
+                if isinstance(call_node, ast.Call) and call_node.args:
+                    key = const_str(call_node.args[0])
+                    if key is not None and key not in _IDENTITY_CLAIMS:
+                        continue
+            return False
+    return True
+
+
+def _claims_identify(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """Are the decoded claims used to tell who the user is (`claims["sub"]`, `.get("email")`)?"""
+    parent = module.parents.get(id(call))
+    if not isinstance(parent, ast.Assign) or not isinstance(parent.targets[0], ast.Name):
+        return False
+    name = parent.targets[0].id
+    func = module.enclosing_function(call)
+    nodes = module.own_nodes(func) if func is not None else module.nodes
+    for node in nodes:
+        key: str | None = None
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            key = const_str(node.slice) if node.value.id == name else None
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+            and node.args
+        ):
+            key = const_str(node.args[0])
+        if key in _IDENTITY_CLAIMS:
+            return True
+    return False
+
+
+def _disabled(name: str) -> str:
+    return f"ID token decoded with `{name}` disabled"
+
+
+_DISABLED = frozenset({_VERIFY_FALSE, *(_disabled(n) for n in _DISABLING_OPTIONS)})
 
 
 def _decode_problem(module: Analysis, call: ast.Call, scope: Scope, token: Value) -> str | None:
@@ -100,10 +174,10 @@ def _decode_problem(module: Analysis, call: ast.Call, scope: Scope, token: Value
         for name in _DISABLING_OPTIONS:
             item = value.key(name)
             if item is not None and _false(module, options, name):
-                return f"ID token decoded with `{name}` disabled"
+                return _disabled(name)
     verify = kwarg(call, "verify")
     if isinstance(verify, ast.Constant) and verify.value is False:
-        return "ID token decoded with verification disabled"
+        return _VERIFY_FALSE
     algorithms = kwarg(call, "algorithms") or (call.args[2] if len(call.args) > 2 else None)
     if algorithms is not None:
         algs = module.eval(algorithms, scope)
