@@ -71,45 +71,51 @@ def redirect_uri_not_exact(module: Analysis, config: AuditConfig) -> Iterator[Hi
             url, _state = client.authorization_url("https://auth.example/authorize")
             return url
     """
-    for value, node in _redirect_uris(module):
-        problem = _problem(value)
+    for value, node, client_request in _redirect_uris(module):
+        problem = _problem(value, client_request)
         if problem is not None:
             line, col, message = problem
             yield Hit(line or int(getattr(node, "lineno", 1)), col, message)
 
 
-def _redirect_uris(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
+def _redirect_uris(module: Analysis) -> Iterator[tuple[Value, ast.AST, bool]]:
+    """Redirect URIs the module sends, and whether in a request of its own as a client (an
+    authorization or token request, or Authlib's authorize_redirect)."""
     for p in placements(module):
         if p.key == "redirect_uri" and p.oauth:
-            yield p.value, p.node
+            yield p.value, p.node, bool(p.container_keys & _CLIENT_REQUEST_KEYS)
     for node in module.nodes if module.uses("authlib") else ():
         if isinstance(node, ast.Call) and node.args:
             scope: Scope = module.scope_of(node)
             callee = module.resolve(node, scope)
             if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_redirect"):
-                yield module.eval(node.args[0], scope), node
+                yield module.eval(node.args[0], scope), node, True
 
 
-def _request_data(value: Value) -> Origin | None:
-    """A named request parameter (other than `redirect_uri` itself, which is what a
-    provider receives), a header or a cookie."""
+_CLIENT_REQUEST_KEYS = frozenset({"client_id", "response_type", "grant_type", "code"})
+
+
+def _request_data(value: Value, client_request: bool) -> Origin | None:
+    """A named request parameter, a header or a cookie; a `redirect_uri` parameter only
+    when the module sends it on as a client (a provider receives one legitimately)."""
+    passed_on = (None,) if client_request else (None, "redirect_uri")
     found = sorted(
         (
             o
             for o in value.origins
             if o.kind in (Kind.HEADER, Kind.COOKIE)
-            or (o.kind is Kind.REQUEST and o.key not in (None, "redirect_uri"))
+            or (o.kind is Kind.REQUEST and o.key not in passed_on)
         ),
         key=lambda o: (o.line, o.col),
     )
     return found[0] if found else None
 
 
-def _problem(value: Value) -> tuple[int, int, str] | None:
+def _problem(value: Value, client_request: bool) -> tuple[int, int, str] | None:
     host = first_line(value, Kind.HOST)
     if host is not None:
         return host.line, host.col, "`redirect_uri` is built from the request's host"
-    data = _request_data(value)
+    data = _request_data(value, client_request)
     if data is not None:
         return data.line, data.col, "`redirect_uri` comes from request data"
     text = value.text if value.text is not None else "".join(value.fragments[:1])

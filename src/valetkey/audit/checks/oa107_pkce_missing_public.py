@@ -108,9 +108,7 @@ def _session_pkce(receiver: Value | None) -> bool:
     return bool(names & {"pkce", "code_challenge_method", "client_secret"}) or None in names
 
 
-def _payload_keys(
-    module: Analysis, call: ast.Call, scope: Scope
-) -> tuple[frozenset[str], bool]:
+def _payload_keys(module: Analysis, call: ast.Call, scope: Scope) -> tuple[frozenset[str], bool]:
     """The parameters of the request body, and whether there may be others."""
     keys: set[str] = set()
     opened = False

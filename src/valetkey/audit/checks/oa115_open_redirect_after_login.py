@@ -36,9 +36,13 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     form, cookie, header), directly or through the session (stored by the login route,
     used by the callback), unless the module validates it: Django's
     `url_has_allowed_host_and_scheme`, a test on the parsed URL's `netloc`/`hostname`, a
-    membership test against an allow-list, an equality test with a constant, or a
-    `startswith` test that also refuses `//`. A target that starts with a fixed path of the
-    site (`f"/photos/{x}"`) is fine.
+    membership test against an allow-list, an equality test with a constant, a
+    `startswith` test that also refuses `//`, a pattern match (`SAFE.fullmatch(url)`), or a
+    predicate function of another module
+    (a predicate of this module counts only if it does one of these: `url.startswith("/")`
+    alone lets `//evil.example` through). A target that starts with a fixed path of the
+    site (`f"/photos/{x}"`) is fine; a fallback (`session.pop("next") or url_for("home")`)
+    does not make the user's alternative safe.
 
     Why: RFC 9700 §4.11.1: an open redirector on the client lets attackers forward users
     (and sometimes codes or tokens in the URL) to a site of their choice; phishing right
@@ -92,14 +96,32 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
         target_node = argument(node, 0, "url") or argument(node, 0, "to")
         if target_node is None:
             continue
-        target = module.eval(target_node, scope)
-        user = [o.source for o in target.origins if o.kind in _USER_KINDS]
-        if not user or _fixed_prefix(target):
-            continue
         if validated is None:
             validated = _validated_origins(module)
-        if not set(user) <= validated:
-            yield Hit.at(node, "redirect to a URL taken from the request, unchecked")
+        for target in _alternatives(module, target_node, scope):
+            user = [o.source for o in target.origins if o.kind in _USER_KINDS]
+            if user and not _fixed_prefix(target) and not set(user) <= validated:
+                yield Hit.at(node, "redirect to a URL taken from the request, unchecked")
+                break
+
+
+def _alternatives(module: Analysis, node: ast.expr, scope: Scope, depth: int = 0) -> list[Value]:
+    """The values a target may have, one per alternative of `a or b` and `a if t else b`
+    (also through a name assigned once in the function): a fallback to a fixed path does
+    not make the user's URL safe."""
+    if depth < 3 and isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        return [v for part in node.values for v in _alternatives(module, part, scope, depth + 1)]
+    if depth < 3 and isinstance(node, ast.IfExp):
+        return [
+            *_alternatives(module, node.body, scope, depth + 1),
+            *_alternatives(module, node.orelse, scope, depth + 1),
+        ]
+    if depth < 3 and isinstance(node, ast.Name):
+        bindings = scope.bindings.get(node.id, [])
+        is_param = any(p.arg == node.id for p in scope.params)
+        if len(bindings) == 1 and bindings[0].whole and bindings[0].key is None and not is_param:
+            return _alternatives(module, bindings[0].expr, scope, depth + 1)
+    return [module.eval(node, scope)]
 
 
 def _fixed_prefix(target: Value) -> bool:
@@ -129,20 +151,44 @@ def _validated_origins(module: Analysis) -> frozenset[Origin]:
         elif isinstance(node, ast.IfExp | ast.If | ast.While):
             if _test_on_parsed_url(node.test):
                 found |= _user_origins(module, [node.test], scope)
-            found |= _user_origins(module, _predicate_arguments(node.test), scope)
+            found |= _user_origins(module, _predicate_arguments(module, node.test), scope)
     return frozenset(found)
 
 
-def _predicate_arguments(test: ast.expr) -> list[ast.expr]:
+def _predicate_arguments(module: Analysis, test: ast.expr) -> list[ast.expr]:
     """Arguments of function calls made in a test, such as `is_safe(url)` or
-    `check_for_language(code)`: the value is checked by a function the module trusts.
-    (A method of the value itself, like `url.startswith("/")`, is not such a check.)"""
+    `check_for_language(code)`: the value is checked by a function the module trusts (a
+    function of another module is trusted; one of this module only if it tests the parsed
+    host or refuses `//`). A method of the value itself, like `url.startswith("/")`, is not
+    such a check."""
     found: list[ast.expr] = []
+    scope = module.scope_of(test)
     for node in ast.walk(test):
-        if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute):
-            found.extend(node.args)
-            found.extend(k.value for k in node.keywords)
+        if not isinstance(node, ast.Call) or _weak_local_predicate(module, node, test):
+            continue
+        if isinstance(node.func, ast.Attribute) and _user_origins(module, [node.func.value], scope):
+            continue  # `url.startswith("/")`: a method of the value itself
+        found.extend(node.args)
+        found.extend(k.value for k in node.keywords)
     return found
+
+
+def _weak_local_predicate(module: Analysis, call: ast.Call, test: ast.expr) -> bool:
+    if not isinstance(call.func, ast.Name):
+        return False
+    func = module.lookup_def(call.func.id, module.scope_of(test))
+    if func is None:
+        return False
+    body = ast.Module(body=list(func.body), type_ignores=[])
+    checks_host = _test_on_parsed_url(body) or any(
+        isinstance(n, ast.Call) and module.qualname_of(n.func) in fw.URL_SAFE_CHECKERS
+        for n in ast.walk(body)
+    )
+    allow_list = any(
+        isinstance(n, ast.Compare) and any(isinstance(op, ast.In | ast.NotIn) for op in n.ops)
+        for n in ast.walk(body)
+    )
+    return not (checks_host or allow_list)
 
 
 def _user_origins(module: Analysis, nodes: list[ast.expr], scope: Scope) -> set[Origin]:
