@@ -371,6 +371,9 @@ class Interpreter(ModuleIndex):
         if base.ref is not None and base.type is None:
             return self._ref_attribute(base.ref, attr)
         if base.type is not None and base.type.startswith(SELF_PREFIX):
+            field = base.key(attr)
+            if field is not None:
+                return field  # this instance's own field
             found = self.class_attr(base.type.split(".", 1)[1], attr)
             if found is not None:
                 return found
@@ -407,6 +410,9 @@ class Interpreter(ModuleIndex):
             ruled = rule(self, item)
             if ruled is not None:
                 return ruled
+        if item.key is None and item.key_value is not None and item.base.keys:
+            # a key known only at run time: one of the entries (`PROVIDERS[name]`)
+            return item.with_default(join(v for _, v in item.base.keys))
         return item.with_default(Value(origins=item.base.origins))
 
     # --- calls -----------------------------------------------------------------------------------
@@ -463,7 +469,8 @@ class Interpreter(ModuleIndex):
             bound = callee.method is not None and not (callee.qualname or "").startswith("<class>")
             return self.inline_call(callee.local, node, scope, bound_self=bound)
         if callee.local_class is not None:
-            return Value(type=f"{SELF_PREFIX}{callee.local_class}", ctor=node)
+            fields = self._instance_fields(callee.local_class, node, scope)
+            return Value(type=f"{SELF_PREFIX}{callee.local_class}", ctor=node, keys=fields)
         if callee.qualname is not None:
             rule = self.semantics.function_rule(callee.qualname)
             if rule is not None:
@@ -472,6 +479,43 @@ class Interpreter(ModuleIndex):
         if callee.method is not None and callee.receiver is not None:
             return self._method_call(callee.receiver, callee.method, node, scope)
         return self.unknown_call(node, scope, None)
+
+    def _instance_fields(
+        self, cls: str, call: ast.Call, scope: Scope
+    ) -> tuple[tuple[str, Value], ...]:
+        """The fields a constructor call gives an instance of a record class of the module
+        (a dataclass, NamedTuple or attrs class: annotated fields and no `__init__`):
+        positional arguments in field order, keywords by name."""
+        if self.find_method(cls, "__init__") is not None:
+            return ()  # `self.x = ...` in __init__: the class attributes say it
+        names = self.record_fields(cls)
+        if not names:
+            return ()
+        given: list[tuple[str, Value]] = []
+        for name, arg in zip(names, call.args, strict=False):
+            if isinstance(arg, ast.Starred):
+                break
+            given.append((name, self.eval(arg, scope)))
+        given.extend(
+            (kw.arg, self.eval(kw.value, scope))
+            for kw in call.keywords
+            if kw.arg is not None and kw.arg in names
+        )
+        return tuple(given)
+
+    def record_fields(self, cls: str) -> list[str]:
+        """Annotated fields of a class and its bases in the module, in declaration order."""
+        names: list[str] = []
+        for current in reversed(list(self.class_and_bases(cls))):
+            info = self.classes.get(current)
+            for stmt in info.node.body if info is not None else []:
+                if (
+                    isinstance(stmt, ast.AnnAssign)
+                    and isinstance(stmt.target, ast.Name)
+                    and stmt.target.id not in names
+                ):
+                    names.append(stmt.target.id)
+        return names
 
     def _method_call(self, receiver: Value, method: str, call: ast.Call, scope: Scope) -> Value:
         if method in ("get", "pop", "setdefault", "getlist") and (

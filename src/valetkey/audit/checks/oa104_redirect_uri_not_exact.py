@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.index import Scope
+from valetkey.audit.index import FuncNode, Scope
 from valetkey.audit.model import Severity
-from valetkey.audit.oauth import is_plain_http_remote, placements
+from valetkey.audit.oauth import is_plain_http_remote, placements, stops
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Origin, Value
 
@@ -72,7 +73,7 @@ def redirect_uri_not_exact(module: Analysis, config: AuditConfig) -> Iterator[Hi
             return url
     """
     for value, node, client_request in _redirect_uris(module):
-        problem = _problem(value, client_request)
+        problem = _problem(_unconstrained(module, value, node), client_request)
         if problem is not None:
             line, col, message = problem
             yield Hit(line or int(getattr(node, "lineno", 1)), col, message)
@@ -90,6 +91,74 @@ def _redirect_uris(module: Analysis) -> Iterator[tuple[Value, ast.AST, bool]]:
             callee = module.resolve(node, scope)
             if (callee.receiver_type, callee.method) == (lib.AUTHLIB_APP, "authorize_redirect"):
                 yield module.eval(node.args[0], scope), node, True
+
+
+def _unconstrained(module: Analysis, value: Value, node: ast.AST) -> Value:
+    """Drop route parameters the function only accepts as keys of a mapping of the module
+    (`PROVIDERS.get(name) or abort(404)`, `if name not in PROVIDERS: abort(404)`): they can
+    only be one of the keys the code lists."""
+    func = module.enclosing_function(node)
+    if func is None:
+        return value
+    keep = frozenset(
+        o
+        for o in value.origins
+        if not (o.kind is Kind.REQUEST and o.key and _constrained(module, func, o.key))
+    )
+    return replace(value, origins=keep)
+
+
+def _constrained(module: Analysis, func: FuncNode, name: str) -> bool:
+    if not module.is_route(func) or not any(a.arg == name for a in func.args.args):
+        return False
+    scope = module.scopes[id(func)]
+    for node in module.own_nodes(func):
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) == 2:
+            first, fallback = node.values
+            if _lookup_of(module, first, name) and _stops_call(module, fallback, scope):
+                return True
+        if (
+            isinstance(node, ast.If)
+            and _not_in_test(module, node.test, name)
+            and stops(node.body, module, scope)
+        ):
+            return True
+    return False
+
+
+def _lookup_of(module: Analysis, node: ast.expr, name: str) -> bool:
+    """`MAPPING.get(name)` or `MAPPING[name]` on a module-level mapping."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        target, args = node.func.value, node.args
+        if node.func.attr != "get":
+            return False
+    elif isinstance(node, ast.Subscript):
+        target, args = node.value, [node.slice]
+    else:
+        return False
+    return (
+        isinstance(target, ast.Name)
+        and target.id in module.module_scope.bindings
+        and bool(args)
+        and isinstance(args[0], ast.Name)
+        and args[0].id == name
+    )
+
+
+def _stops_call(module: Analysis, node: ast.expr, scope: Scope) -> bool:
+    return isinstance(node, ast.Call) and stops([ast.Expr(value=node)], module, scope)
+
+
+def _not_in_test(module: Analysis, test: ast.expr, name: str) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.NotIn)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == name
+        and isinstance(test.comparators[0], ast.Name)
+        and test.comparators[0].id in module.module_scope.bindings
+    )
 
 
 _CLIENT_REQUEST_KEYS = frozenset({"client_id", "response_type", "grant_type", "code"})
