@@ -277,6 +277,7 @@ PLACEMENT_KEYS: Final = frozenset(
         "pkce",
         "client_secret",
         "secret",
+        "client_credential",
         "scope",
         "grant_type",
         *BACK_CHANNEL_KEYS,

@@ -18,7 +18,7 @@ from valetkey.audit.oauth import (
     url_value,
 )
 from valetkey.audit.registry import AuditConfig, Hit, check
-from valetkey.audit.values import Kind, const_str
+from valetkey.audit.values import Kind, Value, const_str
 
 from ._helpers import first_line
 
@@ -144,6 +144,17 @@ def _insecure_transport(module: Analysis) -> Iterator[Hit]:
                 yield Hit.at(node, f"{INSECURE_TRANSPORT} allows OAuth over plain http")
 
 
+def _plain_http(url: Value) -> bool:
+    """The URL, or one of the URLs it may be (`PROVIDERS[name].token_url`), is plain http
+    to a host other than loopback."""
+    if is_plain_http_remote(url.all_text()):
+        return True
+    return url.text is None and any(
+        "://" in f and f.lower().startswith("http") and is_plain_http_remote(f)
+        for f in url.fragments
+    )
+
+
 def _plain_http_endpoints(module: Analysis) -> Iterator[Hit]:
     seen: set[int] = set()
     for p in placements(module):
@@ -157,10 +168,11 @@ def _plain_http_endpoints(module: Analysis) -> Iterator[Hit]:
             url = module.eval(http.call.args[0], http.scope) if http.call.args else None
         else:
             url = url_value(module, http.call, http.scope, http.method)
-        if url is None or not is_plain_http_remote(url.all_text()):
+        if url is None or not _plain_http(url):
             continue
         if is_back_channel(module, http):
-            lit = first_line(url, Kind.LITERAL)
+            literals = url.of(Kind.LITERAL)
+            lit = literals[0] if len({o.line for o in literals}) == 1 else None
             line = lit.line if lit else http.call.lineno
             if line not in seen:
                 seen.add(line)
