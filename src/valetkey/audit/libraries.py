@@ -270,6 +270,7 @@ PLACEMENT_KEYS: Final = frozenset(
         "response_type",
         "client_id",
         "redirect_uri",
+        "redirect_uris",
         "state",
         "nonce",
         "code_verifier",
@@ -290,6 +291,7 @@ OAUTH_MARKER_KEYS: Final = frozenset(
     {
         "client_id",
         "redirect_uri",
+        "redirect_uris",
         "grant_type",
         "code_challenge",
         "client_secret",

@@ -47,15 +47,33 @@ def is_secret(value: Value, client_secret_origins: frozenset[Origin]) -> bool:
 
     Only the value itself counts: what an unknown call computed from a secret (an API client
     built with the token, the events it lists) is not the secret."""
+    if _names_a_secret(value):
+        return True
     value = Value(origins=frozenset(o for o in value.origins if not o.derived))
     fields = value.field_keys()
-    if fields & lib.TOKEN_KEYS:
+    if fields & (lib.TOKEN_KEYS | {"client_secret"}):
         return True
     if value.has(Kind.TOKEN) and not fields:
         return True
     if any(o.kind is Kind.REQUEST and o.key == "code" for o in value.origins):
         return True
     return bool(value.origins & client_secret_origins)
+
+
+_SECRET_ENTRY_KEYS = frozenset({*lib.TOKEN_KEYS, "client_secret"})
+
+
+def _names_a_secret(value: Value, depth: int = 0) -> bool:
+    """A mapping (a response body, a log record) with an entry that says it is a token or
+    the client secret (`{"client_secret": settings.X}`), holding something other than a
+    constant."""
+    for key, item in value.keys:
+        if key in _SECRET_ENTRY_KEYS and (item.origins or item.ref) and item.text is None:
+            if not all(o.kind is Kind.LITERAL for o in item.origins) or item.ref:
+                return True
+        if depth < 2 and _names_a_secret(item, depth + 1):
+            return True
+    return False
 
 
 def client_secret_origins(module: Analysis) -> frozenset[Origin]:

@@ -34,11 +34,16 @@ def redirect_uri_not_exact(module: Analysis, config: AuditConfig) -> Iterator[Hi
     """The `redirect_uri` is not one exact, fixed https URI.
 
     What: the value sent as `redirect_uri` (a key of an OAuth request dict or URL, a keyword
-    of an OAuth call, or the first argument of Authlib's `authorize_redirect`) is derived
-    from the incoming request (`request.host`, `url_root`, `X-Forwarded-Host`, Flask
-    `url_for(..., _external=True)`, Starlette `request.url_for`, Django
-    `build_absolute_uri`, query parameters), contains a `*` wildcard, or is plain `http://`
-    to a host other than loopback. The finding is on the line where that value is made.
+    of an OAuth call, the first argument of Authlib's `authorize_redirect`, or an entry of
+    the `redirect_uris` of client metadata to register) is derived from the incoming
+    request (`request.host`, `url_root`, the `Host` or `X-Forwarded-Host` header, query
+    parameters, cookies), contains a `*` wildcard, or is plain `http://` to a host other
+    than loopback. The finding is on the line where that value is made.
+
+    Silent: the frameworks' own URL builders (Flask `url_for(..., _external=True)`,
+    Starlette `request.url_for`, Django `build_absolute_uri(reverse(...))`), which follow the
+    deployment's configured host handling; and a route parameter the function only accepts
+    as a key of a module mapping (`PROVIDERS.get(name) or abort(404)`).
 
     Why: RFC 6749 §3.1.2 and RFC 9700 §4.1 require exact redirect URI matching; a URI built
     from the Host header lets an attacker steer codes to a host they choose when the server
@@ -85,6 +90,9 @@ def _redirect_uris(module: Analysis) -> Iterator[tuple[Value, ast.AST, bool]]:
     for p in placements(module):
         if p.key == "redirect_uri" and p.oauth:
             yield p.value, p.node, bool(p.container_keys & _CLIENT_REQUEST_KEYS)
+        elif p.key == "redirect_uris":  # client metadata to register (RFC 7591 §2)
+            for item in p.value.elements or ():
+                yield item, p.node, False
     for node in module.nodes if module.uses("authlib") else ():
         if isinstance(node, ast.Call) and node.args:
             scope: Scope = module.scope_of(node)
@@ -180,7 +188,16 @@ def _request_data(value: Value, client_request: bool) -> Origin | None:
     return found[0] if found else None
 
 
+_URL_BUILDERS = frozenset({"url_for", "build_absolute_uri"})
+
+
 def _problem(value: Value, client_request: bool) -> tuple[int, int, str] | None:
+    value = replace(
+        value,
+        origins=frozenset(
+            o for o in value.origins if not (o.kind is Kind.HOST and o.key in _URL_BUILDERS)
+        ),
+    )
     host = first_line(value, Kind.HOST)
     if host is not None:
         return host.line, host.col, "`redirect_uri` is built from the request's host"

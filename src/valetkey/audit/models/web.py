@@ -41,10 +41,12 @@ def _proxy_ref(qual: str) -> Value | None:
 
 
 def _response(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
-    """A response carries what it is built from (its body, its redirect URL)."""
+    """A response carries what it is built from (its body, its redirect URL); a body given
+    as a mapping keeps its entries."""
     parts = interp.call_args(call, scope)
     fields = interp.keyword_fields(call.keywords, scope)
-    return Value(origins=taint(parts).origins, keys=fields.keys, open=fields.open)
+    body = parts[0].keys if call.args and not isinstance(call.args[0], ast.Starred) else ()
+    return Value(origins=taint(parts).origins, keys=(*body, *fields.keys), open=fields.open)
 
 
 def _url_for(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
