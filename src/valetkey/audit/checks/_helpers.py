@@ -68,9 +68,11 @@ def _names_a_secret(value: Value, depth: int = 0) -> bool:
     the client secret (`{"client_secret": settings.X}`), holding something other than a
     constant."""
     for key, item in value.keys:
-        if key in _SECRET_ENTRY_KEYS and (item.origins or item.ref) and item.text is None:
-            if not all(o.kind is Kind.LITERAL for o in item.origins) or item.ref:
-                return True
+        held = (item.origins or item.ref) and item.text is None
+        if key in _SECRET_ENTRY_KEYS and held and (
+            item.ref or not all(o.kind is Kind.LITERAL for o in item.origins)
+        ):
+            return True
         if depth < 2 and _names_a_secret(item, depth + 1):
             return True
     return False

@@ -2,30 +2,66 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.model import Severity
-from valetkey.audit.oauth import placements
+from valetkey.audit.oauth import HttpCall, http_calls, is_token_request, placements, url_value
 from valetkey.audit.registry import AuditConfig, Hit, check
-from valetkey.audit.values import Kind
+from valetkey.audit.values import Kind, Origin, Value
 
 from ._helpers import first_line, text_tokens
 
-# Scopes that grant far more than a login or profile read needs (GitHub, Google).
-OVERBROAD = frozenset(
-    {
-        "repo",
-        "delete_repo",
-        "user",
-        "write:org",
-        "admin:org",
-        "site_admin",
-        "https://mail.google.com/",
-        "https://www.googleapis.com/auth/drive",
-        "https://www.googleapis.com/auth/cloud-platform",
-    }
-)
+_WRITES = frozenset({"post", "put", "patch", "delete"})
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a use of a broad scope looks like: an API call whose URL path matches `path`
+    (with one of `methods`, any method when empty)."""
+
+    path: str
+    methods: frozenset[str] = frozenset()
+
+
+# Scopes that grant far more than a login or profile read needs, with the API use that
+# would justify each. A scope listed with no need is never justified by the code.
+BROAD: dict[str, tuple[Need, ...]] = {
+    # GitHub
+    "repo": (Need(r"/repos/"), Need(r"/user/repos")),
+    "public_repo": (Need(r"/repos/", _WRITES),),
+    "delete_repo": (Need(r"/repos/", frozenset({"delete"})),),
+    "user": (Need(r"^/user/?$", frozenset({"patch"})), Need(r"/user/(following|keys|gpg_keys)")),
+    "write:org": (Need(r"/orgs/", _WRITES),),
+    "admin:org": (Need(r"/orgs/", _WRITES),),
+    "admin:repo_hook": (Need(r"/hooks"),),
+    "admin:org_hook": (Need(r"/hooks"),),
+    "admin:public_key": (Need(r"/user/keys"),),
+    "site_admin": (),
+    "workflow": (Need(r"/actions/|/contents/\.github"),),
+    # Google
+    "https://mail.google.com/": (Need(r"gmail", _WRITES),),
+    "https://www.googleapis.com/auth/gmail.modify": (Need(r"gmail", _WRITES),),
+    "https://www.googleapis.com/auth/drive": (Need(r"drive", _WRITES), Need(r"/upload/drive")),
+    "https://www.googleapis.com/auth/cloud-platform": (Need(r"googleapis\.com/(compute|storage)"),),
+    # Discord
+    "guilds.join": (Need(r"/guilds/[^/]+/members/", frozenset({"put"})),),
+    "gdm.join": (Need(r"/channels/[^/]+/recipients/", frozenset({"put"})),),
+    "connections": (Need(r"/users/@me/connections"),),
+    "messages.read": (),
+    "bot": (),
+    # Spotify
+    "playlist-modify-public": (Need(r"/playlists", _WRITES),),
+    "playlist-modify-private": (Need(r"/playlists", _WRITES),),
+    "user-modify-playback-state": (Need(r"/me/player", _WRITES),),
+    "user-library-modify": (Need(r"/me/(tracks|albums|shows|episodes|audiobooks)", _WRITES),),
+    "user-follow-modify": (Need(r"/me/following", _WRITES), Need(r"/followers", _WRITES)),
+    "ugc-image-upload": (Need(r"/images", frozenset({"put"})),),
+}
 
 
 @check(
@@ -43,11 +79,17 @@ OVERBROAD = frozenset(
 def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The requested scopes are far broader than a login needs.
 
-    What: a `scope` (string, list or tuple, set in an OAuth dict, URL or call) contains
-    GitHub's `repo`, `delete_repo`, `user` (full profile write; `read:user` reads it),
-    `write:org`, any `admin:*`, Google's full-mail, full-Drive or cloud-platform scopes,
-    or a wildcard. When `pyproject.toml` lists `allowed-scopes` under `[tool.valetkey]`,
-    every scope outside that list is reported instead, and listed scopes are accepted.
+    What: a `scope` (string, list or tuple, set in an OAuth dict, URL or call) contains a
+    scope that grants far more than the module's own API calls use: GitHub's `repo`
+    (unless the module calls repository APIs), `delete_repo`, `user` (full profile write;
+    `read:user` reads it), `write:org`, any `admin:*`; Google's full-mail, full-Drive or
+    cloud-platform scopes; Discord's `guilds.join`, `gdm.join`, `connections`; Spotify's
+    `*-modify-*` scopes (unless the module writes to those APIs); or a wildcard. Each
+    scope is justified by the API calls (method and URL path) the module itself makes.
+    When `pyproject.toml` lists `allowed-scopes` under `[tool.valetkey]`, every scope
+    outside that list is reported instead, and listed scopes are accepted.
+
+    Silent: scopes outside that table (an unused `email` is surplus, not a breach).
 
     Why: RFC 9700 §2.3 asks clients to request the minimum privileges; a stolen token with
     broad scopes turns a login bug into a data breach (RFC 6819 §4.2.2).
@@ -62,17 +104,75 @@ def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
 
         blueprint = make_github_blueprint(scope="read:user user:email")
     """
+    uses: list[tuple[str, str]] | None = None
     for p in placements(module):
         if p.key != "scope" or not p.oauth:
             continue
-        wide = [t for t in text_tokens(p.value) if _too_broad(t, config.allowed_scopes)]
+        if uses is None:
+            uses = _api_uses(module)
+        tokens = text_tokens(p.value)
+        wide = [t for t in tokens if _too_broad(t, config.allowed_scopes, uses)]
         if wide:
-            lit = first_line(p.value, Kind.LITERAL)
+            lit = _literal_of(module, p.value, wide[0])
             line, col = (lit.line, lit.col) if lit else (int(getattr(p.node, "lineno", 1)), 0)
             yield Hit(line, col, f"over-broad scope requested: {', '.join(sorted(set(wide)))}")
 
 
-def _too_broad(scope: str, allowed: frozenset[str] | None) -> bool:
+def _too_broad(scope: str, allowed: frozenset[str] | None, uses: list[tuple[str, str]]) -> bool:
     if allowed is not None:
         return scope not in allowed
-    return scope in OVERBROAD or scope.startswith("admin:") or "*" in scope
+    if "*" in scope:
+        return True
+    needs = BROAD.get(scope)
+    if needs is None:
+        needs = (Need(r".", _WRITES),) if scope.startswith("admin:") else None
+    if needs is None:
+        return False
+    return not any(_needed(need, uses) for need in needs)
+
+
+def _needed(need: Need, uses: list[tuple[str, str]]) -> bool:
+    return any(
+        re.search(need.path, path) and (not need.methods or method in need.methods)
+        for method, path in uses
+    )
+
+
+def _api_uses(module: Analysis) -> list[tuple[str, str]]:
+    """(method, URL) of the module's calls to provider APIs (not its OAuth endpoints)."""
+    found: list[tuple[str, str]] = []
+    for http in http_calls(module):
+        if is_token_request(module, http.call, http.scope, http.method):
+            continue
+        url = url_value(module, http.call, http.scope, http.method).all_text()
+        found.append((_verb(module, http), url.lower()))
+    return found
+
+
+def _verb(module: Analysis, http: HttpCall) -> str:
+    """The HTTP method of a call: its name, or the verb given to `request(...)`."""
+    if http.method in lib.VERB_FIRST_METHODS and http.call.args:
+        verb = module.eval(http.call.args[0], http.scope).text
+        return (verb or "").lower()
+    return http.method
+
+
+def _literal_of(module: Analysis, value: Value, scope: str) -> Origin | None:
+    """The literal that holds this scope (the entry of a list, the line of a multi-line
+    string), else the first literal."""
+    for origin in value.of(Kind.LITERAL):
+        text = _literal_text(module, origin)
+        if text is not None and scope in text.split():
+            return origin
+    return first_line(value, Kind.LITERAL)
+
+
+def _literal_text(module: Analysis, origin: Origin) -> str | None:
+    for node in module.nodes:
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and (node.lineno, node.col_offset) == (origin.line, origin.col)
+        ):
+            return node.value
+    return None
