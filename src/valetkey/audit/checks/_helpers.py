@@ -69,8 +69,10 @@ def _names_a_secret(value: Value, depth: int = 0) -> bool:
     constant."""
     for key, item in value.keys:
         held = (item.origins or item.ref) and item.text is None
-        if key in _SECRET_ENTRY_KEYS and held and (
-            item.ref or not all(o.kind is Kind.LITERAL for o in item.origins)
+        if (
+            key in _SECRET_ENTRY_KEYS
+            and held
+            and (item.ref or not all(o.kind is Kind.LITERAL for o in item.origins))
         ):
             return True
         if depth < 2 and _names_a_secret(item, depth + 1):

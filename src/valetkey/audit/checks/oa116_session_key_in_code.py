@@ -20,6 +20,21 @@ _SESSION_MIDDLEWARE = frozenset(
         "fastapi.middleware.sessions.SessionMiddleware",
     }
 )
+# Other frameworks' session (or signed-cookie) signing keys: the call, and the keyword or
+# position of the key.
+_KEYED_CALLS: dict[str, tuple[str, int | None]] = {
+    "aiohttp_session.cookie_storage.EncryptedCookieStorage": ("secret_key", 0),
+    "aiohttp_session.EncryptedCookieStorage": ("secret_key", 0),
+    "aiohttp_session.nacl_storage.NaClCookieStorage": ("secret_key", 0),
+    "tornado.web.Application": ("cookie_secret", None),
+    "litestar.middleware.session.client_side.CookieBackendConfig": ("secret", None),
+    "pyramid.session.SignedCookieSessionFactory": ("secret", 0),
+    "pyramid.authentication.AuthTktAuthenticationPolicy": ("secret", 0),
+    "pyramid.authentication.AuthTktCookieHelper": ("secret", 0),
+    "beaker.middleware.SessionMiddleware": ("session.secret", None),
+}
+# Keys of settings mappings that name a session signing key.
+_SETTING_KEYS = frozenset({"SECRET_KEY", "cookie_secret", "session.secret", "session.validate_key"})
 
 
 @check(
@@ -35,10 +50,14 @@ def session_key_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """The key that signs the session (where state, nonce and verifier live) is a literal.
 
     What: a non-empty literal (or literal default of an environment lookup) assigned to
-    Flask's `app.secret_key`, `app.config["SECRET_KEY"]`, `config.update(SECRET_KEY=...)`,
-    a module-level Django setting `SECRET_KEY`, or given as `secret_key` to Starlette's
-    `SessionMiddleware` (directly, through `add_middleware` or `Middleware`). These are the
-    frameworks' own setting names.
+    Flask's or Quart's `app.secret_key`, `app.config["SECRET_KEY"]`,
+    `config.update(SECRET_KEY=...)`, a `SECRET_KEY` of a config class, a module-level
+    Django setting `SECRET_KEY`; given as `secret_key` to Starlette's `SessionMiddleware`
+    (directly, through `add_middleware` or `Middleware`), to an aiohttp-session cookie
+    storage, as Tornado's `cookie_secret`, Litestar's `CookieBackendConfig(secret=...)`,
+    Pyramid's `SignedCookieSessionFactory`/`AuthTktAuthenticationPolicy`, a Beaker
+    `session.secret`, or Bottle's signed-cookie `secret=`. These are the frameworks' own
+    setting names.
 
     Why: whoever knows the key can forge session cookies, and with them the stored state,
     nonce and PKCE verifier, which defeats every CSRF defence of the flow (CWE-798).
@@ -70,9 +89,8 @@ def session_key_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
 
 
 def _session_keys(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
-    if not module.mentions("SECRET_KEY", "secret_key") and not (
-        {"secret_key", "SECRET_KEY"} & module.identifiers
-    ):
+    words = {"SECRET_KEY", "secret_key", "cookie_secret", "secret", "session.secret"}
+    if not module.mentions(*words) and not (words & module.identifiers):
         return
     for node in module.nodes:
         scope = module.scope_of(node)
@@ -80,13 +98,65 @@ def _session_keys(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
             yield from _assigned(module, node, scope)
         elif isinstance(node, ast.Call):
             yield from _called(module, node, scope)
+            yield from _keyed_call(module, node, scope)
+        elif isinstance(node, ast.Dict):
+            yield from _settings_dict(module, node, scope)
+        elif isinstance(node, ast.ClassDef):
+            yield from _config_class(module, node)
+
+
+def _keyed_call(module: Analysis, call: ast.Call, scope: Scope) -> Iterator[tuple[Value, ast.AST]]:
+    """aiohttp-session storages, Tornado's `cookie_secret`, Litestar's cookie sessions,
+    Pyramid's signed-cookie session factory, Bottle's signed cookies."""
+    qualname = module.resolve(call, scope).qualname or ""
+    slot = _KEYED_CALLS.get(qualname)
+    bottle_cookie = (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("get_cookie", "set_cookie")
+        and module.uses("bottle")
+    )
+    if slot is None and bottle_cookie:
+        slot = ("secret", None)  # bottle's signed cookies
+    if slot is None:
+        return
+    name, position = slot
+    node = next((kw.value for kw in call.keywords if kw.arg == name), None)
+    if node is None and position is not None and len(call.args) > position:
+        node = call.args[position]
+    if node is not None:
+        yield module.eval(node, scope), node
+
+
+def _settings_dict(
+    module: Analysis, node: ast.Dict, scope: Scope
+) -> Iterator[tuple[Value, ast.AST]]:
+    """`{"cookie_secret": ...}` settings for Tornado, `{"session.secret": ...}` for
+    Pyramid/Beaker."""
+    for key, value in zip(node.keys, node.values, strict=True):
+        if key is not None and const_str(key) in _SETTING_KEYS - {"SECRET_KEY"}:
+            yield module.eval(value, scope), value
+
+
+def _config_class(module: Analysis, node: ast.ClassDef) -> Iterator[tuple[Value, ast.AST]]:
+    """`class Config: SECRET_KEY = "..."` (Flask's `from_object`, Django-style settings
+    classes)."""
+    if not module.uses("flask", "quart", "django", "sanic"):
+        return
+    for stmt in node.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == "SECRET_KEY"
+        ):
+            yield module.eval(stmt.value, module.module_scope), stmt
 
 
 def _assigned(module: Analysis, node: ast.Assign, scope: Scope) -> Iterator[tuple[Value, ast.AST]]:
     for target in node.targets:
         if isinstance(target, ast.Attribute) and target.attr == "secret_key":
             base = module.eval(target.value, scope)
-            if base.type == fw.FLASK_APP or (base.type is None and module.uses("flask")):
+            if base.type == fw.FLASK_APP or (base.type is None and module.uses("flask", "quart")):
                 yield module.eval(node.value, scope), node
         elif (
             isinstance(target, ast.Subscript)
