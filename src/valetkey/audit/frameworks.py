@@ -7,6 +7,7 @@ the names people give their variables. Types are short tags on abstract values.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 REQUEST: Final = "web.request"  # Flask's request proxy, a Django HttpRequest, a Starlette Request
@@ -23,7 +24,7 @@ FLASK_APP: Final = "flask.Flask"
 
 ASGI_APP: Final = "starlette.App"
 
-REQUEST_PROXIES: Final = frozenset({"flask.request", "quart.request"})
+REQUEST_PROXIES: Final = frozenset({"flask.request", "quart.request", "bottle.request"})
 
 REQUEST_CLASSES: Final = frozenset(
     {
@@ -53,8 +54,35 @@ REQUEST_DATA_ATTRS: Final = frozenset(
         "query_params",
         "path_params",
         "view_args",
+        "query",  # aiohttp, Bottle
+        "match_info",  # aiohttp
+        "params",  # Pyramid, Falcon, Bottle
+        "forms",  # Bottle
+        "arguments",  # Tornado
+        "query_arguments",
+        "body_arguments",
     }
 )
+# Methods of a request (or a Tornado handler) that read one named parameter.
+REQUEST_PARAM_METHODS: Final = frozenset(
+    {
+        "get_param",  # Falcon
+        "get_argument",  # Tornado
+        "get_query_argument",
+        "get_body_argument",
+        "get_arguments",
+        "get_query_arguments",
+        "get_param_as_list",
+    }
+)
+REQUEST_COOKIE_METHODS: Final = frozenset({"get_cookie", "get_cookie_values"})
+# Signed cookies, which only the server can set: bound to the browser like a session.
+SIGNED_COOKIE_METHODS: Final = frozenset({"get_secure_cookie", "get_signed_cookie"})
+REQUEST_HEADER_METHODS: Final = frozenset({"get_header"})
+TORNADO_HANDLER: Final = "tornado.web.RequestHandler"
+FALCON_RESPONSE: Final = "falcon.Response"
+# Session objects handed out by a function (aiohttp-session).
+SESSION_GETTERS: Final = frozenset({"aiohttp_session.get_session", "aiohttp_session.new_session"})
 
 REQUEST_COOKIE_ATTRS: Final = frozenset({"cookies", "COOKIES"})
 
@@ -79,9 +107,11 @@ REQUEST_PATH_ATTRS: Final = frozenset({"path", "full_path", "path_info", "script
 
 REQUEST_PATH_METHODS: Final = frozenset({"get_full_path", "get_full_path_info"})
 
-REQUEST_HOST_METHODS: Final = frozenset({"get_host", "build_absolute_uri", "url_for"})
+REQUEST_HOST_METHODS: Final = frozenset(
+    {"get_host", "build_absolute_uri", "url_for", "route_url", "full_url", "resource_url"}
+)
 
-REQUEST_DATA_METHODS: Final = frozenset({"get_json", "body", "form", "json"})
+REQUEST_DATA_METHODS: Final = frozenset({"get_json", "body", "form", "json", "post", "get_media"})
 
 # Attributes whose presence identifies a request object (Django/Starlette APIs).
 REQUEST_MARKER_ATTRS: Final = frozenset(
@@ -159,6 +189,41 @@ SECURITY_SCHEMES: Final = frozenset(
     )
 )
 DEPENDENCY_MARKERS: Final = frozenset({"Depends", "Security"})
+
+# Calls that register a handler function for a path.
+ROUTE_REGISTRATIONS: Final = frozenset(
+    {
+        "add_get",
+        "add_post",
+        "add_put",
+        "add_patch",
+        "add_delete",
+        "add_route",
+        "add_url_rule",
+        "add_view",
+        "add_api_route",
+        "add_websocket_route",
+    }
+)
+# Base classes of class-based handlers, whose HTTP-method methods are routes.
+HANDLER_BASES: Final = frozenset(
+    {
+        "RequestHandler",
+        "View",
+        "TemplateView",
+        "RedirectView",
+        "FormView",
+        "APIView",
+        "GenericAPIView",
+        "ViewSet",
+        "MethodView",
+        "HTTPMethodView",
+        "HTTPEndpoint",
+        "Controller",
+    }
+)
+HANDLER_METHODS: Final = frozenset({"get", "post", "put", "patch", "delete", "head"})
+RESPONDER: Final = re.compile(r"on_(get|post|put|patch|delete|head)(_\w+)?")
 
 FRAMEWORK_PARAM_TYPES: Final = frozenset(
     {"Request", "Response", "HttpRequest", "BackgroundTasks", "WebSocket", "Session"}

@@ -132,28 +132,33 @@ def _bind_update(scope: Scope, call: ast.Call) -> None:
     func = call.func
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return
-    bindings = scope.bindings.setdefault(func.value.id, [])
-    if func.attr == "setdefault" and len(call.args) == 2:
-        key = const_str(call.args[0])
+    if func.attr not in ("update", "setdefault"):
+        return
+    added: list[Binding] = []
+    if func.attr == "setdefault":
+        key = const_str(call.args[0]) if len(call.args) == 2 else None
         if key is not None:
-            bindings.append(Binding(call.args[1], True, key))
-        return
-    if func.attr != "update":
-        return
-    for kw in call.keywords:
-        bindings.append(Binding(kw.value, True, kw.arg, spread=kw.arg is None))
-    for arg in call.args:
-        if not isinstance(arg, ast.Dict):
-            bindings.append(Binding(arg, True, spread=True))
-            continue
-        for k, v in zip(arg.keys, arg.values, strict=True):
-            key = const_str(k) if k is not None else None
-            if key is not None:
-                bindings.append(Binding(v, True, key))
-            elif k is None:
-                bindings.append(Binding(v, True, spread=True))
-    if not bindings:
-        del scope.bindings[func.value.id]
+            added.append(Binding(call.args[1], True, key))
+    else:
+        for kw in call.keywords:
+            added.append(Binding(kw.value, True, kw.arg, spread=kw.arg is None))
+        for arg in call.args:
+            added.extend(_update_bindings(arg))
+    if added:
+        scope.bindings.setdefault(func.value.id, []).extend(added)
+
+
+def _update_bindings(arg: ast.expr) -> list[Binding]:
+    if not isinstance(arg, ast.Dict):
+        return [Binding(arg, True, spread=True)]
+    found: list[Binding] = []
+    for k, v in zip(arg.keys, arg.values, strict=True):
+        key = const_str(k) if k is not None else None
+        if key is not None:
+            found.append(Binding(v, True, key))
+        elif k is None:
+            found.append(Binding(v, True, spread=True))
+    return found
 
 
 def own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
@@ -362,6 +367,44 @@ class ModuleIndex:
                 "django.urls.re_path",
             ):
                 self._mark_endpoint(call)
+            elif self._is_route_registration(call):
+                self._mark_handlers(call)
+        for info in self.classes.values():
+            if self._is_handler_class(info):
+                for stmt in info.node.body:
+                    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                        stmt.name in fw.HANDLER_METHODS or fw.RESPONDER.fullmatch(stmt.name)
+                    ):
+                        self.route_funcs.add(id(stmt))
+
+    def _is_route_registration(self, call: ast.Call) -> bool:
+        """`app.router.add_get(path, handler)`, `app.add_url_rule(..., view_func=f)`,
+        `web.get(path, handler)` (aiohttp), `config.add_view(view, ...)` ..."""
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in fw.ROUTE_REGISTRATIONS:
+            return True
+        return (self.qualname_of(func) or "").startswith("aiohttp.web.")
+
+    def _mark_handlers(self, call: ast.Call) -> None:
+        for cand in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(cand, ast.Name):
+                func = self.module_scope.local_defs.get(cand.id)
+                if func is not None:
+                    self.route_funcs.add(id(func))
+
+    def _is_handler_class(self, info: ClassInfo) -> bool:
+        """A class-based handler: Tornado `RequestHandler`, Django/DRF `View`s, Flask
+        `MethodView`, Sanic `HTTPMethodView`, Starlette `HTTPEndpoint`, Litestar
+        `Controller`, or a Falcon resource (a class with `on_get`-style responders)."""
+        bases = {b.rsplit(".", 1)[-1] for b in self.class_and_bases(info.name) if b != info.name}
+        bases |= {b.rsplit(".", 1)[-1] for b in info.bases}
+        if bases & fw.HANDLER_BASES:
+            return True
+        return self.uses("falcon") and any(
+            isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and fw.RESPONDER.fullmatch(s.name)
+            for s in info.node.body
+        )
 
     def _mark_endpoint(self, call: ast.Call) -> None:
         candidates = [
@@ -496,7 +539,20 @@ class ModuleIndex:
 def _route_callee(call: ast.Call) -> bool:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name in ("Route", "path", "re_path")
+    return (
+        name in ("Route", "path", "re_path")
+        or name in fw.ROUTE_REGISTRATIONS
+        or name
+        in (
+            "get",
+            "post",
+            "put",
+            "delete",
+            "patch",
+            "route",
+            "view",
+        )
+    )
 
 
 def default_of(func: FuncNode, param: ast.arg) -> ast.expr | None:

@@ -377,6 +377,10 @@ class Interpreter(ModuleIndex):
             found = self.class_attr(base.type.split(".", 1)[1], attr)
             if found is not None:
                 return found
+            for rule in self.semantics.attributes:  # inherited from a framework class
+                ruled = rule(self, base, attr, node, scope)
+                if ruled is not None:
+                    return ruled
             return Value(type=f"<selfattr>.{attr}")
         for rule in self.semantics.attributes:
             ruled = rule(self, base, attr, node, scope)

@@ -14,12 +14,18 @@ from valetkey.audit.interpreter import Interpreter, Item, Semantics, origin_valu
 from valetkey.audit.values import EMPTY, Kind, Origin, Value, const_str, join, taint
 
 _STORE_METHODS = frozenset({"setdefault", "update", "set_cookie"})
+_MAPPING_METHODS = frozenset(
+    {"get", "getall", "getone", "getlist", "items", "keys", "values", "pop", "copy", "decode"}
+)
 Stores = dict[str, list[tuple[ast.expr, Scope]]]
 
 
 def register(table: Semantics) -> None:
     table.function(*fw.URL_BUILDERS_INTERNAL)(_url_for)
     table.function(*fw.REDIRECTS, *fw.RESPONSE_BODIES)(_response)
+    table.function(*fw.SESSION_GETTERS)(_session_getter)
+    table.attributes.append(_handler_attribute)
+    table.methods.append(_handler_method)
     table.refs.append(_proxy_ref)
     table.attributes.append(_request_attribute)
     table.methods.append(_request_method)
@@ -37,6 +43,61 @@ def _proxy_ref(qual: str) -> Value | None:
         return Value(type=fw.REQUEST, ref=qual)
     if qual in fw.SESSION_PROXIES:
         return Value(type=fw.SESSION, ref=qual)
+    return None
+
+
+def _session_getter(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    return Value(type=fw.SESSION)
+
+
+def tornado_handler(interp: Interpreter, value: Value) -> bool:
+    """An instance of a Tornado `RequestHandler` subclass of the module (its `self`)."""
+    if value.type is None or not value.type.startswith("<self>.") or not interp.uses("tornado"):
+        return False
+    cls = value.type.split(".", 1)[1]
+    return any(
+        base.rsplit(".", 1)[-1] == "RequestHandler"
+        for current in interp.class_and_bases(cls)
+        if current in interp.classes
+        for base in interp.classes[current].bases
+    )
+
+
+def _handler_attribute(
+    interp: Interpreter, base: Value, attr: str, node: ast.AST, scope: Scope
+) -> Value | None:
+    if attr == "request" and tornado_handler(interp, base):
+        return Value(type=fw.REQUEST)
+    if base.type == f"{fw.REQUEST}.ctx" and attr == "session":  # Sanic's sanic-session
+        return Value(type=fw.SESSION)
+    return None
+
+
+def _handler_method(
+    interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
+) -> Value | None:
+    """A Tornado handler reads the request itself: `self.get_argument("state")`,
+    `self.get_cookie(...)`, `self.get_signed_cookie(...)`."""
+    if not tornado_handler(interp, receiver):
+        return None
+    return _named_read(interp, method, call, scope)
+
+
+def _named_read(interp: Interpreter, method: str, call: ast.Call, scope: Scope) -> Value | None:
+    """One named parameter, cookie or header read by a method of the request."""
+    key = interp.key_text(call.args[0], scope) if call.args else None
+    maybe_none = len(call.args) < 2 and not call.keywords
+    if method in fw.REQUEST_PARAM_METHODS:
+        return origin_value(Kind.REQUEST, call, key, maybe_none=maybe_none)
+    if method in fw.SIGNED_COOKIE_METHODS:
+        return origin_value(Kind.SESSION, call, key, maybe_none=True)
+    if method in fw.REQUEST_COOKIE_METHODS:
+        if any(kw.arg == "secret" for kw in call.keywords):  # Bottle's signed cookies
+            return origin_value(Kind.SESSION, call, key, maybe_none=True)
+        return cookie_read(interp, key, call, True)
+    if method in fw.REQUEST_HEADER_METHODS:
+        kind = Kind.HOST if key is not None and key.lower() in fw.HOST_HEADERS else Kind.HEADER
+        return origin_value(kind, call, key, maybe_none=maybe_none)
     return None
 
 
@@ -62,6 +123,9 @@ def _request_attribute(
 ) -> Value | None:
     if base.type == fw.REQUEST or (base.type is None and attr in fw.REQUEST_MARKER_ATTRS):
         return request_attribute(attr, node)
+    if base.type == fw.REQUEST_DATA and attr not in _MAPPING_METHODS:
+        # Bottle's `request.query.state`: the parameter named by the attribute
+        return origin_value(Kind.REQUEST, node, attr, maybe_none=True)
     if base.type is None and attr == "session" and interp.uses("django", "starlette", "fastapi"):
         return Value(type=fw.SESSION)
     return None
@@ -80,6 +144,8 @@ def request_attribute(attr: str, node: ast.AST) -> Value:
         return origin_value(Kind.INTERNAL_URL, node, attr)
     if attr == "session":
         return Value(type=fw.SESSION)
+    if attr == "ctx":
+        return Value(type=f"{fw.REQUEST}.ctx")
     if attr in ("user", "auth"):  # the signed-in user: server-side, bound to the session
         return Value(
             type=f"{fw.REQUEST}.{attr}", origins=origin_value(Kind.SESSION, node, attr).origins
@@ -92,6 +158,9 @@ def _request_method(
 ) -> Value | None:
     if receiver.type != fw.REQUEST:
         return None
+    named = _named_read(interp, method, call, scope)
+    if named is not None:
+        return named
     if method in fw.REQUEST_HOST_METHODS:
         return origin_value(Kind.HOST, call, method)
     if method in fw.REQUEST_PATH_METHODS:
@@ -269,11 +338,28 @@ def _framework_param(
     annotated = _annotated_type(interp, param)
     if annotated is not None:
         return Value(type=annotated)
+    falcon = _falcon_param(interp, param, func)
+    if falcon is not None:
+        return falcon
+    if interp.func_class.get(id(func)) is not None and scope.params.index(param) == 0:
+        return None  # `self` of a class-based handler: the interpreter's own
     if interp.is_route(func):
         return _route_param(interp, param, func)
     index = scope.params.index(param)
     if _django_view_request(interp, func, param, index):
         return Value(type=fw.REQUEST)
+    return None
+
+
+def _falcon_param(interp: Interpreter, param: ast.arg, func: FuncNode) -> Value | None:
+    """A Falcon responder's `(self, req, resp, ...)`."""
+    if not interp.uses("falcon") or not fw.RESPONDER.fullmatch(func.name):
+        return None
+    positional = [*func.args.posonlyargs, *func.args.args]
+    offset = 1 if interp.func_class.get(id(func)) is not None else 0
+    if param in positional[offset : offset + 2]:
+        first = positional.index(param) == offset
+        return Value(type=fw.REQUEST if first else fw.FALCON_RESPONSE)
     return None
 
 
@@ -348,8 +434,9 @@ def _optional_marker(call: ast.Call) -> bool:
 
 
 def _looks_like_request(interp: Interpreter, param: ast.arg, func: FuncNode) -> bool:
-    """Django views and Starlette endpoints take the request as first argument."""
-    if not interp.uses("django", "starlette", "fastapi"):
+    """Django views, Starlette endpoints, aiohttp, Sanic and Pyramid handlers take the
+    request as first argument."""
+    if not interp.uses(*_REQUEST_FIRST):
         return False
     first = [*func.args.posonlyargs, *func.args.args]
     if not first:
@@ -360,8 +447,11 @@ def _looks_like_request(interp: Interpreter, param: ast.arg, func: FuncNode) -> 
         len(first) > index
         and first[index] is param
         and param.annotation is None
-        and (interp.uses("django") or not interp.uses("fastapi"))
+        and (interp.uses("django", "aiohttp", "sanic", "pyramid") or not interp.uses("fastapi"))
     )
+
+
+_REQUEST_FIRST = ("django", "starlette", "fastapi", "aiohttp", "sanic", "pyramid", "litestar")
 
 
 def _django_view_request(interp: Interpreter, func: FuncNode, param: ast.arg, index: int) -> bool:
