@@ -155,6 +155,23 @@ ROUTE_DECORATORS: Final = frozenset(
     {"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"}
 )
 
+WEB_FRAMEWORKS: Final = (
+    "flask",
+    "django",
+    "starlette",
+    "fastapi",
+    "werkzeug",
+    "quart",
+    "aiohttp",
+    "tornado",
+    "sanic",
+    "litestar",
+    "falcon",
+    "pyramid",
+    "bottle",
+    "rest_framework",
+)
+
 # Route decorators named by their qualified name (function decorators, not app methods).
 ROUTE_DECORATOR_QUALNAMES: Final = (
     "django.views.decorators",

@@ -155,6 +155,19 @@ WEB_AND_OAUTH_PACKAGES: Final = (
     "authlib",
     "flask_dance",
     "aiohttp",
+    "tornado",
+    "sanic",
+    "litestar",
+    "falcon",
+    "pyramid",
+    "bottle",
+    "urllib3",
+    "msal",
+    "social_core",
+    "allauth",
+    "fastapi_sso",
+    "rest_framework",
+    "httpx_oauth",
 )
 
 # --- request objects ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope
 from valetkey.audit.model import Severity
+from valetkey.audit.models.web import tornado_handler
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Origin, Value
 
@@ -20,6 +21,8 @@ _SINK_NAMES = frozenset(
     {"print", "render_template", "render"} | {q.rsplit(".", 1)[1] for q in fw.RESPONSE_BODIES}
 )
 _TEMPLATES = frozenset({"flask.render_template", "django.shortcuts.render"})
+_HANDLER_WRITES = frozenset({"write", "finish", "render", "render_string"})  # Tornado
+_BODY_ATTRIBUTES = frozenset({"media", "text", "body", "data"})  # Falcon's resp
 
 
 @check(
@@ -86,6 +89,10 @@ def secret_logged(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
                 continue
             if _carries_secret(module, node, scope, secrets):
                 yield Hit.at(node, f"a token, code or client secret is sent to {what}")
+        elif isinstance(node, ast.Assign) and _body_assignment(module, node):
+            value = module.eval(node.value, module.scope_of(node))
+            if _plain_secret(value, secrets):
+                yield Hit.at(node, "a token, code or client secret is sent to the browser")
         elif isinstance(node, ast.Return) and node.value is not None:
             func = module.enclosing_function(node)
             if func is not None and module.is_route(func):
@@ -94,13 +101,23 @@ def secret_logged(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
                     yield Hit.at(node, "a token, code or client secret is returned to the browser")
 
 
+def _body_assignment(module: Analysis, node: ast.Assign) -> bool:
+    """`resp.media = {...}` on a Falcon response."""
+    return any(
+        isinstance(target, ast.Attribute)
+        and target.attr in _BODY_ATTRIBUTES
+        and module.eval(target.value, module.scope_of(node)).type == fw.FALCON_RESPONSE
+        for target in node.targets
+    )
+
+
 def _maybe_sink(module: Analysis, call: ast.Call) -> bool:
     """A cheap syntactic filter before resolving the callee."""
     func = call.func
     if isinstance(module.parents.get(id(call)), ast.Raise):
         return True
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name in _SINK_NAMES or name in lib.LOG_METHODS
+    return name in _SINK_NAMES or name in lib.LOG_METHODS or name in _HANDLER_WRITES
 
 
 def _sink(module: Analysis, call: ast.Call, scope: Scope) -> str | None:
@@ -115,6 +132,8 @@ def _sink(module: Analysis, call: ast.Call, scope: Scope) -> str | None:
     if callee.method in lib.LOG_METHODS and _is_logger(module, call, scope):
         return "the log"
     if qual in fw.RESPONSE_BODIES or qual in _TEMPLATES:
+        return "the browser"
+    if callee.method in _HANDLER_WRITES and tornado_handler(module, callee.receiver or Value()):
         return "the browser"
     if _raised(module, call) and (qual.endswith(("Error", "Exception")) or callee.local_class):
         return _EXCEPTION

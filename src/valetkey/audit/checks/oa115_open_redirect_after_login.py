@@ -9,10 +9,11 @@ from valetkey.audit import frameworks as fw
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope, argument
 from valetkey.audit.model import Severity
+from valetkey.audit.models.web import tornado_handler
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Origin, Value
 
-_REDIRECT_NAMES = frozenset(q.rsplit(".", 1)[1] for q in fw.REDIRECTS)
+_REDIRECT_NAMES = frozenset(q.rsplit(".", 1)[1] for q in fw.REDIRECTS) | {"redirect"}
 _USER_KINDS = (Kind.REQUEST, Kind.COOKIE, Kind.HEADER)
 
 
@@ -80,7 +81,7 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
         def done():
             return redirect(session.pop("after_login", "/"))
     """
-    if not module.uses("flask", "django", "starlette", "fastapi", "werkzeug", "quart"):
+    if not module.uses(*fw.WEB_FRAMEWORKS):
         return
     validated: frozenset[Origin] | None = None
     for node in module.nodes:
@@ -91,9 +92,12 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
         if name not in _REDIRECT_NAMES:
             continue
         scope = module.scope_of(node)
-        if module.resolve(node, scope).qualname not in fw.REDIRECTS:
+        if not is_redirect(module, node, scope):
             continue
-        target_node = argument(node, 0, "url") or argument(node, 0, "to")
+        target_node = next(
+            (a for name in ("url", "to", "location", "path") if (a := argument(node, 0, name))),
+            None,
+        )
         if target_node is None:
             continue
         if validated is None:
@@ -103,6 +107,15 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
             if user and not _fixed_prefix(target) and not set(user) <= validated:
                 yield Hit.at(node, "redirect to a URL taken from the request, unchecked")
                 break
+
+
+def is_redirect(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """A framework's redirect: a redirect function or response, or a Tornado handler's
+    `self.redirect(url)`."""
+    callee = module.resolve(call, scope)
+    if callee.qualname in fw.REDIRECTS:
+        return True
+    return callee.method == "redirect" and tornado_handler(module, callee.receiver or Value())
 
 
 def _alternatives(module: Analysis, node: ast.expr, scope: Scope, depth: int = 0) -> list[Value]:
