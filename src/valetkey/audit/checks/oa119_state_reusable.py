@@ -71,10 +71,8 @@ def _stored_state_keys(module: Analysis, func: FuncNode) -> set[str]:
     scope = module.scopes[id(func)]
     for call in token_exchanges(module, func):
         receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
-        ctor = module.eval(receiver, scope).ctor if receiver is not None else None
-        state = kwarg(ctor, "state") if ctor is not None else None
-        if ctor is not None and state is not None:
-            value = module.eval(state, module.scope_of(ctor))
+        value = module.eval(receiver, scope).key("state") if receiver is not None else None
+        if value is not None:
             keys |= {o.key for o in value.origins if o.kind is Kind.SESSION and o.key}
     return keys
 
@@ -109,7 +107,7 @@ def _removal(module: Analysis, node: ast.AST, scope: Scope) -> set[str]:
         return {key}
     if receiver.type == fw.SESSION and method in ("clear", "flush", "cycle_key"):
         return _ALL
-    if method == "delete_cookie" and key:
+    if method in ("delete_cookie", "clear_cookie") and key:
         return {key}
     if method == "set_cookie" and key and (kwarg(node, "max_age") or kwarg(node, "expires")):
         return {key}

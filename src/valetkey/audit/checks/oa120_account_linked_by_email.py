@@ -14,6 +14,10 @@ from valetkey.audit.values import Kind, Value
 
 _MUTABLE_CLAIMS = frozenset({"email", "preferred_username"})
 _CLAIM_SOURCES = (Kind.TOKEN, Kind.OAUTH_DATA, Kind.CLAIMS)
+# Fields that identify the provider's account for good (`sub`, or a provider's own id).
+_SUBJECT_CLAIMS = frozenset({"sub", "id", "user_id", "uid", "oid", "userId", "account_id"})
+# Keyword arguments of a lookup that are not its criteria (what to set on create/update).
+_NOT_CRITERIA = frozenset({"defaults", "create_defaults", "update_fields"})
 # Query APIs of Django's ORM, SQLAlchemy, Peewee, PyMongo and DB-API cursors.
 _LOOKUPS = frozenset(
     {
@@ -49,9 +53,10 @@ def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[H
 
     What: a query (Django ORM `get`/`filter`/`get_or_create`, SQLAlchemy
     `filter_by`/`filter`/`where`, PyMongo `find_one`, DB-API `execute`, a dict lookup)
-    whose arguments include the `email` or `preferred_username` field of a token
-    response, ID-token claims or userinfo/API response, without the `sub` claim in the
-    same lookup.
+    whose criteria include the `email` or `preferred_username` field of a token
+    response, ID-token claims or userinfo/API response, without the `sub` claim (or the
+    provider's own account id: `id`, `user_id`, `oid` ...) in the same lookup. Values a
+    lookup only sets on the row it creates (`defaults=`) are not criteria.
 
     Why: OIDC Core §5.7: only `iss` + `sub` identify an end-user; email and username can
     be changed, reassigned or unverified at the provider, so linking by them lets another
@@ -84,13 +89,14 @@ def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[H
     for node in module.nodes:
         scope = module.scope_of(node)
         if isinstance(node, ast.Call) and _is_lookup(module, node, scope):
-            claims = _claims(module, [*node.args, *(k.value for k in node.keywords)], scope)
-            if claims & _MUTABLE_CLAIMS and "sub" not in claims:
+            criteria = [k.value for k in node.keywords if k.arg not in _NOT_CRITERIA]
+            claims = _claims(module, [*node.args, *criteria], scope)
+            if claims & _MUTABLE_CLAIMS and not claims & _SUBJECT_CLAIMS:
                 yield Hit.at(node, f"account looked up by `{sorted(claims & _MUTABLE_CLAIMS)[0]}`")
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             claims = _claims(module, [node.slice], scope)
             base = module.eval(node.value, scope)
-            if claims & _MUTABLE_CLAIMS and "sub" not in claims and not _is_claims(base):
+            if claims & _MUTABLE_CLAIMS and not claims & _SUBJECT_CLAIMS and not _is_claims(base):
                 yield Hit.at(node, f"account looked up by `{sorted(claims & _MUTABLE_CLAIMS)[0]}`")
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.index import FuncNode
+from valetkey.audit.index import FuncNode, Scope
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind
 
 from ._helpers import bodies
+from .oa103_state_unverified import state_checks
 
 _PROVIDER_KEYS = frozenset(
     {
@@ -45,10 +47,12 @@ def mix_up_unchecked(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     """Several providers share a callback that never checks which issuer answered.
 
     What: the module configures two or more providers (Authlib `register` calls, or a
-    table of provider dicts with client ids and endpoints) and a callback redeems codes
-    without comparing the response's `iss` parameter, and without comparing a
+    table of provider dicts or records with client ids and endpoints) and a callback
+    redeems codes without comparing the response's `iss` parameter, without comparing a
     per-provider value from the request (such as the provider in the redirect path) with
-    the one kept in the session. Reported on the callback's `def`. Authlib 1.9's clients do
+    the one kept in the session, and without keeping the state under a session key made
+    from the provider in its own path (one redirect URI per provider, RFC 9700 §4.4.2.2).
+    Reported on the callback's `def`. Authlib 1.9's clients do
     not check `iss` themselves.
 
     Why: RFC 9700 §4.4 (mix-up attacks): with several authorization servers, an attacker's
@@ -91,7 +95,7 @@ def mix_up_unchecked(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     if _provider_count(module) < 2:
         return
     for func in callbacks(module):
-        if not _checks_issuer(module, func):
+        if not _checks_issuer(module, func) and not _state_per_provider(module, func):
             yield Hit.at(func, "several providers share this callback and `iss` is never checked")
 
 
@@ -108,6 +112,37 @@ def _provider_count(module: Analysis) -> int:
             entries = [v for _, v in value.keys if v.key_names() & _PROVIDER_KEYS]
             tables = max(tables, len(entries))
     return max(registered, tables)
+
+
+def _state_per_provider(module: Analysis, func: FuncNode) -> bool:
+    """The callback takes the provider from its own path (one redirect URI per provider,
+    RFC 9700 §4.4.2.2) and finds the stored state under a session key made from it: a
+    response that arrives at another provider's callback finds no state."""
+    for found in state_checks(module, func):
+        scope = module.scopes[id(found.func)]
+        stored = [found.other_node]
+        if isinstance(found.other_node, ast.Name):  # `expected = session.pop(key)`
+            stored += [b.expr for b in scope.bindings.get(found.other_node.id, [])]
+        for node in (n for expr in stored for n in ast.walk(expr)):
+            key = _session_key_node(module, node, scope)
+            if key is not None and module.eval(key, scope).has(Kind.REQUEST):
+                return True
+    return False
+
+
+def _session_key_node(module: Analysis, node: ast.AST, scope: Scope) -> ast.expr | None:
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.expr):
+        base, key = node.value, node.slice
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get", "pop")
+        and node.args
+    ):
+        base, key = node.func.value, node.args[0]
+    else:
+        return None
+    return key if module.eval(base, scope).type == fw.SESSION else None
 
 
 def _checks_issuer(module: Analysis, func: FuncNode) -> bool:

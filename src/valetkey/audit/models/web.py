@@ -147,9 +147,7 @@ def request_attribute(attr: str, node: ast.AST) -> Value:
     if attr == "ctx":
         return Value(type=f"{fw.REQUEST}.ctx")
     if attr in ("user", "auth"):  # the signed-in user: server-side, bound to the session
-        return Value(
-            type=f"{fw.REQUEST}.{attr}", origins=origin_value(Kind.SESSION, node, attr).origins
-        )
+        return Value(type=f"{fw.REQUEST}.{attr}", origins=origin_value(Kind.SESSION, node).origins)
     return Value(type=f"{fw.REQUEST}.{attr}")
 
 
