@@ -36,7 +36,18 @@ def configuration(module: Interpreter, client: Value | None) -> ClientConfig | N
         return None
     configs: dict[int, ClientConfig] = module.memo("http_clients", lambda: _configure(module))
     ctor = client.ctor
-    return configs.get(id(ctor)) or ClientConfig(ctor, _keywords(ctor))
+    config = configs.get(id(ctor)) or ClientConfig(ctor, _keywords(ctor))
+    if config.default_timeout is None and _subclass_sets_timeout(module, client):
+        return ClientConfig(ctor, config.settings, ctor)
+    return config
+
+
+def _subclass_sets_timeout(module: Interpreter, client: Value) -> bool:
+    """A client class of the module (`class Api(requests.Session)`) whose code handles
+    `timeout` (a `request()` override that fills in a default)."""
+    if client.type is None or not client.type.startswith("<self>."):
+        return False
+    return _mentions_timeout(module, client.type.split(".", 1)[1])
 
 
 def _keywords(ctor: ast.Call) -> dict[str, ast.expr]:
@@ -100,7 +111,10 @@ def _adapter_sets_timeout(module: Interpreter, adapter: ast.expr) -> bool:
     value = module.eval(adapter, module.scope_of(adapter))
     if value.type is None or not value.type.startswith("<self>."):
         return False
-    cls = value.type.split(".", 1)[1]
+    return _mentions_timeout(module, value.type.split(".", 1)[1])
+
+
+def _mentions_timeout(module: Interpreter, cls: str) -> bool:
     return any(
         isinstance(node, ast.Name | ast.Attribute | ast.Constant | ast.arg)
         and "timeout" in _name_of(node)

@@ -285,7 +285,11 @@ class ModuleIndex:
             elif kind is ast.Name:
                 identifiers.add(node.id)  # type: ignore[attr-defined]
             elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                owner = id(self._owner[id(node)])
+                parent = self.parents.get(id(node))
+                # a method belongs to its class, not to the scope around the class
+                owner = (
+                    id(parent) if isinstance(parent, ast.ClassDef) else id(self._owner[id(node)])
+                )
                 self._defs_by_owner.setdefault(owner, []).append(node)  # type: ignore[arg-type]
             elif kind is ast.NamedExpr:
                 self.walrus = True
@@ -464,6 +468,17 @@ class ModuleIndex:
             info = self.classes.get(current)
             if info is not None:
                 todo.extend(info.bases)
+
+    def library_bases(self, cls: str) -> list[str]:
+        """Qualified names of the library classes a class of the module derives from."""
+        found: list[str] = []
+        for current in self.class_and_bases(cls):
+            info = self.classes.get(current)
+            for base in info.bases if info is not None else ():
+                head, _, rest = base.partition(".")
+                if head in self.imports and head not in self.classes:
+                    found.append(f"{self.imports[head]}.{rest}" if rest else self.imports[head])
+        return found
 
     def find_method(self, cls: str, name: str) -> FuncNode | None:
         for current in self.class_and_bases(cls):

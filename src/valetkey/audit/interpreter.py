@@ -281,6 +281,8 @@ class Interpreter(ModuleIndex):
         pending: list[ast.Call] = []
         for call in calls:  # first the call graph, which evaluation relies on
             target = self._local_target(call.func, self.scope_of(call))
+            if target is None and isinstance(call.func, ast.Name) and call.func.id in self.classes:
+                target = self.find_method(call.func.id, "__init__")  # `C(...)` calls __init__
             if target is not None:
                 sites.setdefault(id(target), []).append((call, self.scope_of(call)))
             elif isinstance(call.func, ast.Attribute) and self._local_method_name(call.func.attr):
@@ -377,6 +379,9 @@ class Interpreter(ModuleIndex):
             found = self.class_attr(base.type.split(".", 1)[1], attr)
             if found is not None:
                 return found
+            prop = self._property(base.type.split(".", 1)[1], attr)
+            if prop is not None:
+                return self.returns_of(prop, self.scopes[id(prop)])
             for rule in self.semantics.attributes:  # inherited from a framework class
                 ruled = rule(self, base, attr, node, scope)
                 if ruled is not None:
@@ -506,6 +511,17 @@ class Interpreter(ModuleIndex):
             if kw.arg is not None and kw.arg in names
         )
         return tuple(given)
+
+    def _property(self, cls: str, attr: str) -> FuncNode | None:
+        """A `@property` (or `functools.cached_property`) of the class: read as a value."""
+        method = self.find_method(cls, attr)
+        if method is None:
+            return None
+        for deco in method.decorator_list:
+            name = deco.attr if isinstance(deco, ast.Attribute) else getattr(deco, "id", "")
+            if name in ("property", "cached_property"):
+                return method
+        return None
 
     def record_fields(self, cls: str) -> list[str]:
         """Annotated fields of a class and its bases in the module, in declaration order."""

@@ -254,7 +254,7 @@ def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
             if head in lib.HTTP_MODULES and method in lib.HTTP_METHODS:
                 yield HttpCall(node, scope, method, head, None)
             continue
-        rtype = callee.receiver_type
+        rtype = client_type(module, callee.receiver_type)
         if rtype in lib.HTTP_CLIENTS and method in lib.HTTP_METHODS:
             yield HttpCall(node, scope, method, rtype or "", callee.receiver)
         elif rtype is not None and (rtype, method) in lib.TOKEN_EXCHANGES | {
@@ -262,6 +262,18 @@ def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
             (lib.AUTHLIB_SESSION, "refresh_token"),
         }:
             yield HttpCall(node, scope, method, rtype, callee.receiver)
+
+
+def client_type(module: Interpreter, rtype: str | None) -> str | None:
+    """The client type of a value: a library client's own, or that of the library client
+    a class of the module derives from (`class Api(requests.Session)`)."""
+    if rtype is None or not rtype.startswith("<self>."):
+        return rtype
+    for base in module.library_bases(rtype.split(".", 1)[1]):
+        tag = lib.CONSTRUCTORS.get(base)
+        if tag in lib.HTTP_CLIENTS:
+            return tag
+    return rtype
 
 
 def _payload(module: Interpreter, call: ast.Call, scope: Scope) -> Value:

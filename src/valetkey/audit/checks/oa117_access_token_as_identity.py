@@ -40,9 +40,12 @@ def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[
     access token taken from the incoming request (body, query, header or cookie). The token
     could have been issued to any client, so it proves nothing about who is using this one.
 
-    Silent: the code exchange itself, and calls made with a token the app obtained from a
+    Also an API that sets the request's user (`g.user`, `request.state.user`) that way.
+
+    Silent: the code exchange itself; calls made with a token the app obtained from a
     token endpoint (its own exchange, MSAL, Authlib, requests-oauthlib), even when request
-    data went into that exchange.
+    data went into that exchange; and a function that compares the token's audience
+    (`aud`, `azp`, Facebook's `app_id`) from tokeninfo or introspection.
 
     Why: RFC 6819 §4.4.1.13 (token substitution) and OIDC Core §3.1.3.7: only an ID token
     whose `aud` is this client, or a code this client redeemed, identifies the user to it.
@@ -80,7 +83,11 @@ def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[
             continue
         if is_token_request(module, http.call, http.scope, http.method):
             continue  # redeeming a code (or a refresh token) is this app's own exchange
-        if _token_from_outside(module, http.call, http.scope) and _identifies(module, func):
+        if (
+            _token_from_outside(module, http.call, http.scope)
+            and _identifies(module, func)
+            and not _audience_checked(module, func)
+        ):
             yield Hit.at(http.call, "a user is identified by an access token from the request")
     for node in module.nodes if module.uses("authlib") else ():
         if isinstance(node, ast.Call):
@@ -139,6 +146,33 @@ def _identifies(module: Analysis, func: FuncNode, depth: int = 0) -> bool:
     )
 
 
+_AUDIENCE_FIELDS = frozenset(
+    {"aud", "azp", "audience", "client_id", "app_id", "issued_to", "appid"}
+)
+
+
+def _audience_checked(module: Analysis, func: FuncNode) -> bool:
+    """The token's audience is compared (`info["aud"] != CLIENT_ID` after tokeninfo,
+    `data["app_id"]` after Facebook's debug_token): the token was issued to this app."""
+    for node in module.own_nodes(func):
+        if not isinstance(node, ast.Compare | ast.Call):
+            continue
+        scope = module.scope_of(node)
+        operands = (
+            [node.left, *node.comparators]
+            if isinstance(node, ast.Compare)
+            else [*node.args, *(k.value for k in node.keywords)]
+        )
+        if isinstance(node, ast.Call) and module.resolve(node, scope).qualname not in (
+            lib.CONSTANT_TIME_COMPARE
+        ):
+            continue
+        for operand in operands:
+            if module.eval(operand, scope).field_keys() & _AUDIENCE_FIELDS:
+                return True
+    return False
+
+
 def _is_auth_hook(module: Analysis, func: FuncNode) -> bool:
     """A FastAPI dependency (`Depends(func)`), or an `authenticate` method (Django
     authentication backends, DRF authentication classes)."""
@@ -162,13 +196,30 @@ def _logs_in(module: Analysis, func: FuncNode) -> bool:
     scope = module.scopes[id(func)]
     for node in module.own_nodes(func):
         if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Subscript) and module.eval(t.value, scope).type == fw.SESSION
+            (isinstance(t, ast.Subscript) and module.eval(t.value, scope).type == fw.SESSION)
+            or _request_user(module, t, scope)
             for t in node.targets
         ):
             return True
         if isinstance(node, ast.Call) and _signs_in(module, node, scope):
             return True
     return False
+
+
+def _request_user(module: Analysis, target: ast.expr, scope: Scope) -> bool:
+    """`g.user = ...` (Flask), `request.state.user = ...` (Starlette), `request.user = ...`,
+    `request.ctx.user = ...` (Sanic): the request is now this user's."""
+    if not (isinstance(target, ast.Attribute) and target.attr in _USER_ATTRS):
+        return False
+    holder = target.value
+    if module.qualname_of(holder) in ("flask.g", "quart.g"):
+        return True
+    if isinstance(holder, ast.Attribute) and holder.attr in ("state", "ctx"):
+        holder = holder.value
+    return module.eval(holder, scope).type == fw.REQUEST
+
+
+_USER_ATTRS = frozenset({"user", "current_user", "account", "identity", "principal"})
 
 
 def _signs_in(module: Analysis, call: ast.Call, scope: Scope) -> bool:

@@ -9,7 +9,7 @@ import ast
 from valetkey.audit import libraries as lib
 from valetkey.audit.index import Scope
 from valetkey.audit.interpreter import Interpreter, Semantics, origin_value
-from valetkey.audit.oauth import is_token_request
+from valetkey.audit.oauth import client_type, is_token_request
 from valetkey.audit.values import EMPTY, Kind, Value
 
 
@@ -36,7 +36,7 @@ def http_response(interp: Interpreter, call: ast.Call, scope: Scope, method: str
 def _client_method(
     interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
 ) -> Value | None:
-    if receiver.type in lib.HTTP_CLIENTS and method in lib.HTTP_METHODS:
+    if client_type(interp, receiver.type) in lib.HTTP_CLIENTS and method in lib.HTTP_METHODS:
         return http_response(interp, call, scope, method)
     if receiver.type == lib.HTTP_RESPONSE and method == "json":
         return Value(origins=receiver.origins)

@@ -184,6 +184,8 @@ def _conversion(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) ->
 def _string_methods(
     interp: Interpreter, receiver: Value, method: str, call: ast.Call, scope: Scope
 ) -> Value | None:
+    if method == "copy" and not call.args and receiver.type is None:
+        return receiver  # `params.copy()`: the same entries
     if receiver.text is None:
         return None
     if method == "join" and call.args:
