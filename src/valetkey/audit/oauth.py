@@ -244,7 +244,12 @@ def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
     if not module.uses(*lib.HTTP_MODULES, "requests_oauthlib", "authlib", "msal"):
         return
     for node in module.nodes:
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name):
+            yield from _named_http_call(module, node)
+            continue
+        if not isinstance(node.func, ast.Attribute):
             continue
         scope = module.scope_of(node)
         callee = module.resolve(node, scope)
@@ -262,6 +267,35 @@ def _http_calls(module: Interpreter) -> Iterator[HttpCall]:
             (lib.AUTHLIB_SESSION, "refresh_token"),
         }:
             yield HttpCall(node, scope, method, rtype, callee.receiver)
+
+
+def _named_http_call(module: Interpreter, node: ast.Call) -> Iterator[HttpCall]:
+    """`post(url, ...)` imported from requests, or a `functools.partial` of one (whose
+    preset keywords then count as the call's)."""
+    assert isinstance(node.func, ast.Name)
+    if node.func.id not in module.imports and not module.uses("functools"):
+        return
+    scope = module.scope_of(node)
+    qual = module.resolve(node, scope).qualname or ""
+    head, _, method = qual.rpartition(".")
+    if head in lib.HTTP_MODULES and method in lib.HTTP_METHODS:
+        value = module.eval(node.func, scope)
+        partial = value if value.ctor is not None else None
+        yield HttpCall(node, scope, method, head, partial)
+
+
+def call_keyword(http: HttpCall, name: str) -> ast.expr | None:
+    """A keyword of the call, or one preset by the `functools.partial` it calls."""
+    found = kwarg(http.call, name)
+    if found is not None or http.receiver is None or http.receiver.ctor is None:
+        return found
+    preset = http.receiver.ctor
+    qual = (
+        preset.func.attr
+        if isinstance(preset.func, ast.Attribute)
+        else getattr(preset.func, "id", "")
+    )
+    return kwarg(preset, name) if qual == "partial" else None
 
 
 def client_type(module: Interpreter, rtype: str | None) -> str | None:

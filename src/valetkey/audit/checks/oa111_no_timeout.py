@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.http_clients import configuration
-from valetkey.audit.index import Scope, kwarg
+from valetkey.audit.index import Scope
 from valetkey.audit.model import Severity
-from valetkey.audit.oauth import HttpCall, http_calls, is_back_channel
+from valetkey.audit.oauth import HttpCall, call_keyword, http_calls, is_back_channel
 from valetkey.audit.registry import AuditConfig, Hit, check
 
 
@@ -74,7 +74,7 @@ def no_timeout(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
 def _unbounded(module: Analysis, http: HttpCall) -> ast.AST | None:
     """Where the missing timeout is: the call, or the constructor of a client configured
     without one; None when the call is bounded."""
-    timeout = kwarg(http.call, "timeout")
+    timeout = call_keyword(http, "timeout")
     config = configuration(module, http.receiver)
     if http.client_type in lib.OAUTH_SESSIONS:
         return None  # the OAuth library's own calls: its defaults are its business

@@ -55,6 +55,7 @@ def register(table: Semantics) -> None:
     table.function(*lib.ENV_GETTERS)(_env_get)
     table.function(*lib.URL_ENCODERS)(_urlencode)
     table.function("dict")(_dict_call)
+    table.function("functools.partial")(_partial)
     table.function_matching(
         lambda q: q.startswith(tuple(f"{m}." for m in lib.WEAK_RANDOM_MODULES))
     )(_weak_random)
@@ -164,6 +165,17 @@ def _urlencode(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> 
         return EMPTY
     inner = interp.eval(call.args[0], scope)
     return Value(origins=inner.origins, keys=inner.keys, fragments=inner.fragments)
+
+
+def _partial(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    """`functools.partial(requests.post, timeout=10)`: calls of it are calls of the library
+    function (with those keywords preset)."""
+    if not call.args:
+        return EMPTY
+    target = interp.eval(call.args[0], scope)
+    if target.ref is None or target.ref.startswith(("<local>", "<builtin>")):
+        return interp.unknown_call(call, scope, None)
+    return Value(ref=target.ref, ctor=call)
 
 
 def _dict_call(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
