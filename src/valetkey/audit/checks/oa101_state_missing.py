@@ -74,16 +74,95 @@ def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
             return redirect("https://auth.example/authorize?" + query)
     """
     seen: set[int] = set()
+    spread = _spread_names(module)
     for p in placements(module):
         if id(p.container) in seen or not _is_authorization_request(module, p):
             continue
-        if p.container_open or "state" in _enclosing_keys(module, p):
+        name = _assigned_name(module, p.container)
+        if name is not None and name in spread:
+            continue  # a part merged into another request, judged there
+        keys, opened = _copied_keys(module, name)
+        if p.container_open or opened or "state" in _enclosing_keys(module, p) | keys:
             continue
         if _library_generates_state(module, p):
             continue
         seen.add(id(p.container))
         yield Hit.at(p.container, _message(p))
+    yield from _merged_requests_without_state(module, seen)
     yield from _library_requests_without_state(module)
+
+
+def _assigned_name(module: Analysis, node: ast.AST) -> str | None:
+    parent = module.parents.get(id(node))
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+        return target.id if isinstance(target, ast.Name) else None
+    return None
+
+
+def _spread_names(module: Analysis) -> set[str]:
+    """Names spread into a dict display (`{**COMMON, ...}`)."""
+    return {
+        v.id
+        for node in module.nodes
+        if isinstance(node, ast.Dict)
+        for k, v in zip(node.keys, node.values, strict=True)
+        if k is None and isinstance(v, ast.Name)
+    }
+
+
+def _copied_keys(module: Analysis, name: str | None) -> tuple[frozenset[str], bool]:
+    """Keys added to copies of a base mapping (`params = BASE.copy()`, `dict(BASE)` then
+    `params["state"] = ...` or `.setdefault("state", ...)`)."""
+    if name is None:
+        return frozenset(), False
+    keys: set[str] = set()
+    opened = False
+    for node in module.nodes:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        if _copy_of(node.value, name) and isinstance(node.targets[0], ast.Name):
+            copy = module.eval(node.targets[0], module.scope_of(node))
+            keys |= copy.key_names()
+            opened = opened or copy.open
+    return frozenset(keys), opened
+
+
+def _copy_of(node: ast.expr, name: str) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "copy" and not node.args:
+        return isinstance(func.value, ast.Name) and func.value.id == name
+    callee = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    first = node.args[0] if node.args else None
+    return (
+        callee in ("dict", "copy", "deepcopy") and isinstance(first, ast.Name) and first.id == name
+    )
+
+
+def _merged_requests_without_state(module: Analysis, seen: set[int]) -> Iterator[Hit]:
+    """A dict display that spreads a base mapping into an authorization request."""
+    for node in module.nodes:
+        if not isinstance(node, ast.Dict) or id(node) in seen or None not in node.keys:
+            continue
+        scope = module.scope_of(node)
+        value = module.eval(node, scope)
+        named = _assigned_name(module, node)
+        keys = set(value.key_names())
+        opened = value.open
+        if named is not None:
+            later = module.eval(ast.Name(id=named, ctx=ast.Load()), scope)
+            keys |= later.key_names()
+            opened = opened or later.open
+        response_type = value.key("response_type")
+        if response_type is None or not response_type.text or opened:
+            continue
+        if keys & {"grant_type", "code", "client_secret"} or "state" in keys:
+            continue
+        if keys & {"client_id", "redirect_uri"}:
+            seen.add(id(node))
+            yield Hit.at(node, "authorization request for the code flow has no `state`")
 
 
 def _message(p: Placement) -> str:
