@@ -10,7 +10,33 @@ import keyword
 import re
 import tokenize
 
-_ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete", "api_route"}
+_ROUTE_DECORATORS = {
+    "route",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "api_route",
+    "view_config",
+    "api_view",
+}
+# Method names frameworks dispatch to by name (class-based views, Tornado handlers, Falcon
+# responders): API, not identifiers the user chose.
+_DISPATCHED = {
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "on_get",
+    "on_post",
+    "on_put",
+    "on_patch",
+    "on_delete",
+    "on_head",
+}
 
 
 def rename_locals(source: str) -> str:
@@ -43,7 +69,9 @@ def _renamable(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ClassDef):
             names.add(node.name)
     # framework setting names are API, not identifiers the user chose
-    reserved = set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls", "__name__", "SECRET_KEY"}
+    reserved = (
+        set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls", "__name__", "SECRET_KEY"}
+    ) | _DISPATCHED
     return names - imported - keywords - attributes - protected - reserved
 
 
@@ -51,6 +79,8 @@ def _is_route(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     for deco in func.decorator_list:
         target = deco.func if isinstance(deco, ast.Call) else deco
         if isinstance(target, ast.Attribute) and target.attr in _ROUTE_DECORATORS:
+            return True
+        if isinstance(target, ast.Name) and target.id in _ROUTE_DECORATORS:
             return True
     return False
 

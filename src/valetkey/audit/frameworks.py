@@ -79,6 +79,7 @@ REQUEST_COOKIE_METHODS: Final = frozenset({"get_cookie", "get_cookie_values"})
 # Signed cookies, which only the server can set: bound to the browser like a session.
 SIGNED_COOKIE_METHODS: Final = frozenset({"get_secure_cookie", "get_signed_cookie"})
 REQUEST_HEADER_METHODS: Final = frozenset({"get_header"})
+SESSION_ENVIRON_KEYS: Final = frozenset({"beaker.session"})
 TORNADO_HANDLER: Final = "tornado.web.RequestHandler"
 FALCON_RESPONSE: Final = "falcon.Response"
 # Session objects handed out by a function (aiohttp-session).
@@ -344,4 +345,14 @@ OWN_TOKEN_ISSUERS: Final = frozenset(
 OWN_TOKEN_PACKAGES: Final = ("rest_framework", "knox", "flask_jwt_extended", "ninja_jwt")
 OWN_TOKEN_METHODS: Final = (".for_user", ".get_or_create", "create_access_token")
 
-ABORTS: Final = frozenset({"flask.abort", "werkzeug.exceptions.abort", "sys.exit"})
+ABORTS: Final = frozenset(
+    {
+        "flask.abort",
+        "werkzeug.exceptions.abort",
+        "sys.exit",
+        "quart.abort",
+        "bottle.abort",
+        "sanic.exceptions.abort",
+        "aiohttp.web.abort",
+    }
+)

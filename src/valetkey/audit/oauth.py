@@ -332,7 +332,40 @@ def is_token_request(module: Interpreter, call: ast.Call, scope: Scope, method: 
     if "grant_type" in payload.key_names():
         return True
     url = url_value(module, call, scope, method)
-    return "token" in _path_of(url) and method in ("post", *lib.VERB_FIRST_METHODS)
+    return token_endpoint_path(_path_of(url)) and method in ("post", *lib.VERB_FIRST_METHODS)
+
+
+_OTHER_GRANTS = frozenset(
+    {
+        "refresh_token",
+        "client_credentials",
+        "password",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    }
+)
+
+
+def is_code_exchange(module: Interpreter, http: HttpCall) -> bool:
+    """A token request that redeems an authorization code (not a refresh, client
+    credentials or password grant)."""
+    if not is_token_request(module, http.call, http.scope, http.method):
+        return False
+    payload = _payload(module, http.call, http.scope)
+    grant = payload.key("grant_type")
+    if grant is not None and grant.text in _OTHER_GRANTS:
+        return False
+    return (
+        "code" in payload.key_names()
+        or (grant is not None and grant.text == "authorization_code")
+        or (grant is None and "refresh_token" not in payload.key_names())
+    )
+
+
+def token_endpoint_path(path: str) -> bool:
+    """A token endpoint's path: a segment `token`, `access_token`, `token.oauth2` ...
+    (not `tokeninfo`, `introspect` or `revoke`, which are not grants)."""
+    segments = path.split("?", 1)[0].lower().split("/")
+    return any(s in ("token", "access_token", "tokens") or s.startswith("token.") for s in segments)
 
 
 def _path_of(url: Value) -> str:
@@ -450,7 +483,7 @@ def _exchanging_functions(module: Interpreter) -> set[int]:
         if (callee.receiver_type, callee.method) in lib.TOKEN_EXCHANGES:
             found.add(id(module.scope_of(node).node))
     for http in http_calls(module):
-        if is_token_request(module, http.call, http.scope, http.method):
+        if is_code_exchange(module, http):
             found.add(id(http.scope.node))
     todo = list(found)
     by_id = {id(f): f for f, _ in module.functions()}
@@ -486,9 +519,7 @@ def _token_exchanges(module: Interpreter, func: FuncNode) -> list[ast.Call]:
         ):
             found.append(node)
     for http in http_calls(module):
-        if module.enclosing_function(http.call) is func and is_token_request(
-            module, http.call, http.scope, http.method
-        ):
+        if module.enclosing_function(http.call) is func and is_code_exchange(module, http):
             found.append(http.call)
     return found
 

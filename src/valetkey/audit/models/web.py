@@ -144,7 +144,7 @@ def request_attribute(attr: str, node: ast.AST) -> Value:
         return origin_value(Kind.INTERNAL_URL, node, attr)
     if attr == "session":
         return Value(type=fw.SESSION)
-    if attr == "ctx":
+    if attr in ("ctx", "context", "state"):  # Sanic, Falcon, Starlette per-request data
         return Value(type=f"{fw.REQUEST}.ctx")
     if attr in ("user", "auth"):  # the signed-in user: server-side, bound to the session
         return Value(type=f"{fw.REQUEST}.{attr}", origins=origin_value(Kind.SESSION, node).origins)
@@ -177,6 +177,8 @@ def _request_item(interp: Interpreter, item: Item) -> Value | None:
         # default, so data looked up by it is not bound to one browser
         absent = item.maybe_none or isinstance(item.node, ast.Call)
         return item.with_default(cookie_read(interp, item.key, item.node, absent))
+    if btype == fw.REQUEST_HEADERS and item.key in fw.SESSION_ENVIRON_KEYS:
+        return Value(type=fw.SESSION)  # Beaker's session in the WSGI environ
     if btype in (fw.REQUEST_DATA, fw.REQUEST_HEADERS):
         kind = Kind.REQUEST if btype == fw.REQUEST_DATA else Kind.HEADER
         if kind is Kind.HEADER and item.key is not None and item.key.lower() in fw.HOST_HEADERS:
