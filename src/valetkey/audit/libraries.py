@@ -170,6 +170,21 @@ WEB_AND_OAUTH_PACKAGES: Final = (
     "httpx_oauth",
 )
 
+# Packages whose use makes a module OAuth code.
+OAUTH_PACKAGES: Final = (
+    "requests_oauthlib",
+    "oauthlib",
+    "authlib",
+    "flask_dance",
+    "social_core",
+    "social_django",
+    "allauth",
+    "msal",
+    "httpx_oauth",
+    "fastapi_sso",
+    "google_auth_oauthlib",
+)
+
 # --- request objects ---------------------------------------------------------------------
 # Attributes of HTTP responses (requests, httpx) that carry no body data.
 RESPONSE_META_ATTRS: Final = frozenset(

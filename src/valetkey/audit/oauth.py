@@ -532,16 +532,39 @@ def callbacks(module: Interpreter) -> list[FuncNode]:
 def _callbacks(module: Interpreter) -> list[FuncNode]:
     if not module.uses(*lib.WEB_AND_OAUTH_PACKAGES):
         return []
+    oauth_module = _takes_part(module)
     return [
         func
         for func, _scope in module.functions()
-        if reads_request_key(module, func, "code") is not None
+        if (
+            reads_request_key(module, func, "code") is not None
+            and (oauth_module or _reads_response_parameter(module, func))
+        )
         or (
             id(func) in exchanging_functions(module)
             and _may_read_request(module, func)
             and reads_request(module, func)
         )
     ]
+
+
+def _reads_response_parameter(module: Interpreter, func: FuncNode) -> bool:
+    """Besides `code`, the function reads another parameter of an authorization response."""
+    return any(
+        reads_request_key(module, func, key) is not None
+        for key in ("state", "iss", "error_description", "session_state")
+    )
+
+
+def _takes_part(module: Interpreter) -> bool:
+    """Reading a `code` parameter makes a callback only in a module that takes part in
+    OAuth (an OAuth library, an OAuth request, a token exchange): elsewhere `code` is just
+    a parameter (an HTTP status code, a promotion code)."""
+    return (
+        bool(exchanging_functions(module))
+        or any(p.oauth for p in placements(module))
+        or module.uses(*lib.OAUTH_PACKAGES)
+    )
 
 
 def _may_read_request(module: Interpreter, func: FuncNode) -> bool:

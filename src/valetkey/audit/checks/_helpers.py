@@ -61,19 +61,18 @@ def is_secret(value: Value, client_secret_origins: frozenset[Origin]) -> bool:
 
 
 _SECRET_ENTRY_KEYS = frozenset({*lib.TOKEN_KEYS, "client_secret"})
+# Where the app's own secrets come from: its configuration, or a token response.
+_OWN_SECRET_KINDS = frozenset({Kind.ENV, Kind.ENV_DEFAULT, Kind.TOKEN, Kind.FIELD})
 
 
 def _names_a_secret(value: Value, depth: int = 0) -> bool:
     """A mapping (a response body, a log record) with an entry that says it is a token or
-    the client secret (`{"client_secret": settings.X}`), holding something other than a
-    constant."""
+    the client secret (`{"client_secret": settings.X}`), holding the app's own configured
+    value or a token it received (not a constant, and not a record's data: a registration
+    endpoint hands a new client the secret stored for it)."""
     for key, item in value.keys:
-        held = (item.origins or item.ref) and item.text is None
-        if (
-            key in _SECRET_ENTRY_KEYS
-            and held
-            and (item.ref or not all(o.kind is Kind.LITERAL for o in item.origins))
-        ):
+        own = [o for o in item.origins if not o.derived and o.kind in _OWN_SECRET_KINDS]
+        if key in _SECRET_ENTRY_KEYS and item.text is None and (item.ref or own):
             return True
         if depth < 2 and _names_a_secret(item, depth + 1):
             return True

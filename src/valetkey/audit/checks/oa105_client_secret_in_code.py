@@ -84,7 +84,6 @@ _SECRET_SECOND = (
     "authlib.integrations.httpx_client.AsyncOAuth2Client",
     "httpx_oauth.clients.",
     "httpx_oauth.oauth2.OAuth2",
-    "fastapi_sso.",
     "oauthlib.oauth2.BackendApplicationClient",
 )
 
@@ -107,7 +106,8 @@ def _positional_slots(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
         scope = module.scope_of(node)
         callee = module.resolve(node, scope)
         qual = callee.qualname or ""
-        if len(node.args) > 1 and qual.startswith(_SECRET_SECOND):
+        sso = qual.startswith("fastapi_sso.") and qual.endswith("SSO")  # GoogleSSO(id, secret)
+        if len(node.args) > 1 and (qual.startswith(_SECRET_SECOND) or sso):
             yield module.eval(node.args[1], scope), node
         elif callee.local_class is not None:
             value = module.eval(node, scope)

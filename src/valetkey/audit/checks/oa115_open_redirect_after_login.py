@@ -45,6 +45,9 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     site (`f"/photos/{x}"`) is fine; a fallback (`session.pop("next") or url_for("home")`)
     does not make the user's alternative safe.
 
+    Silent: a target that reaches the redirect only through a call the analysis cannot see
+    into (a function of another module may be the sanitiser).
+
     Why: RFC 9700 §4.11.1: an open redirector on the client lets attackers forward users
     (and sometimes codes or tokens in the URL) to a site of their choice; phishing right
     after a real login is very convincing (CWE-601).
@@ -103,7 +106,9 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
         if validated is None:
             validated = _validated_origins(module)
         for target in _alternatives(module, target_node, scope):
-            user = [o.source for o in target.origins if o.kind in _USER_KINDS]
+            # data that reached the target only through a call we cannot see into (a
+            # sanitiser of another module, `resolve_redirect_uri(request, raw)`) is not judged
+            user = [o for o in target.origins if o.kind in _USER_KINDS and not o.derived]
             if user and not _fixed_prefix(target) and not set(user) <= validated:
                 yield Hit.at(node, "redirect to a URL taken from the request, unchecked")
                 break

@@ -23,6 +23,10 @@ SYSTEM_RANDOM = "random.SystemRandom"
 # serialised version): what it carries, the result carries too.
 TRANSPARENT = (
     "json.dumps",
+    "json.loads",
+    "urllib.parse.parse_qs",
+    "urllib.parse.parse_qsl",
+    "codecs.decode",
     "pprint.pformat",
     "copy.copy",
     "copy.deepcopy",
@@ -31,6 +35,9 @@ TRANSPARENT = (
     "sorted",
     "urllib.parse.quote",
     "urllib.parse.quote_plus",
+    "urllib.parse.unquote",
+    "urllib.parse.unquote_plus",
+    "urllib.parse.urljoin",
     "html.escape",
     "markupsafe.escape",
     "markupsafe.Markup",
