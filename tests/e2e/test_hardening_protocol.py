@@ -715,3 +715,22 @@ def test_inspector_needs_the_admin_token_beyond_loopback(
 
 def test_inspector_is_open_on_loopback(sandbox: Sandbox) -> None:
     assert httpx.get(sandbox.issuer + "/inspector").status_code == 200
+
+
+def test_no_request_data_breaks_a_location_header(tmp_path: Path) -> None:
+    """Even the LAB open redirector never puts a raw non-ASCII or CR/LF target in Location."""
+    lab = start_sandbox(tmp_path, "--lab", "open-redirect-on-error")
+    try:
+        target = "https://bü.example/\u2603\r\nSet-Cookie: x=1"
+        answer = httpx.get(
+            lab.issuer + "/authorize", params={"client_id": "nobody", "redirect_uri": target}
+        )
+        assert answer.status_code == 302
+        location = answer.headers["location"]
+        assert location.startswith("https://b%C3%BC.example/%E2%98%83")
+        assert location.isascii()
+        assert not {"\r", "\n", " "} & set(location)
+        assert "set-cookie" not in answer.headers
+        assert "Traceback" not in lab.output()
+    finally:
+        lab.stop()
