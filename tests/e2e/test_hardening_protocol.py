@@ -608,6 +608,7 @@ NESTED_BODY = '{"advance": ' + "[" * 1000 + "]" * 1000 + "}"
          "client_id has 1 to 255 characters"),
         ("/users", '{"username": "a/b", "password": "pw"}', "must not contain '/'"),
         ("/users", json.dumps({"username": "u" * 151, "password": "pw"}), "1 to 150 characters"),
+        ("/users", json.dumps({"username": "pw-long", "password": "p" * 1025}), "at most 1024"),
         ("/users", '{"username": "\\u0430lice-mixed", "password": "pw"}', "mixes scripts"),
     ],
 )

@@ -131,6 +131,13 @@ def _new_username(provider: Provider, raw: str) -> str:
     return username
 
 
+def _password(data: dict[str, Any]) -> str:
+    password = str(_field(data, "password", str))
+    if len(password) > 1024:
+        raise AdminError(400, "password has at most 1024 characters")
+    return password
+
+
 def _claims(claims: dict[str, Any]) -> dict[str, Any]:
     if len(json.dumps(claims)) > 16 * 1024:
         raise AdminError(400, "claims take at most 16 KiB as JSON")
@@ -150,10 +157,8 @@ def users(provider: Provider, request: Request) -> Response:
         )
     data = _json(request)
     username = _new_username(provider, _field(data, "username", str))
-    password = _field(data, "password", str)
+    password = _password(data)
     claims = _claims(_field(data, "claims", dict, {}))
-    if len(password) > 1024:
-        raise AdminError(400, "password has at most 1024 characters")
     try:
         user = provider.store.add_user(
             username, provider.passwords.hash(password), claims, provider.clock.now()
@@ -174,7 +179,7 @@ def user(provider: Provider, request: Request) -> Response:
         return Response(204)
     data = _json(request)
     if "password" in data:
-        password = _field(data, "password", str)
+        password = _password(data)
         provider.store.set_password_hash(found.id, provider.passwords.hash(password))
     if "claims" in data:
         merged = {**found.claims, **_field(data, "claims", dict)}
