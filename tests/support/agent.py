@@ -67,7 +67,13 @@ class Agent:
     def authorize(self, params: dict[str, str]) -> httpx.Response:
         return self.http.get("/authorize", params=params)
 
-    def login(self, login_url: str, username: str, password: str) -> httpx.Response:
+    def login(
+        self,
+        login_url: str,
+        username: str,
+        password: str,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         page = self.http.get(login_url)
         assert page.status_code == 200, page.text
         return self.http.post(
@@ -78,6 +84,7 @@ class Agent:
                 "username": username,
                 "password": password,
             },
+            headers=headers,
         )
 
     def consent(self, consent_url: str, decision: str = "allow") -> httpx.Response:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from valetkey.cli.common import database_options, load_settings, store_for
-from valetkey.provider.checks.redirect_uris import redirect_uri_problem
+from valetkey.provider.checks.redirect_uris import RedirectUriError, normalize_redirect_uri
 from valetkey.provider.store.queries import DuplicateError
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
@@ -19,11 +19,15 @@ GRANTS = ("authorization_code", "refresh_token", "client_credentials")
 DEFAULT_SCOPE = "openid profile email photos.read offline_access"
 
 
-def _check_uris(uris: tuple[str, ...], option: str) -> None:
+def _check_uris(uris: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """The URIs as registered (hosts in punycode), or a usage error naming the bad one."""
+    normalized = []
     for uri in uris:
-        problem = redirect_uri_problem(uri)
-        if problem is not None:
-            raise click.BadParameter(f"{uri!r} {problem}", param_hint=option)
+        try:
+            normalized.append(normalize_redirect_uri(uri))
+        except RedirectUriError as exc:
+            raise click.BadParameter(f"{uri!r} {exc}", param_hint=option) from None
+    return tuple(normalized)
 
 
 @click.group()
@@ -101,8 +105,12 @@ def add(
         raise click.UsageError("the authorization_code grant needs at least one --redirect-uri")
     if public and "client_credentials" in chosen:
         raise click.UsageError("a public client cannot use client_credentials (RFC 6749 §4.4)")
-    _check_uris(redirect_uris, "--redirect-uri")
-    _check_uris(logout_uris, "--post-logout-redirect-uri")
+    if secret == "":
+        raise click.UsageError("--secret must not be empty; use --public for a public client")
+    if "/" in client_id:
+        raise click.UsageError("CLIENT_ID must not contain '/' (it is part of admin URLs)")
+    redirect_uris = _check_uris(redirect_uris, "--redirect-uri")
+    logout_uris = _check_uris(logout_uris, "--post-logout-redirect-uri")
     generated = secret is None and not public
     if generated:
         secret = secrets.token_urlsafe(32)

@@ -37,6 +37,7 @@ from valetkey.provider.endpoints import (
 )
 from valetkey.provider.errors import InvalidRequest
 from valetkey.provider.http import MalformedRequest, Params, Request, Response, json_response
+from valetkey.provider.same_origin import same_origin_only
 from valetkey.provider.store.driver import StoreError
 
 log = logging.getLogger("valetkey.provider")
@@ -92,20 +93,25 @@ ENDPOINTS = (
     Endpoint("/.well-known/oauth-authorization-server", ("GET",), discovery.discovery, "json"),
     Endpoint("/jwks.json", ("GET",), discovery.jwks, "json"),
     Endpoint("/authorize", ("GET", "POST"), authorize.authorize, "page"),
-    Endpoint("/login", ("GET", "POST"), _by_method(login.login_page, login.login_submit), "page"),
+    Endpoint(
+        "/login",
+        ("GET", "POST"),
+        _by_method(login.login_page, same_origin_only(login.login_submit)),
+        "page",
+    ),
     Endpoint(
         "/consent",
         ("GET", "POST"),
-        _by_method(consent.consent_page, consent.consent_submit),
+        _by_method(consent.consent_page, same_origin_only(consent.consent_submit)),
         "page",
     ),
     Endpoint("/token", ("GET", "POST", "PUT", "DELETE", "PATCH"), token.token, "json"),
     Endpoint("/userinfo", ("GET", "POST"), userinfo.userinfo, "json"),
     Endpoint("/revoke", ("POST",), revocation.revoke, "json"),
     Endpoint("/introspect", ("POST",), revocation.introspect, "json"),
-    Endpoint("/logout", ("GET", "POST"), logout.logout, "page"),
+    Endpoint("/logout", ("GET", "POST"), same_origin_only(logout.logout), "page"),
     Endpoint("/account", ("GET",), _account, "page"),
-    Endpoint("/account/revoke", ("POST",), account.account_revoke, "page"),
+    Endpoint("/account/revoke", ("POST",), same_origin_only(account.account_revoke), "page"),
     Endpoint("/api/photos", ("GET",), resource.photos, "json"),
     Endpoint("/api/user", ("GET",), resource.api_user, "json"),
     Endpoint("/static/valetkey.css", ("GET",), _static, "page"),

@@ -126,11 +126,26 @@ class Provider:
 
     # -- browsers, sessions and CSRF ----------------------------------------------------------
 
+    def _browser_mac(self, nonce: str) -> str:
+        message = f"browser-id|{nonce}".encode()
+        return hmac.new(self.csrf_key, message, hashlib.sha256).hexdigest()[:32]
+
+    def new_browser_id(self) -> str:
+        """A browser id only this server can make: a random part and its MAC."""
+        nonce = secrets.token_urlsafe(32)
+        return f"{nonce}.{self._browser_mac(nonce)}"
+
+    def _issued_here(self, browser_id: str) -> bool:
+        nonce, _, mac = browser_id.rpartition(".")
+        return len(nonce) >= 32 and same(self._browser_mac(nonce), mac)
+
     def browser(self, request: Request) -> Browser:
+        """The browser behind a page request. A browser id this server did not issue (a
+        value planted by another site on the same host, say) is replaced by a new one."""
         browser_id = request.cookies.get(self.browser_cookie, "")
-        is_new = len(browser_id) < 32
+        is_new = not self._issued_here(browser_id)
         if is_new:
-            browser_id = secrets.token_urlsafe(32)
+            browser_id = self.new_browser_id()
         session_id = request.cookies.get(self.session_cookie)
         session = None
         if session_id:
@@ -146,32 +161,40 @@ class Provider:
             )
         ]
 
-    def csrf_token(self, browser: Browser, purpose: str) -> str:
-        message = f"{browser.id}|{purpose}".encode()
+    def csrf_token(self, browser: Browser, purpose: str, request_id: str = "") -> str:
+        """A form's CSRF token, bound to what another site cannot plant in this browser: the
+        login session when there is one (its cookie is HttpOnly and never shown), else the
+        server-issued browser id; and to the pending authorization request the form is for."""
+        bound = f"session|{browser.session_id}" if browser.session_id else f"browser|{browser.id}"
+        message = f"{bound}|{purpose}|{request_id}".encode()
         return hmac.new(self.csrf_key, message, hashlib.sha256).hexdigest()
 
-    def csrf_ok(self, browser: Browser, purpose: str, token: str | None) -> bool:
+    def csrf_ok(
+        self, browser: Browser, purpose: str, token: str | None, request_id: str = ""
+    ) -> bool:
         return (
             not browser.is_new
             and token is not None
-            and same(self.csrf_token(browser, purpose), token)
+            and same(self.csrf_token(browser, purpose, request_id), token)
         )
 
-    def start_session(self, browser: Browser, user_id: int) -> tuple[tuple[str, str], Browser]:
-        """A new login session with a new id at every login; returns its cookie and browser."""
+    def start_session(
+        self, browser: Browser, user_id: int
+    ) -> tuple[list[tuple[str, str]], Browser]:
+        """A new login session with a new id at every login, and a new browser id too (so
+        nothing planted before the login survives it); returns their cookies and the browser."""
         session_id = secrets.token_urlsafe(32)
         now = self.clock.now()
         ttl = self.settings.session_ttl
         self.store.create_session(digest(session_id), user_id, now, now + ttl)
-        header = cookie(
-            self.session_cookie,
-            session_id,
-            secure=self.secure_cookies,
-            max_age=ttl,
-            path=self.prefix or "/",
-        )
         session = LoginSession(user_id, now, now + ttl)
-        return header, Browser(browser.id, browser.is_new, session_id, session)
+        fresh = Browser(self.new_browser_id(), True, session_id, session)
+        secure, path = self.secure_cookies, self.prefix or "/"
+        headers = [
+            cookie(self.session_cookie, session_id, secure=secure, max_age=ttl, path=path),
+            *self.browser_cookies(fresh),
+        ]
+        return headers, fresh
 
     def end_session(self, browser: Browser) -> tuple[str, str]:
         if browser.session_id:

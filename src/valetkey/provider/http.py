@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MAX_FIELDS = 64
 MAX_VALUE = 4096  # longest accepted parameter value (state, nonce, tokens ...)
@@ -107,8 +107,14 @@ def json_response(
     return Response(status, body, headers)
 
 
+# RFC 3986 §2.2 reserved characters, plus unreserved punctuation and '%' (escapes stay)
+URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
 def redirect(location: str, status: int = 302, extra: Sequence[tuple[str, str]] = ()) -> Response:
-    return Response(status, b"", [("location", location), *NO_STORE, *extra])
+    """A redirect; anything outside printable ASCII in the target is percent-encoded, so no
+    request data can break (or split) the Location header (RFC 9110 §10.2.2)."""
+    return Response(status, b"", [("location", quote(location, safe=URI_SAFE)), *NO_STORE, *extra])
 
 
 def add_query(uri: str, params: Mapping[str, str | None]) -> str:

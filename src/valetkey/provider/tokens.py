@@ -17,6 +17,7 @@ from typing import Any
 from joserfc import jws
 from joserfc.errors import JoseError
 
+from valetkey.provider import strict_json
 from valetkey.provider.keys import KeyRing
 
 OPAQUE_PREFIX = "vk_at_"
@@ -81,11 +82,25 @@ class TokenFormatError(ValueError):
     """The access token is not one this sandbox issued."""
 
 
+def b64_json_object(part: str) -> dict[str, Any]:
+    """A base64url JWS part (header or payload) as a JSON object, read strictly (no NaN,
+    no deep nesting: an attacker's token must not reach the recursion limit); ValueError."""
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        raise ValueError("not base64url") from exc
+    return strict_json.loads_object(raw)
+
+
+def jws_header(value: str) -> dict[str, Any]:
+    """The protected header of a compact JWS, strictly parsed; ValueError if malformed."""
+    return b64_json_object(value.split(".", 1)[0])
+
+
 def read_access_jwt(ring: KeyRing, value: str) -> dict[str, Any]:
     """Verify an access-token JWT's signature and `typ`; return its claims (RFC 9068 §4)."""
     try:
-        header_b64 = value.split(".", 1)[0]
-        header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+        header = jws_header(value)
         kid, alg = str(header["kid"]), str(header["alg"])
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenFormatError("malformed token header") from exc
@@ -94,12 +109,9 @@ def read_access_jwt(ring: KeyRing, value: str) -> dict[str, Any]:
         raise TokenFormatError("unknown key, algorithm or type")
     try:
         compact = jws.deserialize_compact(value, key, algorithms=["ES256"])
-        claims = json.loads(compact.payload)
+        return strict_json.loads_object(compact.payload)
     except (JoseError, ValueError) as exc:
         raise TokenFormatError("bad signature or payload") from exc
-    if not isinstance(claims, dict):
-        raise TokenFormatError("payload is not an object")
-    return claims
 
 
 def token_id(ring: KeyRing, value: str) -> str:

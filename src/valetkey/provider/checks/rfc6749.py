@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import AuthorizeContext, TokenContext
-from valetkey.provider.checks.redirect_uris import redirect_uri_problem
+from valetkey.provider.checks.redirect_uris import (
+    loose_redirect_uri_problem,
+    redirect_uri_problem,
+)
 from valetkey.provider.errors import (
     InvalidGrant,
     InvalidRequest,
@@ -69,7 +72,10 @@ def _registered(ctx: AuthorizeContext, uri: str) -> bool:
 def redirect_uri_safe_scheme(ctx: AuthorizeContext) -> None:
     """The redirect URI uses https, or http only to a loopback address."""
     assert ctx.redirect_uri is not None
-    problem = redirect_uri_problem(ctx.redirect_uri)
+    if LabSwitch.LOOSE_REDIRECT in ctx.provider.settings.lab:  # LAB: only header safety
+        problem = loose_redirect_uri_problem(ctx.redirect_uri)
+    else:
+        problem = redirect_uri_problem(ctx.redirect_uri)
     if problem is not None:
         raise PageError(f"The registered redirect_uri {problem}.")
 

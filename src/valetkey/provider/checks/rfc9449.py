@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +18,12 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from valetkey.provider import strict_json
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import TokenContext
-from valetkey.provider.errors import InvalidDpopProof
+from valetkey.provider.errors import InvalidDpopProof, InvalidGrant
 from valetkey.provider.http import Request
+from valetkey.provider.tokens import jws_header
 
 ALGORITHMS = ("ES256", "RS256", "PS256")
 MAX_AGE = 60  # seconds a proof's iat may be off (RFC 9449 §11.1)
@@ -44,10 +46,6 @@ class ReplayCache:
             return True
 
 
-def _b64json(part: str) -> dict[str, Any]:
-    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
-
-
 def access_token_hash(token: str) -> str:
     digest = hashlib.sha256(token.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
@@ -63,13 +61,16 @@ def verify_proof(
 ) -> str:
     """Check a DPoP proof (RFC 9449 §4.3); return the key's thumbprint (jkt)."""
     try:
-        header = _b64json(proof.split(".")[0])
+        header = jws_header(proof)
         key = _public_key(header)
-        claims = json.loads(
-            jws.deserialize_compact(proof, key, algorithms=list(ALGORITHMS)).payload
-        )
-    except (JoseError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise InvalidDpopProof(f"the DPoP proof is not a valid signed JWT ({exc})") from None
+        compact = jws.deserialize_compact(proof, key, algorithms=list(ALGORITHMS))
+        claims = strict_json.loads_object(compact.payload)  # RFC 9449 §4.2: a JSON object
+    except (JoseError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        # never echo the proof's content: it ends up in a WWW-Authenticate header
+        raise InvalidDpopProof(
+            "the DPoP proof is not a valid signed JWT with a public jwk and a JSON object "
+            "as payload"
+        ) from None
     if header.get("typ") != "dpop+jwt":
         raise InvalidDpopProof("the DPoP proof's typ must be dpop+jwt")
     _check_claims(claims, method, url, now, replay, access_token)
@@ -96,7 +97,13 @@ def _check_claims(
             f"the DPoP proof is for another request (htm, htu must be {method} {url})"
         )
     iat = claims.get("iat")
-    if not isinstance(iat, int | float) or abs(now - iat) > MAX_AGE:
+    # RFC 9449 §4.3 (11): iat within an acceptable window; NaN compares false, so finite only
+    if (
+        not isinstance(iat, int | float)
+        or isinstance(iat, bool)
+        or not math.isfinite(iat)
+        or abs(now - iat) > MAX_AGE
+    ):
         raise InvalidDpopProof("the DPoP proof's iat is too old or in the future")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or not replay.first_use(jti, now):
@@ -124,3 +131,20 @@ def dpop_proof_valid(ctx: TokenContext) -> None:
         provider.clock.now(),
         provider.dpop_replay,
     )
+
+
+@check("AS-29", "RFC 9449 §5")
+def refresh_proof_same_key(ctx: TokenContext) -> None:
+    """A DPoP-bound refresh token is used only with a proof by the key it is bound to.
+
+    The refresh token keeps the `jkt` of the proof that came with the request that issued
+    it; without a proof the refresh is refused (no silent fall back to a Bearer token), and
+    with another key too (a stolen refresh token cannot be moved to the thief's key).
+    """
+    assert ctx.refresh is not None
+    if ctx.refresh.jkt is None:
+        return
+    if ctx.dpop_jkt is None:
+        raise InvalidDpopProof("this refresh token is DPoP-bound: send a DPoP proof by its key")
+    if ctx.dpop_jkt != ctx.refresh.jkt:
+        raise InvalidGrant("the DPoP proof is signed by another key than the refresh token's")

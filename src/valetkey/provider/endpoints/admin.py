@@ -12,9 +12,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from valetkey.provider import strict_json, usernames
 from valetkey.provider.admin_openapi import OPENAPI
 from valetkey.provider.admin_state import Fault
-from valetkey.provider.checks.redirect_uris import redirect_uri_problem
+from valetkey.provider.checks.redirect_uris import RedirectUriError, normalize_redirect_uri
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.keys import rotate
@@ -45,24 +46,50 @@ def _authorized(provider: Provider, request: Request) -> bool:
 
 
 def _json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object: no NaN, no deep nesting, no lone surrogates, no NUL."""
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise AdminError(400, "the body must be a JSON object") from None
+        data = strict_json.loads_object(request.body or b"{}")
+    except ValueError as exc:
+        raise AdminError(400, f"the body must be a JSON object ({exc})") from None
     if "\\u0000" in request.body.decode("utf-8", "replace"):
         raise AdminError(400, "the body contains a NUL character")
-    if not isinstance(data, dict):
-        raise AdminError(400, "the body must be a JSON object")
     return data
 
 
-def _field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+Kind = type | tuple[type, ...]
+
+
+def _kind_name(kind: Kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {"int": "number", "float": "number", "dict": "JSON object", "list": "JSON list"}
+    return " or ".join(dict.fromkeys(names.get(k.__name__, k.__name__) for k in kinds))
+
+
+def _field(data: dict[str, Any], name: str, kind: Kind, default: Any = None) -> Any:
     value = data.get(name, default)
     if value is None and default is None:
         raise AdminError(400, f"{name} is required")
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise AdminError(400, f"{name} must be a {kind.__name__}")
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise AdminError(400, f"{name} must be a {_kind_name(kind)}")
     return value
+
+
+def _name(data: dict[str, Any], field: str, default: str | None = None) -> str:
+    """A name used in admin URLs and pages: 1 to 255 characters, no '/', no control ones."""
+    value = str(_field(data, field, str, default))
+    if not 1 <= len(value) <= 255:
+        raise AdminError(400, f"{field} has 1 to 255 characters")
+    if "/" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise AdminError(400, f"{field} must not contain '/' or control characters")
+    return value
+
+
+def _strings(data: dict[str, Any], field: str, default: list[str]) -> list[str]:
+    values = _field(data, field, list, default)
+    if len(values) > 100 or not all(isinstance(v, str) and 0 < len(v) <= 2000 for v in values):
+        raise AdminError(400, f"{field} is a list of at most 100 strings")
+    return list(values)
 
 
 def guarded(
@@ -90,6 +117,33 @@ def _last(request: Request) -> str:
 # -- users ------------------------------------------------------------------------------------
 
 
+def _new_username(provider: Provider, raw: str) -> str:
+    """The display form of a new username, refused if it looks like one already taken."""
+    try:
+        username = usernames.validate(raw)
+    except usernames.UsernameError as exc:
+        raise AdminError(400, str(exc)) from None
+    key = usernames.account_key(username)
+    users = provider.store.users()
+    taken = next((u for u in users if usernames.account_key(u.username) == key), None)
+    if taken is not None:
+        raise AdminError(409, f"username {username!r} is taken (it looks like {taken.username!r})")
+    return username
+
+
+def _password(data: dict[str, Any]) -> str:
+    password = str(_field(data, "password", str))
+    if len(password) > 1024:
+        raise AdminError(400, "password has at most 1024 characters")
+    return password
+
+
+def _claims(claims: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(claims)) > 16 * 1024:
+        raise AdminError(400, "claims take at most 16 KiB as JSON")
+    return claims
+
+
 @guarded
 def users(provider: Provider, request: Request) -> Response:
     if request.method == "GET":
@@ -102,11 +156,9 @@ def users(provider: Provider, request: Request) -> Response:
             }
         )
     data = _json(request)
-    username = _field(data, "username", str)
-    password = _field(data, "password", str)
-    claims = _field(data, "claims", dict, {})
-    if not 1 <= len(username) <= 150 or len(password) > 1024:
-        raise AdminError(400, "username has 1 to 150 characters, password at most 1024")
+    username = _new_username(provider, _field(data, "username", str))
+    password = _password(data)
+    claims = _claims(_field(data, "claims", dict, {}))
     try:
         user = provider.store.add_user(
             username, provider.passwords.hash(password), claims, provider.clock.now()
@@ -118,7 +170,7 @@ def users(provider: Provider, request: Request) -> Response:
 
 @guarded
 def user(provider: Provider, request: Request) -> Response:
-    username = _last(request)
+    username = usernames.display_form(_last(request))
     found = provider.store.user_by_name(username)
     if found is None:
         raise AdminError(404, f"no user {username!r}")
@@ -127,10 +179,11 @@ def user(provider: Provider, request: Request) -> Response:
         return Response(204)
     data = _json(request)
     if "password" in data:
-        password = _field(data, "password", str)
+        password = _password(data)
         provider.store.set_password_hash(found.id, provider.passwords.hash(password))
     if "claims" in data:
-        provider.store.set_claims(found.id, {**found.claims, **_field(data, "claims", dict)})
+        merged = {**found.claims, **_field(data, "claims", dict)}
+        provider.store.set_claims(found.id, _claims(merged))
     updated = provider.store.user_by_name(username)
     assert updated is not None
     return json_response(
@@ -153,31 +206,51 @@ def _client_view(client: Client) -> dict[str, Any]:
     }
 
 
-def _new_client(data: dict[str, Any]) -> tuple[Client, str | None]:
-    client_id = _field(data, "client_id", str)
-    public = _field(data, "public", bool, False)
-    redirect_uris = _field(data, "redirect_uris", list, [])
-    grants = frozenset(_field(data, "grants", list, ["authorization_code", "refresh_token"]))
-    scopes = _field(data, "scopes", str, "openid profile email photos.read offline_access")
-    if not 1 <= len(client_id) <= 255 or not grants <= GRANTS:
+def _redirect_uris(data: dict[str, Any]) -> tuple[str, ...]:
+    """The redirect URIs as registered (one validator for every way in), or 400."""
+    normalized = []
+    for uri in _strings(data, "redirect_uris", []):
+        try:
+            normalized.append(normalize_redirect_uri(uri))
+        except RedirectUriError as exc:
+            raise AdminError(400, f"redirect_uri {uri!r} {exc}") from None
+    return tuple(normalized)
+
+
+def _secret(data: dict[str, Any], public: bool) -> str | None:
+    if public:
+        if "secret" in data:
+            raise AdminError(400, "a public client has no secret; leave secret out")
+        return None
+    secret = str(_field(data, "secret", str, secrets.token_urlsafe(32)))
+    if not 16 <= len(secret) <= 1024:
         raise AdminError(
-            400, f"client_id has 1 to 255 characters; grants are from {sorted(GRANTS)}"
+            400, 'secret has 16 to 1024 characters; for a public client send "public": true'
         )
-    for uri in redirect_uris:
-        problem = redirect_uri_problem(str(uri)) if isinstance(uri, str) else "is not a string"
-        if problem:
-            raise AdminError(400, f"redirect_uri {uri!r} {problem}")
+    return secret
+
+
+def _new_client(data: dict[str, Any]) -> tuple[Client, str | None]:
+    client_id = _name(data, "client_id")
+    public = _field(data, "public", bool, False)
+    redirect_uris = _redirect_uris(data)
+    grants = frozenset(_strings(data, "grants", ["authorization_code", "refresh_token"]))
+    scopes = _field(data, "scopes", str, "openid profile email photos.read offline_access")
+    if not grants <= GRANTS:
+        raise AdminError(400, f"grants are from {sorted(GRANTS)}")
+    if len(scopes) > 2000 or any(ord(c) < 0x21 and c != " " for c in scopes):
+        raise AdminError(400, "scopes is a space-separated list of at most 2000 characters")
     if "authorization_code" in grants and not redirect_uris:
         raise AdminError(400, "the authorization_code grant needs at least one redirect_uri")
-    secret = None if public else _field(data, "secret", str, secrets.token_urlsafe(32))
+    secret = _secret(data, public)
     alg = _field(data, "id_token_alg", str, "RS256")
     if alg not in ("RS256", "ES256"):
         raise AdminError(400, "id_token_alg is RS256 or ES256")
     client = Client(
         client_id,
-        digest(secret) if secret else None,
-        _field(data, "name", str, client_id),
-        tuple(redirect_uris),
+        digest(secret) if secret is not None else None,
+        _name(data, "name", client_id),
+        redirect_uris,
         (),
         frozenset(scopes.split()),
         grants,
@@ -230,10 +303,14 @@ def claims(provider: Provider, request: Request) -> Response:
 def faults(provider: Provider, request: Request) -> Response:
     data = _json(request)
     path = _field(data, "path", str)
+    if len(path) > 2000:
+        raise AdminError(400, "path has at most 2000 characters")
     count = _field(data, "count", int, 1)
     status = data.get("status")
     delay = data.get("delay", 0)
-    if not path.startswith("/") or path.startswith("/admin") or not 1 <= count <= 10_000:
+    local = path.removeprefix(provider.prefix) if provider.prefix else path
+    # a tenant's own admin API is under its prefix: never faultable, or it stays faulted
+    if not path.startswith("/") or local.startswith("/admin") or not 1 <= count <= 10_000:
         raise AdminError(400, "path is an endpoint path outside /admin; count from 1 to 10000")
     if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
         raise AdminError(400, "status is an error status from 400 to 599")
@@ -254,7 +331,7 @@ def faults(provider: Provider, request: Request) -> Response:
 
 @guarded
 def clock(provider: Provider, request: Request) -> Response:
-    seconds = _field(_json(request), "advance", (int, float))  # type: ignore[arg-type]
+    seconds = _field(_json(request), "advance", (int, float))
     if not 0 <= seconds <= 10 * 365 * 86400:
         raise AdminError(400, "advance is from 0 seconds to ten years")
     provider.clock.advance(float(seconds))

@@ -144,7 +144,9 @@ def proceed(
     assert browser.session is not None
     granted = provider.store.consent(browser.session.user_id, pending.client_id)
     covered = granted is not None and set(pending.scope.split()) <= set(granted.split())
-    if not covered or ("consent" in prompts and not posted):
+    # OIDC Core §3.1.2.1: prompt=consent asks every time; only the consent form (with its
+    # CSRF token) says the user consented, never a POST to /authorize or the login form
+    if not covered or "consent" in prompts:
         if "none" in prompts:
             return error_redirect(
                 provider,

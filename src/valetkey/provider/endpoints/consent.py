@@ -23,7 +23,7 @@ def consent_page(provider: Provider, request: Request) -> Response:
     user = provider.store.user_by_id(browser.session.user_id)
     return provider.pages.render(
         "consent.html",
-        csrf=provider.csrf_token(browser, PURPOSE),
+        csrf=provider.csrf_token(browser, PURPOSE, pending.id),
         request_id=pending.id,
         client_name=client.name if client else pending.client_id,
         client_id=pending.client_id,
@@ -35,17 +35,20 @@ def consent_page(provider: Provider, request: Request) -> Response:
 
 def consent_submit(provider: Provider, request: Request) -> Response:
     browser = provider.browser(request)
-    if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf")):
+    request_id = request.form.get("request") or ""
+    # the token names this login session and this request: one planted by another site
+    # on the same host (a browser id, a request of its own) cannot be used here
+    if browser.session is None or not provider.csrf_ok(
+        browser, PURPOSE, request.form.get("csrf"), request_id
+    ):
         return provider.page_error(
             "This form has expired",
             "The consent form was not sent from this browser session. Reload it and try again.",
             403,
         )
-    pending = _pending(provider, request.form.get("request"), browser)
+    pending = _pending(provider, request_id, browser)
     if pending is None:
         return _expired(provider)
-    if browser.session is None:
-        return redirect(provider.path(f"/login?request={pending.id}"), 303)
     decision = request.form.get("decision")
     provider.flows.record(
         pending.flow_id,

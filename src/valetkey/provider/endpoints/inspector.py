@@ -3,17 +3,27 @@
 Server-rendered SVG, no scripts; a flow still in progress reloads itself every two seconds.
 Records hold no password, secret or whole token (see `flows.py`), so the pages cannot leak
 one. The check reference lists every registered check with its documentation.
+
+Flows still show who signed in to which app, so they are open to anyone only when the
+sandbox listens on loopback and its issuer is a loopback URL; otherwise they need the admin
+token (as a Bearer token, or as the password of the browser's Basic sign-in prompt).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import time
+from collections.abc import Callable
 from types import ModuleType
+from urllib.parse import urlsplit
 
 from valetkey.provider.checks import REGISTRY
+from valetkey.provider.checks.redirect_uris import is_loopback
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response
+from valetkey.provider.tokens import same
 
 FLOW_ID = re.compile(r"[0-9a-f]{16}")
 DOCS = "/inspector/checks"
@@ -26,6 +36,58 @@ def _records() -> ModuleType:
     return records
 
 
+def open_to_all(provider: Provider) -> bool:
+    """Only this machine can reach the sandbox: a loopback bind and a loopback issuer."""
+    issuer_host = urlsplit(provider.issuer).hostname or ""
+    return is_loopback(provider.settings.host) and is_loopback(issuer_host)
+
+
+def _presented_token(request: Request) -> str:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[2]  # any user name, the admin token as password
+    return ""
+
+
+def _allowed(provider: Provider, request: Request) -> Response | None:
+    """None when the request may see flows, else the page that says why not."""
+    if open_to_all(provider):
+        return None
+    if not provider.admin_token:
+        return provider.page_error(
+            "The inspector is off",
+            "This sandbox is reachable beyond this machine; set VALETKEY_ADMIN_TOKEN to use it.",
+            404,
+        )
+    if same(_presented_token(request), provider.admin_token):
+        return None
+    response = provider.page_error(
+        "Sign in to the inspector",
+        "Flows are shown only with the admin token: give it as the password when asked.",
+        401,
+    )
+    response.headers.append(("www-authenticate", 'Basic realm="valetkey inspector"'))
+    return response
+
+
+Handler = Callable[[Provider, Request], Response]
+
+
+def guarded(handler: Handler) -> Handler:
+    def run(provider: Provider, request: Request) -> Response:
+        refused = _allowed(provider, request)
+        return refused if refused is not None else handler(provider, request)
+
+    return run
+
+
+@guarded
 def flow_list(provider: Provider, request: Request) -> Response:
     flows = provider.store.flows(100)
     for flow in flows:
@@ -38,6 +100,7 @@ def _flow_id(request: Request, suffix: str = "") -> str | None:
     return raw if FLOW_ID.fullmatch(raw) else None
 
 
+@guarded
 def flow_page(provider: Provider, request: Request) -> Response:
     flow_id = _flow_id(request)
     flow = provider.store.flow(flow_id) if flow_id else None
@@ -57,6 +120,7 @@ def flow_page(provider: Provider, request: Request) -> Response:
     )
 
 
+@guarded
 def flow_svg(provider: Provider, request: Request) -> Response:
     flow_id = _flow_id(request, ".svg")
     if flow_id is None or provider.store.flow(flow_id) is None:

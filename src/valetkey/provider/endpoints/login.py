@@ -8,8 +8,10 @@ from valetkey.provider.endpoints.authorize import proceed
 from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER
 from valetkey.provider.http import Request, Response, redirect
 from valetkey.provider.store.records import AuthRequest
+from valetkey.provider.usernames import display_form
 
 PURPOSE = "login"
+FAILED_USERNAME = "(not recorded: the sign-in failed)"
 
 
 def _pending(provider: Provider, request_id: str | None, browser: Browser) -> AuthRequest | None:
@@ -40,7 +42,7 @@ def login_page(
     response = provider.pages.render(
         "login.html",
         status=status,
-        csrf=provider.csrf_token(browser, PURPOSE),
+        csrf=provider.csrf_token(browser, PURPOSE, pending.id if pending else ""),
         request_id=pending.id if pending else "",
         client_name=client.name if client else "",
         scopes=pending.scope.split() if pending else [],
@@ -53,17 +55,17 @@ def login_page(
 
 async def login_submit(provider: Provider, request: Request) -> Response:
     browser = provider.browser(request)
-    if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf")):
+    request_id = request.form.get("request")
+    if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf"), request_id or ""):
         return provider.page_error(
             "This form has expired",
             "The sign-in form was not sent from this browser session. Reload it and try again.",
             403,
         )
-    request_id = request.form.get("request")
     pending = _pending(provider, request_id, browser)
     if request_id and pending is None:
         return _expired(provider)
-    username = request.form.get("username") or ""
+    username = display_form(request.form.get("username") or "")
     password = request.form.get("password") or ""
     user = provider.store.user_by_name(username)
     stored = user.password_hash if user else None
@@ -74,12 +76,14 @@ async def login_submit(provider: Provider, request: Request) -> Response:
         return login_page(provider, request, "Wrong username or password.", 401)
     if provider.passwords.needs_rehash(user.password_hash):
         provider.store.set_password_hash(user.id, provider.passwords.hash(password))
-    header, fresh = provider.start_session(browser, user.id)
+    headers, fresh = provider.start_session(browser, user.id)
     if pending is None:
         response = redirect(provider.path("/account"), 303)
+    elif not provider.store.rebind_auth_request(pending.id, browser.hash, fresh.hash):
+        response = _expired(provider)  # finished meanwhile (another tab)
     else:
         response = proceed(provider, pending, fresh, posted=True, just_logged_in=True)
-    response.headers.append(header)
+    response.headers.extend(headers)
     return response
 
 
@@ -98,7 +102,8 @@ def _record_login(
         "login",
         (BROWSER, AUTHORIZATION_SERVER, "front"),
         "The user types the password into the authorization server's own login page.",
-        {"username": username, "password": "x"},
+        # a failed sign-in's "username" may well be the password typed in the wrong field
+        {"username": username if ok else FAILED_USERNAME, "password": "x"},
         [result],
         carried_password=True,
         user_id=user_id,

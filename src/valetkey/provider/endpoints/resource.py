@@ -24,14 +24,20 @@ from valetkey.provider.store.records import Token
 from valetkey.trace.masking import fingerprint
 
 
+def header_text(text: str) -> str:
+    """Text safe inside a quoted header parameter: printable ASCII without quote or
+    backslash (RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E)."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+
+
 def bearer_error(exc: OAuthError) -> Response:
     scheme = "DPoP" if isinstance(exc, InvalidDpopProof) else "Bearer"
     challenge = f'{scheme} realm="valetkey"'
     if not isinstance(exc, MissingToken):
-        description = exc.description.replace('"', "'")
+        description = header_text(exc.description.replace('"', "'"))
         challenge += f', error="{exc.error}", error_description="{description}"'
     if isinstance(exc, InsufficientScope):
-        challenge += f', scope="{exc.scope}"'
+        challenge += f', scope="{header_text(exc.scope)}"'
     body = {} if isinstance(exc, MissingToken) else exc.body()
     return json_response(body, exc.status, [("www-authenticate", challenge)])
 

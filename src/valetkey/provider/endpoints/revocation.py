@@ -9,7 +9,12 @@ from valetkey.provider.checks.client_auth import authenticate
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.token import error_response
-from valetkey.provider.errors import InvalidRequest, OAuthError, UnsupportedTokenType
+from valetkey.provider.errors import (
+    InvalidClient,
+    InvalidRequest,
+    OAuthError,
+    UnsupportedTokenType,
+)
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
 from valetkey.provider.tokens import TokenFormatError, digest, token_id
@@ -63,19 +68,31 @@ def revoke(provider: Provider, request: Request) -> Response:
 
 
 def introspect(provider: Provider, request: Request) -> Response:
-    """RFC 7662 §2.2: `active` and, for an active token, what it is for."""
+    """RFC 7662 §2.2: `active` and, for an active token, what it is for; only to the
+    confidential client the token was issued to."""
     try:
-        _ctx, value = _prepare(provider, request)
+        ctx, value = _prepare(provider, request)
+        assert ctx.client is not None
+        if ctx.client.is_public:  # RFC 7662 §2.1: the protected resource authenticates
+            raise InvalidClient("introspection needs a confidential client with its secret")
     except OAuthError as exc:
         return error_response(exc)
     found = _lookup(provider, value)
     now = provider.clock.now()
     if found is None or found[1] is not None or found[0].revoked_at is not None:
         return json_response({"active": False})
+    if found[0].client_id != ctx.client.client_id:  # RFC 7662 §4: no token scanning
+        return json_response({"active": False})
     token = found[0]
     if token.expires_at <= now or (token.kind == "refresh" and token.used_at is not None):
         return json_response({"active": False})
     return json_response(_describe(provider, token))
+
+
+def _token_type(token: Token) -> str:
+    if token.kind != "access":
+        return "refresh_token"
+    return "DPoP" if token.jkt is not None else "Bearer"  # RFC 9449 §6.2
 
 
 def _describe(provider: Provider, token: Token) -> dict[str, Any]:
@@ -84,12 +101,14 @@ def _describe(provider: Provider, token: Token) -> dict[str, Any]:
         "active": True,
         "scope": token.scope,
         "client_id": token.client_id,
-        "token_type": "Bearer" if token.kind == "access" else "refresh_token",
+        "token_type": _token_type(token),
         "exp": int(token.expires_at),
         "iat": int(token.created_at),
         "iss": provider.issuer,
         "sub": user.sub if user else token.client_id,
     }
+    if token.jkt is not None:
+        body["cnf"] = {"jkt": token.jkt}  # RFC 9449 §6.2
     if user is not None:
         body["username"] = user.username
     if token.kind == "access":

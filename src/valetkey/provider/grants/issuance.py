@@ -132,9 +132,9 @@ def issue(
     }
     if refresh:
         minted = mint_opaque(REFRESH_PREFIX)
-        rows.append(
-            _row(minted, "refresh", client, user, grant_id, scope, now, settings.refresh_token_ttl)
-        )
+        ttl = settings.refresh_token_ttl
+        row = _row(minted, "refresh", client, user, grant_id, scope, now, ttl)
+        rows.append(replace(row, jkt=jkt))  # RFC 9449 §5: bound to the same key
         body["refresh_token"] = minted.value
     if id_token_claims is not None:
         if user is not None:  # queued through the admin API for this user's next ID token

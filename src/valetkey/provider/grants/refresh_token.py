@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from valetkey.provider.checks import rfc9700
+from valetkey.provider.checks import rfc9449, rfc9700
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.errors import InvalidGrant
 from valetkey.provider.grants.issuance import Issued, issue
@@ -11,6 +11,7 @@ from valetkey.provider.lab import LabSwitch
 CHECKS = (
     rfc9700.refresh_token_known,
     rfc9700.refresh_token_not_replayed,
+    rfc9449.refresh_proof_same_key,
     rfc9700.refresh_scope_not_broader,
 )
 

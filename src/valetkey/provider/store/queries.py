@@ -528,6 +528,13 @@ class Store:
         row = self._one(SQL_AUTH_REQUEST, {"request_id": request_id, "now": now})
         return None if row is None else AuthRequest(*row)
 
+    def rebind_auth_request(self, request_id: str, old_hash: str, new_hash: str) -> bool:
+        """Move a pending request to the browser's new id (rotated at login)."""
+        sql = (
+            "UPDATE auth_requests SET browser_hash = :new WHERE id = :id AND browser_hash = :old"
+        )
+        return self._write(sql, {"id": request_id, "old": old_hash, "new": new_hash}) == 1
+
     def finish_auth_request(self, request_id: str, code: Code | None) -> bool:
         """Delete the pending request and store its code, once: False if already finished."""
         with self._cursor() as cursor:
