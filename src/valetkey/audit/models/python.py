@@ -15,7 +15,17 @@ from valetkey.audit.interpreter import (
     concat,
     origin_value,
 )
-from valetkey.audit.values import EMPTY, Kind, Origin, Value, const_int, join, merge_keys, taint
+from valetkey.audit.values import (
+    EMPTY,
+    Kind,
+    Origin,
+    Value,
+    const_int,
+    const_str,
+    join,
+    merge_keys,
+    taint,
+)
 
 ENV = "env"  # the type tag of os.environ
 SYSTEM_RANDOM = "random.SystemRandom"
@@ -63,6 +73,7 @@ def register(table: Semantics) -> None:
     table.function(*lib.URL_ENCODERS)(_urlencode)
     table.function("dict")(_dict_call)
     table.function("functools.partial")(_partial)
+    table.function("getattr")(_getattr)
     table.function_matching(
         lambda q: q.startswith(tuple(f"{m}." for m in lib.WEAK_RANDOM_MODULES))
     )(_weak_random)
@@ -172,6 +183,16 @@ def _urlencode(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> 
         return EMPTY
     inner = interp.eval(call.args[0], scope)
     return Value(origins=inner.origins, keys=inner.keys, fragments=inner.fragments)
+
+
+def _getattr(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
+    """`getattr(obj, "name", default)` reads the attribute."""
+    name = const_str(call.args[1]) if len(call.args) > 1 else None
+    if name is None:
+        return interp.unknown_call(call, scope, None)
+    found = interp.attribute_of(interp.eval(call.args[0], scope), name, call, scope)
+    default = [interp.eval(call.args[2], scope)] if len(call.args) > 2 else []
+    return join([found, *default])
 
 
 def _partial(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
