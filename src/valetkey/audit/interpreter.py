@@ -226,13 +226,13 @@ class Interpreter(ModuleIndex):
     def param_value(self, param: ast.arg, scope: Scope) -> Value:
         func = scope.node
         assert isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef)
-        own = self._own_class_annotation(param)
-        if own is not None:
-            return Value(type=own)
         for rule in self.semantics.params:
             found = rule(self, func, param, scope)
             if found is not None:
                 return found
+        own = self._own_class_annotation(param)
+        if own is not None:
+            return Value(type=own)
         index = scope.params.index(param)
         if self.func_class.get(id(func)) is not None and index == 0:
             return Value(type=f"{SELF_PREFIX}{self.func_class[id(func)]}")
@@ -386,7 +386,7 @@ class Interpreter(ModuleIndex):
                 ruled = rule(self, base, attr, node, scope)
                 if ruled is not None:
                     return ruled
-            return Value(type=f"<selfattr>.{attr}")
+            return Value(type=f"<selfattr>.{attr}", origins=base.origins)
         for rule in self.semantics.attributes:
             ruled = rule(self, base, attr, node, scope)
             if ruled is not None:

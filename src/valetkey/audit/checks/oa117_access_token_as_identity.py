@@ -219,11 +219,22 @@ def _request_user(module: Analysis, target: ast.expr, scope: Scope) -> bool:
     return module.eval(holder, scope).type == fw.REQUEST
 
 
+# Signing the app's own session token for the user is a sign-in, for an API.
+_JWT_ENCODERS = frozenset(
+    {"jwt.encode", "jose.jwt.encode", "joserfc.jwt.encode", "authlib.jose.jwt.encode"}
+)
 _USER_ATTRS = frozenset({"user", "current_user", "account", "identity", "principal"})
 
 
-def _signs_in(module: Analysis, call: ast.Call, scope: Scope) -> bool:
-    qual = module.resolve(call, scope).qualname or ""
-    if qual in fw.LOGIN_CALLS or qual in fw.OWN_TOKEN_ISSUERS:
+def _signs_in(module: Analysis, call: ast.Call, scope: Scope, depth: int = 0) -> bool:
+    callee = module.resolve(call, scope)
+    qual = callee.qualname or ""
+    if qual in fw.LOGIN_CALLS or qual in fw.OWN_TOKEN_ISSUERS or qual in _JWT_ENCODERS:
         return True
+    if callee.local is not None and depth < 1:  # a helper that issues the app's token
+        inner = module.scopes[id(callee.local)]
+        return any(
+            isinstance(node, ast.Call) and _signs_in(module, node, inner, depth + 1)
+            for node in module.own_nodes(callee.local)
+        )
     return qual.endswith(fw.OWN_TOKEN_METHODS) and qual.startswith(fw.OWN_TOKEN_PACKAGES)

@@ -406,7 +406,13 @@ def _annotated_type(interp: Interpreter, param: ast.arg) -> str | None:
 
 
 def _route_param(interp: Interpreter, param: ast.arg, func: FuncNode) -> Value:
+    """A parameter the framework fills from the request: a path or query parameter, a
+    cookie or header, or a body model (FastAPI/Litestar with a class of the module)."""
     default = default_of(func, param)
+    ann = param.annotation
+    if isinstance(ann, ast.Name) and ann.id in interp.classes and ann.id not in interp.imports:
+        body = origin_value(Kind.REQUEST, param, param.arg)
+        return Value(type=f"<self>.{ann.id}", origins=body.origins)
     origin_kind = Kind.REQUEST
     if isinstance(default, ast.Call):
         qual = (interp.qualname_of(default.func) or "").split(".")[-1]
