@@ -562,18 +562,44 @@ def _as_check(module: Analysis, node: ast.AST, scope: Scope, func: FuncNode) -> 
 
 
 def stored_keys(module: Analysis, found: StateCheck) -> set[str]:
-    """Session keys read by the stored side of the comparison itself (not its history)."""
+    """Session keys read by the stored side of the comparison itself (not its history),
+    or by the one statement that assigned it (`expected = session.get("state")`)."""
     scope = module.scopes[id(found.func)]
-    keys: set[str] = set()
-    for node in ast.walk(found.other_node):
-        if isinstance(node, ast.expr):
-            value = module.eval(node, scope)
-            keys |= {
-                o.key
-                for o in value.origins
-                if o.kind is Kind.SESSION and o.key and _near(o.line, o.col, node)
-            }
+    keys = _near_session_keys(module, [found.other_node], scope, everywhere=True)
+    if isinstance(found.other_node, ast.Name):
+        bindings = scope.bindings.get(found.other_node.id, [])
+        if len(bindings) == 1 and bindings[0].whole and bindings[0].key is None:
+            keys |= _near_session_keys(module, [bindings[0].expr], scope, everywhere=False)
     return keys
+
+
+def _near_session_keys(
+    module: Analysis, roots: list[ast.expr], scope: Scope, everywhere: bool
+) -> set[str]:
+    keys: set[str] = set()
+    for node in (n for root in roots for n in ast.walk(root)):
+        if not isinstance(node, ast.expr) or not (
+            everywhere or _reads_session(module, node, scope)
+        ):
+            continue
+        value = module.eval(node, scope)
+        keys |= {
+            o.key
+            for o in value.origins
+            if o.kind is Kind.SESSION and o.key and _near(o.line, o.col, node)
+        }
+    return keys
+
+
+def _reads_session(module: Analysis, node: ast.expr, scope: Scope) -> bool:
+    """`session[key]`, `session.get(key)`, `session.pop(key)`: a read of the session itself."""
+    if isinstance(node, ast.Subscript):
+        base: ast.expr = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        base = node.func.value
+    else:
+        return False
+    return module.eval(base, scope).type == fw.SESSION
 
 
 def _near(line: int, col: int, node: ast.AST) -> bool:
