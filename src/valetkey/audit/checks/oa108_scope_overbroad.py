@@ -54,6 +54,9 @@ BROAD: dict[str, tuple[Need, ...]] = {
     "connections": (Need(r"/users/@me/connections"),),
     "messages.read": (),
     "bot": (),
+    # GitLab: `api` is read and write access to everything; `read_user` signs in
+    "api": (Need(r"/api/v4/", _WRITES),),
+    "write_repository": (Need(r"/api/v4/projects/", _WRITES),),
     # Spotify
     "playlist-modify-public": (Need(r"/playlists", _WRITES),),
     "playlist-modify-private": (Need(r"/playlists", _WRITES),),
@@ -85,7 +88,11 @@ def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     `read:user` reads it), `write:org`, any `admin:*`; Google's full-mail, full-Drive or
     cloud-platform scopes; Discord's `guilds.join`, `gdm.join`, `connections`; Spotify's
     `*-modify-*` scopes (unless the module writes to those APIs); or a wildcard. Each
-    scope is justified by the API calls (method and URL path) the module itself makes.
+    scope is justified by the API calls (method and URL path) the module itself makes. Any
+    other write scope (`chat:write`, `Mail.ReadWrite`, `activity:write`, `manage_pages`,
+    GitLab's `api`) in a user's authorization request is reported when the module makes no
+    write call (POST, PUT, PATCH or DELETE) to a provider API; a service's own token request
+    (`client_credentials`) is not judged by that rule.
     When `pyproject.toml` lists `allowed-scopes` under `[tool.valetkey]`, every scope
     outside that list is reported instead, and listed scopes are accepted.
 
@@ -111,24 +118,36 @@ def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
         if uses is None:
             uses = _api_uses(module)
         tokens = text_tokens(p.value)
-        wide = [t for t in tokens if _too_broad(t, config.allowed_scopes, uses)]
+        delegated = "grant_type" not in p.container_keys  # a user's consent, not a service's
+        wide = [t for t in tokens if _too_broad(t, config.allowed_scopes, uses, delegated)]
         if wide:
             lit = _literal_of(module, p.value, wide[0])
             line, col = (lit.line, lit.col) if lit else (int(getattr(p.node, "lineno", 1)), 0)
             yield Hit(line, col, f"over-broad scope requested: {', '.join(sorted(set(wide)))}")
 
 
-def _too_broad(scope: str, allowed: frozenset[str] | None, uses: list[tuple[str, str]]) -> bool:
+def _too_broad(
+    scope: str, allowed: frozenset[str] | None, uses: list[tuple[str, str]], delegated: bool
+) -> bool:
     if allowed is not None:
         return scope not in allowed
     if "*" in scope:
         return True
     needs = BROAD.get(scope)
-    if needs is None:
-        needs = (Need(r".", _WRITES),) if scope.startswith("admin:") else None
+    generic_write = scope.startswith("admin:") or bool(_WRITE_SCOPE.search(scope))
+    if needs is None and delegated and generic_write:
+        needs = (Need(r".", _WRITES),)  # a write scope: any write call of the module
     if needs is None:
         return False
     return not any(_needed(need, uses) for need in needs)
+
+
+# Scopes that grant writing, by the words providers use for it (`chat:write`,
+# `Mail.ReadWrite`, `files.content.write`, `activity:write`, `manage_pages`, `user:edit`).
+_WRITE_SCOPE = re.compile(
+    r"(?i)(?<![a-z])(write|readwrite|modify|manage|delete|edit|upload|publish|sudo)"
+    r"|ReadWrite"
+)
 
 
 def _needed(need: Need, uses: list[tuple[str, str]]) -> bool:
