@@ -68,6 +68,8 @@ CONSTRUCTORS: Final[dict[str, str]] = {
             "TimedJSONWebSignatureSerializer",
         )
     },
+    "jwcrypto.jwt.JWT": "jwcrypto.token",
+    "jwcrypto.jws.JWS": "jwcrypto.token",
     "logging.getLogger": LOGGER,
     "structlog.get_logger": LOGGER,
     "flask.Flask": fw.FLASK_APP,
@@ -258,6 +260,9 @@ JOSE_UNVERIFIED: Final = frozenset(
     }
 )
 JOSERFC_DECODE: Final = frozenset({"joserfc.jwt.decode"})
+# jwcrypto verifies a token only when it is given a key (`JWT(jwt=raw, key=jwks)`,
+# `JWS.deserialize(raw, key)`).
+JWCRYPTO_TOKENS: Final = frozenset({"jwcrypto.jwt.JWT", "jwcrypto.jws.JWS"})
 AUTHLIB_JOSE_DECODE: Final = frozenset(
     {"authlib.jose.jwt.decode", "authlib.jose.JsonWebToken.decode"}
 )
@@ -374,6 +379,10 @@ OAUTH_LIBRARY_PREFIXES: Final = (
     "flask_dance.",
     "social_core.",
     "allauth.",
+    "fastapi_sso.",
+    "httpx_oauth.",
+    "msal.",
+    "google_auth_oauthlib.",
 )
 OAUTH_METHODS: Final = frozenset(
     {

@@ -38,7 +38,8 @@ def id_token_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     `issuer=` (PyJWT/python-jose do not check `iss` otherwise), read with
     `get_unverified_claims`, or base64-decoded by hand;
     joserfc's `jwt.decode` with no `JWTClaimsRegistry` validation in the module, and
-    `authlib.jose` `jwt.decode` whose claims are never `.validate()`d.
+    `authlib.jose` `jwt.decode` whose claims are never `.validate()`d; jwcrypto `JWT(jwt=...)`
+    or `JWS().deserialize(...)` of an ID token given no key.
 
     Silent: a decode with verification switched off, of a token not known to be an ID
     token, whose claims stay in the function and are read only for what says nothing about
@@ -67,7 +68,7 @@ def id_token_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
                                 issuer="https://auth.example")
             return claims["sub"]
     """
-    if not module.uses("jwt", "jose", "joserfc", "authlib", "base64"):
+    if not module.uses("jwt", "jose", "joserfc", "authlib", "base64", "jwcrypto"):
         return
     validated = _module_validates_claims(module)
     for node in module.nodes:
@@ -98,6 +99,10 @@ def _problem(
         return "the ID token's claims are read without verification"
     if qual in lib.B64_DECODERS and _is_id_token(token):
         return "the ID token is base64-decoded by hand, without verification"
+    if qual in lib.JWCRYPTO_TOKENS:
+        return _jwcrypto_problem(module, call, scope, identity)
+    if _jwcrypto_deserialize(module, call, scope):
+        return _jwcrypto_problem(module, call, scope, identity, deserialize=True)
     if qual in lib.JOSERFC_DECODE | lib.AUTHLIB_JOSE_DECODE and not validated:
         return "the token's claims (iss, aud, exp) are never validated after decode"
     return None
@@ -158,6 +163,29 @@ def _claims_identify(module: Analysis, call: ast.Call, scope: Scope) -> bool:
         if key in _IDENTITY_CLAIMS:
             return True
     return False
+
+
+def _jwcrypto_deserialize(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """`token.deserialize(raw[, key])` on a jwcrypto `JWS()`/`JWT()` object."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "deserialize"):
+        return False
+    ctor = module.eval(call.func.value, scope).ctor
+    return ctor is not None and module.qualname_of(ctor.func) in lib.JWCRYPTO_TOKENS
+
+
+def _jwcrypto_problem(
+    module: Analysis, call: ast.Call, scope: Scope, identity: bool, deserialize: bool = False
+) -> str | None:
+    """`JWT(jwt=raw)` or `JWS().deserialize(raw)` with no key: the claims are read
+    unverified."""
+    token = kwarg(call, "jwt") if not deserialize else (call.args[0] if call.args else None)
+    if token is None:
+        return None
+    has_key = kwarg(call, "key") is not None or (deserialize and len(call.args) > 1)
+    value = module.eval(token, scope)
+    if has_key or not (identity or _is_id_token(value)):
+        return None
+    return "the ID token's claims are read without verification (jwcrypto, no key)"
 
 
 def _disabled(name: str) -> str:
