@@ -112,6 +112,13 @@ def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
         blueprint = make_github_blueprint(scope="read:user user:email")
     """
     uses: list[tuple[str, str]] | None = None
+    for value, node in _settings_scopes(module):
+        uses = _api_uses(module) if uses is None else uses
+        wide = [t for t in text_tokens(value) if _too_broad(t, config.allowed_scopes, uses, True)]
+        if wide:
+            lit = _literal_of(module, value, wide[0])
+            line, col = (lit.line, lit.col) if lit else (int(getattr(node, "lineno", 1)), 0)
+            yield Hit(line, col, f"over-broad scope requested: {', '.join(sorted(set(wide)))}")
     for p in placements(module):
         if p.key != "scope" or not p.oauth:
             continue
@@ -124,6 +131,28 @@ def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
             lit = _literal_of(module, p.value, wide[0])
             line, col = (lit.line, lit.col) if lit else (int(getattr(p.node, "lineno", 1)), 0)
             yield Hit(line, col, f"over-broad scope requested: {', '.join(sorted(set(wide)))}")
+
+
+_SCOPE_SETTING = re.compile(r"SOCIAL_AUTH_[A-Z0-9_]+_SCOPE")
+
+
+def _settings_scopes(module: Analysis) -> Iterator[tuple[Value, ast.AST]]:
+    """Scopes in settings that libraries read by name: python-social-auth's
+    `SOCIAL_AUTH_<BACKEND>_SCOPE`, django-allauth's `SOCIALACCOUNT_PROVIDERS[...]["SCOPE"]`."""
+    for stmt in module.tree.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        target = stmt.targets[0]
+        if not isinstance(target, ast.Name):
+            continue
+        value = module.eval(stmt.value, module.module_scope)
+        if _SCOPE_SETTING.fullmatch(target.id):
+            yield value, stmt
+        elif target.id == "SOCIALACCOUNT_PROVIDERS":
+            for _provider, config in value.keys:
+                scope = config.key("SCOPE")
+                if scope is not None:
+                    yield scope, stmt
 
 
 def _too_broad(
