@@ -72,7 +72,11 @@ def _renamable(tree: ast.Module) -> set[str]:
     reserved = (
         set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls", "__name__", "SECRET_KEY"}
     ) | _DISPATCHED
-    return names - imported - keywords - attributes - protected - reserved
+    settings = {n for n in names if _LIBRARY_SETTING.match(n)}  # read by libraries by name
+    return names - imported - keywords - attributes - protected - reserved - settings
+
+
+_LIBRARY_SETTING = re.compile(r"^(SOCIAL_AUTH_|SOCIALACCOUNT_)|_CLIENT_SECRET$")
 
 
 def _is_route(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
