@@ -25,6 +25,7 @@ AUTHLIB_SESSION: Final = "authlib.OAuth2Session"  # requests/httpx based session
 AUTHLIB_REGISTRY: Final = "authlib.OAuth"  # the framework integration registry
 AUTHLIB_APP: Final = "authlib.app"  # one registered provider: authorize_redirect ...
 MSAL_APP: Final = "msal.ClientApplication"
+JWCRYPTO_TOKEN: Final = "jwcrypto.token"  # noqa: S105 - a type tag, not a password
 HTTPX_OAUTH_CLIENT: Final = "httpx_oauth.client"
 SIGNER: Final = "itsdangerous.signer"  # signs and verifies values; binds them to nothing
 LOGGER: Final = "logging.Logger"
@@ -68,8 +69,8 @@ CONSTRUCTORS: Final[dict[str, str]] = {
             "TimedJSONWebSignatureSerializer",
         )
     },
-    "jwcrypto.jwt.JWT": "jwcrypto.token",
-    "jwcrypto.jws.JWS": "jwcrypto.token",
+    "jwcrypto.jwt.JWT": JWCRYPTO_TOKEN,
+    "jwcrypto.jws.JWS": JWCRYPTO_TOKEN,
     "logging.getLogger": LOGGER,
     "structlog.get_logger": LOGGER,
     "flask.Flask": fw.FLASK_APP,

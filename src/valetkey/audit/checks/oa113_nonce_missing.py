@@ -160,8 +160,9 @@ def _compares_nonce(module: Analysis) -> bool:
 
 def _claims_option_nonce(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """Authlib's `jwt.decode(..., claims_options={"nonce": {"value": n}})` or
-    `claims_params={"nonce": n}`: the decoder's `validate()` compares the claim."""
-    for name in ("claims_options", "claims_params"):
+    `claims_params={"nonce": n}`, jwcrypto's `check_claims={"nonce": n}`: the decoder compares
+    the claim."""
+    for name in ("claims_options", "claims_params", "check_claims"):
         node = kwarg(call, name)
         if node is not None and "nonce" in module.eval(node, scope).key_names():
             return True

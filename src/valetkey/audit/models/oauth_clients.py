@@ -64,7 +64,11 @@ def _client_method(
 def _registry_attribute(
     interp: Interpreter, base: Value, attr: str, node: ast.AST, scope: Scope
 ) -> Value | None:
-    return Value(type=lib.AUTHLIB_APP) if base.type == lib.AUTHLIB_REGISTRY else None
+    if base.type == lib.AUTHLIB_REGISTRY:
+        return Value(type=lib.AUTHLIB_APP)
+    if base.type == lib.JWCRYPTO_TOKEN and attr in ("claims", "objects", "payload", "token"):
+        return origin_value(Kind.CLAIMS, node)  # what the token says (verified or not)
+    return None
 
 
 def _response_field(interp: Interpreter, item: Item) -> Value | None:
