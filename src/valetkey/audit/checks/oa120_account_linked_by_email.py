@@ -56,7 +56,10 @@ def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[H
     whose criteria include the `email` or `preferred_username` field of a token
     response, ID-token claims or userinfo/API response, without the `sub` claim (or the
     provider's own account id: `id`, `user_id`, `oid` ...) in the same lookup. Values a
-    lookup only sets on the row it creates (`defaults=`) are not criteria.
+    lookup only sets on the row it creates (`defaults=`) are not criteria. Also the
+    libraries' own switches for it: python-social-auth's `associate_by_email` pipeline
+    step, django-allauth's `SOCIALACCOUNT_EMAIL_AUTHENTICATION(_AUTO_CONNECT) = True` and a
+    provider's `"EMAIL_AUTHENTICATION": True`.
 
     Why: OIDC Core §5.7: only `iss` + `sub` identify an end-user; email and username can
     be changed, reassigned or unverified at the provider, so linking by them lets another
@@ -82,6 +85,7 @@ def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[H
                               headers={"Authorization": f"Bearer {access_token}"}).json()
             return USERS.get(("https://auth.example", me["sub"]))
     """
+    yield from _library_settings(module)
     if not module.mentions(*_MUTABLE_CLAIMS):
         return
     if not http_calls(module) and not module.uses("authlib", "jwt", "jose", "joserfc"):
@@ -98,6 +102,39 @@ def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[H
             base = module.eval(node.value, scope)
             if claims & _MUTABLE_CLAIMS and not claims & _SUBJECT_CLAIMS and not _is_claims(base):
                 yield Hit.at(node, f"account looked up by `{sorted(claims & _MUTABLE_CLAIMS)[0]}`")
+
+
+_EMAIL_ASSOCIATION = "social_core.pipeline.social_auth.associate_by_email"
+_ALLAUTH_EMAIL_SETTINGS = frozenset(
+    {"SOCIALACCOUNT_EMAIL_AUTHENTICATION", "SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT"}
+)
+
+
+def _library_settings(module: Analysis) -> Iterator[Hit]:
+    """python-social-auth's `associate_by_email` pipeline step, and django-allauth's email
+    authentication settings (globally or per provider): both link a provider account to
+    the local account with the same email."""
+    for node in module.nodes:
+        if isinstance(node, ast.Constant) and node.value == _EMAIL_ASSOCIATION:
+            yield Hit.at(node, "the social-auth pipeline links accounts by email")
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if (
+                isinstance(target, ast.Name)
+                and target.id in _ALLAUTH_EMAIL_SETTINGS
+                and isinstance(node.value, ast.Constant)
+                and node.value.value is True
+            ):
+                yield Hit.at(node, "allauth signs users in to the account with the same email")
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if (
+                    isinstance(key, ast.Constant)
+                    and key.value == "EMAIL_AUTHENTICATION"
+                    and isinstance(value, ast.Constant)
+                    and value.value is True
+                ):
+                    yield Hit.at(key, "allauth signs users in to the account with the same email")
 
 
 def _is_lookup(module: Analysis, call: ast.Call, scope: Scope) -> bool:
