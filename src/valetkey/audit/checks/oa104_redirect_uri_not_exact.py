@@ -121,16 +121,34 @@ def _constrained(module: Analysis, func: FuncNode, name: str) -> bool:
         return False
     scope = module.scopes[id(func)]
     for node in module.own_nodes(func):
+        if isinstance(node, ast.Subscript) and _lookup_of(module, node, name):
+            return True  # `PROVIDERS[name]`: any other name fails there
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) == 2:
             first, fallback = node.values
             if _lookup_of(module, first, name) and _stops_call(module, fallback, scope):
                 return True
         if (
             isinstance(node, ast.If)
-            and _not_in_test(module, node.test, name)
+            and (
+                _not_in_test(module, node.test, name)
+                or _compared_with_session(module, node.test, name, scope)
+            )
             and stops(node.body, module, scope)
         ):
             return True
+    return False
+
+
+def _compared_with_session(module: Analysis, test: ast.expr, name: str, scope: Scope) -> bool:
+    """`pending["idp"] != idp` (or inside `not pending or ...`): the parameter must be the
+    provider this browser's sign-in started with."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            sides = [node.left, node.comparators[0]]
+            named = any(isinstance(s, ast.Name) and s.id == name for s in sides)
+            stored = any(module.eval(s, scope).has(Kind.SESSION) for s in sides)
+            if named and stored and isinstance(node.ops[0], ast.NotEq | ast.IsNot):
+                return True
     return False
 
 
