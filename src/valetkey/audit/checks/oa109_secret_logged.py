@@ -157,8 +157,9 @@ def _builds_message(call: ast.Call) -> bool:
 
 
 def _on_error_path(module: Analysis, node: ast.AST) -> bool:
-    """Inside `if resp.status_code != 200:`, `if not resp.ok:` or
-    `if "access_token" not in data:`: a failed response carries no token."""
+    """Inside `if resp.status_code != 200:`, `if not resp.ok:`,
+    `if "access_token" not in data:` or `if "error" in result:`: a failed response carries
+    no token."""
     child: ast.AST = node
     parent = module.parents.get(id(node))
     while parent is not None and not isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -173,15 +174,30 @@ def _error_test(test: ast.expr) -> bool:
         return any(_error_test(v) for v in test.values)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return isinstance(test.operand, ast.Attribute) and test.operand.attr in ("ok", "is_success")
+    if _error_entry(test):
+        return True  # `if result.get("error"):` (MSAL, token endpoints): no token in it
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
         return False
     op, left = test.ops[0], test.left
+    if isinstance(op, ast.In) and isinstance(left, ast.Constant) and left.value == "error":
+        return True  # `if "error" in result:`
     if isinstance(left, ast.Attribute) and left.attr == "status_code":
         return isinstance(op, ast.NotEq | ast.Gt | ast.GtE | ast.NotIn)
     return (
         isinstance(op, ast.NotIn)
         and isinstance(left, ast.Constant)
         and left.value in lib.TOKEN_KEYS
+    )
+
+
+def _error_entry(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "get"
+        and bool(test.args)
+        and isinstance(test.args[0], ast.Constant)
+        and test.args[0].value == "error"
     )
 
 
