@@ -183,6 +183,50 @@ def _only_signature_checked(module: Analysis, func: FuncNode) -> ast.Call | None
     return handoffs[0][0]
 
 
+_LOOKUP_NAMES = frozenset(
+    {
+        "find_one",
+        "find",
+        "get",
+        "filter",
+        "filter_by",
+        "exists",
+        "count",
+        "count_documents",
+        "first",
+        "one_or_none",
+        "get_or_none",
+        "sismember",
+        "hget",
+        "getdel",
+        "pop",
+    }
+)
+
+
+def _lookup_helper(module: Analysis, call: ast.Call, scope: Scope) -> bool:
+    """A helper of this module that only looks the state up in a store of its own
+    (`db.states.find_one({"state": state})`), touching neither the session nor the
+    request: any browser's state is found there."""
+    callee = module.resolve(call, scope)
+    helper = callee.local
+    if helper is None or helper is module.enclosing_function(call):
+        return False
+    inner = module.scopes[id(helper)]
+    lookups = 0
+    for node in module.own_nodes(helper):
+        if isinstance(node, ast.expr) and module.eval(node, inner).type in (fw.SESSION, fw.REQUEST):
+            return False
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _LOOKUP_NAMES
+            and not module.eval(node, inner).has(Kind.SESSION)
+        ):
+            lookups += 1
+    return lookups > 0 and not _forwards_kwargs(module, helper)
+
+
 def _global_container(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """A method of a dict, set or list the module creates at import time: one container
     shared by every request and every browser."""
@@ -237,10 +281,18 @@ def _only_looked_up(module: Analysis, func: FuncNode) -> bool:
     ]
     if not handoffs or _forwards_kwargs(module, func):
         return False
+    helpers = {
+        id(h)
+        for c, s in handoffs
+        if _lookup_helper(module, c, s) and (h := module.resolve(c, s).local) is not None
+    }
     lookups = [
         (c, s)
         for c, s in handoffs
-        if _global_container(module, c, s) or _unbound_lookup(module, c, s, 0)
+        if _global_container(module, c, s)
+        or _unbound_lookup(module, c, s, 0)
+        or _lookup_helper(module, c, s)
+        or id(module.enclosing_function(c)) in helpers  # the lookup inside such a helper
     ]
     if len(lookups) < len(handoffs):
         return False  # another hand-off may check the state out of sight
