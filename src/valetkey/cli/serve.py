@@ -186,6 +186,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
 
     from valetkey.provider.app import create_app
     from valetkey.provider.core import Provider
+    from valetkey.provider.http_limits import MAX_CONNECTIONS, BoundedHttpToolsProtocol
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -220,7 +221,9 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         lifespan="off",
         loop="uvloop",
         ws="none",
-        http="httptools",
+        http=BoundedHttpToolsProtocol,  # header limits and slow-client deadlines
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=5,
         server_header=False,
     )
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after shutdown
