@@ -220,6 +220,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     from valetkey.provider.file_modes import private_umask, secure_folder, secure_sqlite_files
     from valetkey.provider.http_limits import MAX_CONNECTIONS, BoundedHttpToolsProtocol
     from valetkey.provider.store.open import tenant_database
+    from valetkey.provider.workers import Housekeeper, quietly
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -264,6 +265,12 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         timeout_keep_alive=5,
         server_header=False,
     )
+    housekeeper = Housekeeper(
+        [quietly(issuer.prune_now, "pruning expired rows") for issuer in (provider, *tenants)],
+        settings.prune_interval,
+    )
+    housekeeper.start()  # expired rows go on a timer too, not only after token requests
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after shutdown
         uvicorn.Server(config).run(sockets=[sock])
+    housekeeper.stop()
     click.echo("valetkey sandbox stopped.")

@@ -23,6 +23,7 @@ MAX_HEADER_BYTES = 16 * 1024  # all header fields together, line ends included
 MAX_HEADER_FIELDS = 100
 HEAD_TIMEOUT = 10.0  # seconds from a request's first byte (or the connection) to its last header
 BODY_TIMEOUT = 10.0  # seconds from the end of the head to the end of the body
+SWEEP_EVERY = 1.0  # seconds between looks for connections past their deadline
 MAX_CONNECTIONS = 1000  # more at once are answered 503 by uvicorn (`limit_concurrency`)
 
 
@@ -45,7 +46,11 @@ class HeadMeter:
 
     def feed(self, data: bytes) -> tuple[Verdict, int]:
         """The verdict after `data`, and for COMPLETE where in `data` the head ends."""
-        self.started = True
+        if not self.started:
+            self.started = True
+            end = data.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES)
+            if end > 0 and data.count(b"\n", 0, end) <= MAX_HEADER_FIELDS:
+                return Verdict.COMPLETE, end + 4  # the usual case: a small head in one read
         pos = 0
         while True:
             end = data.find(b"\n", pos)
@@ -102,20 +107,24 @@ HEAD_TIMED_OUT = _plain_response("408 Request Timeout", "The request headers cam
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a metered head and head and body deadlines."""
+    """uvicorn's httptools protocol with a metered head and head and body deadlines.
+
+    A deadline is a time stamp, not a timer per request: one sweep a second, shared by all
+    connections, closes those past theirs (a timer per request cost throughput)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._meter: HeadMeter | None = HeadMeter()
         self._refused = False
-        self._deadline: asyncio.TimerHandle | None = None
+        self.deadline: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm(HEAD_TIMEOUT)  # a connection that never sends a byte is dropped too
+        self.deadline = self.loop.time() + HEAD_TIMEOUT  # a silent connection is dropped too
+        _watch(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        _WATCHED.discard(self)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -125,7 +134,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 super().data_received(data)
                 return
             if not meter.started:
-                self._arm(HEAD_TIMEOUT)
+                self.deadline = self.loop.time() + HEAD_TIMEOUT
             verdict, end = meter.feed(data)
             if verdict in REFUSALS:
                 self._refuse(REFUSALS[verdict], verdict.value)
@@ -139,43 +148,54 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._meter = None
-        self._arm(BODY_TIMEOUT)
+        self.deadline = self.loop.time() + BODY_TIMEOUT
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self.deadline = None  # until the next request's first byte (keep-alive timeout)
         self._meter = HeadMeter()
         super().on_message_complete()
 
     def _refuse(self, response: bytes, reason: str) -> None:
         self._refused = True
-        self._disarm()
+        self.deadline = None
         log.warning("refused a request from %s: %s", self._peer(), reason)
         if not self.transport.is_closing():
             self.transport.write(response)
             self.transport.close()
 
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _too_slow(self) -> None:
-        self._deadline = None
+    def too_slow(self) -> None:
+        """Its deadline passed: close it (with a 408 if it was sending a head)."""
+        self.deadline = None
         if self.transport.is_closing():
             return
-        in_head = self._meter is not None
-        if in_head and self._meter is not None and not self._meter.started:
+        meter = self._meter
+        if meter is not None and not meter.started:
             self.transport.close()  # an idle connection: nothing to answer
             return
         log.warning("dropped a connection from %s: its request came too slowly", self._peer())
-        if in_head:
+        if meter is not None:
             self.transport.write(HEAD_TIMED_OUT)
         self.transport.close()
 
     def _peer(self) -> str:
         return f"{self.client[0]}:{self.client[1]}" if self.client else "an unknown peer"
+
+
+_WATCHED: set[BoundedHttpToolsProtocol] = set()
+_SWEEPING: set[asyncio.AbstractEventLoop] = set()
+
+
+def _watch(protocol: BoundedHttpToolsProtocol) -> None:
+    _WATCHED.add(protocol)
+    if protocol.loop not in _SWEEPING:
+        _SWEEPING.add(protocol.loop)
+        protocol.loop.call_later(SWEEP_EVERY, _sweep, protocol.loop)
+
+
+def _sweep(loop: asyncio.AbstractEventLoop) -> None:
+    """Close every connection past its deadline; again in a second."""
+    now = loop.time()
+    for protocol in [p for p in _WATCHED if p.deadline is not None and p.deadline <= now]:
+        protocol.too_slow()
+    loop.call_later(SWEEP_EVERY, _sweep, loop)

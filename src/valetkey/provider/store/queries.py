@@ -157,6 +157,12 @@ def _revocation(where: str) -> tuple[str, str, str]:
     )
 
 
+def _has_nul(params: Mapping[str, Any]) -> bool:
+    """A NUL in a looked-up value: nothing can match it (PostgreSQL's text cannot hold one,
+    and it would be an error there, not an answer), so both stores find nothing."""
+    return any(isinstance(value, str) and "\x00" in value for value in params.values())
+
+
 def _user(row: Sequence[Any]) -> User:
     user_id, sub, username, password_hash, claims = row
     return User(user_id, sub, username, password_hash, json.loads(claims))
@@ -259,12 +265,16 @@ class Store:
         return int(cursor.rowcount)
 
     def _one(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+        if params and _has_nul(params):
+            return None
         with self._cursor(transaction=False) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             row = cursor.fetchone()
         return None if row is None else tuple(row)
 
     def _all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        if params and _has_nul(params):
+            return []
         with self._cursor(transaction=False) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             return [tuple(row) for row in cursor.fetchall()]
@@ -521,8 +531,16 @@ class Store:
 
     # -- authorization requests and codes -----------------------------------------------------
 
-    def save_auth_request(self, request: AuthRequest) -> None:
-        self._write(SQL_INSERT_AUTH_REQUEST, _fields(request))
+    def save_auth_request(self, request: AuthRequest, cap: int | None = None) -> bool:
+        """Store a pending request; False (nothing stored) when `cap` requests are pending
+        already (a soft cap: concurrent writers may pass it by a few)."""
+        with self._cursor() as cursor:
+            if cap is not None:
+                cursor.execute("SELECT COUNT(*) FROM auth_requests")
+                if int(cursor.fetchone()[0]) >= cap:
+                    return False
+            self._run(cursor, SQL_INSERT_AUTH_REQUEST, _fields(request))
+            return True
 
     def auth_request(self, request_id: str, now: float) -> AuthRequest | None:
         row = self._one(SQL_AUTH_REQUEST, {"request_id": request_id, "now": now})
