@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import STARTED, Sandbox, start_sandbox
 
 
 def test_nul_in_basic_credentials_is_invalid_client(sandbox: Sandbox) -> None:
@@ -26,3 +28,29 @@ def _basic(user: str, secret: str) -> str:
     import base64
 
     return base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+def test_a_dot_in_the_folder_keeps_the_tenant_database_in_it(tmp_path: Path) -> None:
+    folder = tmp_path / "a.b"
+    server = start_sandbox(tmp_path / "data", "--tenant", "acme", db=f"sqlite:///{folder}/vk")
+    try:
+        tenant = httpx.get(server.url + "/tenants/acme/.well-known/openid-configuration")
+        assert tenant.status_code == 200
+    finally:
+        server.stop()
+    assert (folder / "vk-acme").is_file()
+    assert not (tmp_path / "a-acme.b").exists()
+
+
+def test_an_in_memory_database_gives_in_memory_tenants(tmp_path: Path) -> None:
+    stray = Path.cwd() / ":memory:-acme"
+    assert not stray.exists()
+    server = start_sandbox(tmp_path / "data", "--tenant", "acme", db="sqlite:///:memory:")
+    try:
+        base = server.url + "/tenants/acme"
+        assert httpx.get(base + "/.well-known/openid-configuration").json()["issuer"] == base
+    finally:
+        server.stop()
+        STARTED.remove("sqlite:///:memory:")  # gone with its process: nothing to scan
+    assert not stray.exists()
+    assert sorted(p.name for p in (tmp_path / "data").iterdir() if "memory" in p.name) == []
