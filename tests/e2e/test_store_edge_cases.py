@@ -6,7 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.sandbox import STARTED, Sandbox, start_sandbox
+from tests.support.agent import Agent
+from tests.support.sandbox import SECRETS, STARTED, Sandbox, start_sandbox
 
 
 def test_nul_in_basic_credentials_is_invalid_client(sandbox: Sandbox) -> None:
@@ -54,3 +55,32 @@ def test_an_in_memory_database_gives_in_memory_tenants(tmp_path: Path) -> None:
         STARTED.remove("sqlite:///:memory:")  # gone with its process: nothing to scan
     assert not stray.exists()
     assert sorted(p.name for p in (tmp_path / "data").iterdir() if "memory" in p.name) == []
+
+
+def test_a_deleted_users_code_never_speaks_for_the_next_user(sandbox: Sandbox) -> None:
+    admin = httpx.Client(
+        base_url=sandbox.issuer + "/admin",
+        headers={"authorization": f"Bearer {sandbox.admin_token}"},
+    )
+    SECRETS.add("first-pass-123")
+    assert (
+        admin.post("/users", json={"username": "leaver", "password": "first-pass-123"}).status_code
+        == 201
+    )
+    leaver = sandbox.store().user_by_name("leaver")
+    assert leaver is not None
+    agent = Agent(sandbox.issuer)
+    code, auth = agent.code("leaver", "first-pass-123")
+    agent.close()
+    assert admin.delete("/users/leaver").status_code == 204
+    assert (
+        admin.post("/users", json={"username": "joiner", "password": "first-pass-123"}).status_code
+        == 201
+    )
+    joiner = sandbox.store().user_by_name("joiner")
+    assert joiner is not None
+    assert joiner.id > leaver.id  # never the deleted user's id
+    redeemed = sandbox.redeem(code, auth.verifier)
+    assert redeemed.status_code == 400
+    assert redeemed.json()["error"] == "invalid_grant"
+    admin.close()

@@ -132,6 +132,11 @@ SQL_FLOWS = (
     _select(FLOW_COLUMNS, ", users.username FROM flows", "flows")
     + " LEFT JOIN users ON users.id = flows.user_id"
 )
+SQL_USER_HIGH_WATER = "SELECT value FROM server_state WHERE name = 'user_id_high_water'"
+SQL_SET_USER_HIGH_WATER = (
+    "INSERT INTO server_state (name, value) VALUES ('user_id_high_water', :value)"
+    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 SQL_PRUNE = (
     "DELETE FROM auth_requests WHERE expires_at < :now",
     "DELETE FROM codes WHERE expires_at < :before",
@@ -373,9 +378,25 @@ class Store:
             self._run(cursor, "SELECT id FROM users WHERE username = :username", values)
             if cursor.fetchone() is not None:
                 raise DuplicateError(f"a user named {username!r} already exists")
+            if self.database.dialect == "sqlite":
+                values = {"id": self._next_user_id(cursor), **values}
             self._run(cursor, _insert("users", tuple(values)) + " RETURNING id", values)
             user_id = int(cursor.fetchone()[0])
         return User(user_id, sub, username, password_hash, dict(claims))
+
+    def _next_user_id(self, cursor: Any) -> int:
+        """SQLite hands a deleted user's id to the next user created (a rowid without
+        AUTOINCREMENT), and a code or token left behind would then speak for the new user.
+        So ids come from a high-water mark that only grows (PostgreSQL's sequences do not
+        reuse ids). Rebuilding the table with AUTOINCREMENT would, with foreign keys on,
+        cascade-delete every row that refers to a user."""
+        cursor.execute(SQL_USER_HIGH_WATER)
+        row = cursor.fetchone()
+        stored = int(row[0]) if row else 0
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM users")
+        next_id = max(stored, int(cursor.fetchone()[0])) + 1
+        self._run(cursor, SQL_SET_USER_HIGH_WATER, {"value": str(next_id)})
+        return next_id
 
     def user_by_name(self, username: str) -> User | None:
         row = self._one(SQL_USER_BY_NAME, {"username": username})
@@ -410,6 +431,7 @@ class Store:
             params = {"user_id": row[0], "now": now}
             self._revoke_grants(cursor, GRANTS_OF_USER, params)
             self._run(cursor, "DELETE FROM login_sessions WHERE user_id = :user_id", params)
+            self._run(cursor, "DELETE FROM codes WHERE user_id = :user_id", params)
             self._run(cursor, "DELETE FROM consents WHERE user_id = :user_id", params)
             self._run(cursor, "DELETE FROM users WHERE id = :user_id", params)
             return True
