@@ -37,6 +37,7 @@ from valetkey.provider.endpoints import (
 )
 from valetkey.provider.errors import InvalidRequest
 from valetkey.provider.http import MalformedRequest, Params, Request, Response, json_response
+from valetkey.provider.login_throttle import TooManyAttempts
 from valetkey.provider.store.driver import StoreError
 from valetkey.provider.workers import StoreWorkers, quietly
 
@@ -240,6 +241,7 @@ async def _parse(scope: Scope, headers: dict[str, str], receive: Receive) -> Req
         cookies=_cookies(headers.get("cookie", "")),
         raw_query=raw_query,
         body=body,
+        peer=str(scope["client"][0]) if scope.get("client") else "",
     )
 
 
@@ -308,6 +310,10 @@ async def _answer(
             result = endpoint.handler(provider, parsed)
             return await result if inspect.isawaitable(result) else result
         return await app.workers.run(_handle, app.workers, provider, endpoint.handler, parsed)
+    except TooManyAttempts as exc:  # RFC 6585 §4
+        response = _failure(provider, endpoint.kind, 429, f"{exc}; retry in {exc.retry_after} s.")
+        response.headers.append(("retry-after", str(exc.retry_after)))
+        return response
     except StoreError:  # the database is away (restarting, unreachable): try again soon
         log.warning("database unavailable at %s %s", scope["method"], path)
         return _failure(provider, endpoint.kind, 503, "The store is unavailable; retry shortly.")

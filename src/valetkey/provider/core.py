@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Request, Response, cookie
 from valetkey.provider.keys import KeyRing, load_key_ring
 from valetkey.provider.lab import LabSwitch
+from valetkey.provider.login_throttle import LoginThrottle
 from valetkey.provider.pages import Pages
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
@@ -84,16 +86,26 @@ class Provider:
         self._pruned_at = time.monotonic()
         self.admin_token = settings.admin_token
         self._hashing: ThreadPoolExecutor | None = None
+        self.login_throttle = LoginThrottle()
 
-    async def verify_password(self, stored: str | None, password: str) -> bool:
+    async def verify_password(
+        self, stored: str | None, password: str, keys: Sequence[str] = ()
+    ) -> bool:
         """argon2 releases the GIL, so it runs in worker threads and the server keeps
         answering; at most one per core at a time: more only queues work and, at 19 MiB
-        each, memory."""
+        each, memory. `keys` (the user, the client address) are throttled after wrong
+        passwords, and the checks in flight are bounded: TooManyAttempts (429) instead."""
         if self._hashing is None:
             workers = os.cpu_count() or 1
             self._hashing = ThreadPoolExecutor(workers, thread_name_prefix="valetkey-argon2")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._hashing, self.passwords.verify, stored, password)
+        self.login_throttle.admit(keys, time.monotonic())
+        ok = False
+        try:
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(self._hashing, self.passwords.verify, stored, password)
+        finally:
+            self.login_throttle.done(keys, ok, time.monotonic())
+        return ok
 
     def path(self, path: str) -> str:
         """A path of this issuer (with the tenant's prefix)."""

@@ -84,6 +84,7 @@ class Request:
     cookies: Mapping[str, str]
     raw_query: str = ""
     body: bytes = b""
+    peer: str = ""  # the client's address (throttling only: never a proof of anything)
 
     @property
     def content_type(self) -> str:
