@@ -4,7 +4,6 @@ real sockets against a real `valetkey serve`."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.raw_http import address, exchange, read_all
 from tests.support.sandbox import Sandbox, start_sandbox
 from valetkey.provider.http_limits import (
     BODY_TIMEOUT,
@@ -34,29 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     assert "Traceback" not in running.output()
 
 
-def _address(server: Sandbox) -> tuple[str, int]:
-    host, port = server.url.split("//", 1)[1].rsplit(":", 1)
-    return host, int(port)
-
-
-def _exchange(server: Sandbox, data: bytes, timeout: float = 10.0) -> bytes:
-    """Send `data` (as far as the server lets us), then read until the server closes."""
-    with socket.create_connection(_address(server), timeout=timeout) as sock:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            sock.sendall(data)
-        return _read_all(sock)
-
-
-def _read_all(sock: socket.socket) -> bytes:
-    out = b""
-    try:
-        while chunk := sock.recv(65536):
-            out += chunk
-    except ConnectionResetError:
-        pass
-    return out
-
-
 def _head(*fields: bytes, target: bytes = DISCOVERY.encode()) -> bytes:
     lines = [b"GET " + target + b" HTTP/1.1", b"Host: 127.0.0.1", b"Connection: close", *fields]
     return b"\r\n".join(lines) + b"\r\n\r\n"
@@ -68,9 +45,9 @@ def _status(response: bytes) -> int:
 
 def test_headers_just_within_the_limits_are_served(server: Sandbox) -> None:
     fields = [b"x-f%d: v" % i for i in range(MAX_HEADER_FIELDS - 2)]  # + Host, Connection
-    assert _status(_exchange(server, _head(*fields))) == 200
+    assert _status(exchange(server, _head(*fields))) == 200
     big = b"x-big: " + b"a" * (MAX_HEADER_BYTES - 200)
-    assert _status(_exchange(server, _head(big))) == 200
+    assert _status(exchange(server, _head(big))) == 200
 
 
 @pytest.mark.parametrize(
@@ -83,20 +60,20 @@ def test_headers_just_within_the_limits_are_served(server: Sandbox) -> None:
     ],
 )
 def test_oversized_heads_are_answered_431(server: Sandbox, fields: list[bytes], label: str) -> None:
-    response = _exchange(server, _head(*fields))
+    response = exchange(server, _head(*fields))
     assert response.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), label
     assert b"connection: close" in response
 
 
 def test_an_unfinished_head_is_refused_as_soon_as_it_passes_the_limit(server: Sandbox) -> None:
     """The head never ends; the server answers once it has seen too much."""
-    with socket.create_connection(_address(server), timeout=10) as sock:
+    with socket.create_connection(address(server), timeout=10) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * (2 * MAX_HEADER_BYTES))
-        assert _read_all(sock).startswith(b"HTTP/1.1 431 ")
+        assert read_all(sock).startswith(b"HTTP/1.1 431 ")
 
 
 def test_a_request_line_over_the_limit_is_answered_414(server: Sandbox) -> None:
-    response = _exchange(server, _head(target=b"/authorize?x=" + b"a" * 20_000))
+    response = exchange(server, _head(target=b"/authorize?x=" + b"a" * 20_000))
     assert response.startswith(b"HTTP/1.1 414 URI Too Long\r\n")
 
 
@@ -106,7 +83,7 @@ def test_other_clients_are_served_quickly_during_an_8_mib_header(server: Sandbox
 
     def attack() -> None:
         for _ in range(5):
-            results.append(_exchange(server, _head(b"x-huge: " + b"a" * (8 << 20))))
+            results.append(exchange(server, _head(b"x-huge: " + b"a" * (8 << 20))))
 
     attacker = threading.Thread(target=attack)
     attacker.start()
@@ -126,7 +103,7 @@ def _drip(server: Sandbox, head: bytes, piece: bytes, every: float) -> tuple[flo
     """Send `head`, then `piece` every `every` seconds until the server answers or closes;
     how long that took, and what it sent."""
     started = time.monotonic()
-    with socket.create_connection(_address(server), timeout=every) as sock:
+    with socket.create_connection(address(server), timeout=every) as sock:
         sock.sendall(head)
         while time.monotonic() - started < 3 * HEAD_TIMEOUT:
             try:
@@ -137,7 +114,7 @@ def _drip(server: Sandbox, head: bytes, piece: bytes, every: float) -> tuple[flo
             except ConnectionResetError:
                 first = b""
             elapsed = time.monotonic() - started
-            return elapsed, first + (_read_all(sock) if first else b"")
+            return elapsed, first + (read_all(sock) if first else b"")
         return time.monotonic() - started, b"(still open)"
 
 
@@ -161,9 +138,9 @@ def test_slow_clients_are_dropped(server: Sandbox) -> None:
     threads = [threading.Thread(target=run, args=(n, h, p)) for n, (h, p) in runs.items()]
     for thread in threads:
         thread.start()
-    with socket.create_connection(_address(server), timeout=HEAD_TIMEOUT + 10) as idle:
+    with socket.create_connection(address(server), timeout=HEAD_TIMEOUT + 10) as idle:
         started = time.monotonic()
-        assert _read_all(idle) == b""
+        assert read_all(idle) == b""
         idle_for = time.monotonic() - started
     assert httpx.get(server.url + DISCOVERY, timeout=5).status_code == 200
     for thread in threads:
@@ -180,7 +157,7 @@ def test_slow_clients_are_dropped(server: Sandbox) -> None:
 
 @pytest.mark.slow
 def test_connections_over_the_bound_are_answered_503(server: Sandbox) -> None:
-    held = [socket.create_connection(_address(server), timeout=10) for _ in range(MAX_CONNECTIONS)]
+    held = [socket.create_connection(address(server), timeout=10) for _ in range(MAX_CONNECTIONS)]
     try:
         time.sleep(0.5)  # let the server accept them all
         assert httpx.get(server.url + DISCOVERY, timeout=10).status_code == 503
@@ -195,12 +172,12 @@ def test_connections_over_the_bound_are_answered_503(server: Sandbox) -> None:
 
 def test_pipelined_requests_are_all_answered(server: Sandbox) -> None:
     one = b"GET /jwks.json HTTP/1.1\r\nHost: x\r\n\r\n"
-    answer = _exchange(server, one * 50 + _head())
+    answer = exchange(server, one * 50 + _head())
     assert answer.count(b"HTTP/1.1 200 OK\r\n") == 51
 
 
 def test_headers_within_limits_across_many_small_reads(server: Sandbox, tmp_path: Path) -> None:
-    with socket.create_connection(_address(server), timeout=10) as sock:
+    with socket.create_connection(address(server), timeout=10) as sock:
         for i in range(0, len(head := _head(b"x-a: " + b"b" * 5000)), 700):
             sock.sendall(head[i : i + 700])
-        assert _read_all(sock).startswith(b"HTTP/1.1 200 OK\r\n")
+        assert read_all(sock).startswith(b"HTTP/1.1 200 OK\r\n")

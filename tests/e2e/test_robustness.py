@@ -4,8 +4,6 @@ server log holds no traceback, and its memory stays bounded."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.raw_http import exchange
 from tests.support.sandbox import Sandbox, start_sandbox
 from valetkey.provider.app import ENDPOINTS
 from valetkey.provider.http_limits import MAX_HEADER_BYTES
@@ -141,25 +140,6 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     assert rss_mib < 200, f"the server grew to {rss_mib:.0f} MiB"
 
 
-def _address(server: Sandbox) -> tuple[str, int]:
-    host, port = server.url.split("//", 1)[1].rsplit(":", 1)
-    return host, int(port)
-
-
-def _exchange(server: Sandbox, request: bytes) -> bytes:
-    with socket.create_connection(_address(server), timeout=15) as sock:
-        with contextlib.suppress(OSError):  # the server may close before all is sent
-            sock.sendall(request)
-            sock.shutdown(socket.SHUT_WR)
-        out = b""
-        try:
-            while chunk := sock.recv(65536):
-                out += chunk
-        except ConnectionResetError:
-            pass
-        return out
-
-
 @given(
     method=METHODS,
     path=st.sampled_from(PATHS),
@@ -190,7 +170,7 @@ def test_no_request_gets_a_5xx(
         lines.append(b"Content-Length: %d" % len(body))
     elif not framed:
         body = b""  # unframed bytes would be read as a next request
-    answer = _exchange(target, b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    answer = exchange(target, b"\r\n".join(lines) + b"\r\n\r\n" + body)
     if not answer:
         return  # closed: a refused head, or a body that never matched its length
     assert answer.startswith(b"HTTP/1.1 "), answer[:100]
