@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from valetkey.provider.file_modes import private_umask
 from valetkey.provider.settings import Settings, SettingsError, build_settings
 from valetkey.provider.store.open import StoreUnavailable, open_store
 from valetkey.provider.store.queries import Store
@@ -39,6 +40,7 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def store_for(settings: Settings) -> Store:
+    private_umask()  # a database file this command creates is for its user only
     try:
         return open_store(settings)
     except StoreUnavailable as exc:

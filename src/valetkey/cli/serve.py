@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
 import secrets
 import socket
+import stat
 import sys
 import time
 from pathlib import Path
@@ -41,10 +43,34 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _open_credentials(path: Path, flags: int) -> int:
+    """The credentials file's descriptor, made 0600 (also when it existed with a wider mode),
+    never through a symbolic link and only for a regular file."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise click.ClickException(
+                f"{path} is a symbolic link; the demo credentials are never written or read "
+                "through one. Remove it and start again."
+            ) from None
+        raise click.ClickException(f"cannot open {path}: {exc.strerror}.") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise click.ClickException(f"{path} is not a regular file. Remove it and start again.")
+        os.fchmod(fd, 0o600)
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, PermissionError):
+            raise click.ClickException(f"cannot make {path} private: {exc.strerror}.") from None
+        raise
+    return fd
+
+
 def _save_credentials(settings: Settings, data: dict[str, object]) -> Path:
     path = settings.data_dir / CREDENTIALS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = _open_credentials(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(fd, "w") as handle:
         json.dump(data, handle, indent=2)
     return path
@@ -52,9 +78,14 @@ def _save_credentials(settings: Settings, data: dict[str, object]) -> Path:
 
 def _demo_lines(settings: Settings) -> list[str]:
     path = settings.data_dir / CREDENTIALS_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
-    data = json.loads(path.read_text())
+    fd = _open_credentials(path, os.O_RDONLY)
+    with os.fdopen(fd) as handle:
+        try:
+            data = json.load(handle)
+        except ValueError:
+            return [f"  WARNING {path} is not valid JSON; delete it to get new demo data."]
     lines = [f"Demo data (also in {path}):"]
     for name, password in data["users"].items():
         lines.append(f"  user    {name:<20} password {password}")
@@ -186,14 +217,22 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
 
     from valetkey.provider.app import create_app
     from valetkey.provider.core import Provider
+    from valetkey.provider.file_modes import private_umask, secure_folder, secure_sqlite_files
+    from valetkey.provider.http_limits import MAX_CONNECTIONS, BoundedHttpToolsProtocol
+    from valetkey.provider.store.open import tenant_database
+    from valetkey.provider.workers import Housekeeper, quietly
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    private_umask()  # the database and the credentials file hold secrets
+    file_notes = secure_folder(settings.data_dir)
     provider = Provider(settings, store_for(settings))
     admin_line = _admin(provider, settings)
     tenants = [_tenant(settings, name, provider.admin_token) for name in settings.tenants]
+    for name in ("", *settings.tenants):
+        file_notes += secure_sqlite_files(tenant_database(settings, name)[0])
     if settings.demo_data:
         _seed(settings, provider)
     app = create_app(provider, tenants)
@@ -207,6 +246,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         admin_line,
         *(f"  Tenant:     {tenant.issuer}" for tenant in tenants),
         *(_demo_lines(settings) if settings.demo_data else []),
+        *file_notes,
     ]
     for switch in sorted(settings.lab, key=str):
         lines.append(f"  WARNING lab switch {switch.value}: {switch.warning}")
@@ -220,9 +260,17 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         lifespan="off",
         loop="uvloop",
         ws="none",
-        http="httptools",
+        http=BoundedHttpToolsProtocol,  # header limits and slow-client deadlines
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=5,
         server_header=False,
     )
+    housekeeper = Housekeeper(
+        [quietly(issuer.prune_now, "pruning expired rows") for issuer in (provider, *tenants)],
+        settings.prune_interval,
+    )
+    housekeeper.start()  # expired rows go on a timer too, not only after token requests
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after shutdown
         uvicorn.Server(config).run(sockets=[sock])
+    housekeeper.stop()
     click.echo("valetkey sandbox stopped.")

@@ -37,8 +37,10 @@ from valetkey.provider.endpoints import (
 )
 from valetkey.provider.errors import InvalidRequest
 from valetkey.provider.http import MalformedRequest, Params, Request, Response, json_response
+from valetkey.provider.login_throttle import TooManyAttempts
 from valetkey.provider.same_origin import same_origin_only
 from valetkey.provider.store.driver import StoreError
+from valetkey.provider.workers import StoreWorkers, quietly
 
 log = logging.getLogger("valetkey.provider")
 
@@ -134,6 +136,12 @@ ENDPOINTS = (
     Endpoint("/login/oauth/authorize", ("GET",), github.github_authorize, "page"),
     Endpoint("/login/oauth/access_token", ("POST",), github.github_access_token, "json"),
     Endpoint("/user", ("GET",), github.github_user, "json"),
+)
+
+
+# the handlers that never touch the store; every other one runs in a store worker
+LOOP_SAFE: frozenset[Handler] = frozenset(
+    {discovery.discovery, discovery.jwks, _static, _home, admin.openapi}
 )
 
 
@@ -239,6 +247,7 @@ async def _parse(scope: Scope, headers: dict[str, str], receive: Receive) -> Req
         cookies=_cookies(headers.get("cookie", "")),
         raw_query=raw_query,
         body=body,
+        peer=str(scope["client"][0]) if scope.get("client") else "",
     )
 
 
@@ -252,12 +261,41 @@ def _failure(provider: Provider, kind: Kind, status: int, description: str) -> R
     return provider.page_error(title, description, status)
 
 
+def _handle(
+    workers: StoreWorkers, provider: Provider, handler: Handler, request: Request
+) -> Response:
+    """In a store worker: the handler, its flow records written in one batch at the end."""
+    with provider.flows.batch():  # a request's flow events go to the store in one write
+        result = handler(provider, request)
+        return workers.drive(result) if inspect.iscoroutine(result) else result  # type: ignore[return-value]
+
+
+def _refresh_keys_soon(provider: Provider, workers: StoreWorkers) -> None:
+    """Look for keys another instance rotated, in a worker (a store call never runs on the
+    loop); a failure is logged in one line and the next request tries again."""
+    if provider.keys_due() and not provider.keys_refreshing:
+        provider.keys_refreshing = True
+
+        def refresh() -> None:
+            try:
+                provider.refresh_keys()
+            finally:
+                provider.keys_refreshing = False
+
+        workers.submit(quietly(refresh, "looking for new signing keys"))
+
+
 async def _answer(
-    provider: Provider, endpoint: Endpoint, scope: Scope, headers: dict[str, str], receive: Receive
+    app: SandboxApp,
+    provider: Provider,
+    endpoint: Endpoint,
+    scope: Scope,
+    headers: dict[str, str],
+    receive: Receive,
 ) -> Response:
     if provider.settings.lab:
         provider.lab_log()
-    provider.refresh_keys()
+    _refresh_keys_soon(provider, app.workers)
     path = scope["path"]
     fault = provider.admin.take_fault(path)
     if fault is not None:  # injected through the admin API
@@ -274,9 +312,14 @@ async def _answer(
     except MalformedRequest as exc:
         return _failure(provider, endpoint.kind, 400, str(exc))
     try:
-        with provider.flows.batch():  # a request's flow events go to the store in one write
+        if endpoint.handler in LOOP_SAFE:  # no store call: answered on the loop
             result = endpoint.handler(provider, parsed)
             return await result if inspect.isawaitable(result) else result
+        return await app.workers.run(_handle, app.workers, provider, endpoint.handler, parsed)
+    except TooManyAttempts as exc:  # RFC 6585 §4
+        response = _failure(provider, endpoint.kind, 429, f"{exc}; retry in {exc.retry_after} s.")
+        response.headers.append(("retry-after", str(exc.retry_after)))
+        return response
     except StoreError:  # the database is away (restarting, unreachable): try again soon
         log.warning("database unavailable at %s %s", scope["method"], path)
         return _failure(provider, endpoint.kind, 503, "The store is unavailable; retry shortly.")
@@ -310,6 +353,7 @@ class SandboxApp:
         self.provider = provider
         self.router = Router(ENDPOINTS)
         self.tenants = {tenant.prefix + "/": tenant for tenant in tenants}
+        self.workers = StoreWorkers()
 
     def _issuer_for(self, path: str) -> tuple[Provider, str]:
         if self.tenants and path.startswith("/tenants/"):
@@ -336,7 +380,7 @@ class SandboxApp:
             response = _not_allowed(provider, endpoint)
         else:
             try:
-                response = await _answer(provider, endpoint, scope, _headers(scope), receive)
+                response = await _answer(self, provider, endpoint, scope, _headers(scope), receive)
             except ClientGone:
                 return
         provider.admin.log(

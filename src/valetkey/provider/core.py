@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -19,12 +20,13 @@ from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Request, Response, cookie
 from valetkey.provider.keys import KeyRing, load_key_ring
 from valetkey.provider.lab import LabSwitch
+from valetkey.provider.login_throttle import LoginThrottle
 from valetkey.provider.pages import Pages
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import LoginSession
+from valetkey.provider.store.records import AuthRequest, LoginSession
 from valetkey.provider.tokens import digest, same
 
 log = logging.getLogger("valetkey.provider")
@@ -62,6 +64,7 @@ class Provider:
         self.keys: KeyRing = load_key_ring(store, self.clock.now())
         self._keys_version = store.keys_version()
         self._keys_checked = time.monotonic()
+        self.keys_refreshing = False  # a background look for new keys is under way
         self.passwords = Passwords(weak=LabSwitch.WEAK_PASSWORD_HASH in settings.lab)
         self.csrf_key = bytes.fromhex(store.get_or_create_state("csrf_key", secrets.token_hex(32)))
         self.pages = Pages(
@@ -83,16 +86,26 @@ class Provider:
         self._pruned_at = time.monotonic()
         self.admin_token = settings.admin_token
         self._hashing: ThreadPoolExecutor | None = None
+        self.login_throttle = LoginThrottle()
 
-    async def verify_password(self, stored: str | None, password: str) -> bool:
+    async def verify_password(
+        self, stored: str | None, password: str, keys: Sequence[str] = ()
+    ) -> bool:
         """argon2 releases the GIL, so it runs in worker threads and the server keeps
         answering; at most one per core at a time: more only queues work and, at 19 MiB
-        each, memory."""
+        each, memory. `keys` (the user, the client address) are throttled after wrong
+        passwords, and the checks in flight are bounded: TooManyAttempts (429) instead."""
         if self._hashing is None:
             workers = os.cpu_count() or 1
             self._hashing = ThreadPoolExecutor(workers, thread_name_prefix="valetkey-argon2")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._hashing, self.passwords.verify, stored, password)
+        self.login_throttle.admit(keys, time.monotonic())
+        ok = False
+        try:
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(self._hashing, self.passwords.verify, stored, password)
+        finally:
+            self.login_throttle.done(keys, ok, time.monotonic())
+        return ok
 
     def path(self, path: str) -> str:
         """A path of this issuer (with the tenant's prefix)."""
@@ -103,9 +116,14 @@ class Provider:
         scheme, _, rest = self.issuer.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}"
 
+    def keys_due(self, every: float = 5.0) -> bool:
+        """Is it time to look for keys another instance generated or rotated?"""
+        return time.monotonic() - self._keys_checked >= every
+
     def refresh_keys(self, every: float = 5.0) -> None:
-        """Pick up keys another instance generated or rotated (checked every few seconds)."""
-        if time.monotonic() - self._keys_checked < every:
+        """Pick up keys another instance generated or rotated (checked every few seconds).
+        A store call: the app runs it in a store worker, never on the event loop."""
+        if not self.keys_due(every):
             return
         self._keys_checked = time.monotonic()
         version = self.store.keys_version()
@@ -115,10 +133,24 @@ class Provider:
 
     def housekeeping(self, every: float = 60.0) -> None:
         """After a token response, at most once every `every` seconds, delete expired rows
-        (the database stays small; each pruning scans the tables)."""
+        (the database stays small; each pruning scans the tables). `valetkey serve` also
+        prunes on a timer (`prune_now`), so an idle or attacked server stays small too."""
         if time.monotonic() - self._pruned_at >= every:
-            self._pruned_at = time.monotonic()
-            self.store.prune_expired(self.clock.now())
+            self.prune_now()
+
+    def prune_now(self) -> None:
+        self._pruned_at = time.monotonic()
+        self.store.prune_expired(self.clock.now())
+
+    def save_pending(self, request: AuthRequest) -> bool:
+        """Store a pending authorization request, unless `max_pending_requests` are stored
+        already and pruning the expired ones makes no room (issue 15 M6: /authorize needs no
+        authentication, so what it stores is bounded: each row is under about 5 KB)."""
+        cap = self.settings.max_pending_requests
+        if self.store.save_auth_request(request, cap):
+            return True
+        self.prune_now()
+        return self.store.save_auth_request(request, cap)
 
     def lab(self, switch: LabSwitch) -> bool:
         """Is this deliberately insecure behaviour switched on?"""

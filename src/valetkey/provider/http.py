@@ -14,7 +14,14 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MAX_FIELDS = 64
-MAX_VALUE = 4096  # longest accepted parameter value (state, nonce, tokens ...)
+MAX_VALUE = 4096  # longest accepted parameter value (tokens, assertions ...)
+# state and nonce are stored with a pending request: shorter, but above AS-13's 1,500
+MAX_VALUES = {"state": 2048, "nonce": 2048}
+
+
+def value_limit(name: str) -> int:
+    """The longest value accepted for the parameter `name`."""
+    return MAX_VALUES.get(name, MAX_VALUE)
 
 
 class MalformedRequest(ValueError):
@@ -64,7 +71,7 @@ class Params:
         return repeated
 
     def oversized(self) -> list[str]:
-        return [key for key, value in self.pairs if len(value) > MAX_VALUE]
+        return [key for key, value in self.pairs if len(value) > value_limit(key)]
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Request:
     cookies: Mapping[str, str]
     raw_query: str = ""
     body: bytes = b""
+    peer: str = ""  # the client's address (throttling only: never a proof of anything)
 
     @property
     def content_type(self) -> str:

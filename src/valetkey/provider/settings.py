@@ -38,6 +38,8 @@ class Settings:
     code_ttl: int = 60  # RFC 6749 §4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED
     session_ttl: int = 8 * 3600
     auth_request_ttl: int = 600
+    max_pending_requests: int = 5000  # pending authorization requests stored at once
+    prune_interval: int = 60  # seconds between prunings of expired rows
     demo_data: bool = True
     lab: frozenset[LabSwitch] = field(default_factory=frozenset)
     flow_retention: int = 1000  # flows kept in the inspector's records, at most
@@ -146,6 +148,8 @@ PARSERS: dict[str, Parser] = {
     "code_ttl": lambda key, text: _int(key, text, 1, 600),
     "session_ttl": lambda key, text: _int(key, text, 60, 30 * 24 * 3600),
     "auth_request_ttl": lambda key, text: _int(key, text, 30, 3600),
+    "max_pending_requests": lambda key, text: _int(key, text, 10, 1_000_000),
+    "prune_interval": lambda key, text: _int(key, text, 1, 86400),
     "demo_data": _bool,
     "lab": parse_lab_switches,
     "flow_retention": lambda key, text: _int(key, text, 10, 1_000_000),

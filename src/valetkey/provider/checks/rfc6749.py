@@ -19,7 +19,7 @@ from valetkey.provider.errors import (
     UnsupportedGrantType,
     UnsupportedResponseType,
 )
-from valetkey.provider.http import MAX_VALUE, Params
+from valetkey.provider.http import Params, value_limit
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.tokens import digest
 
@@ -89,7 +89,8 @@ def _single_and_bounded(params: Params) -> None:
         raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
     oversized = params.oversized()
     if oversized:
-        raise InvalidRequest(f"parameter longer than {MAX_VALUE} characters: {oversized[0]}")
+        limit = value_limit(oversized[0])
+        raise InvalidRequest(f"parameter longer than {limit} characters: {oversized[0]}")
 
 
 @check("", "RFC 6749 §3.1")

@@ -99,7 +99,14 @@ def authorize(provider: Provider, request: Request) -> Response:
         expires_at=provider.clock.now() + provider.settings.auth_request_ttl,
         response_type=params.get("response_type") or "code",
     )
-    provider.store.save_auth_request(pending)
+    if not provider.save_pending(pending):
+        response = provider.page_error(
+            "Too many sign-ins in progress",
+            "The sandbox holds as many unfinished sign-ins as it keeps. Try again in a minute.",
+            503,
+        )
+        response.headers.append(("retry-after", "60"))
+        return response
     response = proceed(provider, pending, browser, posted=request.method == "POST")
     response.headers.extend(provider.browser_cookies(browser))
     return response

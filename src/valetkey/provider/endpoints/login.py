@@ -69,7 +69,8 @@ async def login_submit(provider: Provider, request: Request) -> Response:
     password = request.form.get("password") or ""
     user = provider.store.user_by_name(username)
     stored = user.password_hash if user else None
-    ok = await provider.verify_password(stored, password)
+    throttled = (f"user:{username.casefold()}", f"peer:{request.peer}")
+    ok = await provider.verify_password(stored, password, throttled)
     if pending is not None:
         _record_login(provider, pending, username, ok, user.id if user and ok else None)
     if not ok or user is None:

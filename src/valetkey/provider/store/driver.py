@@ -18,6 +18,12 @@ from typing import Any
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _memory_ids = itertools.count(1)
 
+# every store call is bounded: waits for a lock, statements, connecting (then StoreError: 503)
+BUSY_TIMEOUT_MS = 5000  # SQLite: how long a write waits for another writer's lock
+LOCK_TIMEOUT_MS = 5000  # PostgreSQL: how long a statement waits for a lock
+STATEMENT_TIMEOUT_MS = 10000  # PostgreSQL: how long one statement may run
+CONNECT_TIMEOUT_S = 5  # PostgreSQL: how long opening a connection may take
+
 
 class StoreError(Exception):
     """A query failed in the database: unreachable, restarting, locked for too long.
@@ -98,10 +104,12 @@ class Database:
 
     def _connect_sqlite(self) -> sqlite3.Connection:
         uri = self._target.startswith("file:")
-        conn = sqlite3.connect(self._target, check_same_thread=False, uri=uri, timeout=10.0)
+        conn = sqlite3.connect(
+            self._target, check_same_thread=False, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # a lock held elsewhere: 503
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
@@ -109,8 +117,18 @@ class Database:
         import psycopg
 
         conninfo = "postgresql://" + self.url.split("://", 1)[1]
-        options = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
-        conn = psycopg.connect(conninfo, autocommit=True, **options)  # type: ignore[arg-type]
+        settings = [
+            f"-clock_timeout={LOCK_TIMEOUT_MS}",
+            f"-cstatement_timeout={STATEMENT_TIMEOUT_MS}",
+        ]
+        if self.schema:
+            settings.append(f"-csearch_path={self.schema}")
+        conn = psycopg.connect(
+            conninfo,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            options=" ".join(settings),
+        )
         if self.schema:
             with conn.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.driver import Database, StoreError
 from valetkey.provider.store.engine import migrate
@@ -21,9 +23,20 @@ def tenant_database(settings: Settings, tenant: str) -> tuple[str, str]:
     if url.startswith("postgresql"):
         return url, f"tenant_{tenant.replace('-', '_')}"
     if settings.db:
-        stem, dot, ext = url.rpartition(".")
-        return (f"{stem}-{tenant}.{ext}" if dot else f"{url}-{tenant}"), ""
+        return _sqlite_sibling(url, tenant), ""
     return f"sqlite:///{settings.data_dir / 'tenants' / f'{tenant}.db'}", ""
+
+
+def _sqlite_sibling(url: str, tenant: str) -> str:
+    """FILE-TENANT.EXT next to the main database file (a dot in a folder name stays in the
+    folder); an in-memory database gets an in-memory database of its own."""
+    scheme, rest = url.split("://", 1)
+    target, question, query = rest.partition("?")
+    if target.lstrip("/") in ("", ":memory:"):
+        return url  # each Database opens a separate in-memory database
+    path = PurePosixPath(target)
+    name = f"{path.stem}-{tenant}{path.suffix}"
+    return f"{scheme}://{path.with_name(name)}{question}{query}"
 
 
 def open_store(settings: Settings, tenant: str = "") -> Store:

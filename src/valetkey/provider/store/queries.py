@@ -132,6 +132,11 @@ SQL_FLOWS = (
     _select(FLOW_COLUMNS, ", users.username FROM flows", "flows")
     + " LEFT JOIN users ON users.id = flows.user_id"
 )
+SQL_USER_HIGH_WATER = "SELECT value FROM server_state WHERE name = 'user_id_high_water'"
+SQL_SET_USER_HIGH_WATER = (
+    "INSERT INTO server_state (name, value) VALUES ('user_id_high_water', :value)"
+    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 SQL_PRUNE = (
     "DELETE FROM auth_requests WHERE expires_at < :now",
     "DELETE FROM codes WHERE expires_at < :before",
@@ -155,6 +160,12 @@ def _revocation(where: str) -> tuple[str, str, str]:
         "UPDATE tokens SET revoked_at = :now WHERE revoked_at IS NULL"  # noqa: S608
         f" AND grant_id IN (SELECT id {grants})",
     )
+
+
+def _has_nul(params: Mapping[str, Any]) -> bool:
+    """A NUL in a looked-up value: nothing can match it (PostgreSQL's text cannot hold one,
+    and it would be an error there, not an answer), so both stores find nothing."""
+    return any(isinstance(value, str) and "\x00" in value for value in params.values())
 
 
 def _user(row: Sequence[Any]) -> User:
@@ -259,12 +270,16 @@ class Store:
         return int(cursor.rowcount)
 
     def _one(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+        if params and _has_nul(params):
+            return None
         with self._cursor(transaction=False) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             row = cursor.fetchone()
         return None if row is None else tuple(row)
 
     def _all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        if params and _has_nul(params):
+            return []
         with self._cursor(transaction=False) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             return [tuple(row) for row in cursor.fetchall()]
@@ -363,9 +378,25 @@ class Store:
             self._run(cursor, "SELECT id FROM users WHERE username = :username", values)
             if cursor.fetchone() is not None:
                 raise DuplicateError(f"a user named {username!r} already exists")
+            if self.database.dialect == "sqlite":
+                values = {"id": self._next_user_id(cursor), **values}
             self._run(cursor, _insert("users", tuple(values)) + " RETURNING id", values)
             user_id = int(cursor.fetchone()[0])
         return User(user_id, sub, username, password_hash, dict(claims))
+
+    def _next_user_id(self, cursor: Any) -> int:
+        """SQLite hands a deleted user's id to the next user created (a rowid without
+        AUTOINCREMENT), and a code or token left behind would then speak for the new user.
+        So ids come from a high-water mark that only grows (PostgreSQL's sequences do not
+        reuse ids). Rebuilding the table with AUTOINCREMENT would, with foreign keys on,
+        cascade-delete every row that refers to a user."""
+        cursor.execute(SQL_USER_HIGH_WATER)
+        row = cursor.fetchone()
+        stored = int(row[0]) if row else 0
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM users")
+        next_id = max(stored, int(cursor.fetchone()[0])) + 1
+        self._run(cursor, SQL_SET_USER_HIGH_WATER, {"value": str(next_id)})
+        return next_id
 
     def user_by_name(self, username: str) -> User | None:
         row = self._one(SQL_USER_BY_NAME, {"username": username})
@@ -400,6 +431,7 @@ class Store:
             params = {"user_id": row[0], "now": now}
             self._revoke_grants(cursor, GRANTS_OF_USER, params)
             self._run(cursor, "DELETE FROM login_sessions WHERE user_id = :user_id", params)
+            self._run(cursor, "DELETE FROM codes WHERE user_id = :user_id", params)
             self._run(cursor, "DELETE FROM consents WHERE user_id = :user_id", params)
             self._run(cursor, "DELETE FROM users WHERE id = :user_id", params)
             return True
@@ -521,8 +553,16 @@ class Store:
 
     # -- authorization requests and codes -----------------------------------------------------
 
-    def save_auth_request(self, request: AuthRequest) -> None:
-        self._write(SQL_INSERT_AUTH_REQUEST, _fields(request))
+    def save_auth_request(self, request: AuthRequest, cap: int | None = None) -> bool:
+        """Store a pending request; False (nothing stored) when `cap` requests are pending
+        already (a soft cap: concurrent writers may pass it by a few)."""
+        with self._cursor() as cursor:
+            if cap is not None:
+                cursor.execute("SELECT COUNT(*) FROM auth_requests")
+                if int(cursor.fetchone()[0]) >= cap:
+                    return False
+            self._run(cursor, SQL_INSERT_AUTH_REQUEST, _fields(request))
+            return True
 
     def auth_request(self, request_id: str, now: float) -> AuthRequest | None:
         row = self._one(SQL_AUTH_REQUEST, {"request_id": request_id, "now": now})
