@@ -27,6 +27,7 @@ AUTHLIB_APP: Final = "authlib.app"  # one registered provider: authorize_redirec
 MSAL_APP: Final = "msal.ClientApplication"
 JWCRYPTO_TOKEN: Final = "jwcrypto.token"  # noqa: S105 - a type tag, not a password
 HTTPX_OAUTH_CLIENT: Final = "httpx_oauth.client"
+OAUTHLIB_CLIENT: Final = "oauthlib.client"  # builds requests, sends nothing
 SIGNER: Final = "itsdangerous.signer"  # signs and verifies values; binds them to nothing
 LOGGER: Final = "logging.Logger"
 
@@ -69,6 +70,14 @@ CONSTRUCTORS: Final[dict[str, str]] = {
             "TimedJSONWebSignatureSerializer",
         )
     },
+    **dict.fromkeys(
+        (
+            "oauthlib.oauth2.WebApplicationClient",
+            "oauthlib.oauth2.rfc6749.clients.WebApplicationClient",
+            "oauthlib.oauth2.rfc6749.clients.web_application.WebApplicationClient",
+        ),
+        OAUTHLIB_CLIENT,
+    ),
     "jwcrypto.jwt.JWT": JWCRYPTO_TOKEN,
     "jwcrypto.jws.JWS": JWCRYPTO_TOKEN,
     "logging.getLogger": LOGGER,

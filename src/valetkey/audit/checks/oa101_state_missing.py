@@ -32,7 +32,8 @@ def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     hybrid; or, for providers that take no `response_type`, a `client_id` sent to an
     authorization endpoint's URL) and no `state` parameter, counting keys added later to the
     same dict and keys of a URL the dict is encoded into; and httpx-oauth's
-    `get_authorization_url` called without `state`. Library calls that generate state
+    `get_authorization_url` or oauthlib's `prepare_request_uri` called without `state`.
+    Library calls that generate state
     themselves (requests-oauthlib `authorization_url`, Authlib `create_authorization_url`
     and `authorize_redirect`, MSAL `initiate_auth_code_flow`) are not flagged.
 
@@ -219,20 +220,30 @@ def _enclosing_text(module: Analysis, p: Placement) -> str:
     return best
 
 
+_NO_STATE_UNLESS_GIVEN = {
+    (lib.HTTPX_OAUTH_CLIENT, "get_authorization_url"): 1,
+    (lib.OAUTHLIB_CLIENT, "prepare_request_uri"): 3,
+}
+
+
 def _library_requests_without_state(module: Analysis) -> Iterator[Hit]:
-    """httpx-oauth's `get_authorization_url(redirect_uri, state=None, ...)` sends no state
-    unless given one."""
-    if not module.uses("httpx_oauth"):
+    """httpx-oauth's `get_authorization_url(redirect_uri, state=None, ...)` and oauthlib's
+    `WebApplicationClient.prepare_request_uri(uri, redirect_uri, scope, state)` send no
+    state unless given one."""
+    if not module.uses("httpx_oauth", "oauthlib"):
         return
     for node in module.nodes:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        if node.func.attr != "get_authorization_url":
+        if node.func.attr not in ("get_authorization_url", "prepare_request_uri"):
             continue
         scope = module.scope_of(node)
-        if module.resolve(node, scope).receiver_type != lib.HTTPX_OAUTH_CLIENT:
+        position = _NO_STATE_UNLESS_GIVEN.get(
+            (module.resolve(node, scope).receiver_type or "", node.func.attr)
+        )
+        if position is None or any(kw.arg is None for kw in node.keywords):
             continue
-        if argument(node, 1, "state") is None:
+        if argument(node, position, "state") is None:
             yield Hit.at(node, "authorization request for the code flow has no `state`")
 
 
