@@ -193,3 +193,11 @@ def test_fingerprints_ignore_line_numbers_and_whitespace() -> None:
     assert [f.line for f in after] == [f.line + 3 for f in before]
     assert [f.fingerprint for f in after] == [f.fingerprint for f in before]
     assert all(f.fingerprint.endswith(":0") for f in before)
+
+
+def test_the_adoption_options_are_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+    names = {opt for param in audit.params for opt in getattr(param, "opts", [])}
+    for option in ("--baseline", "--write-baseline", "--max-file-size"):
+        assert option in names
+        assert f"| `{option} " in doc
