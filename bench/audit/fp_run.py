@@ -25,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VENV = ROOT / ".cache" / "fp-run" / "venv"
 RESULTS = ROOT / "bench" / "results"
+VERDICTS = ROOT / "bench" / "audit" / "fp_verdicts.json"
 VALETKEY = ROOT / ".venv" / "bin" / "valetkey"
 MIN_FILES = 5000
 PACKAGES = [
@@ -113,20 +114,39 @@ def source_line(tree: Path, file: str, line: int) -> str:
 
 
 def rows(tree: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
+    reviewed = verdicts()
+    found = []
+    for f in report["findings"]:
+        row = {
             "file": f["file"],
             "line": f["line"],
             "id": f["id"],
             "message": f["message"],
             "source": source_line(tree, f["file"], f["line"]),
         }
-        for f in report["findings"]
-    ]
+        review = reviewed.get(_review_key(row), {"verdict": "unreviewed"})
+        found.append({**row, **{k: v for k, v in review.items() if k in REVIEW_FIELDS}})
+    return found
+
+
+REVIEW_FIELDS = ("verdict", "pattern", "why")
+
+
+def verdicts() -> dict[tuple[str, str, str], dict[str, str]]:
+    """The reviewed findings of earlier runs (bench/audit/fp_verdicts.json), by id, file and
+    source line, so a rerun shows which findings are known and which are new."""
+    data = json.loads(VERDICTS.read_text(encoding="utf-8"))
+    return {_review_key(v): v for v in data["verdicts"]}
+
+
+def _review_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["id"], row["file"], " ".join(str(row["source"]).split())
 
 
 def markdown(result: dict[str, Any]) -> str:
-    counts = Counter(r["id"] for r in result["findings"])
+    counts = Counter((r["id"], r["verdict"]) for r in result["findings"])
+    kinds = ("true", "false", "debatable", "unreviewed")
+    ids = sorted({r["id"] for r in result["findings"]})
     head = [
         f"# False-positive run `{result['name']}`",
         "",
@@ -134,15 +154,21 @@ def markdown(result: dict[str, Any]) -> str:
         f"distributions, {len(result['findings'])} findings, {len(result['errors'])} errors, "
         f"audit wall time {result['audit_seconds']} s.",
         "",
-        "| id | findings |",
-        "|---|---|",
-        *(f"| {i} | {n} |" for i, n in sorted(counts.items())),
+        "| id | findings | " + " | ".join(kinds) + " |",
+        "|---|---|" + "---|" * len(kinds),
+        *(
+            f"| {i} | {sum(counts[i, k] for k in kinds)} | "
+            + " | ".join(str(counts[i, k]) for k in kinds)
+            + " |"
+            for i in ids
+        ),
         "",
-        "| id | file:line | message | source |",
-        "|---|---|---|---|",
+        "| id | file:line | source | verdict | why |",
+        "|---|---|---|---|---|",
     ]
     body = [
-        f"| {r['id']} | {r['file']}:{r['line']} | {_cell(r['message'])} | `{_cell(r['source'])}` |"
+        f"| {r['id']} | {r['file']}:{r['line']} | `{_cell(r['source'])}` | {r['verdict']} | "
+        f"{_cell(r.get('why', r['message']))} |"
         for r in result["findings"]
     ]
     errors = [f"- {e['file']}: {e['message']}" for e in result["errors"]]
