@@ -166,7 +166,7 @@ def audit_file(
     try:
         report = audit_source(source, display, selection, config)
     except (RecursionError, MemoryError) as exc:  # Python's parser or our walk ran out of stack
-        stage = "parse" if isinstance(exc, MemoryError) or "ast" in str(exc) else "analyse"
+        stage = "parse" if isinstance(exc, MemoryError) or "during ast" in str(exc) else "analyse"
         return FileReport(display, error=ScanError(display, f"cannot {stage}: nested too deeply"))
     except Exception as exc:  # one file's bug must not stop the scan
         message = f"internal error ({type(exc).__name__}: {exc}); please report it"
@@ -216,7 +216,7 @@ def _kind(mode: int) -> str:
         stat.S_ISBLK: "a block device",
         stat.S_ISSOCK: "a socket",
     }
-    return next((name for test, name in kinds.items() if test(mode)), "not a file")
+    return next((name for test, name in kinds.items() if test(mode)), "of an unknown kind")
 
 
 def _too_large(size: int, max_bytes: int) -> str:
