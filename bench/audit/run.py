@@ -81,6 +81,7 @@ def commands(tree: Path, out: Path) -> dict[str, list[str]]:
             str(RULES),
             "--metrics=off",
             "--disable-version-check",
+            "--no-git-ignore",  # the default tree is under .cache/, which git ignores
             "--json",
             "-o",
             str(out / "semgrep.json"),
