@@ -3,10 +3,11 @@ findings where the tools overlap (hard-coded secrets, verify=False, missing time
 
     .venv/bin/python bench/audit/run.py [--tree DIR] [--runs 5]
 
-The tree defaults to /tmp/auditfp/site, made by installing a few big, well-known packages
-with OAuth and web code by name (`pip install --target`). Bandit and Semgrep are installed
-by name into bench/.peers/venv (git-ignored). Semgrep runs our own rule file
-(bench/audit/semgrep-oauth.yml), never the registry. Results: bench/results/audit.json.
+The tree defaults to the false-positive run's site-packages (bench/audit/fp_run.py: OAuth
+and web packages installed by name into .cache/fp-run/venv, over 5,000 files). Bandit and
+Semgrep are installed by name into bench/.peers/venv (git-ignored). Semgrep runs our own
+rule file (bench/audit/semgrep-oauth.yml), never the registry. Results:
+bench/results/audit.json.
 """
 
 from __future__ import annotations
@@ -22,37 +23,27 @@ import tempfile
 import time
 from pathlib import Path
 
+import fp_run  # bench/audit/fp_run.py: the same big tree for timing and for review
+
 ROOT = Path(__file__).resolve().parents[2]
 PEERS = ROOT / "bench" / ".peers" / "venv"
 RESULTS = ROOT / "bench" / "results" / "audit.json"
 RULES = ROOT / "bench" / "audit" / "semgrep-oauth.yml"
 FIXTURES = ROOT / "tests" / "audit" / "fixtures"
-DEFAULT_TREE = Path("/tmp/auditfp/site")  # noqa: S108 - a scratch tree, re-creatable
-PACKAGES = [
-    "authlib",
-    "requests-oauthlib",
-    "oauthlib",
-    "django",
-    "flask",
-    "starlette",
-    "fastapi",
-    "werkzeug",
-    "requests",
-    "httpx",
-    "django-allauth",
-    "social-auth-core",
-    "flask-dance",
-]
 # Bandit tests that overlap valetkey checks: hard-coded secret, verify=False, no timeout.
 OVERLAP = {"B105": "OA105", "B106": "OA105", "B107": "OA105", "B501": "OA110", "B113": "OA111"}
 VALETKEY = [str(ROOT / ".venv" / "bin" / "valetkey"), "audit"]
 
 
-def ensure_tree(tree: Path) -> None:
-    if tree.is_dir() and any(tree.rglob("*.py")):
-        return
-    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-compile"]
-    subprocess.run([*pip, "--target", str(tree), *PACKAGES], check=True)
+def ensure_tree(tree: Path | None) -> Path:
+    """The tree given, or the false-positive run's site-packages (installed if missing)."""
+    if tree is not None:
+        if not any(tree.rglob("*.py")):
+            raise SystemExit(f"bench/audit: no Python files under {tree}")
+        return tree
+    if not any(fp_run.DEFAULT_VENV.glob("lib/python3*/site-packages")):
+        fp_run.install(fp_run.DEFAULT_VENV)
+    return fp_run.site_packages(fp_run.DEFAULT_VENV)
 
 
 def ensure_peers() -> None:
@@ -90,6 +81,7 @@ def commands(tree: Path, out: Path) -> dict[str, list[str]]:
             str(RULES),
             "--metrics=off",
             "--disable-version-check",
+            "--no-git-ignore",  # the default tree is under .cache/, which git ignores
             "--json",
             "-o",
             str(out / "semgrep.json"),
@@ -172,9 +164,9 @@ def _marked_lines() -> dict[str, set[tuple[str, int]]]:
     return marked
 
 
-def tree_overlap(out: Path, tree: Path) -> dict[str, object]:
+def tree_overlap(out: Path) -> dict[str, object]:
     bandit = bandit_overlap(load(out / "bandit.json"))
-    ours = valetkey_pairs(load(out / "valetkey.json"), tree)
+    ours = valetkey_pairs(load(out / "valetkey.json"), Path.cwd())  # paths relative to cwd
     matched = [b for b in bandit if b in ours]
     return {
         "bandit_overlap_findings": len(bandit),
@@ -204,16 +196,16 @@ def count(report: dict[str, object], key: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tree", type=Path, default=DEFAULT_TREE)
+    parser.add_argument("--tree", type=Path, default=None, help="default: fp_run's packages")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    ensure_tree(args.tree)
+    tree = ensure_tree(args.tree)
     ensure_peers()
-    files = sum(1 for _ in args.tree.rglob("*.py"))
+    files = sum(1 for _ in tree.rglob("*.py"))
     times: dict[str, list[float]] = {"valetkey": [], "bandit": [], "semgrep": []}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        cmd = commands(args.tree, out)
+        cmd = commands(tree, out)
         for _ in range(args.runs):  # interleaved, so drift hits every tool alike
             for tool in times:
                 times[tool].append(timed(cmd[tool]))
@@ -222,11 +214,11 @@ def main() -> None:
             "bandit": count(load(out / "bandit.json"), "results"),
             "semgrep": count(load(out / "semgrep.json"), "results"),
         }
-        overlap = tree_overlap(out, args.tree)
+        overlap = tree_overlap(out)
     medians = {tool: round(statistics.median(values), 3) for tool, values in times.items()}
     result = {
         "versions": versions(),
-        "tree": str(args.tree),
+        "tree": str(tree),
         "python_files": files,
         "runs": args.runs,
         "cpu_count": os.cpu_count(),

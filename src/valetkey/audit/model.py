@@ -34,6 +34,8 @@ class Finding:
     severity: Severity
     message: str
     fix: str
+    # where the finding is in the code, independent of its line number (audit/fingerprint.py)
+    fingerprint: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

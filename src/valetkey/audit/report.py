@@ -14,6 +14,7 @@ from rich.table import Table
 
 from valetkey import __version__
 from valetkey.audit.checks import all_checks
+from valetkey.audit.fingerprint import fingerprinted
 from valetkey.audit.model import FileReport, Finding, ScanResult, Severity
 from valetkey.audit.registry import Check
 
@@ -35,7 +36,7 @@ CHECKLIST: tuple[tuple[str, frozenset[str]], ...] = (
 
 
 # --- text ----------------------------------------------------------------------------------------
-def render_text(result: ScanResult, console: Console) -> None:
+def render_text(result: ScanResult, console: Console, baselined: int | None = None) -> None:
     by_file: dict[str, list[Finding]] = {}
     for finding in result.findings:
         by_file.setdefault(finding.file, []).append(finding)
@@ -54,16 +55,18 @@ def render_text(result: ScanResult, console: Console) -> None:
         console.print()
     for error in result.errors:
         console.print(f"[red]error[/red] {escape(error.file)}: {escape(error.message)}")
-    console.print(_summary(result))
+    console.print(_summary(result, baselined))
 
 
-def _summary(result: ScanResult) -> str:
+def _summary(result: ScanResult, baselined: int | None) -> str:
     count = len(result.findings)
     files = result.files_scanned
     errors = len(result.errors)
     noun = "finding" if count == 1 else "findings"
-    tail = f", {errors} file(s) could not be parsed" if errors else ""
-    return f"{count} {noun} in {files} file(s) scanned{tail}."
+    new = " new" if baselined is not None else ""
+    tail = f", {errors} file(s) could not be read or parsed" if errors else ""
+    known = f", {baselined} known from the baseline not shown" if baselined else ""
+    return f"{count}{new} {noun} in {files} file(s) scanned{tail}{known}."
 
 
 def _source_lines(name: str) -> list[str]:
@@ -74,8 +77,8 @@ def _source_lines(name: str) -> list[str]:
 
 
 # --- json ----------------------------------------------------------------------------------------
-def to_json(result: ScanResult) -> dict[str, Any]:
-    return {
+def to_json(result: ScanResult, baselined: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "findings": [
             {
                 "id": f.id,
@@ -91,6 +94,24 @@ def to_json(result: ScanResult) -> dict[str, Any]:
         "files_scanned": result.files_scanned,
         "errors": [{"file": e.file, "message": e.message} for e in result.errors],
     }
+    if baselined is not None:
+        data["baselined"] = baselined  # findings the baseline knows, left out above
+    return data
+
+
+def with_fingerprints(findings: Sequence[Finding]) -> list[Finding]:
+    """Findings made from a file on disk carry a fingerprint; others (`audit_source` on a
+    string) get one here from the file named, or from nothing when it cannot be read."""
+    missing: dict[str, list[Finding]] = {}
+    for f in findings:
+        if not f.fingerprint:
+            missing.setdefault(f.file, []).append(f)
+    done = {
+        f: g
+        for name, group in missing.items()
+        for f, g in zip(group, fingerprinted(group, "\n".join(_source_lines(name))), strict=True)
+    }
+    return [done.get(f, f) if not f.fingerprint else f for f in findings]
 
 
 # --- checklist -----------------------------------------------------------------------------------
@@ -162,9 +183,11 @@ class SarifResult:
     uri: str
     line: int
     column: int
+    fingerprint: str
+    baseline_state: str | None = None  # "new" when the run used a baseline
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "ruleId": self.rule_id,
             "ruleIndex": self.rule_index,
             "level": self.level,
@@ -177,7 +200,12 @@ class SarifResult:
                     }
                 }
             ],
+            # SARIF 2.1.0 §3.27.17: lets code scanning follow the finding across commits
+            "partialFingerprints": {"primaryLocationLineHash": self.fingerprint},
         }
+        if self.baseline_state is not None:
+            data["baselineState"] = self.baseline_state  # SARIF 2.1.0 §3.27.24
+        return data
 
 
 @dataclass(frozen=True)
@@ -265,7 +293,9 @@ def _doc_body(check: Check) -> str:
     return "\n\n".join(p for p in paragraphs[1:] if p.startswith(("What:", "Why:")))
 
 
-def to_sarif(result: ScanResult, checks: Sequence[Check] | None = None) -> dict[str, Any]:
+def to_sarif(
+    result: ScanResult, checks: Sequence[Check] | None = None, baseline_used: bool = False
+) -> dict[str, Any]:
     rules = tuple(sarif_rule(c) for c in (checks or all_checks()))
     index = {r.id: i for i, r in enumerate(rules)}
     results = tuple(
@@ -277,8 +307,10 @@ def to_sarif(result: ScanResult, checks: Sequence[Check] | None = None) -> dict[
             f.file,
             max(f.line, 1),
             max(f.column, 1),
+            f.fingerprint,
+            "new" if baseline_used else None,
         )
-        for f in result.findings
+        for f in with_fingerprints(result.findings)
         if f.id in index
     )
     notes = tuple(SarifNotification(e.file, e.message) for e in result.errors)

@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -14,6 +15,7 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from valetkey.audit.baseline import Baseline
     from valetkey.audit.model import ScanResult
     from valetkey.audit.registry import AuditConfig
 
@@ -35,6 +37,8 @@ Examples:
   valetkey audit . --fail-on high --ignore OA111
   valetkey audit --explain OA103              what OA103 means, with examples
   valetkey audit src/ --checklist             the lesson's checklist, per file
+  valetkey audit src/ --write-baseline .valetkey-baseline.json    adopt: record today's findings
+  valetkey audit src/ --baseline .valetkey-baseline.json          then report only new ones
 
 \b
 Silence one line:   client_secret = "..."  # valetkey: ignore[OA105]
@@ -83,6 +87,24 @@ Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or internal erro
     help="Worker processes (default: all cores).",
 )
 @click.option("--no-progress", is_flag=True, help="Never show the progress bar.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report only findings that are not in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record every current finding in FILE (for --baseline) and exit 0.",
+)
+@click.option(
+    "--max-file-size",
+    "max_file_size",
+    metavar="SIZE",
+    default="2M",
+    show_default=True,
+    help="Skip (and report) larger files; bytes, or with a K or M suffix.",
+)
 def audit(
     paths: tuple[Path, ...],
     fmt: str,
@@ -94,6 +116,9 @@ def audit(
     checklist: bool,
     jobs: int | None,
     no_progress: bool,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    max_file_size: str,
 ) -> None:
     """Audit Python files for the OAuth/OIDC pitfalls OA101-OA121.
 
@@ -101,9 +126,11 @@ def audit(
     line, why it matters (with the RFC clause) and the fix.
     """
     try:
-        code = _run(
-            paths, fmt, output, fail_on, select, ignore, explain, checklist, jobs, no_progress
-        )
+        opts = Options(
+            paths, fmt, output, fail_on, select, ignore, explain, checklist, jobs, no_progress,
+            baseline, write_baseline, max_file_size,
+        )  # fmt: skip
+        code = _run(opts)
     except click.exceptions.Exit:
         raise
     except _Usage as exc:
@@ -120,34 +147,91 @@ class _Usage(Exception):
     pass
 
 
-def _run(
-    paths: tuple[Path, ...],
-    fmt: str,
-    output: Path | None,
-    fail_on: str,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    explain: str | None,
-    checklist: bool,
-    jobs: int | None,
-    no_progress: bool,
-) -> int:
+@dataclass(frozen=True)
+class Options:
+    """The command line, as given."""
+
+    paths: tuple[Path, ...]
+    fmt: str
+    output: Path | None
+    fail_on: str
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    explain: str | None
+    checklist: bool
+    jobs: int | None
+    no_progress: bool
+    baseline: Path | None
+    write_baseline: Path | None
+    max_file_size: str
+
+
+def _run(opts: Options) -> int:
+    from valetkey.audit.baseline import BaselineError
+
+    if opts.explain is not None:
+        return _explain(opts.explain, opts.output)
+    if not opts.paths:
+        raise _Usage("give at least one file or folder to audit, e.g. `valetkey audit src/`")
+    if opts.baseline and opts.write_baseline:
+        raise _Usage("use --baseline or --write-baseline, not both")
+    try:
+        known = _load_baseline(opts.baseline)
+        result = _scan(opts)
+        if opts.write_baseline is not None:
+            return _record(result, opts.write_baseline)
+    except BaselineError as exc:
+        raise _Usage(str(exc)) from exc
+    baselined = None
+    if known is not None:
+        result, baselined = known.apply(result)
+    _write(result, opts, baselined)
+    return _exit_code(result, opts.fail_on)
+
+
+def _scan(opts: Options) -> ScanResult:
     from valetkey.audit.engine import Selection, UsageError, scan, validate_ids
 
+    max_bytes = _size(opts.max_file_size)
     try:
-        if explain is not None:
-            return _explain(explain, output)
-        if not paths:
-            raise _Usage("give at least one file or folder to audit, e.g. `valetkey audit src/`")
-        selection = Selection(validate_ids(_split_ids(select)), validate_ids(_split_ids(ignore)))
-        config = _config(paths)
-        count = _count(paths, config)
-        with _progress(count, no_progress) as tick:
-            result = scan(list(paths), selection, config, jobs, tick)
+        selection = Selection(
+            validate_ids(_split_ids(opts.select)), validate_ids(_split_ids(opts.ignore))
+        )
+        config = _config(opts.paths)
+        count = _count(opts.paths, config)
+        with _progress(count, opts.no_progress) as tick:
+            return scan(list(opts.paths), selection, config, opts.jobs, tick, max_bytes)
     except UsageError as exc:
         raise _Usage(str(exc)) from exc
-    _write(result, fmt, output, checklist)
-    return _exit_code(result, fail_on)
+
+
+def _size(text: str) -> int:
+    units = {"K": 1024, "M": 1024 * 1024}
+    raw = text.strip().upper().removesuffix("B")
+    factor = units.get(raw[-1:], 1)
+    digits = raw[:-1] if raw[-1:] in units else raw
+    if not digits.isdigit() or int(digits) == 0:
+        raise _Usage(f"--max-file-size {text!r}: give a size such as 500K, 2M or 1048576")
+    return int(digits) * factor
+
+
+def _load_baseline(path: Path | None) -> Baseline | None:
+    from valetkey.audit.baseline import load_baseline
+
+    return None if path is None else load_baseline(path)
+
+
+def _record(result: ScanResult, path: Path) -> int:
+    from valetkey.audit.baseline import write_baseline
+
+    count = write_baseline(result, path)
+    for error in result.errors:
+        click.echo(f"valetkey audit: {error.file}: {error.message}", err=True)
+    click.echo(
+        f"Wrote {count} finding(s) from {result.files_scanned} file(s) to {path}; "
+        f"`valetkey audit ... --baseline {path}` reports only new ones."
+    )
+    return EXIT_ERROR if any(e.internal for e in result.errors) else EXIT_CLEAN
 
 
 def _config(paths: tuple[Path, ...]) -> AuditConfig:
@@ -198,7 +282,7 @@ def _explain(check_id: str, output: Path | None) -> int:
     return EXIT_CLEAN
 
 
-def _write(result: ScanResult, fmt: str, output: Path | None, checklist: bool) -> None:
+def _write(result: ScanResult, opts: Options, baselined: int | None) -> None:
     from rich.console import Console
 
     from valetkey.audit.report import (
@@ -210,13 +294,14 @@ def _write(result: ScanResult, fmt: str, output: Path | None, checklist: bool) -
         to_sarif,
     )
 
-    if fmt == "json":
-        data = to_json(result)
-        if checklist:
+    output = opts.output
+    if opts.fmt == "json":
+        data = to_json(result, baselined)
+        if opts.checklist:
             data["checklist"] = checklist_json(result)
         _emit(dumps(data), output)
-    elif fmt == "sarif":
-        _emit(dumps(to_sarif(result)), output)
+    elif opts.fmt == "sarif":
+        _emit(dumps(to_sarif(result, baseline_used=baselined is not None)), output)
     else:
         stream: TextIO = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
         try:
@@ -226,10 +311,10 @@ def _write(result: ScanResult, fmt: str, output: Path | None, checklist: bool) -
                 soft_wrap=True,
                 no_color=output is not None or "NO_COLOR" in os.environ,
             )
-            if checklist:
+            if opts.checklist:
                 render_checklist(result, console)
             else:
-                render_text(result, console)
+                render_text(result, console, baselined)
         finally:
             if output:
                 stream.close()
