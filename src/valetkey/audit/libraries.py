@@ -391,7 +391,6 @@ OAUTH_LIBRARY_PREFIXES: Final = (
     "allauth.",
     "fastapi_sso.",
     "httpx_oauth.",
-    "msal.",
     "google_auth_oauthlib.",
 )
 OAUTH_METHODS: Final = frozenset(
