@@ -32,6 +32,15 @@ class Hit:
     def at(cls, node: ast.AST, message: str) -> Hit:
         return cls(int(getattr(node, "lineno", 1)), int(getattr(node, "col_offset", 0)), message)
 
+    @classmethod
+    def at_keyword(cls, call: ast.Call, names: tuple[str, ...], message: str) -> Hit:
+        """On the offending keyword's line when the call spans several lines
+        (`verify=False,`), else where the call starts."""
+        for kw in call.keywords:
+            if kw.arg in names:
+                return cls.at(kw.value, message)
+        return cls.at(call, message)
+
 
 Runner = Callable[[Analysis, AuditConfig], Iterable[Hit]]
 

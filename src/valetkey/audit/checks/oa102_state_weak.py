@@ -76,7 +76,10 @@ def state_weak(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
 
 
 def weakness(value: Value) -> tuple[Origin, str] | None:
-    """The origin that makes a value guessable, with a short reason."""
+    """The origin that makes a value guessable, with a short reason. What went through a
+    call the analysis cannot see into (a keyed signature, `signer.dumps({"t": time()})`)
+    is not judged."""
+    value = Value(origins=frozenset(o for o in value.origins if not o.derived), text=value.text)
     weak = first_line(value, *WEAK_KINDS)
     if weak is not None:
         return weak, weak.kind.value

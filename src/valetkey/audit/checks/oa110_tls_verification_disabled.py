@@ -85,7 +85,11 @@ def _verify_false(module: Analysis) -> Iterator[Hit]:
         if not is_back_channel(module, http):
             continue
         if _unverified(module, http.call, http.scope):
-            yield Hit.at(http.call, "TLS certificate verification is off on OAuth traffic")
+            yield Hit.at_keyword(
+                http.call,
+                ("verify", "ssl", "verify_ssl"),
+                "TLS certificate verification is off on OAuth traffic",
+            )
         client = configuration(module, http.receiver)
         if client is None or id(client.ctor) in flagged_ctors:
             continue

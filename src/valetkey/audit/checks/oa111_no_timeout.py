@@ -68,7 +68,7 @@ def no_timeout(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
                 flagged.add(id(problem))
                 yield Hit.at(problem, "this client, used for OAuth calls, has no timeout")
             continue
-        yield Hit.at(http.call, "OAuth call without a timeout")
+        yield Hit.at_keyword(http.call, ("timeout",), "OAuth call without a timeout")
 
 
 def _unbounded(module: Analysis, http: HttpCall) -> ast.AST | None:

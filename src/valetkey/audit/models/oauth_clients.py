@@ -9,7 +9,7 @@ import ast
 from valetkey.audit import libraries as lib
 from valetkey.audit.index import Scope
 from valetkey.audit.interpreter import FunctionRule, Interpreter, Item, Semantics, origin_value
-from valetkey.audit.values import Kind, Value, join, taint
+from valetkey.audit.values import Kind, Value, join, literal, taint
 
 _DECODERS = lib.PYJWT_DECODE | lib.JOSE_DECODE | lib.JOSERFC_DECODE | lib.AUTHLIB_JOSE_DECODE
 
@@ -58,7 +58,32 @@ def _client_method(
         return Value(type=lib.AUTHLIB_APP, ctor=call)
     if rtype == lib.AUTHLIB_APP and method in ("userinfo", "parse_id_token"):
         return origin_value(Kind.CLAIMS, call)
+    if rtype == lib.OAUTHLIB_CLIENT:
+        return _oauthlib_method(interp, method, call, scope)
     return None
+
+
+_OAUTHLIB_GRANTS = {
+    "prepare_token_request": "authorization_code",
+    "prepare_refresh_token_request": "refresh_token",
+}
+
+
+def _oauthlib_method(
+    interp: Interpreter, method: str, call: ast.Call, scope: Scope
+) -> Value | None:
+    """oauthlib builds requests and sends nothing: `prepare_token_request(token_url, ...)`
+    answers (url, headers, body) for the caller to send."""
+    grant = _OAUTHLIB_GRANTS.get(method)
+    if grant is None or not call.args:
+        return None
+    url = interp.eval(call.args[0], scope)
+    fields = interp.keyword_fields(call.keywords, scope)
+    body = Value(
+        keys=(("grant_type", literal(grant, call)), *fields.keys),
+        origins=fields.origins,
+    )
+    return Value(origins=url.origins, elements=(url, Value(), body))
 
 
 def _registry_attribute(
@@ -66,6 +91,8 @@ def _registry_attribute(
 ) -> Value | None:
     if base.type == lib.AUTHLIB_REGISTRY:
         return Value(type=lib.AUTHLIB_APP)
+    if base.type == lib.OAUTHLIB_CLIENT and attr in ("token", "access_token", "refresh_token"):
+        return origin_value(Kind.TOKEN, node)  # set by parse_request_body_response
     if base.type == lib.JWCRYPTO_TOKEN and attr in ("claims", "objects", "payload", "token"):
         return origin_value(Kind.CLAIMS, node)  # what the token says (verified or not)
     return None

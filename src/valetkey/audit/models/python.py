@@ -54,7 +54,7 @@ TRANSPARENT = (
     "textwrap.shorten",
 )
 OPAQUE_BUILTINS = frozenset(
-    {"len", "bool", "type", "isinstance", "int", "float", "hash", "id", "callable", "hasattr"}
+    {"len", "bool", "type", "isinstance", "hash", "id", "callable", "hasattr"}
 )
 
 
@@ -77,7 +77,9 @@ def register(table: Semantics) -> None:
     table.function_matching(
         lambda q: q.startswith(tuple(f"{m}." for m in lib.WEAK_RANDOM_MODULES))
     )(_weak_random)
-    table.function("str", "repr", "bytes", "format", *TRANSPARENT)(_conversion)
+    table.function("str", "repr", "bytes", "format", "int", "float", "round", *TRANSPARENT)(
+        _conversion
+    )
     table.function_matching(lambda q: q.startswith("base64."))(_conversion)
     table.refs.append(_environ_ref)
     table.mapping_types.add(ENV)
