@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.index import FuncNode, Scope, kwarg
+from valetkey.audit.index import FuncNode, Scope, argument, kwarg
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks, stops, token_exchanges
 from valetkey.audit.registry import AuditConfig, Hit, check
@@ -115,7 +115,7 @@ class StateCheck:
 def verify_callback(module: Analysis, func: FuncNode) -> Iterator[Hit]:
     scope = module.scopes[id(func)]
     exchanges = token_exchanges(module, func)
-    if _library_checks_state(module, exchanges, scope):
+    if _library_checks_state(module, exchanges, scope) or _oauthlib_parses_state(module, func):
         return
     bad_session = _oauthlib_state_from_request(module, exchanges, scope)
     if bad_session is not None:
@@ -535,6 +535,22 @@ def _library_checks_state(
 # requests-oauthlib and Authlib's client sessions compare the returned state with the one
 # they were built with (or given) when they parse the full authorization response
 _STATE_CHECKING_SESSIONS = frozenset({lib.OAUTH2SESSION, lib.AUTHLIB_SESSION})
+
+
+def _oauthlib_parses_state(module: Analysis, func: FuncNode) -> bool:
+    """oauthlib's `parse_request_uri_response(uri, state=stored)` raises when the returned
+    state differs from the stored one."""
+    for call, scope in calls_in(module, func):
+        callee = module.resolve(call, scope)
+        if (callee.receiver_type, callee.method) != (
+            lib.OAUTHLIB_CLIENT,
+            "parse_request_uri_response",
+        ):
+            continue
+        given = argument(call, 1, "state")
+        if given is not None and module.eval(given, scope).has(Kind.SESSION):
+            return True
+    return False
 
 
 def _oauthlib_bound(module: Analysis, call: ast.Call, scope: Scope) -> bool:
