@@ -94,3 +94,22 @@ def test_nothing_sets_attributes_on_the_analysis_from_outside() -> None:
                     assert target.value.id not in ("module", "analysis", "interp"), path
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id != "setattr", path
+
+
+def test_findings_do_not_depend_on_the_order_checks_run_in() -> None:
+    """A check run alone on a fresh analysis finds what it finds after all the others ran
+    on the same analysis: facts indexed lazily (session stores, call sites) never leave
+    half-computed values behind."""
+    from valetkey.audit.analysis import Analysis
+    from valetkey.audit.checks import all_checks
+    from valetkey.audit.registry import AuditConfig
+
+    fixtures = Path(__file__).parent / "fixtures"
+    checks = all_checks()
+    for path in sorted(fixtures.glob("*/*.py")):
+        source = path.read_text(encoding="utf-8")
+        shared = Analysis(ast.parse(source))
+        together = {c.id: list(c.run(shared, AuditConfig())) for c in reversed(checks)}
+        for check in checks:
+            alone = list(check.run(Analysis(ast.parse(source)), AuditConfig()))
+            assert sorted(alone, key=repr) == sorted(together[check.id], key=repr), (path, check.id)

@@ -55,6 +55,7 @@ REQUEST_DATA_ATTRS: Final = frozenset(
         "path_params",
         "view_args",
         "query",  # aiohttp, Bottle
+        "body",  # Django's raw body
         "match_info",  # aiohttp
         "params",  # Pyramid, Falcon, Bottle
         "forms",  # Bottle

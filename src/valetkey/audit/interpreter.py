@@ -121,6 +121,12 @@ class Interpreter(ModuleIndex):
         self._inline_memo: dict[tuple[int, tuple[Value, ...]], Value] = {}
         self._model_memo: dict[str, object] = {}
 
+    def forget_values(self) -> None:
+        """Drop every value computed so far: a model has just finished indexing facts that
+        values computed meanwhile saw only in part."""
+        self._memo.clear()
+        self._inline_memo.clear()
+
     def memo(self, name: str, build: Callable[[], T]) -> T:
         """A per-module fact a model computes once (`name` is the model's own key)."""
         if name not in self._model_memo:
@@ -274,6 +280,7 @@ class Interpreter(ModuleIndex):
         if self._call_sites is None:
             self._call_sites = {}
             self._index_call_sites(self._call_sites)
+            self.forget_values()  # what was evaluated while indexing saw some sites only
         return self._call_sites
 
     def _index_call_sites(self, sites: dict[int, list[tuple[ast.Call, Scope]]]) -> None:

@@ -10,9 +10,9 @@ from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import FuncNode, Scope
 from valetkey.audit.model import Severity
-from valetkey.audit.oauth import callbacks
+from valetkey.audit.oauth import callbacks, token_endpoint_path
 from valetkey.audit.registry import AuditConfig, Hit, check
-from valetkey.audit.values import Kind
+from valetkey.audit.values import Kind, Value
 
 from ._helpers import bodies
 from .oa103_state_unverified import state_checks
@@ -109,7 +109,7 @@ def _provider_count(module: Analysis) -> int:
                 registered += 1
         elif isinstance(node, ast.Dict):
             value = module.eval(node, module.scope_of(node))
-            entries = [v for _, v in value.keys if v.key_names() & _PROVIDER_KEYS]
+            entries = [v for _, v in value.keys if _provider_entry(v)]
             tables = max(tables, len(entries))
     return max(registered, tables)
 
@@ -145,18 +145,36 @@ def _session_key_node(module: Analysis, node: ast.AST, scope: Scope) -> ast.expr
     return key if module.eval(base, scope).type == fw.SESSION else None
 
 
+def _provider_entry(entry: Value) -> bool:
+    """A provider's configuration: named settings (`client_id`, `token_url` ...) or, under
+    any names, the URL of a token endpoint."""
+    if entry.key_names() & _PROVIDER_KEYS:
+        return True
+    return any(
+        "://" in (v.text or "") and token_endpoint_path(_path(v.text or "")) for _, v in entry.keys
+    )
+
+
+def _path(url: str) -> str:
+    rest = url.split("://", 1)[1]
+    return rest[rest.find("/") :] if "/" in rest else ""
+
+
 def _checks_issuer(module: Analysis, func: FuncNode) -> bool:
     for body in bodies(module, func):
         scope = module.scopes[id(body)]
         for node in module.own_nodes(body):
             if not isinstance(node, ast.Compare):
                 continue
-            values = [module.eval(n, scope) for n in (node.left, *node.comparators)]
+            operands = [node.left, *node.comparators]
+            values = [module.eval(n, scope) for n in operands]
             if any(o.kind is Kind.REQUEST and o.key == "iss" for v in values for o in v.origins):
                 return True
-            request_side = [v for v in values if v.has(Kind.REQUEST)]
-            session_side = [v for v in values if v.has(Kind.SESSION)]
-            not_state = all(o.key != "state" for v in request_side for o in v.origins)
-            if request_side and session_side and not_state:
-                return True
+            if len(values) != 2 or any(isinstance(n, ast.Constant) for n in operands):
+                continue  # `idp is None` compares nothing with nothing
+            for mine, other in (values, values[::-1]):
+                from_request = mine.has(Kind.REQUEST) and not mine.has(Kind.SESSION)
+                not_state = all(o.key != "state" for o in mine.origins)
+                if from_request and other.has(Kind.SESSION) and not_state:
+                    return True
     return False

@@ -296,6 +296,7 @@ def _stores(interp: Interpreter) -> tuple[Stores, Stores]:
         for node in interp.nodes:
             if isinstance(node, ast.Assign):
                 _index_store(interp, node, interp.scope_of(node), index.session)
+        interp.forget_values()  # values computed while indexing saw only part of the stores
     return index.session, index.cookies
 
 
