@@ -3,6 +3,7 @@ thread on a free loopback port; stopped by telling the server to exit, then join
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,8 +16,8 @@ from valetkey.client.server import free_socket
 
 
 class AsgiServer:
-    def __init__(self, app: Any) -> None:
-        self.sock = free_socket()
+    def __init__(self, app: Any, sock: socket.socket | None = None) -> None:
+        self.sock = sock or free_socket()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)

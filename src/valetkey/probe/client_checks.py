@@ -268,41 +268,43 @@ EVIL_TARGETS = (
 )
 
 
+REDIRECT_PARAMS = ("next", "return_to", "redirect", "url")
+
+
 @client_check("LC-12")
 def no_open_redirect(s: ClientProbeSession) -> Result:
-    for name in ("next", "return_to", "redirect", "url"):
-        for evil in EVIL_TARGETS:
-            bad = _sign_in_redirects_off_site(s, name, evil) or _logout_redirects_off_site(
-                s, name, evil
-            )
-            if bad is not None:
-                return failed("LC-12", f"?{name}={evil} redirected off-site", bad)
+    """Each evil target in all four parameters at once: at login, and at logout (GET, POST)."""
+    for evil in EVIL_TARGETS:
+        bad = _sign_in_redirects_off_site(s, evil) or _logout_redirects_off_site(s, evil)
+        if bad is not None:
+            name = next((n for n in REDIRECT_PARAMS if n in str(bad.request.url)), "next")
+            return failed("LC-12", f"?{name}={evil} redirected off-site", bad)
     return passed(
         "LC-12", "no off-site redirect via next, return_to, redirect or url, at login or logout"
     )
 
 
-def _sign_in_redirects_off_site(
-    s: ClientProbeSession, name: str, evil: str
-) -> httpx.Response | None:
+def _sign_in_redirects_off_site(s: ClientProbeSession, evil: str) -> httpx.Response | None:
     browser = s.browser()
     try:
-        url = str(httpx.URL(s.target.login_url).copy_set_param(name, evil))
-        attempt = s.start(browser, url)
+        url = httpx.URL(s.target.login_url)
+        for name in REDIRECT_PARAMS:
+            url = url.copy_set_param(name, evil)
+        attempt = s.start(browser, str(url))
         s.deliver(browser, s.authorize(browser, attempt), attempt)
         return _off_site(browser)
     finally:
         browser.close()
 
 
-def _logout_redirects_off_site(
-    s: ClientProbeSession, name: str, evil: str
-) -> httpx.Response | None:
+def _logout_redirects_off_site(s: ClientProbeSession, evil: str) -> httpx.Response | None:
     browser = s.browser()
     try:
         s.full(browser)
         for method in ("GET", "POST"):
-            browser.agent.http.request(method, f"{s.app_origin}/logout", params={name: evil})
+            browser.agent.http.request(
+                method, f"{s.app_origin}/logout", params=dict.fromkeys(REDIRECT_PARAMS, evil)
+            )
         return _off_site(browser)
     finally:
         browser.close()
