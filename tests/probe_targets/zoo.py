@@ -130,8 +130,15 @@ def start_sandboxes(folder: Any) -> Sandboxes:
     return Sandboxes(strict, loose)
 
 
-def probe(app: ZooApp, sandboxes: Sandboxes) -> Any:
-    """Register the app as a fresh client, serve it, run `valetkey probe client` on it."""
+def probe(
+    app: ZooApp,
+    sandboxes: Sandboxes,
+    only: Any = None,
+    registered_scope: str | None = None,
+    **fields: Any,
+) -> Any:
+    """Register the app as a fresh client (allowed `registered_scope`, by default the app's),
+    serve it, run `valetkey probe client` on it (extra ClientTarget fields in `fields`)."""
     from valetkey.probe.client import run_client_probe
     from valetkey.probe.client_session import ClientTarget
 
@@ -140,7 +147,8 @@ def probe(app: ZooApp, sandboxes: Sandboxes) -> Any:
     secret = secrets.token_urlsafe(32)
 
     def cfg_for(origin: str, scope: str) -> Cfg:
-        sandbox.add_client(client_id, secret, (origin + "/callback",), scopes=scope)
+        allowed = registered_scope or scope
+        sandbox.add_client(client_id, secret, (origin + "/callback",), scopes=allowed)
         return Cfg(sandbox.issuer, client_id, secret, origin, scope=scope)
 
     with serving(app, cfg_for) as origin:
@@ -152,5 +160,6 @@ def probe(app: ZooApp, sandboxes: Sandboxes) -> Any:
             "bob",
             sandbox.password("bob"),
             sandbox_token=sandbox.admin_token,
+            **fields,
         )
-        return run_client_probe(target)
+        return run_client_probe(target, only)
