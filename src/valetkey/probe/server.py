@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
+from valetkey.probe.agent import AgentError
 from valetkey.probe.report import Result, Run, errored, not_applicable
 from valetkey.probe.server_checks import SERVER_CHECKS
 from valetkey.probe.session import ProbeError, ProbeSession, Target
@@ -30,6 +31,7 @@ def run_server_probe(
             run.results.append(_run_one(session, check_id, check))
     finally:
         session.close()
+        run.notes = session.notes
     return run
 
 
@@ -40,6 +42,8 @@ def _run_one(
         return check(session)
     except ProbeError as exc:
         return not_applicable(check_id, f"could not run: {exc}")
+    except AgentError as exc:
+        return not_applicable(check_id, f"could not run: the browser could not go on: {exc}")
     except httpx.HTTPError as exc:
         return not_applicable(check_id, f"could not run: {type(exc).__name__}: {exc}")
     except Exception as exc:
