@@ -219,3 +219,21 @@ def test_each_flawed_app_is_caught_by_exactly_its_checks(probe_sandbox: Sandbox,
         server.stop()
     assert {r.id for r in results if r.status == "fail"} == expected
     assert [r.id for r in results if r.status == "n/a"] == []
+
+
+def test_top_level_help_names_both_probes() -> None:
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "valetkey", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("probe "))
+    assert line.split() == [
+        "probe",
+        *"Attack a live server (probe server) or client app (probe client).".split(),
+    ]

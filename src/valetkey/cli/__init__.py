@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lab": ("valetkey.cli.lab:lab", "Play a classic OAuth attack: login-csrf, redirect-theft."),
     "probe": (
         "valetkey.cli.probe:probe",
-        "Live checks: `probe server` (AS checks), `probe client` (LC checks).",
+        "Attack a live server (probe server) or client app (probe client).",
     ),
     "trace": ("valetkey.cli.trace:trace", "Show recorded flows as diagrams (SVG, Mermaid)."),
     "audit": ("valetkey.cli.audit:audit", "Find OAuth/OIDC pitfalls in Python source."),
