@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.client.conftest import running_app, sandbox_config
@@ -39,6 +40,7 @@ def _target(sandbox: Sandbox, app: BackgroundServer) -> ClientTarget:
         sandbox.password("alice"),
         "bob",
         sandbox.password("bob"),
+        sandbox_token=sandbox.admin_token,
     )
 
 
@@ -46,7 +48,7 @@ def _failing(
     sandbox: Sandbox, variant: str, lab: frozenset[ClientLab] = frozenset()
 ) -> dict[str, str]:
     with running_app(variant, lambda origin: _config(sandbox, origin, lab)) as app:
-        results = run_client_probe(_target(sandbox, app))
+        results = run_client_probe(_target(sandbox, app)).results
     assert {r.id for r in results} == ALL_LC
     assert [r.id for r in results if r.status == "n/a"] == []
     return {r.id: r.reason for r in results if r.status == "fail"}
@@ -93,15 +95,63 @@ def test_probe_client_needs_probe_mode(sandbox: Sandbox, tmp_path: Path) -> None
 
 
 def test_probe_api_refuses_unknown_forgeries(probe_sandbox: Sandbox) -> None:
-    import httpx
-
     answer = httpx.post(
         probe_sandbox.issuer + "/probe/forge",
         data={"client_id": "x", "where": "token", "how": "everything"},
+        headers={"authorization": f"Bearer {probe_sandbox.admin_token}"},
     )
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_request"
     assert httpx.get(probe_sandbox.issuer + "/login").text.count("probe mode:") == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/probe/log", {}),
+        ("GET", "/probe/log", {"authorization": "Bearer wrong-token-0123456789"}),
+        # what a page on another port can send: a form POST, cookies, no Authorization
+        (
+            "POST",
+            "/probe/forge",
+            {"origin": "http://127.0.0.1:9", "content-type": "application/x-www-form-urlencoded"},
+        ),
+    ],
+)
+def test_probe_api_needs_the_admin_token(
+    probe_sandbox: Sandbox, method: str, path: str, headers: dict[str, str]
+) -> None:
+    answer = httpx.request(
+        method,
+        probe_sandbox.issuer + path,
+        headers=headers,
+        content=b"client_id=x&where=token&how=alg-none",
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "unauthorized"
+    assert answer.headers["www-authenticate"] == 'Bearer realm="valetkey-admin"'
+
+
+def test_probe_log_is_scoped_per_client(probe_sandbox: Sandbox) -> None:
+    """Two clients' back channels in one sandbox: each probe reads only its own client's."""
+    auth = {"authorization": f"Bearer {probe_sandbox.admin_token}"}
+    mark = httpx.get(probe_sandbox.issuer + "/probe/log", params={"since": 1 << 30}, headers=auth)
+    start = mark.json()["next"]
+    for client_id in ("scoped-a", "scoped-b", "scoped-a"):
+        httpx.post(
+            probe_sandbox.issuer + "/token",
+            data={"grant_type": "authorization_code", "code": "x", "client_id": client_id},
+        )
+    mine = httpx.get(
+        probe_sandbox.issuer + "/probe/log",
+        params={"since": start, "client_id": "scoped-a"},
+        headers=auth,
+    ).json()
+    assert [(e["endpoint"], e["client_id"], e["status"]) for e in mine["events"]] == [
+        ("token", "scoped-a", 401),
+        ("token", "scoped-a", 401),
+    ]
+    assert mine["next"] == start + 3
 
 
 def test_cli_json(probe_sandbox: Sandbox) -> None:
@@ -120,6 +170,8 @@ def test_cli_json(probe_sandbox: Sandbox) -> None:
                 "alice",
                 "--password",
                 probe_sandbox.password("alice"),
+                "--sandbox-token",
+                probe_sandbox.admin_token,
                 "--only",
                 "LC-01,LC-14",
                 "--format",
@@ -162,8 +214,25 @@ def test_each_flawed_app_is_caught_by_exactly_its_checks(probe_sandbox: Sandbox,
         flawed_apps.add_open_redirect(app)
     server = BackgroundServer(app, sock).start()
     try:
-        results = run_client_probe(_target(probe_sandbox, server))
+        results = run_client_probe(_target(probe_sandbox, server)).results
     finally:
         server.stop()
     assert {r.id for r in results if r.status == "fail"} == expected
     assert [r.id for r in results if r.status == "n/a"] == []
+
+
+def test_top_level_help_names_both_probes() -> None:
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "valetkey", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("probe "))
+    assert " ".join(line.split()) == (
+        "probe Attack a live server (probe server) or client app (probe client)."
+    )

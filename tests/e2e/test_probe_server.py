@@ -64,12 +64,12 @@ def _target(sandbox: Sandbox) -> Target:
 
 
 def _failing(sandbox: Sandbox) -> set[str]:
-    return {r.id for r in run_server_probe(_target(sandbox)) if r.status == "fail"}
+    return {r.id for r in run_server_probe(_target(sandbox)).results if r.status == "fail"}
 
 
 def test_strict_sandbox_passes_every_applicable_check(sandbox: Sandbox) -> None:
     started = time.monotonic()
-    results = run_server_probe(_target(sandbox))
+    results = run_server_probe(_target(sandbox)).results
     elapsed = time.monotonic() - started
     assert {r.id for r in results if r.status == "fail"} == KNOWN_GAPS
     not_applicable = {r.id: r.reason for r in results if r.status == "n/a"}
@@ -110,7 +110,7 @@ def test_cli_json_and_exit_code(sandbox: Sandbox) -> None:
 def test_failure_evidence_shows_the_request_and_answer(tmp_path: Path) -> None:
     sandbox = start_sandbox(tmp_path, "--lab", "code-reuse")
     try:
-        results = run_server_probe(_target(sandbox), only=["AS-15"])
+        results = run_server_probe(_target(sandbox), only=["AS-15"]).results
         cli = _probe_cli(sandbox, "--only", "AS-15")
     finally:
         sandbox.stop()
@@ -122,3 +122,38 @@ def test_failure_evidence_shows_the_request_and_answer(tmp_path: Path) -> None:
     assert result.evidence[0].request.startswith(f"POST {sandbox.issuer}/token ")
     assert "code=sha256:" in result.evidence[0].request
     assert result.evidence[0].response.startswith("200 ")
+
+
+def test_as23_fails_against_a_server_that_accepts_any_secret(sandbox: Sandbox) -> None:
+    """Like oidc-provider-mock: the missing-secret variant passes, the wrong secret does not."""
+    from tests.support.any_secret_proxy import any_secret_proxy
+    from tests.support.asgi_server import serving
+
+    careless = any_secret_proxy(sandbox.issuer, "photo-printer", sandbox.secret)
+    with serving(careless) as proxy:
+        target = Target(
+            proxy.url,
+            "photo-printer",
+            REDIRECT,
+            sandbox.secret,
+            None,
+            "alice",
+            sandbox.password("alice"),
+            SCOPE,
+        )
+        (result,) = run_server_probe(target, only=["AS-23"]).results
+    assert (result.id, result.status, result.reason) == (
+        "AS-23",
+        "fail",
+        "a wrong secret (Basic) was accepted",
+    )
+    assert result.evidence[0].request.startswith(f"POST {proxy.url}/token ")
+    assert result.evidence[0].response.startswith("200 ")
+
+
+def test_as23_passes_on_the_strict_sandbox_with_every_variant(sandbox: Sandbox) -> None:
+    (result,) = run_server_probe(_target(sandbox), only=["AS-23"]).results
+    assert (result.status, result.reason) == (
+        "pass",
+        "a wrong secret, no secret and a secret in the URL are all refused",
+    )

@@ -20,7 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("valetkey.cli.demo:demo", "Walk through the authorization-code flow, step by step."),
     "client": ("valetkey.cli.client:client", "Run the photo-printer reference app."),
     "lab": ("valetkey.cli.lab:lab", "Play a classic OAuth attack: login-csrf, redirect-theft."),
-    "probe": ("valetkey.cli.probe:probe", "Attack a running authorization server (AS checks)."),
+    "probe": (
+        "valetkey.cli.probe:probe",
+        "Attack a live server (probe server) or client app (probe client).",
+    ),
     "trace": ("valetkey.cli.trace:trace", "Show recorded flows as diagrams (SVG, Mermaid)."),
     "audit": ("valetkey.cli.audit:audit", "Find OAuth/OIDC pitfalls in Python source."),
 }

@@ -77,11 +77,8 @@ def server(
     results = run_server_probe(target, ids, progress)
     if sys.stderr.isatty():
         click.echo("\r" + " " * 20 + "\r", nl=False, err=True)
-    click.echo(
-        to_json(target.issuer, results) if fmt == "json" else to_text(target.issuer, results),
-        nl=False,
-    )
-    if any(r.status == "fail" for r in results):
+    click.echo(to_json(results) if fmt == "json" else to_text(results), nl=False)
+    if any(r.status == "fail" for r in results.results):
         sys.exit(1)
 
 
@@ -112,6 +109,25 @@ def server(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--sandbox-token",
+    envvar="VALETKEY_ADMIN_TOKEN",
+    default="",
+    help="The sandbox's admin token (printed at start); the /probe API needs it. "
+    "[env: VALETKEY_ADMIN_TOKEN]",
+)
+@click.option(
+    "--signed-in-url",
+    default=None,
+    metavar="URL",
+    help="A page of the app that shows whether the browser is signed in (found if left out).",
+)
+@click.option(
+    "--signed-in-text",
+    default=None,
+    metavar="TEXT",
+    help="Text that page shows only when signed in [default: the username].",
+)
 @click.option("--only", default=None, metavar="IDS", help="Comma-separated ids, e.g. LC-02,LC-14.")
 def client(
     login_url: str,
@@ -121,6 +137,9 @@ def client(
     attacker_username: str,
     attacker_password: str,
     expected_scope: str,
+    sandbox_token: str,
+    signed_in_url: str | None,
+    signed_in_text: str | None,
     fmt: str,
     only: str | None,
 ) -> None:
@@ -131,12 +150,16 @@ def client(
     sandbox forge the next response (bad ID tokens, a missing iss ...). A check fails when
     the app redeems a code or acts signed in after a response it had to refuse.
 
+    "Signed in" is learned from one normal sign-in: a page that differs between a signed-in
+    and a fresh browser, a cookie set at the callback, or API calls with the token. Where
+    nothing differs, the checks that need it are n/a; name the page with --signed-in-url.
+
     \b
     Example:
       valetkey serve --probe-mode --port 8400 &
       valetkey client &      # configured for the sandbox
       valetkey probe client http://127.0.0.1:8500/login --sandbox http://127.0.0.1:8400 \\
-        --username alice --password PW --attacker-password BOBS_PW
+        --username alice --password PW --attacker-password BOBS_PW --sandbox-token TOKEN
     """
     from valetkey.probe.client import run_client_probe
     from valetkey.probe.client_session import ClientTarget
@@ -150,6 +173,9 @@ def client(
         attacker_username,
         attacker_password,
         frozenset(expected_scope.split()),
+        sandbox_token,
+        signed_in_url,
+        signed_in_text,
     )
     from valetkey.probe.client_session import ClientProbeError
 
@@ -157,8 +183,6 @@ def client(
         results = run_client_probe(target, only.split(",") if only else None)
     except ClientProbeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(
-        to_json(login_url, results) if fmt == "json" else to_text(login_url, results), nl=False
-    )
-    if any(r.status == "fail" for r in results):
+    click.echo(to_json(results) if fmt == "json" else to_text(results), nl=False)
+    if any(r.status == "fail" for r in results.results):
         sys.exit(1)

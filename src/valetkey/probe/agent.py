@@ -31,7 +31,12 @@ Hooks = Mapping[str, Sequence[Callable[..., object]]]
 
 class UserAgent:
     def __init__(
-        self, username: str, password: str, hooks: Hooks | None = None, timeout: float = 10.0
+        self,
+        username: str,
+        password: str,
+        hooks: Hooks | None = None,
+        timeout: float | httpx.Timeout = 10.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.username = username
         self.password = password
@@ -39,6 +44,7 @@ class UserAgent:
             follow_redirects=False,
             timeout=timeout,
             event_hooks={k: list(v) for k, v in (hooks or {}).items()},
+            transport=transport,
         )
 
     def close(self) -> None:

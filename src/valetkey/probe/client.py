@@ -1,36 +1,57 @@
-"""`valetkey probe client`: run the LC checks against a client app that uses the sandbox."""
+"""`valetkey probe client`: run the LC checks against a client app that uses the sandbox.
+
+One normal sign-in comes first: it teaches the probe what "signed in" looks like for this
+app. When it does not complete, the report says so first, and only the checks that need no
+sign-in are judged. Each check runs isolated: one that breaks is an `error` result with a
+one-line reason, and the report is always written."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 import httpx
 
 from valetkey.probe.agent import AgentError
-from valetkey.probe.client_checks import CLIENT_CHECKS
+from valetkey.probe.client_checks import CLIENT_CHECKS, Check
 from valetkey.probe.client_session import ClientProbeError, ClientProbeSession, ClientTarget
-from valetkey.probe.report import Result, not_applicable
+from valetkey.probe.report import Result, Run, errored, not_applicable
+from valetkey.probe.signed_in import Undecidable
 
 
 def run_client_probe(
     target: ClientTarget,
     only: Iterable[str] | None = None,
     progress: Callable[[str], None] | None = None,
-) -> list[Result]:
+) -> Run:
+    """Raises ClientProbeError only when the sandbox is not usable at all."""
     wanted = {item.strip().upper() for item in only} if only else None
+    started = time.monotonic()
+    run = Run(target.login_url)
     session = ClientProbeSession(target)
-    results: list[Result] = []
     try:
         session.open()
+        problem = session.learn()
+        if problem:
+            run.notes.append(f"the app's normal sign-in did not complete: {problem}")
         for check_id, check in sorted(CLIENT_CHECKS, key=lambda item: item[0]):
             if wanted is not None and check_id not in wanted:
                 continue
             if progress is not None:
                 progress(check_id)
-            try:
-                results.append(check(session))
-            except (ClientProbeError, AgentError, httpx.HTTPError) as exc:
-                results.append(not_applicable(check_id, f"could not run: {exc}"))
+            run.results.append(_run_one(session, check_id, check))
     finally:
         session.close()
-    return results
+        run.seconds = time.monotonic() - started
+    return run
+
+
+def _run_one(session: ClientProbeSession, check_id: str, check: Check) -> Result:
+    try:
+        return check(session)
+    except Undecidable as exc:
+        return not_applicable(check_id, str(exc))
+    except (ClientProbeError, AgentError, httpx.HTTPError) as exc:
+        return not_applicable(check_id, f"could not run: {exc}")
+    except Exception as exc:
+        return errored(check_id, exc)

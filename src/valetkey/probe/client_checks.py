@@ -3,9 +3,11 @@ app does: did it redeem a code it should have refused, did it act signed in afte
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import httpx
 
@@ -67,20 +69,37 @@ def _tampered_callback(
         attempt = s.start(browser)
         callback = s.authorize(browser, attempt)
         s.deliver(browser, str(change(httpx.URL(callback))), attempt)
-        return attempt, s.redeemed(attempt) or s.signed_in(attempt)
+        return attempt, s.redeemed(attempt) or s.signed_in(attempt)  # judged while open
     finally:
         browser.close()
 
 
 @client_check("LC-01")
 def fresh_state(s: ClientProbeSession) -> Result:
-    states = [a.params.get("state") for a in _starts(s, 3)]
-    if None in states:
+    states = [a.params.get("state") for a in _starts(s, 2)]
+    same_browser = _states_in_one_browser(s)
+    if None in states or None in same_browser:
         return failed("LC-01", "an authorization request carried no state")
-    weakest = min(_bits(str(v)) for v in states)
-    if weakest < 128 or len(set(states)) < 3:
+    weakest = min(_bits(str(v)) for v in [*states, *same_browser])
+    if weakest < 128 or len(set(states)) < 2:
         return failed("LC-01", f"state carries about {weakest:.0f} bits or repeats")
+    if len(set(same_browser)) < len(same_browser):
+        return failed("LC-01", "the same state served two sign-ins in one browser session")
     return passed("LC-01", f"fresh state each time, about {weakest:.0f} bits")
+
+
+def _states_in_one_browser(s: ClientProbeSession) -> list[str | None]:
+    """The state of a completed sign-in and of the next one started in the same browser
+    (an app may decline a new sign-in once signed in: then one state)."""
+    browser = s.browser()
+    try:
+        states = [s.full(browser).params.get("state")]
+        # already signed in, no new sign-in offered: nothing reused
+        with contextlib.suppress(ClientProbeError):
+            states.append(s.start(browser).params.get("state"))
+        return states
+    finally:
+        browser.close()
 
 
 @client_check("LC-02")
@@ -113,7 +132,7 @@ def login_csrf(s: ClientProbeSession) -> Result:
     finally:
         attacker.close()
         victim.close()
-    if s.signed_in(attempt, s.target.other_username):
+    if s.signed_in(attempt, s.target.other_username):  # judged from what deliver saw
         return failed(
             "LC-04", "the victim was signed in by the attacker's callback", *_evidence(attempt)
         )
@@ -131,7 +150,7 @@ def replay_refused(s: ClientProbeSession) -> Result:
         replay = s.deliver(browser, first.callback)
     finally:
         browser.close()
-    if s.redeemed(replay):
+    if s.sent_code(replay):
         return failed("LC-05", "a completed callback was processed again", *_evidence(replay))
     return passed("LC-05", "a replayed callback is not processed")
 
@@ -145,6 +164,7 @@ def needs_initiating_session(s: ClientProbeSession) -> Result:
     finally:
         browser.close()
         stranger.close()
+    # a redemption the sandbox refused (PKCE: the stranger has no verifier) is no sign-in
     if s.redeemed(attempt) or s.signed_in(attempt):
         return failed(
             "LC-06", "the callback worked in a browser that did not start it", *_evidence(attempt)
@@ -248,41 +268,43 @@ EVIL_TARGETS = (
 )
 
 
+REDIRECT_PARAMS = ("next", "return_to", "redirect", "url")
+
+
 @client_check("LC-12")
 def no_open_redirect(s: ClientProbeSession) -> Result:
-    for name in ("next", "return_to", "redirect", "url"):
-        for evil in EVIL_TARGETS:
-            bad = _sign_in_redirects_off_site(s, name, evil) or _logout_redirects_off_site(
-                s, name, evil
-            )
-            if bad is not None:
-                return failed("LC-12", f"?{name}={evil} redirected off-site", bad)
+    """Each evil target in all four parameters at once: at login, and at logout (GET, POST)."""
+    for evil in EVIL_TARGETS:
+        bad = _sign_in_redirects_off_site(s, evil) or _logout_redirects_off_site(s, evil)
+        if bad is not None:
+            name = next((n for n in REDIRECT_PARAMS if n in str(bad.request.url)), "next")
+            return failed("LC-12", f"?{name}={evil} redirected off-site", bad)
     return passed(
         "LC-12", "no off-site redirect via next, return_to, redirect or url, at login or logout"
     )
 
 
-def _sign_in_redirects_off_site(
-    s: ClientProbeSession, name: str, evil: str
-) -> httpx.Response | None:
+def _sign_in_redirects_off_site(s: ClientProbeSession, evil: str) -> httpx.Response | None:
     browser = s.browser()
     try:
-        url = str(httpx.URL(s.target.login_url).copy_set_param(name, evil))
-        attempt = s.start(browser, url)
+        url = httpx.URL(s.target.login_url)
+        for name in REDIRECT_PARAMS:
+            url = url.copy_set_param(name, evil)
+        attempt = s.start(browser, str(url))
         s.deliver(browser, s.authorize(browser, attempt), attempt)
         return _off_site(browser)
     finally:
         browser.close()
 
 
-def _logout_redirects_off_site(
-    s: ClientProbeSession, name: str, evil: str
-) -> httpx.Response | None:
+def _logout_redirects_off_site(s: ClientProbeSession, evil: str) -> httpx.Response | None:
     browser = s.browser()
     try:
         s.full(browser)
         for method in ("GET", "POST"):
-            browser.agent.http.request(method, f"{s.app_origin}/logout", params={name: evil})
+            browser.agent.http.request(
+                method, f"{s.app_origin}/logout", params=dict.fromkeys(REDIRECT_PARAMS, evil)
+            )
         return _off_site(browser)
     finally:
         browser.close()
@@ -325,8 +347,10 @@ def code_injection(s: ClientProbeSession) -> Result:
         return not_applicable("LC-15", "needs an attacker account")
     attacker, victim = s.browser(attacker=True), s.browser()
     try:
-        stolen = httpx.URL(s.authorize(attacker, s.start(attacker))).params["code"]
+        stolen = httpx.URL(s.authorize(attacker, s.start(attacker))).params.get("code")
         own = httpx.URL(s.authorize(victim, s.start(victim)))
+        if stolen is None or "code" not in own.params:
+            raise ClientProbeError(f"the sandbox answered {own.params.get('error')!r}, no code")
         attempt = s.deliver(victim, str(own.copy_set_param("code", stolen)))
     finally:
         attacker.close()
@@ -378,30 +402,68 @@ def clean_callback(s: ClientProbeSession) -> Result:
     return passed("LC-17", "redirect to a clean URL, Referrer-Policy and no-store")
 
 
+SECRET_KINDS = ("access_token", "refresh_token", "client_secret")
+CANDIDATE = re.compile(r"[A-Za-z0-9._~+/-]{16,}")
+
+
 @client_check("LC-18")
-def no_token_in_urls(s: ClientProbeSession) -> Result:
+def no_secret_exposed(s: ClientProbeSession) -> Result:
+    """Tokens and the client secret in URLs (query and fragment), redirects, response bodies
+    and error pages: after a normal sign-in, and after a callback whose code is refused."""
     browser = s.browser()
     try:
         attempt = s.full(browser)
-        urls = [str(r.request.url) for r in browser.responses] + [
-            r.headers.get("location", "") for r in browser.responses
-        ]
+        refused = _refused_callback(s, browser)
+        responses = [r for r in browser.responses if str(r.request.url).startswith(s.app_origin)]
+        events = [*attempt.events, *refused.events]
     finally:
         browser.close()
-    issued = {e.get("access_token") for e in attempt.events if e.get("access_token")}
-    values = {v for url in urls for _, v in httpx.URL(url or "/").params.multi_items()}
-    if issued & {fingerprint(v) for v in values}:
-        return failed("LC-18", "an access token appeared in a URL the app issued")
-    return passed("LC-18", "no access token in any URL")
+    known = {
+        e[kind]: kind.replace("_", " ")
+        for e in events
+        if e.get("endpoint") == "token"
+        for kind in SECRET_KINDS
+        if e.get(kind)
+    }
+    for response in responses:
+        where = _exposes(response, known)
+        if where:
+            return failed("LC-18", where, response)
+    return passed("LC-18", "no token or client secret in any URL, redirect or page")
+
+
+def _refused_callback(s: ClientProbeSession, browser: Browser) -> Attempt:
+    """A fresh sign-in's callback with its code swapped for a bogus one: the error path."""
+    attempt = s.start(browser)
+    callback = httpx.URL(s.authorize(browser, attempt))
+    return s.deliver(browser, str(callback.copy_set_param("code", "valetkey-probe-bogus")), attempt)
+
+
+def _exposes(response: httpx.Response, known: dict[str, str]) -> str:
+    places = (
+        ("the URL", unquote(str(response.request.url))),
+        ("a redirect", unquote(response.headers.get("location", ""))),
+        (f"a {response.status_code} page", response.text[:500_000]),
+    )
+    for place, text in places:
+        for value in CANDIDATE.findall(text):
+            for part in (value, *value.split(".")):  # a JWT, or a token ending a sentence
+                kind = known.get(fingerprint(part))
+                if kind:
+                    return f"the {kind} appeared in {place}"
+    return ""
 
 
 @client_check("LC-19")
 def cookies(s: ClientProbeSession) -> Result:
     browser = s.browser()
     try:
-        s.full(browser)
+        attempt = s.start(browser)
+        before = browser.cookies()
+        s.deliver(browser, s.authorize(browser, attempt), attempt)
+        after = browser.cookies()
         set_cookies = [
-            (str(r.request.url), c)
+            c
             for r in browser.responses
             if str(r.request.url).startswith(s.app_origin)
             for c in r.headers.get_list("set-cookie")
@@ -410,7 +472,7 @@ def cookies(s: ClientProbeSession) -> Result:
         browser.close()
     weak = [
         c
-        for _, c in set_cookies
+        for c in set_cookies
         if "max-age=0" not in c.lower()
         and ("httponly" not in c.lower() or "samesite" not in c.lower())
     ]
@@ -418,10 +480,25 @@ def cookies(s: ClientProbeSession) -> Result:
         return failed(
             "LC-19", f"a cookie without HttpOnly or SameSite: {weak[0].split(';')[0][:40]}"
         )
-    values = [c.split(";")[0] for _, c in set_cookies if "max-age=0" not in c.lower()]
-    if len(values) < 2 or len(set(values)) < len(values):
-        return failed("LC-19", "the session cookie does not change at sign-in")
+    if not before:
+        return passed("LC-19", "cookies HttpOnly and SameSite; no session before sign-in")
+    kept = _fixed_session(before, after, attempt.cookies_set)
+    if kept:
+        return failed("LC-19", f"the session cookie {kept} does not change at sign-in")
     return passed("LC-19", "cookies HttpOnly and SameSite; a new session id at sign-in")
+
+
+SESSION_WORDS = ("sess", "sid", "auth", "login", "user")
+
+
+def _fixed_session(before: dict[str, str], after: dict[str, str], changed: frozenset[str]) -> str:
+    """A pre-login cookie that keeps its value through the sign-in and carries the session:
+    session-like by name, or the only thing that could, since no cookie changed."""
+    kept = [n for n, v in before.items() if after.get(n) == v and v]
+    for name in kept:
+        if not changed or any(word in name.lower() for word in SESSION_WORDS):
+            return name
+    return ""
 
 
 @client_check("LC-20")

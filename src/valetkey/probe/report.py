@@ -1,9 +1,10 @@
-"""Probe results: pass, fail (with the request and answer that prove it) or n/a (with why)."""
+"""Probe results: pass, fail (with the request and answer that prove it), n/a (with why) or
+error (the check itself broke; one line saying how). Notes come first: what the whole run
+could not do (a normal sign-in that did not complete, a request kept off another host)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -11,7 +12,8 @@ import httpx
 
 from valetkey.trace.masking import masked
 
-Status = Literal["pass", "fail", "n/a"]
+Status = Literal["pass", "fail", "n/a", "error"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "n/a", "error")
 
 
 @dataclass(frozen=True)
@@ -74,21 +76,50 @@ def not_applicable(check_id: str, reason: str) -> Result:
     return Result(check_id, "n/a", reason)
 
 
-def to_json(target: str, results: Sequence[Result]) -> str:
-    return json.dumps({"target": target, "results": [r.as_dict() for r in results]}, indent=2)
+def errored(check_id: str, exc: BaseException) -> Result:
+    """A check that broke: its one-line reason, never a traceback."""
+    text = " ".join(str(exc).split())[:200]
+    return Result(check_id, "error", f"the check broke: {type(exc).__name__}: {text}".rstrip(": "))
 
 
-def to_text(target: str, results: Sequence[Result]) -> str:
-    lines = [f"valetkey probe: {target}", ""]
+@dataclass
+class Run:
+    """One probe run: notes about the run as a whole, then one result per check."""
+
+    target: str
+    results: list[Result] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def status_of(self, check_id: str) -> Status | None:
+        return next((r.status for r in self.results if r.id == check_id), None)
+
+
+def to_json(run: Run) -> str:
+    return json.dumps(
+        {
+            "target": run.target,
+            "notes": run.notes,
+            "seconds": round(run.seconds, 2),
+            "results": [r.as_dict() for r in run.results],
+        },
+        indent=2,
+    )
+
+
+def to_text(run: Run) -> str:
+    lines = [f"valetkey probe: {run.target}", *(f"NOTE  {note}" for note in run.notes), ""]
+    results = run.results
     for result in results:
-        mark = {"pass": "PASS", "fail": "FAIL", "n/a": "n/a "}[result.status]
+        mark = {"pass": "PASS", "fail": "FAIL", "n/a": "n/a ", "error": "ERR "}[result.status]
         lines.append(f"{mark}  {result.id}  {result.reason}".rstrip())
         for evidence in result.evidence:
             lines.append(f"        sent:     {evidence.request}")
             lines.append(f"        answered: {evidence.response}")
-    counts = {s: sum(1 for r in results if r.status == s) for s in ("pass", "fail", "n/a")}
+    counts = {s: sum(1 for r in results if r.status == s) for s in STATUSES}
     lines.append("")
     lines.append(
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['n/a']} not applicable"
+        f"{counts['pass']} passed, {counts['fail']} failed, {counts['n/a']} not applicable, "
+        f"{counts['error']} broke; {run.seconds:.1f} s"
     )
     return "\n".join(lines) + "\n"

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
-from valetkey.probe.report import Result, not_applicable
+from valetkey.probe.agent import AgentError
+from valetkey.probe.report import Result, Run, errored, not_applicable
 from valetkey.probe.server_checks import SERVER_CHECKS
 from valetkey.probe.session import ProbeError, ProbeSession, Target
 
@@ -19,18 +20,19 @@ def checks_for(only: Iterable[str] | None) -> list[tuple[str, Callable[[ProbeSes
 
 def run_server_probe(
     target: Target, only: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
-) -> list[Result]:
+) -> Run:
     session = ProbeSession(target)
-    results: list[Result] = []
+    run = Run(target.issuer)
     try:
         session.open()
         for check_id, check in checks_for(only):
             if progress is not None:
                 progress(check_id)
-            results.append(_run_one(session, check_id, check))
+            run.results.append(_run_one(session, check_id, check))
     finally:
         session.close()
-    return results
+        run.notes = session.notes
+    return run
 
 
 def _run_one(
@@ -40,5 +42,9 @@ def _run_one(
         return check(session)
     except ProbeError as exc:
         return not_applicable(check_id, f"could not run: {exc}")
-    except (httpx.HTTPError, ValueError, KeyError) as exc:
+    except AgentError as exc:
+        return not_applicable(check_id, f"could not run: the browser could not go on: {exc}")
+    except httpx.HTTPError as exc:
         return not_applicable(check_id, f"could not run: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return errored(check_id, exc)

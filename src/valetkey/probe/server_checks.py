@@ -16,7 +16,7 @@ import math
 import re
 import secrets
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,7 +24,7 @@ import httpx
 from valetkey.probe.agent import UserAgent
 from valetkey.probe.dpop import DpopKey
 from valetkey.probe.report import Result, failed, not_applicable, passed
-from valetkey.probe.session import ProbeError, ProbeSession, s256
+from valetkey.probe.session import Grant, ProbeError, ProbeSession, s256
 
 Check = Callable[[ProbeSession], Result]
 SERVER_CHECKS: list[tuple[str, Check]] = []
@@ -380,30 +380,40 @@ def no_password_grant(s: ProbeSession) -> Result:
 
 @server_check("AS-23")
 def client_auth_required(s: ProbeSession) -> Result:
+    """Every way a confidential client's code could be redeemed without proving the secret:
+    a wrong secret (Basic and posted), no authentication, and credentials in the query."""
     if not s.target.client_secret or not s.can_log_in():
         return not_applicable("AS-23", "needs a confidential client and a login")
-    grant = s.code()
+    wrong = "valetkey-probe-wrong-" + secrets.token_urlsafe(16)
+    client_id = s.target.client_id
+    variants: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("a wrong secret (Basic) was accepted", {"auth": (client_id, wrong)}),
+        ("a wrong secret (client_secret_post) was accepted", {"form": {"client_secret": wrong}}),
+        ("a confidential client's code was redeemed without its secret", {}),
+        (
+            "credentials in the query string were accepted",
+            {"params": {"client_id": client_id, "client_secret": s.target.client_secret}},
+        ),
+    )
+    for problem, how in variants:
+        answer = _redeem_as(s, s.code(), how)
+        if answer.status_code == 200:
+            return failed("AS-23", problem, answer)
+    return passed("AS-23", "a wrong secret, no secret and a secret in the URL are all refused")
+
+
+def _redeem_as(s: ProbeSession, grant: Grant, how: dict[str, Any]) -> httpx.Response:
     data = {
         "grant_type": "authorization_code",
         "code": grant.code,
         "redirect_uri": s.target.redirect_uri,
         "code_verifier": grant.verifier or "",
     }
-    without = s.http.post(
-        s.endpoint("token_endpoint"), data={**data, "client_id": s.target.client_id}
-    )
-    if without.status_code == 200:
-        return failed(
-            "AS-23", "a confidential client's code was redeemed without its secret", without
-        )
-    in_query = s.http.post(
-        s.endpoint("token_endpoint"),
-        data={"grant_type": "refresh_token", "refresh_token": "x"},
-        params={"client_id": s.target.client_id, "client_secret": s.target.client_secret},
-    )
-    if in_query.status_code == 200:
-        return failed("AS-23", "credentials in the query string were accepted", in_query)
-    return passed("AS-23", "client authentication required; none in the URL")
+    if "auth" not in how and "params" not in how:
+        data["client_id"] = s.target.client_id
+    data.update(how.get("form", {}))
+    extra: dict[str, Any] = {k: how[k] for k in ("auth", "params") if k in how}
+    return s.http.post(s.endpoint("token_endpoint"), data=data, **extra)
 
 
 @server_check("AS-24", needs="metadata")

@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from valetkey.probe.agent import AgentError, UserAgent
+from valetkey.probe.confine import RUN_SECONDS, TIMEOUT, ConfinedTransport, origin_of
 from valetkey.provider.checks.redirect_uris import is_loopback
 
 
@@ -53,20 +54,63 @@ def s256(verifier: str) -> str:
 @dataclass
 class ProbeSession:
     target: Target
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))
+    seconds: float = RUN_SECONDS  # the whole run's deadline
     meta: dict[str, Any] = field(default_factory=dict)
     agent: UserAgent | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.transport = ConfinedTransport(self.target.issuer, self.seconds)
+        self.http = httpx.Client(timeout=TIMEOUT, transport=self.transport)
 
     def open(self) -> None:
-        url = self.target.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        response = self.http.get(url)
-        if response.status_code != 200:
-            url = self.target.issuer.rstrip("/") + "/.well-known/oauth-authorization-server"
-            response = self.http.get(url)
-        if response.status_code == 200:
-            self.meta = dict(response.json())
+        self.meta = self._discovery()
+        self._allow_named_origins()
         if self.target.username and self.target.password:
-            self.agent = UserAgent(self.target.username, self.target.password)
+            self.agent = UserAgent(
+                self.target.username,
+                self.target.password,
+                timeout=TIMEOUT,
+                transport=self.transport,
+            )
+
+    def _discovery(self) -> dict[str, Any]:
+        """The metadata (OIDC discovery, else RFC 8414), or {} with a note saying why."""
+        issuer = self.target.issuer.rstrip("/")
+        problem = "no discovery document"
+        for path in (
+            "/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server",
+        ):
+            try:
+                response = self.http.get(issuer + path)
+            except httpx.HTTPError as exc:
+                problem = f"discovery failed: {exc}"
+                continue
+            if response.status_code != 200:
+                continue
+            try:
+                data = response.json()
+            except ValueError:
+                problem = f"{path} is not JSON"
+                continue
+            if isinstance(data, dict) and all(isinstance(k, str) for k in data):
+                return data
+            problem = f"{path} is not a JSON object"
+        self.notes.append(f"{problem}: the checks that need metadata are n/a")
+        return {}
+
+    def _allow_named_origins(self) -> None:
+        """Endpoints the metadata puts on another origin are probed, after a warning; the
+        client secret still goes to the issuer's origin only."""
+        for name, value in sorted(self.meta.items()):
+            if not (name.endswith("_endpoint") or name == "jwks_uri") or not isinstance(value, str):
+                continue
+            if urlsplit(value).scheme in ("http", "https") and self.transport.allow(value):
+                self.notes.append(
+                    f"warning: the metadata puts {name} on {origin_of(value)}, not the "
+                    "issuer's origin; probed there, without the client secret"
+                )
 
     def close(self) -> None:
         self.http.close()

@@ -65,8 +65,8 @@ LAB_WARNINGS: dict[LabSwitch, str] = {
         "not registered: an open redirector"
     ),
     LabSwitch.PROBE_MODE: (
-        "probe mode: the /probe control API lets anyone on this machine see the back channel "
-        "and make the next token or authorization response a forgery"
+        "probe mode: the /probe control API lets whoever holds the admin token see the back "
+        "channel and make the next token or authorization response a forgery"
     ),
 }
 

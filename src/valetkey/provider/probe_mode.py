@@ -52,6 +52,14 @@ class ProbeControl:
         with self._lock:
             self.log.append({"seq": len(self.log), "at": time.time(), **event})
 
+    def events(self, client_id: str | None, since: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """The events from seq `since` on (only `client_id`'s when given), and the next seq."""
+        with self._lock:
+            chosen, following = self.log[since:], len(self.log)
+        if client_id is not None:
+            chosen = [e for e in chosen if e.get("client_id") == client_id]
+        return list(chosen), following
+
     def take(self, table: dict[str, str], client_id: str) -> str | None:
         with self._lock:
             return table.pop(client_id, None)

@@ -35,6 +35,17 @@ def _basic_credentials(header: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+def presented_secret(request: Request) -> str | None:
+    """The client secret the request carried (Basic or posted), if any; never raises."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return request.form.get("client_secret")
+    try:
+        return _basic_credentials(header)[1]
+    except InvalidClient:
+        return None
+
+
 def authenticate(store: Store, request: Request) -> tuple[Client, str]:
     """The authenticated client and the method it used; raises InvalidClient (401)."""
     form = request.form

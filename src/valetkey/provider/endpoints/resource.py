@@ -67,6 +67,7 @@ def _record(
         provider.probe.record(
             endpoint="resource",
             path=request.path,
+            client_id=token.client_id if token is not None else None,
             status=exc.status if exc else 200,
             access_token=fingerprint(value) if value else None,
         )

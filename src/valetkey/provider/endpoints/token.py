@@ -13,6 +13,7 @@ from valetkey.provider.checks import (
     rfc9449,
     run_checks,
 )
+from valetkey.provider.checks.client_auth import presented_secret
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
@@ -89,6 +90,7 @@ def _probe_log(
     if probe is None:
         return
     code = ctx.params.get("code")
+    secret = presented_secret(ctx.request) if ctx.client is not None else None
     probe.record(
         endpoint="token",
         status=status,
@@ -98,6 +100,10 @@ def _probe_log(
         code=fingerprint(code) if code else None,
         code_verifier_sent=ctx.params.get("code_verifier") is not None,
         access_token=fingerprint(str(body["access_token"])) if body else None,
+        refresh_token=fingerprint(str(body["refresh_token"]))
+        if body and body.get("refresh_token")
+        else None,
+        client_secret=fingerprint(secret) if secret else None,  # for LC-18's search
     )
 
 
