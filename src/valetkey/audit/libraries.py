@@ -152,36 +152,6 @@ SELF_STATE_AUTH_REQUESTS: Final = frozenset(
     }
 )
 
-# Packages whose import makes a module a candidate for callbacks (web or OAuth code).
-WEB_AND_OAUTH_PACKAGES: Final = (
-    "flask",
-    "django",
-    "starlette",
-    "fastapi",
-    "quart",
-    "werkzeug",
-    "requests",
-    "httpx",
-    "requests_oauthlib",
-    "oauthlib",
-    "authlib",
-    "flask_dance",
-    "aiohttp",
-    "tornado",
-    "sanic",
-    "litestar",
-    "falcon",
-    "pyramid",
-    "bottle",
-    "urllib3",
-    "msal",
-    "social_core",
-    "allauth",
-    "fastapi_sso",
-    "rest_framework",
-    "httpx_oauth",
-)
-
 # Packages whose use makes a module OAuth code.
 OAUTH_PACKAGES: Final = (
     "requests_oauthlib",
@@ -195,6 +165,12 @@ OAUTH_PACKAGES: Final = (
     "httpx_oauth",
     "fastapi_sso",
     "google_auth_oauthlib",
+)
+# Packages whose import makes a module a candidate for callbacks (web or OAuth code).
+WEB_AND_OAUTH_PACKAGES: Final = (
+    *fw.WEB_FRAMEWORKS,
+    *sorted(HTTP_MODULES),
+    *OAUTH_PACKAGES,
 )
 
 # --- request objects ---------------------------------------------------------------------

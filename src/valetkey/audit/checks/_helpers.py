@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import FuncNode, Scope
@@ -118,3 +119,20 @@ def bodies(module: Analysis, func: FuncNode, depth: int = 2) -> list[FuncNode]:
         if callee.local is not None and callee.local not in found:
             found.append(callee.local)
     return found
+
+
+def session_read_key(module: Analysis, node: ast.AST, scope: Scope) -> ast.expr | None:
+    """The key of a read of the session itself: `session[key]`, `session.get(key)`,
+    `session.pop(key)`; None for anything else."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.expr):
+        base, key = node.value, node.slice
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get", "pop", "setdefault")
+        and node.args
+    ):
+        base, key = node.func.value, node.args[0]
+    else:
+        return None
+    return key if module.eval(base, scope).type == fw.SESSION else None

@@ -153,7 +153,7 @@ def _merged_requests_without_state(module: Analysis, seen: set[int]) -> Iterator
         keys = set(value.key_names())
         opened = value.open
         if named is not None:
-            later = module.eval(ast.Name(id=named, ctx=ast.Load()), scope)
+            later = module.name_value(named, node, scope)
             keys |= later.key_names()
             opened = opened or later.open
         response_type = value.key("response_type")

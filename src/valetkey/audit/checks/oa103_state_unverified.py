@@ -15,7 +15,7 @@ from valetkey.audit.oauth import callbacks, stops, token_exchanges
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value
 
-from ._helpers import bodies, calls_in
+from ._helpers import bodies, calls_in, session_read_key
 
 
 @check(
@@ -281,17 +281,14 @@ def _only_looked_up(module: Analysis, func: FuncNode) -> bool:
     ]
     if not handoffs or _forwards_kwargs(module, func):
         return False
-    helpers = {
-        id(h)
-        for c, s in handoffs
-        if _lookup_helper(module, c, s) and (h := module.resolve(c, s).local) is not None
-    }
+    by_helper = [(c, s) for c, s in handoffs if _lookup_helper(module, c, s)]
+    helpers = {id(module.resolve(c, s).local) for c, s in by_helper}
     lookups = [
         (c, s)
         for c, s in handoffs
-        if _global_container(module, c, s)
+        if (c, s) in by_helper
+        or _global_container(module, c, s)
         or _unbound_lookup(module, c, s, 0)
-        or _lookup_helper(module, c, s)
         or id(module.enclosing_function(c)) in helpers  # the lookup inside such a helper
     ]
     if len(lookups) < len(handoffs):
@@ -647,7 +644,7 @@ def _near_session_keys(
     keys: set[str] = set()
     for node in (n for root in roots for n in ast.walk(root)):
         if not isinstance(node, ast.expr) or not (
-            everywhere or _reads_session(module, node, scope)
+            everywhere or session_read_key(module, node, scope) is not None
         ):
             continue
         value = module.eval(node, scope)
@@ -657,17 +654,6 @@ def _near_session_keys(
             if o.kind is Kind.SESSION and o.key and _near(o.line, o.col, node)
         }
     return keys
-
-
-def _reads_session(module: Analysis, node: ast.expr, scope: Scope) -> bool:
-    """`session[key]`, `session.get(key)`, `session.pop(key)`: a read of the session itself."""
-    if isinstance(node, ast.Subscript):
-        base: ast.expr = node.value
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        base = node.func.value
-    else:
-        return False
-    return module.eval(base, scope).type == fw.SESSION
 
 
 def _near(line: int, col: int, node: ast.AST) -> bool:

@@ -117,52 +117,43 @@ _IDENTITY_CLAIMS = frozenset(
 def _claims_benign(module: Analysis, call: ast.Call) -> bool:
     """The decoded claims stay in the function and only claims that say nothing about who
     the user is (`exp`, `iat` ...) are read from them."""
-    parent = module.parents.get(id(call))
-    if not isinstance(parent, ast.Assign) or not isinstance(parent.targets[0], ast.Name):
+    if module.enclosing_function(call) is None:
         return False
-    name = parent.targets[0].id
-    func = module.enclosing_function(call)
-    if func is None:
-        return False
-    for node in module.own_nodes(func):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            use = module.parents.get(id(node))
-            if isinstance(use, ast.Subscript) and const_str(use.slice) not in _IDENTITY_CLAIMS:
-                continue
-            if isinstance(use, ast.Attribute) and use.attr == "get":
-                call_node = module.parents.get(id(use))
-                if isinstance(call_node, ast.Call) and call_node.args:
-                    key = const_str(call_node.args[0])
-                    if key is not None and key not in _IDENTITY_CLAIMS:
-                        continue
-            return False
-    return True
+    reads = _claim_reads(module, call)
+    return reads is not None and all(k is not None and k not in _IDENTITY_CLAIMS for k in reads)
 
 
 def _claims_identify(module: Analysis, call: ast.Call, scope: Scope) -> bool:
     """Are the decoded claims used to tell who the user is (`claims["sub"]`, `.get("email")`)?"""
+    reads = _claim_reads(module, call)
+    return reads is not None and any(k in _IDENTITY_CLAIMS for k in reads)
+
+
+def _claim_reads(module: Analysis, call: ast.Call) -> list[str | None] | None:
+    """Each use of the name the decoded claims are assigned to: the claim it reads
+    (`claims["sub"]`, `claims.get("exp")`), or None for any other use; None when the
+    claims are not assigned to a name."""
     parent = module.parents.get(id(call))
     if not isinstance(parent, ast.Assign) or not isinstance(parent.targets[0], ast.Name):
-        return False
+        return None
     name = parent.targets[0].id
     func = module.enclosing_function(call)
-    nodes = module.own_nodes(func) if func is not None else module.nodes
-    for node in nodes:
-        key: str | None = None
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-            key = const_str(node.slice) if node.value.id == name else None
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get"
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == name
-            and node.args
-        ):
-            key = const_str(node.args[0])
-        if key in _IDENTITY_CLAIMS:
-            return True
-    return False
+    reads: list[str | None] = []
+    for node in module.own_nodes(func) if func is not None else module.nodes:
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            reads.append(_claim_read(module, node))
+    return reads
+
+
+def _claim_read(module: Analysis, name: ast.Name) -> str | None:
+    use = module.parents.get(id(name))
+    if isinstance(use, ast.Subscript) and use.value is name:
+        return const_str(use.slice)
+    if isinstance(use, ast.Attribute) and use.attr == "get":
+        call_node = module.parents.get(id(use))
+        if isinstance(call_node, ast.Call) and call_node.args:
+            return const_str(call_node.args[0])
+    return None
 
 
 def _jwcrypto_deserialize(module: Analysis, call: ast.Call, scope: Scope) -> bool:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.index import FuncNode, Scope
+from valetkey.audit.index import FuncNode
 from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks, token_endpoint_path
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value
 
-from ._helpers import bodies
+from ._helpers import bodies, session_read_key
 from .oa103_state_unverified import state_checks
 
 _PROVIDER_KEYS = frozenset(
@@ -124,25 +123,10 @@ def _state_per_provider(module: Analysis, func: FuncNode) -> bool:
         if isinstance(found.other_node, ast.Name):  # `expected = session.pop(key)`
             stored += [b.expr for b in scope.bindings.get(found.other_node.id, [])]
         for node in (n for expr in stored for n in ast.walk(expr)):
-            key = _session_key_node(module, node, scope)
+            key = session_read_key(module, node, scope)
             if key is not None and module.eval(key, scope).has(Kind.REQUEST):
                 return True
     return False
-
-
-def _session_key_node(module: Analysis, node: ast.AST, scope: Scope) -> ast.expr | None:
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.expr):
-        base, key = node.value, node.slice
-    elif (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("get", "pop")
-        and node.args
-    ):
-        base, key = node.func.value, node.args[0]
-    else:
-        return None
-    return key if module.eval(base, scope).type == fw.SESSION else None
 
 
 def _provider_entry(entry: Value) -> bool:

@@ -8,8 +8,9 @@ import ast
 
 from valetkey.audit import libraries as lib
 from valetkey.audit.index import Scope
-from valetkey.audit.interpreter import FunctionRule, Interpreter, Item, Semantics, origin_value
-from valetkey.audit.values import Kind, Value, join, literal, taint
+from valetkey.audit.interpreter import Interpreter, Item, Semantics, origin_value
+from valetkey.audit.models.python import constructor
+from valetkey.audit.values import Kind, Value, literal, taint
 
 _DECODERS = lib.PYJWT_DECODE | lib.JOSE_DECODE | lib.JOSERFC_DECODE | lib.AUTHLIB_JOSE_DECODE
 
@@ -17,7 +18,7 @@ _DECODERS = lib.PYJWT_DECODE | lib.JOSE_DECODE | lib.JOSERFC_DECODE | lib.AUTHLI
 def register(table: Semantics) -> None:
     table.function(*_DECODERS)(_jwt_decode)
     table.function(*lib.JOSE_UNVERIFIED)(_unverified)
-    table.function_matching(_httpx_oauth_client)(_typed(lib.HTTPX_OAUTH_CLIENT))
+    table.function_matching(_httpx_oauth_client)(constructor(lib.HTTPX_OAUTH_CLIENT))
     table.methods.append(_client_method)
     table.attributes.append(_registry_attribute)
     table.item_fallbacks.append(_response_field)
@@ -28,13 +29,6 @@ def _httpx_oauth_client(qual: str) -> bool:
         "httpx_oauth.oauth2.OAuth2",
         "httpx_oauth.oauth2.BaseOAuth2",
     )
-
-
-def _typed(tag: str) -> FunctionRule:
-    def rule(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
-        return Value(type=tag, ctor=call)
-
-    return rule
 
 
 def _jwt_decode(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
@@ -108,4 +102,4 @@ def _response_field(interp: Interpreter, item: Item) -> Value | None:
         return None
     field = origin_value(Kind.FIELD, item.node, key)
     outer = frozenset(o for o in item.base.origins if o.kind is not Kind.FIELD)
-    return item.with_default(join([Value(origins=outer | field.origins)]))
+    return item.with_default(Value(origins=outer | field.origins))

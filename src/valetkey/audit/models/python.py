@@ -60,7 +60,7 @@ OPAQUE_BUILTINS = frozenset(
 
 def register(table: Semantics) -> None:
     for qual, tag in lib.CONSTRUCTORS.items():
-        table.functions[qual] = _constructor(tag)
+        table.functions[qual] = constructor(tag)
     for qual in OPAQUE_BUILTINS:
         table.functions[qual] = _opaque
     table.function("ssl._create_unverified_context")(_unverified_ssl)
@@ -88,7 +88,9 @@ def register(table: Semantics) -> None:
     table.methods.append(_system_random_method)
 
 
-def _constructor(tag: str) -> FunctionRule:
+def constructor(tag: str) -> FunctionRule:
+    """A call that makes an object of a modelled type, keeping its keyword settings."""
+
     def rule(interp: Interpreter, qual: str, call: ast.Call, scope: Scope) -> Value:
         fields = interp.keyword_fields(call.keywords, scope)
         return Value(type=tag, ctor=call, keys=fields.keys, open=fields.open)
