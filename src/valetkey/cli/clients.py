@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from valetkey.cli.common import database_options, load_settings, store_for
-from valetkey.provider.checks.redirect_uris import RedirectUriError, normalize_redirect_uri
+from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_uri
 from valetkey.provider.store.queries import DuplicateError
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest

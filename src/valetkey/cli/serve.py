@@ -188,7 +188,7 @@ def serve(
 
 def _admin(provider: Provider, settings: Settings) -> str:
     """The admin API's token: the one set, or a fresh one on a loopback bind (else off)."""
-    from valetkey.provider.checks.redirect_uris import is_loopback
+    from valetkey.oauth.redirect_uris import is_loopback
 
     if settings.admin_token:
         return "  Admin API:  /admin (token from VALETKEY_ADMIN_TOKEN)"

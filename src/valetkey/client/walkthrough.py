@@ -28,7 +28,7 @@ from valetkey.provider.store.open import open_store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
 from valetkey.trace import records
-from valetkey.trace.masking import fingerprint, masked
+from valetkey.oauth.redaction import fingerprint, masked
 
 NAMES = {
     BROWSER: "browser",

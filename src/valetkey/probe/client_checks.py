@@ -19,7 +19,7 @@ from valetkey.probe.client_session import (
 )
 from valetkey.probe.report import Result, failed, not_applicable, passed
 from valetkey.provider.probe_mode import ID_TOKEN_FORGERIES
-from valetkey.trace.masking import fingerprint
+from valetkey.oauth.redaction import fingerprint
 
 # LC-14's battery; the nonce forgeries belong to LC-08
 BATTERY = tuple(how for how in ID_TOKEN_FORGERIES if "nonce" not in how)

@@ -10,7 +10,7 @@ from typing import Literal
 
 import httpx
 
-from valetkey.trace.masking import masked
+from valetkey.oauth.redaction import masked
 
 Status = Literal["pass", "fail", "n/a", "error"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "n/a", "error")

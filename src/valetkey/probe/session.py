@@ -14,7 +14,7 @@ import httpx
 
 from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.probe.confine import RUN_SECONDS, TIMEOUT, ConfinedTransport, origin_of
-from valetkey.provider.checks.redirect_uris import is_loopback
+from valetkey.oauth.redirect_uris import is_loopback
 
 
 class ProbeError(RuntimeError):

@@ -19,7 +19,7 @@ from valetkey.provider.checks import CheckResult
 from valetkey.provider.clock import Clock
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import FlowEvent, FlowStart, FlowUpdate
-from valetkey.trace.masking import masked
+from valetkey.oauth.redaction import masked
 
 BROWSER = "browser"
 CLIENT = "client"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import AuthorizeContext, TokenContext
-from valetkey.provider.checks.redirect_uris import (
+from valetkey.oauth.redirect_uris import (
     loose_redirect_uri_problem,
     redirect_uri_problem,
 )

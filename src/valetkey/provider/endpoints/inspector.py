@@ -20,7 +20,7 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 from valetkey.provider.checks import REGISTRY
-from valetkey.provider.checks.redirect_uris import is_loopback
+from valetkey.oauth.redirect_uris import is_loopback
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response
 from valetkey.provider.tokens import same

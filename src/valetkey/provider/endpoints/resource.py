@@ -21,7 +21,7 @@ from valetkey.provider.errors import InsufficientScope, InvalidDpopProof, Missin
 from valetkey.provider.flows import CLIENT, RESOURCE_SERVER
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
-from valetkey.trace.masking import fingerprint
+from valetkey.oauth.redaction import fingerprint
 
 
 def header_text(text: str) -> str:

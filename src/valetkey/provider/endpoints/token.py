@@ -22,7 +22,7 @@ from valetkey.provider.grants import authorization_code, client_credentials, ref
 from valetkey.provider.grants.issuance import Issued
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.probe_mode import forge_token_response
-from valetkey.trace.masking import fingerprint
+from valetkey.oauth.redaction import fingerprint
 
 COMMON_CHECKS = (
     rfc6749.token_request_is_post,

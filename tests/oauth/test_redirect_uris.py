@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from valetkey.provider.checks.redirect_uris import (
+from valetkey.oauth.redirect_uris import (
     RedirectUriError,
     loose_redirect_uri_problem,
     normalize_redirect_uri,
