@@ -6,7 +6,6 @@ safe answer: status, error code, header, and no traceback in the server's log.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
@@ -23,16 +22,13 @@ from joserfc import jws
 from tests.e2e.test_dpop import _bound_tokens
 from tests.support.agent import REDIRECT, Agent, hidden, query_of
 from tests.support.sandbox import SECRETS, Sandbox, start_sandbox
+from valetkey.oauth.base64url import encode as b64
 from valetkey.probe.dpop import DpopKey
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
 
 ATTACKER_REDIRECT = "http://127.0.0.1:8501/cb"
 CROSS_SITE = "http://127.0.0.1:8501"  # another port of the same host: same-site, not same-origin
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_pkce_verifier(agent: Agent, sandbox: Sandbox, verifier_kind: str, error
 
 def test_short_verifier_refused_even_if_it_matches(sandbox: Sandbox) -> None:
     """AS-07: a 42-character verifier whose S256 was sent as the challenge is still refused."""
-    from valetkey.provider.tokens import s256
+    from valetkey.oauth.pkce import s256
 
     agent = Agent(sandbox.issuer)
     try:

@@ -8,7 +8,7 @@ from joserfc.jwk import KeySet
 
 from tests.support.agent import REDIRECT, Agent
 from tests.support.sandbox import Sandbox
-from valetkey.provider.tokens import at_hash
+from valetkey.oauth.jose import left_half_hash as at_hash
 
 
 def _exchange(

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from valetkey.provider import strict_json, usernames
+from valetkey.oauth import strict_json
+from valetkey.provider import usernames
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ RFC 7518's encoding and verifies against the published JWKS (and nothing tampere
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from joserfc import jws
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
+from valetkey.oauth import base64url
 from valetkey.provider.keys import load_key_ring
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
@@ -20,7 +20,7 @@ from valetkey.provider.tokens import sign
 
 
 def _part(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    return base64url.decode(value)
 
 
 @pytest.mark.parametrize(("alg", "signature_bytes"), [("ES256", 64), ("RS256", 256)])

@@ -21,6 +21,7 @@ from valetkey.client import authlib_app, steps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.recording import AS, BROWSER, CLIENT, RS, Message, Traffic
 from valetkey.client.server import BackgroundServer, free_socket
+from valetkey.oauth.redaction import fingerprint, masked
 from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.provider import process
 from valetkey.provider.settings import build_settings
@@ -28,7 +29,6 @@ from valetkey.provider.store.open import open_store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
 from valetkey.trace import records
-from valetkey.oauth.redaction import fingerprint, masked
 
 NAMES = {
     BROWSER: "browser",

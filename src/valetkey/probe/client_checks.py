@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from valetkey.oauth.redaction import fingerprint
 from valetkey.probe.client_session import (
     Attempt,
     Browser,
@@ -19,7 +20,6 @@ from valetkey.probe.client_session import (
 )
 from valetkey.probe.report import Result, failed, not_applicable, passed
 from valetkey.provider.probe_mode import ID_TOKEN_FORGERIES
-from valetkey.oauth.redaction import fingerprint
 
 # LC-14's battery; the nonce forgeries belong to LC-08
 BATTERY = tuple(how for how in ID_TOKEN_FORGERIES if "nonce" not in how)

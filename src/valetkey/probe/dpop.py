@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import time
 
 from joserfc import jws
 from joserfc.jwk import ECKey
+
+from valetkey.oauth.jose import sha256_b64url
 
 
 class DpopKey:
@@ -31,8 +31,7 @@ class DpopKey:
             "iat": int(iat or time.time()),
         }
         if access_token is not None:
-            digest = hashlib.sha256(access_token.encode()).digest()
-            claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            claims["ath"] = sha256_b64url(access_token)  # RFC 9449 §4.2
         return jws.serialize_compact(
             header, json.dumps(claims).encode(), self.key, algorithms=["ES256"]
         )

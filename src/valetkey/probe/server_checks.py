@@ -7,11 +7,8 @@ client, an endpoint) answers n/a and says what was missing.
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
 import functools
-import hashlib
-import json
 import math
 import re
 import secrets
@@ -21,10 +18,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from valetkey.oauth.jose import MalformedJwt, left_half_hash, unverified_claims, unverified_header
+from valetkey.oauth.pkce import s256
 from valetkey.probe.agent import UserAgent
 from valetkey.probe.dpop import DpopKey
 from valetkey.probe.report import Result, failed, not_applicable, passed
-from valetkey.probe.session import Grant, ProbeError, ProbeSession, s256
+from valetkey.probe.session import Grant, ProbeError, ProbeSession
 
 Check = Callable[[ProbeSession], Result]
 SERVER_CHECKS: list[tuple[str, Check]] = []
@@ -514,16 +513,11 @@ def audience_and_dpop(s: ProbeSession) -> Result:
 
 
 def _jwt_claims(token: str) -> dict[str, object] | None:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
+    """What the server issued, read without trusting it, in order to judge it."""
     try:
-        # reading what the server issued, to judge it: the probe reads without trusting
-        payload = parts[1] + "=" * (-len(parts[1]) % 4)
-        data = json.loads(base64.urlsafe_b64decode(payload))  # valetkey: ignore[OA112]
-    except ValueError:
+        return unverified_claims(token)
+    except MalformedJwt:
         return None
-    return data if isinstance(data, dict) else None
 
 
 @server_check("AS-30", needs="login")
@@ -554,9 +548,10 @@ def id_token(s: ProbeSession) -> Result:
 
 
 def _id_token_problems(s: ProbeSession, id_token: str, access: str, nonce: str) -> list[str]:
-    # reading what the server issued, to judge it: the probe reads without trusting
-    head = id_token.split(".")[0] + "=="
-    header = json.loads(base64.urlsafe_b64decode(head))  # valetkey: ignore[OA112]
+    try:  # what the server issued, read without trusting it, in order to judge it
+        header = unverified_header(id_token)
+    except MalformedJwt:
+        return ["not a compact JWT"]
     claims = _jwt_claims(id_token) or {}
     problems = []
     if header.get("alg") not in ("RS256", "ES256", "PS256", "EdDSA"):
@@ -571,9 +566,7 @@ def _id_token_problems(s: ProbeSession, id_token: str, access: str, nonce: str) 
         problems.append("wrong aud")
     if claims.get("nonce") != nonce:
         problems.append("wrong nonce")
-    digest = hashlib.sha256(access.encode()).digest()[:16]
-    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    if "at_hash" in claims and claims["at_hash"] != expected:
+    if "at_hash" in claims and claims["at_hash"] != left_half_hash(access):
         problems.append("wrong at_hash")
     return problems
 

@@ -3,18 +3,18 @@ get a code, redeem it, and call the token endpoint the way a client would."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
+from valetkey.oauth.authorization_request import AuthorizationRequest, add_query
+from valetkey.oauth.pkce import Pkce
+from valetkey.oauth.redirect_uris import is_loopback
+from valetkey.oauth.scope import Scope
 from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.probe.confine import RUN_SECONDS, TIMEOUT, ConfinedTransport, origin_of
-from valetkey.oauth.redirect_uris import is_loopback
 
 
 class ProbeError(RuntimeError):
@@ -44,11 +44,6 @@ class Grant:
     state: str
     nonce: str
     query: dict[str, str]
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 @dataclass
@@ -133,22 +128,17 @@ class ProbeSession:
     # -- the front channel ------------------------------------------------------------------
 
     def params(self, pkce: bool = True, **overrides: str | None) -> tuple[dict[str, str], str]:
-        verifier = secrets.token_urlsafe(48)
-        params: dict[str, str | None] = {
-            "response_type": "code",
-            "client_id": self.target.client_id,
-            "redirect_uri": self.target.redirect_uri,
-            "scope": self.target.scope,
-            "state": secrets.token_urlsafe(16),
-            "nonce": secrets.token_urlsafe(16),
-            "code_challenge": s256(verifier) if pkce else None,
-            "code_challenge_method": "S256" if pkce else None,
-        }
-        params.update(overrides)
-        return {k: v for k, v in params.items() if v is not None}, verifier
+        pair = Pkce.new()
+        request = AuthorizationRequest.fresh(
+            self.target.client_id,
+            self.target.redirect_uri,
+            Scope.lenient(self.target.scope),
+            pkce=pair if pkce else None,
+        )
+        return request.params(**overrides), pair.verifier
 
     def authorize_url(self, params: dict[str, str]) -> str:
-        return f"{self.endpoint('authorization_endpoint')}?{urlencode(params)}"
+        return add_query(self.endpoint("authorization_endpoint"), params)
 
     def front(self, params: dict[str, str]) -> tuple[str | None, httpx.Response]:
         """Open the authorization URL in the logged-in browser; stop where it would leave

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal
 
+from valetkey.oauth.redaction import masked
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.clock import Clock
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import FlowEvent, FlowStart, FlowUpdate
-from valetkey.oauth.redaction import masked
 
 BROWSER = "browser"
 CLIENT = "client"

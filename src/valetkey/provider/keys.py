@@ -8,7 +8,6 @@ request. The JWKS lists every key that is not retired.
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from valetkey.oauth import base64url
 from valetkey.provider.store.queries import Store
 
 Key = RSAKey | ECKey
@@ -30,7 +30,7 @@ def _generate(alg: str) -> Key:
 
 
 def _int(value: str) -> int:
-    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+    return int.from_bytes(base64url.decode(value), "big")
 
 
 def _import_rsa(data: dict[str, str]) -> RSAKey:

@@ -9,7 +9,6 @@ response without `iss` ... The app's behaviour afterwards is the verdict.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import json
 import threading
@@ -21,8 +20,10 @@ from cryptography.hazmat.primitives import serialization
 from joserfc import jws
 from joserfc.jwk import ECKey, RSAKey
 
+from valetkey.oauth import base64url
+from valetkey.oauth.jose import unverified_claims, unverified_header
 from valetkey.provider.keys import KeyRing
-from valetkey.provider.tokens import b64url, sign
+from valetkey.provider.tokens import sign
 
 ID_TOKEN_FORGERIES = (
     "bad-signature",
@@ -66,16 +67,11 @@ class ProbeControl:
 
 
 def _segments(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    head, body, _sig = token.split(".")
-
-    def load(part: str) -> dict[str, Any]:
-        return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
-
-    return load(head), load(body)
+    return unverified_header(token), unverified_claims(token)
 
 
 def _encode(data: dict[str, Any]) -> str:
-    return b64url(json.dumps(data, separators=(",", ":")).encode())
+    return base64url.encode(json.dumps(data, separators=(",", ":")).encode())
 
 
 def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
@@ -135,7 +131,7 @@ def _hs256_with_public_key(claims: dict[str, Any], ring: KeyRing) -> str:
     )
     signing_input = _unsigned({"alg": "HS256", "typ": "JWT"}, claims)
     mac = hmac.new(pem, signing_input.encode(), "sha256").digest()
-    return f"{signing_input}.{b64url(mac)}"
+    return f"{signing_input}.{base64url.encode(mac)}"
 
 
 def forge_token_response(body: dict[str, Any], how: str, ring: KeyRing) -> dict[str, Any]:

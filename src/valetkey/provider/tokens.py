@@ -6,7 +6,6 @@ Every random value comes from `secrets` with 256 bits (RFC 6749 §10.10 asks for
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -17,7 +16,8 @@ from typing import Any
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from valetkey.provider import strict_json
+from valetkey.oauth import strict_json
+from valetkey.oauth.jose import unverified_header
 from valetkey.provider.keys import KeyRing
 
 OPAQUE_PREFIX = "vk_at_"
@@ -37,20 +37,6 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(
         a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
     )
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def s256(verifier: str) -> str:
-    """RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier)))."""
-    return b64url(hashlib.sha256(verifier.encode("ascii")).digest())
-
-
-def at_hash(access_token: str) -> str:
-    """OIDC Core §3.1.3.6: left half of the SHA-256 of the access token, base64url."""
-    return b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16])
 
 
 def sign(claims: dict[str, Any], ring: KeyRing, alg: str, typ: str = "JWT") -> str:
@@ -82,25 +68,10 @@ class TokenFormatError(ValueError):
     """The access token is not one this sandbox issued."""
 
 
-def b64_json_object(part: str) -> dict[str, Any]:
-    """A base64url JWS part (header or payload) as a JSON object, read strictly (no NaN,
-    no deep nesting: an attacker's token must not reach the recursion limit); ValueError."""
-    try:
-        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
-        raise ValueError("not base64url") from exc
-    return strict_json.loads_object(raw)
-
-
-def jws_header(value: str) -> dict[str, Any]:
-    """The protected header of a compact JWS, strictly parsed; ValueError if malformed."""
-    return b64_json_object(value.split(".", 1)[0])
-
-
 def read_access_jwt(ring: KeyRing, value: str) -> dict[str, Any]:
     """Verify an access-token JWT's signature and `typ`; return its claims (RFC 9068 §4)."""
     try:
-        header = jws_header(value)
+        header = unverified_header(value)
         kid, alg = str(header["kid"]), str(header["alg"])
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenFormatError("malformed token header") from exc

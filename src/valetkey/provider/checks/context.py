@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.http import Params, Request
 from valetkey.provider.store.records import Client, Code, Token
 
@@ -18,7 +19,7 @@ class AuthorizeContext:
     params: Params
     client: Client | None = None
     redirect_uri: str | None = None
-    scopes: tuple[str, ...] = ()
+    scopes: Scope = field(default_factory=Scope)
     prompt: frozenset[str] = frozenset()
     max_age: int | None = None
 
@@ -32,7 +33,7 @@ class TokenContext:
     grant_type: str = ""
     code: Code | None = None
     refresh: Token | None = None
-    scopes: tuple[str, ...] = ()
+    scopes: Scope = field(default_factory=Scope)
     notes: list[str] = field(default_factory=list)
     dpop_jkt: str | None = None  # set when a valid DPoP proof came with the request
 

@@ -3,12 +3,13 @@ tightening where it applies. Each check names its catalogue id and clause."""
 
 from __future__ import annotations
 
-from valetkey.provider.checks import check
-from valetkey.provider.checks.context import AuthorizeContext, TokenContext
 from valetkey.oauth.redirect_uris import (
     loose_redirect_uri_problem,
     redirect_uri_problem,
 )
+from valetkey.oauth.scope import Scope, ScopeError
+from valetkey.provider.checks import check
+from valetkey.provider.checks.context import AuthorizeContext, TokenContext
 from valetkey.provider.errors import (
     InvalidGrant,
     InvalidRequest,
@@ -145,10 +146,8 @@ def scope_registered(ctx: AuthorizeContext) -> None:
     scope = ctx.params.get("scope")
     if scope is None:
         raise InvalidScope("scope is required; ask only for what the app needs")
-    scopes = tuple(dict.fromkeys(scope.split(" ")))
-    if "" in scopes:
-        raise InvalidScope("scope must be single-space-separated names (RFC 6749 §3.3)")
-    unknown = sorted(set(scopes) - ctx.client.scopes)
+    scopes = requested_scope(scope)
+    unknown = sorted(scopes.names - ctx.client.scopes)
     if unknown:
         raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
     ctx.scopes = scopes
@@ -222,11 +221,19 @@ def client_scope_registered(ctx: TokenContext) -> None:
     assert ctx.client is not None
     allowed = ctx.client.scopes - {"openid", "offline_access"}
     requested = ctx.params.get("scope")
-    scopes = tuple(dict.fromkeys(requested.split(" "))) if requested else tuple(sorted(allowed))
-    unknown = sorted(set(scopes) - allowed)
-    if "" in scopes or unknown:
-        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown) or '(empty)'}")
+    scopes = requested_scope(requested) if requested else Scope(sorted(allowed))
+    unknown = sorted(scopes.names - allowed)
+    if unknown:
+        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
     ctx.scopes = scopes
+
+
+def requested_scope(text: str) -> Scope:
+    """A request's scope parameter, parsed as RFC 6749 §3.3 defines it; `invalid_scope` if not."""
+    try:
+        return Scope.parse(text)
+    except ScopeError as exc:
+        raise InvalidScope(str(exc)) from None
 
 
 def _no_reuse_error() -> InvalidGrant:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.checks.rfc9449 import request_url, verify_proof
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import (
@@ -83,5 +84,5 @@ def active_token(provider: Provider, value: str) -> Token:
 
 
 def require_scope(token: Token, scope: str) -> None:
-    if scope not in token.scope.split():
+    if scope not in Scope.lenient(token.scope):
         raise InsufficientScope(f"this call needs the scope {scope}", scope)

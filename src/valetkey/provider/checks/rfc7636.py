@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+from valetkey.oauth.pkce import s256
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import AuthorizeContext, TokenContext
 from valetkey.provider.errors import InvalidGrant, InvalidRequest
 from valetkey.provider.lab import LabSwitch
-from valetkey.provider.tokens import s256, same
+from valetkey.provider.tokens import same
 
 CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")

@@ -7,8 +7,6 @@ from the same key, for that request, carrying the token's hash (`ath`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
 import threading
 from dataclasses import dataclass, field
@@ -18,12 +16,12 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
-from valetkey.provider import strict_json
+from valetkey.oauth import strict_json
+from valetkey.oauth.jose import sha256_b64url, unverified_header
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.errors import InvalidDpopProof, InvalidGrant
 from valetkey.provider.http import Request
-from valetkey.provider.tokens import jws_header
 
 ALGORITHMS = ("ES256", "RS256", "PS256")
 MAX_AGE = 60  # seconds a proof's iat may be off (RFC 9449 §11.1)
@@ -46,11 +44,6 @@ class ReplayCache:
             return True
 
 
-def access_token_hash(token: str) -> str:
-    digest = hashlib.sha256(token.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def verify_proof(
     proof: str,
     method: str,
@@ -61,7 +54,7 @@ def verify_proof(
 ) -> str:
     """Check a DPoP proof (RFC 9449 §4.3); return the key's thumbprint (jkt)."""
     try:
-        header = jws_header(proof)
+        header = unverified_header(proof)
         key = _public_key(header)
         compact = jws.deserialize_compact(proof, key, algorithms=list(ALGORITHMS))
         claims = strict_json.loads_object(compact.payload)  # RFC 9449 §4.2: a JSON object
@@ -108,7 +101,7 @@ def _check_claims(
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or not replay.first_use(jti, now):
         raise InvalidDpopProof("the DPoP proof's jti is missing or was used before")
-    if access_token is not None and claims.get("ath") != access_token_hash(access_token):
+    if access_token is not None and claims.get("ath") != sha256_b64url(access_token):
         raise InvalidDpopProof("the DPoP proof's ath does not match the access token")
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.checks.rfc6749 import requested_scope
 from valetkey.provider.errors import InvalidGrant, InvalidRequest, InvalidScope
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.tokens import digest
@@ -47,10 +49,10 @@ def refresh_token_not_replayed(ctx: TokenContext) -> None:
 def refresh_scope_not_broader(ctx: TokenContext) -> None:
     """A scope asked for on refresh is within what the grant holds: no scope upgrade."""
     assert ctx.refresh is not None
-    granted = ctx.refresh.scope.split()
+    granted = Scope.lenient(ctx.refresh.scope)
     requested = ctx.params.get("scope")
-    scopes = tuple(dict.fromkeys(requested.split(" "))) if requested else tuple(granted)
-    extra = sorted(set(scopes) - set(granted))
-    if "" in scopes or extra:
-        raise InvalidScope(f"scope beyond the original grant: {' '.join(extra) or '(empty)'}")
+    scopes = requested_scope(requested) if requested else granted
+    extra = sorted((scopes - granted).names)
+    if extra:
+        raise InvalidScope(f"scope beyond the original grant: {' '.join(extra)}")
     ctx.scopes = scopes

@@ -12,10 +12,11 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from valetkey.provider import strict_json, usernames
+from valetkey.oauth import strict_json
+from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_uri
+from valetkey.provider import usernames
 from valetkey.provider.admin_openapi import OPENAPI
 from valetkey.provider.admin_state import Fault
-from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_uri
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.keys import rotate

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlencode
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.checks import CheckResult, oidc, rfc6749, rfc7636, run_checks
 from valetkey.provider.checks.context import AuthorizeContext
 from valetkey.provider.core import Browser, Provider
@@ -88,7 +89,7 @@ def authorize(provider: Provider, request: Request) -> Response:
         browser_hash=browser.hash,
         client_id=ctx.client.client_id,
         redirect_uri=ctx.redirect_uri,
-        scope=" ".join(ctx.scopes),
+        scope=str(ctx.scopes),
         state=state,
         nonce=params.get("nonce"),
         code_challenge=params.get("code_challenge"),
@@ -150,7 +151,7 @@ def proceed(
         return redirect(provider.path(f"/login?request={pending.id}"), status)
     assert browser.session is not None
     granted = provider.store.consent(browser.session.user_id, pending.client_id)
-    covered = granted is not None and set(pending.scope.split()) <= set(granted.split())
+    covered = granted is not None and Scope.lenient(pending.scope) <= Scope.lenient(granted)
     # OIDC Core §3.1.2.1: prompt=consent asks every time; only the consent form (with its
     # CSRF token) says the user consented, never a POST to /authorize or the login form
     if not covered or "consent" in prompts:

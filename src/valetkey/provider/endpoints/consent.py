@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.authorize import error_redirect, issue_code
 from valetkey.provider.endpoints.login import _expired, _pending
@@ -29,7 +30,7 @@ def consent_page(provider: Provider, request: Request) -> Response:
         client_id=pending.client_id,
         redirect_host=pending.redirect_uri.split("/")[2] if "//" in pending.redirect_uri else "",
         username=user.username if user else "",
-        scopes=pending.scope.split(),
+        scopes=list(Scope.lenient(pending.scope)),
     )
 
 
@@ -69,6 +70,6 @@ def consent_submit(provider: Provider, request: Request) -> Response:
         )
     user_id = browser.session.user_id
     granted = provider.store.consent(user_id, pending.client_id) or ""
-    scope = " ".join(sorted(set(granted.split()) | set(pending.scope.split())))
+    scope = str((Scope.lenient(granted) | Scope.lenient(pending.scope)).sorted())
     provider.store.save_consent(user_id, pending.client_id, scope, provider.clock.now())
     return issue_code(provider, pending, browser, 303)

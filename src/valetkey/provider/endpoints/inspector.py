@@ -19,8 +19,8 @@ from collections.abc import Callable
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from valetkey.provider.checks import REGISTRY
 from valetkey.oauth.redirect_uris import is_loopback
+from valetkey.provider.checks import REGISTRY
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response
 from valetkey.provider.tokens import same

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.endpoints.authorize import proceed
@@ -45,7 +46,7 @@ def login_page(
         csrf=provider.csrf_token(browser, PURPOSE, pending.id if pending else ""),
         request_id=pending.id if pending else "",
         client_name=client.name if client else "",
-        scopes=pending.scope.split() if pending else [],
+        scopes=list(Scope.lenient(pending.scope)) if pending else [],
         username=request.form.get("username") or "",
         error=error,
     )

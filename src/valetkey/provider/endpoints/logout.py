@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from valetkey.provider import strict_json
+from valetkey.oauth import strict_json
+from valetkey.oauth.jose import unverified_header
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.keys import key_set
-from valetkey.provider.tokens import jws_header
 
 PURPOSE = "logout"
 
@@ -35,7 +35,7 @@ def _id_token_hint(provider: Provider, hint: str | None) -> IdTokenHint | None:
     if not hint:
         return None
     try:
-        if jws_header(hint).get("typ") == "at+jwt":  # an access token (RFC 9068 §2.1)
+        if unverified_header(hint).get("typ") == "at+jwt":  # an access token (RFC 9068 §2.1)
             return None
         compact = jws.deserialize_compact(
             hint, key_set(provider.keys), algorithms=["RS256", "ES256"]

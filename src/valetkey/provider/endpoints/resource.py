@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from valetkey.oauth.redaction import fingerprint
+from valetkey.oauth.scope import Scope
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.checks.rfc6750 import (
     active_token,
@@ -21,7 +23,6 @@ from valetkey.provider.errors import InsufficientScope, InvalidDpopProof, Missin
 from valetkey.provider.flows import CLIENT, RESOURCE_SERVER
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
-from valetkey.oauth.redaction import fingerprint
 
 
 def header_text(text: str) -> str:
@@ -109,7 +110,7 @@ def api_user(provider: Provider, request: Request) -> Response:
         if user is None:
             return json_response({"client_id": token.client_id, "scope": token.scope})
         profile = {"sub": user.sub, "username": user.username}
-        if "profile" in token.scope.split():
+        if "profile" in Scope.lenient(token.scope):
             profile["name"] = str(user.claims.get("name", user.username))
         return json_response(profile)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from valetkey.oauth.redaction import fingerprint
 from valetkey.provider.checks import (
     Check,
     CheckResult,
@@ -22,7 +23,6 @@ from valetkey.provider.grants import authorization_code, client_credentials, ref
 from valetkey.provider.grants.issuance import Issued
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.probe_mode import forge_token_response
-from valetkey.oauth.redaction import fingerprint
 
 COMMON_CHECKS = (
     rfc6749.token_request_is_post,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.resource import bearer_error, protected
 from valetkey.provider.errors import InvalidToken
@@ -15,6 +16,6 @@ def userinfo(provider: Provider, request: Request) -> Response:
         user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
         if user is None:
             return bearer_error(InvalidToken("the token's user no longer exists"))
-        return json_response(user_claims(user, set(token.scope.split())))
+        return json_response(user_claims(user, Scope.lenient(token.scope)))
 
     return protected(provider, request, "openid", serve)

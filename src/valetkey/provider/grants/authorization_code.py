@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.scope import Scope
 from valetkey.provider.checks import rfc6749, rfc7636
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.errors import InvalidGrant
@@ -34,7 +35,7 @@ def redeem(ctx: TokenContext) -> Issued:
     claimed = provider.store.claim_code(code.code_hash, now, grant.id)
     if not claimed and not provider.lab(LabSwitch.CODE_REUSE):
         raise InvalidGrant("the authorization code was already used")
-    scopes = set(code.scope.split())
+    scopes = Scope.lenient(code.scope)
     id_claims: dict[str, Any] | None = None
     if "openid" in scopes:
         id_claims = {**user_claims(user, scopes), "auth_time": int(code.auth_time)}

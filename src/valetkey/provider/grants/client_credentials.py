@@ -13,5 +13,5 @@ def redeem(ctx: TokenContext) -> Issued:
     """No refresh token (RFC 6749 §4.4.3; AS-27) and no ID token: there is no user."""
     assert ctx.client is not None
     return issue(
-        ctx.provider, ctx.client, None, " ".join(ctx.scopes), None, refresh=False, jkt=ctx.dpop_jkt
+        ctx.provider, ctx.client, None, str(ctx.scopes), None, refresh=False, jkt=ctx.dpop_jkt
     )

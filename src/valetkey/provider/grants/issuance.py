@@ -6,12 +6,13 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
+from valetkey.oauth.jose import left_half_hash
+from valetkey.oauth.scope import Scope
 from valetkey.provider.core import Provider
 from valetkey.provider.store.records import Client, Grant, Token, User
 from valetkey.provider.tokens import (
     REFRESH_PREFIX,
     Minted,
-    at_hash,
     mint_access_jwt,
     mint_opaque,
     sign,
@@ -21,7 +22,7 @@ PROFILE_CLAIMS = ("name", "given_name", "family_name", "preferred_username", "pi
 EMAIL_CLAIMS = ("email", "email_verified")
 
 
-def user_claims(user: User, scopes: set[str]) -> dict[str, Any]:
+def user_claims(user: User, scopes: Scope) -> dict[str, Any]:
     """The claims a scope releases (OIDC Core §5.4)."""
     claims: dict[str, Any] = {"sub": user.sub}
     if "profile" in scopes:
@@ -154,6 +155,6 @@ def _id_token(
         "aud": client.client_id,
         "iat": int(now),
         "exp": int(now) + 300,
-        "at_hash": at_hash(access_token),
+        "at_hash": left_half_hash(access_token),
     }
     return sign(claims, provider.keys, client.id_token_alg)

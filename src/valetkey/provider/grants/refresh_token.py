@@ -27,7 +27,7 @@ def redeem(ctx: TokenContext) -> Issued:
             provider,
             client,
             user,
-            " ".join(ctx.scopes),
+            str(ctx.scopes),
             token.grant_id,
             refresh=False,
             jkt=ctx.dpop_jkt,
@@ -39,5 +39,5 @@ def redeem(ctx: TokenContext) -> Issued:
             provider.store.revoke_grant(token.grant_id, now)
         raise InvalidGrant("the refresh token was already used; its token family is revoked")
     return issue(
-        provider, client, user, " ".join(ctx.scopes), token.grant_id, refresh=True, jkt=ctx.dpop_jkt
+        provider, client, user, str(ctx.scopes), token.grant_id, refresh=True, jkt=ctx.dpop_jkt
     )
