@@ -16,8 +16,9 @@ from urllib.parse import unquote_plus, urlsplit
 
 import httpx
 
-BROWSER, CLIENT = "browser", "client"
-AS, RS = "authorization_server", "resource_server"
+from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER as AS
+from valetkey.oauth.vocabulary import CLIENT
+from valetkey.oauth.vocabulary import RESOURCE_SERVER as RS
 
 
 @dataclass

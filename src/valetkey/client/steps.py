@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from urllib.parse import urlencode
 
 import httpx
 from flask import Flask, redirect, render_template, request
@@ -29,6 +28,8 @@ from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.id_token import IdTokenError, fetch_keys, verify_id_token
 from valetkey.client.provider import Provider, discover
 from valetkey.client.web import error_page, fetch_photos, new_app
+from valetkey.oauth.authorization_request import AuthorizationRequest
+from valetkey.oauth.scope import Scope
 
 log = logging.getLogger("valetkey.client")
 
@@ -73,18 +74,17 @@ class StepByStep:
             verifier=secrets.token_urlsafe(64),  # RFC 7636 §4.1: 86 characters
         )
         self.browsers.start(session_id, pending)
-        params = {
-            "response_type": "code",  # never a token in the front channel (RFC 9700 §2.1.2)
-            "client_id": self.config.client_id,
-            "redirect_uri": self.redirect_uri(),  # exact, from configuration (OA104)
-            "scope": self.config.scope,  # minimal (RFC 9700 §2.3)
-            "state": pending.state,
-            "code_challenge": _s256(pending.verifier),
-            "code_challenge_method": "S256",
-        }
-        if self.provider.kind != "github":
-            params["nonce"] = pending.nonce
-        return f"{self.provider.authorization_endpoint}?{urlencode(params)}"
+        request = AuthorizationRequest(
+            response_type="code",  # never a token in the front channel (RFC 9700 §2.1.2)
+            client_id=self.config.client_id,
+            redirect_uri=self.redirect_uri(),  # exact, from configuration (OA104)
+            scope=Scope.lenient(self.config.scope),  # minimal (RFC 9700 §2.3)
+            state=pending.state,
+            nonce=pending.nonce if self.provider.kind != "github" else None,  # GitHub: no OIDC
+            code_challenge=_s256(pending.verifier),
+            code_challenge_method="S256",
+        )
+        return request.url(self.provider.authorization_endpoint)
 
     # -- step 3 -----------------------------------------------------------------------------
 

@@ -19,9 +19,12 @@ from rich.console import Console
 
 from valetkey.client import authlib_app, steps
 from valetkey.client.config import ClientConfig, ClientLab
-from valetkey.client.recording import AS, BROWSER, CLIENT, RS, Message, Traffic
+from valetkey.client.recording import Message, Traffic
 from valetkey.client.server import BackgroundServer, free_socket
 from valetkey.oauth.redaction import fingerprint, masked
+from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER as AS
+from valetkey.oauth.vocabulary import BROWSER, CLIENT
+from valetkey.oauth.vocabulary import RESOURCE_SERVER as RS
 from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.provider import process
 from valetkey.provider.settings import build_settings

@@ -13,20 +13,13 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Literal
 
 from valetkey.oauth.redaction import masked
+from valetkey.oauth.vocabulary import Channel
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.clock import Clock
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import FlowEvent, FlowStart, FlowUpdate
-
-BROWSER = "browser"
-CLIENT = "client"
-AUTHORIZATION_SERVER = "authorization_server"
-RESOURCE_SERVER = "resource_server"
-
-Channel = Literal["front", "back"]
 
 
 def new_flow_id() -> str:

@@ -10,14 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Literal
 
-PARTICIPANTS: tuple[tuple[str, str, str], ...] = (
-    ("browser", "Resource owner", "(browser)"),
-    ("client", "Client", "(the app)"),
-    ("authorization_server", "Authorization server", "(login, consent, tokens)"),
-    ("resource_server", "Resource server", "(the API)"),
-)
+from valetkey.oauth.vocabulary import PARTICIPANTS, Channel
+
 LANE = 230
 LEFT = 120
 ROW = 58
@@ -39,14 +34,14 @@ class Arrow:
     receiver: str
     label: str
     detail: str
-    channel: Literal["front", "back"]
+    channel: Channel
     carried_password: bool = False
     failed: bool = False
     checks: tuple[CheckMark, ...] = ()
 
 
 def _x(participant: str) -> int:
-    names = [p[0] for p in PARTICIPANTS]
+    names = [p.id for p in PARTICIPANTS]
     return LEFT + LANE * names.index(participant)
 
 
@@ -66,7 +61,8 @@ def _header(width: int, height: int, title: str, desc: str) -> list[str]:
 
 def _lifelines(height: int) -> list[str]:
     parts = []
-    for name, label, sub in PARTICIPANTS:
+    for participant in PARTICIPANTS:
+        name, label, sub = participant.id, participant.name, participant.note
         x = _x(name)
         parts.append(
             f'<rect x="{x - 100}" y="16" width="200" height="50" rx="8" '

@@ -6,28 +6,21 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from valetkey.oauth.vocabulary import PARTICIPANT_NAMES, PARTICIPANTS, STEP_BY_ID
 from valetkey.provider.store.records import FlowEvent
-from valetkey.trace.diagram import PARTICIPANTS, Arrow, CheckMark, render_svg
+from valetkey.trace.diagram import Arrow, CheckMark, render_svg
 
-STEP_OF_EVENT = {
-    "authorization_request": 1,
-    "login": 2,
-    "consent": 2,
-    "authorization_response": 3,
-    "token_request": 4,
-    "token_response": 4,
-    "api_call": 5,
-}
-LABELS = {
-    "authorization_request": "authorization request",
-    "login": "login: username and password",
-    "consent": "consent",
-    "authorization_response": "redirect back with code, state, iss",
-    "token_request": "token request (code, verifier, client auth)",
-    "token_response": "tokens",
-    "api_call": "API call with the access token",
-}
-NAMES = {p[0]: p[1] for p in PARTICIPANTS}
+NAMES = PARTICIPANT_NAMES
+
+
+def _number(step: str) -> int:
+    known = STEP_BY_ID.get(step)
+    return known.number if known else 0
+
+
+def _label(step: str) -> str:
+    known = STEP_BY_ID.get(step)
+    return known.label if known else step
 
 
 def arrows(events: Sequence[FlowEvent]) -> list[Arrow]:
@@ -42,10 +35,10 @@ def arrows(events: Sequence[FlowEvent]) -> list[Arrow]:
         detail = ", ".join(f"{k}={v}" for k, v in event.params.items())
         result.append(
             Arrow(
-                step=STEP_OF_EVENT.get(event.step, 0),
+                step=_number(event.step),
                 sender=event.sender,
                 receiver=event.receiver,
-                label=LABELS.get(event.step, event.step),
+                label=_label(event.step),
                 detail=detail,
                 channel="back" if event.channel == "back" else "front",
                 carried_password=event.carried_password,
@@ -77,8 +70,8 @@ def stopped_note(events: Sequence[FlowEvent]) -> str:
             if check.get("result") == "fail":
                 name = check.get("id") or check.get("clause", "")
                 return (
-                    f"Stopped at step {STEP_OF_EVENT.get(event.step, '?')} "
-                    f"({LABELS.get(event.step, event.step)}): {name} failed: "
+                    f"Stopped at step {_number(event.step) or '?'} "
+                    f"({_label(event.step)}): {name} failed: "
                     f"{check.get('detail', '')}"
                 )
         if event.params.get("error"):
@@ -93,8 +86,8 @@ def svg(events: Sequence[FlowEvent], title: str, docs: str = "") -> str:
 def mermaid(events: Sequence[FlowEvent]) -> str:
     """A Mermaid sequenceDiagram: solid arrows for the front channel, dotted for the back."""
     lines = ["sequenceDiagram"]
-    for key, label, _sub in PARTICIPANTS:
-        lines.append(f"    participant {key} as {label}")
+    for participant in PARTICIPANTS:
+        lines.append(f"    participant {participant.id} as {participant.name}")
     for arrow in arrows(events):
         line = "->>" if arrow.channel == "front" else "-->>"
         text = _mermaid_text(f"{arrow.step}. {arrow.label}")

@@ -7,6 +7,7 @@ import secrets
 from urllib.parse import urlencode
 
 from valetkey.oauth.scope import Scope
+from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
 from valetkey.provider.checks import CheckResult, oidc, rfc6749, rfc7636, run_checks
 from valetkey.provider.checks.context import AuthorizeContext
 from valetkey.provider.core import Browser, Provider
@@ -15,7 +16,6 @@ from valetkey.provider.errors import (
     LoginRequired,
     OAuthError,
 )
-from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER, CLIENT
 from valetkey.provider.grants.issuance import issue, new_grant
 from valetkey.provider.http import Request, Response, add_query, redirect
 from valetkey.provider.lab import LabSwitch

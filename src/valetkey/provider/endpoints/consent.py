@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from valetkey.oauth.scope import Scope
+from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.authorize import error_redirect, issue_code
 from valetkey.provider.endpoints.login import _expired, _pending
 from valetkey.provider.errors import AccessDenied
-from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER
 from valetkey.provider.http import Request, Response, redirect
 
 PURPOSE = "consent"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from valetkey.oauth.scope import Scope
+from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.endpoints.authorize import proceed
-from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER
 from valetkey.provider.http import Request, Response, redirect
 from valetkey.provider.store.records import AuthRequest
 from valetkey.provider.usernames import display_form

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.scope import Scope
+from valetkey.oauth.vocabulary import CLIENT, RESOURCE_SERVER
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.checks.rfc6750 import (
     active_token,
@@ -20,7 +21,6 @@ from valetkey.provider.checks.rfc6750 import (
 from valetkey.provider.core import Provider
 from valetkey.provider.demo_data import photos_for
 from valetkey.provider.errors import InsufficientScope, InvalidDpopProof, MissingToken, OAuthError
-from valetkey.provider.flows import CLIENT, RESOURCE_SERVER
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
 

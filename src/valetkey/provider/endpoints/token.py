@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from valetkey.oauth.redaction import fingerprint
+from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.checks import (
     Check,
     CheckResult,
@@ -18,7 +19,6 @@ from valetkey.provider.checks.client_auth import presented_secret
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
-from valetkey.provider.flows import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.grants import authorization_code, client_credentials, refresh_token
 from valetkey.provider.grants.issuance import Issued
 from valetkey.provider.http import Request, Response, json_response
