@@ -46,16 +46,9 @@ def _code(challenge: str | None) -> Code:
     )
 
 
-class StrictProvider:
-    """What the PKCE checks ask of the provider here: which lab switches are on (none)."""
-
-    def lab(self, switch: object) -> bool:
-        return False
-
-
 def _ctx(form: str, code: Code) -> TokenContext:
     request = Request("POST", "/token", Params(), Params.parse(form), {}, {})
-    ctx = TokenContext(provider=StrictProvider(), request=request)  # type: ignore[arg-type]
+    ctx = TokenContext(request=request, now=0.0)
     ctx.code = code
     return ctx
 

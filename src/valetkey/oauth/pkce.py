@@ -37,3 +37,11 @@ class Pkce:
         RFC 7636 §7.1 asks for at least 256 bits)."""
         verifier = secrets.token_urlsafe(entropy_bytes)
         return cls(verifier, s256(verifier))
+
+
+# the shape of an S256 challenge: 32 bytes of SHA-256 in unpadded base64url
+CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def is_s256_challenge(challenge: str) -> bool:
+    return CHALLENGE.fullmatch(challenge) is not None

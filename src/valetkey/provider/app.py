@@ -264,8 +264,10 @@ def _failure(provider: Provider, kind: Kind, status: int, description: str) -> R
 def _handle(
     workers: StoreWorkers, provider: Provider, handler: Handler, request: Request
 ) -> Response:
-    """In a store worker: the handler, its flow records written in one batch at the end."""
-    with provider.flows.batch():  # a request's flow events go to the store in one write
+    """In a store worker: the handler in one unit of work. Whatever it writes (a code
+    claimed, tokens issued, a grant revoked) and its flow records, written at the end, are
+    one transaction, committed before the response goes out."""
+    with provider.store.transaction(), provider.flows.batch():
         result = handler(provider, request)
         return workers.drive(result) if inspect.iscoroutine(result) else result  # type: ignore[return-value]
 

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from valetkey.provider.admin_state import AdminState
+from valetkey.provider.checks.context import Action, DpopInputs, RevokeGrant
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
@@ -151,6 +152,18 @@ class Provider:
             return True
         self.prune_now()
         return self.store.save_auth_request(request, cap)
+
+    def perform(self, actions: Sequence[Action]) -> None:
+        """What a request's checks asked to be done to the store, in its one transaction."""
+        now = self.clock.now()
+        for action in actions:
+            if isinstance(action, RevokeGrant):
+                self.store.revoke_grant(action.grant_id, now)
+            else:
+                self.store.revoke_token(action.token_id, now)
+
+    def dpop_inputs(self) -> DpopInputs:
+        return DpopInputs(self.origin, self.dpop_replay)
 
     def lab(self, switch: LabSwitch) -> bool:
         """Is this deliberately insecure behaviour switched on?"""

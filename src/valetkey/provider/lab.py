@@ -2,11 +2,26 @@
 
 None is on by default. Each one that is on puts a warning banner on every page and a warning
 line in the log at every request, so nobody mistakes a lab sandbox for a strict one.
+
+Everything a switch does is declared here: its warning (`LAB_WARNINGS`) and, for a switch that
+relaxes request checks, how it changes the check tables (`CHANGES`). The strict checks know
+nothing of the switches. A change is `Drop(check)` or `Wrap(check, variant)`; a variant gets
+the check that is in the slot when it is applied (the strict one, or another switch's
+variant), so switches that relax the same check compose: with no-pkce and plain-pkce both on,
+a missing challenge is fine and a plain one is checked as plain. Behaviours outside the
+checks (how codes are made, whether `iss` is sent, how passwords are hashed) read the switch
+where they happen.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from valetkey.provider.checks import Check, Table, lab_variants, rfc6749, rfc7636, rfc9700
 
 
 class LabSwitch(enum.Enum):
@@ -82,3 +97,69 @@ def parse_lab_switches(key: str, text: str) -> frozenset[LabSwitch]:
             raise ValueError(f"{key}={text!r}: unknown lab switch {name!r} (choose from {choices})")
         switches.add(known[name])
     return frozenset(switches)
+
+
+@dataclass(frozen=True)
+class Drop:
+    target: Check[Any]
+
+    def __call__(self, table: Table[Any]) -> Table[Any]:
+        return table.drop(self.target)
+
+
+@dataclass(frozen=True)
+class Wrap:
+    target: Check[Any]
+    variant: Callable[[Check[Any]], Check[Any]]
+
+    def __call__(self, table: Table[Any]) -> Table[Any]:
+        return table.wrap(self.target, self.variant)
+
+
+Change = Drop | Wrap
+
+
+# -- how the switches change the check tables ---------------------------------------------
+
+CHANGES: dict[LabSwitch, tuple[Change, ...]] = {
+    LabSwitch.LOOSE_REDIRECT: (
+        Wrap(rfc6749.redirect_uri_exact, lab_variants.prefix_redirect_uri),
+        Wrap(rfc6749.redirect_uri_safe_scheme, lab_variants.loose_scheme),
+        Wrap(rfc6749.redirect_uri_matches, lab_variants.prefix_token_redirect_uri),
+    ),
+    LabSwitch.NO_PKCE: (
+        Drop(rfc7636.challenge_required),
+        Wrap(rfc7636.challenge_well_formed, lab_variants.absent_challenge_ok),
+        Drop(rfc7636.verifier_well_formed),
+        Drop(rfc7636.verifier_matches),
+        Drop(rfc7636.no_pkce_downgrade),
+    ),
+    LabSwitch.PLAIN_PKCE: (
+        Wrap(rfc7636.challenge_method_s256, lab_variants.plain_method_ok),
+        Wrap(rfc7636.challenge_well_formed, lab_variants.plain_challenge_shape),
+        Wrap(rfc7636.verifier_matches, lab_variants.plain_verifier_ok),
+    ),
+    LabSwitch.IMPLICIT: (
+        Wrap(rfc6749.response_type_code, lab_variants.implicit_response_type),
+        Wrap(rfc7636.challenge_required, lab_variants.token_without_pkce),
+        Wrap(rfc7636.challenge_well_formed, lab_variants.token_without_pkce),
+    ),
+    LabSwitch.CODE_REUSE: (Drop(rfc6749.code_not_used_before),),
+    LabSwitch.NO_REFRESH_ROTATION: (Drop(rfc9700.refresh_token_not_replayed),),
+}
+
+
+@cache
+def _applied(table: Table[Any], switches: frozenset[LabSwitch]) -> Table[Any]:
+    for switch in LabSwitch:  # a fixed order, so the same switches give the same table
+        if switch not in switches:
+            continue
+        for change in CHANGES.get(switch, ()):
+            if table.has(change.target):
+                table = change(table)
+    return table
+
+
+def apply(table: Table[Any], switches: frozenset[LabSwitch]) -> Table[Any]:
+    """`table` as the switches that are on change it (the strict table when none is)."""
+    return _applied(table, switches) if switches else table

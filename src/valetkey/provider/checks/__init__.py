@@ -2,15 +2,25 @@
 
 A check is a function that takes the endpoint's context and raises an `OAuthError` when the
 request breaks the rule; its docstring's first line is its title and the rest its
-documentation. `check()` tags it with the catalogue id (../shared/CHECKS.md; empty where the
-catalogue has none) and the clause it enforces. `run_checks` runs a table in order, stops at
-the first failure, and reports every result so the flow record shows what ran.
+documentation. `check()` tags it with the catalogue id (empty where the catalogue has none),
+the clause it enforces, and what it reads and fills in of the context: `needs` names the
+fields an earlier check (or the endpoint's loader) must have set, `sets` the fields it sets.
+
+A `Table` is the ordered list an endpoint runs. It is checked when it is built, at import:
+a check that needs a field nothing before it sets is a `TableError` naming both, never a
+500 at request time. Lab switches change tables with `replace`, `drop` and `wrap`, which
+build a new table checked the same way (see `valetkey.provider.lab`).
+
+Checks are sans-I/O: the context holds what they read (loaded before the table runs) and
+collects the side effects they ask for (`actions`), which the endpoint performs after it.
+Every result goes to the flow record and every registered check is listed at
+`/inspector/checks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from valetkey.provider.errors import OAuthError
@@ -24,21 +34,100 @@ class Check(Generic[C]):
     clause: str
     title: str
     doc: str
-    run: Callable[[C], None]
+    run: Callable[[C], None] = field(compare=False)
+    needs: frozenset[str] = frozenset()
+    sets: frozenset[str] = frozenset()
+    slot: str = ""  # the place in a table it fills: its own name, or the check it wraps
+
+    @property
+    def name(self) -> str:
+        return f"{self.run.__module__.rsplit('.', 1)[-1]}.{self.run.__name__}"
+
+    def __post_init__(self) -> None:
+        if not self.slot:
+            object.__setattr__(self, "slot", self.name)
+
+    def wrapped(self, title: str, doc: str, run: Callable[[C], None]) -> Check[C]:
+        """Another check in this one's slot (a lab switch's variant), with its id and clause."""
+        return Check(self.id, self.clause, title, doc, run, self.needs, self.sets, self.slot)
 
 
 REGISTRY: list[Check[object]] = []
 
 
-def check(check_id: str, clause: str) -> Callable[[Callable[[C], None]], Check[C]]:
+def check(
+    check_id: str, clause: str, *, needs: Iterable[str] = (), sets: Iterable[str] = ()
+) -> Callable[[Callable[[C], None]], Check[C]]:
+    """Register a check under its catalogue id and clause, with what it needs and sets."""
+
     def register(func: Callable[[C], None]) -> Check[C]:
         doc = (func.__doc__ or func.__name__).strip()
         title = doc.splitlines()[0].rstrip(".")
-        registered: Check[C] = Check(check_id, clause, title, doc, func)
+        registered: Check[C] = Check(
+            check_id, clause, title, doc, func, frozenset(needs), frozenset(sets)
+        )
         REGISTRY.append(registered)  # type: ignore[arg-type]
         return registered
 
     return register
+
+
+class TableError(Exception):
+    """A table whose checks are in an order that cannot work (found at import time)."""
+
+
+@dataclass(frozen=True)
+class Table(Generic[C]):
+    """An endpoint's checks in order; `given` is what its loader fills in before they run."""
+
+    name: str
+    checks: tuple[Check[C], ...]
+    given: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        available = set(self.given)
+        for item in self.checks:
+            missing = item.needs - available
+            if missing:
+                raise TableError(
+                    f"table {self.name!r}: {item.name} needs {', '.join(sorted(missing))}, "
+                    "which no check before it sets"
+                )
+            available |= item.sets
+
+    @classmethod
+    def of(cls, name: str, checks: Sequence[Check[C]], given: Iterable[str] = ()) -> Table[C]:
+        return cls(name, tuple(checks), frozenset(given))
+
+    def __iter__(self) -> Iterator[Check[C]]:
+        return iter(self.checks)
+
+    def __add__(self, other: Table[C]) -> Table[C]:
+        return Table(self.name, self.checks + other.checks, self.given)
+
+    def _index(self, target: Check[C]) -> int:
+        for i, item in enumerate(self.checks):
+            if item.slot == target.slot:
+                return i
+        raise TableError(f"table {self.name!r} has no check {target.slot}")
+
+    def replace(self, target: Check[C], by: Check[C]) -> Table[C]:
+        i = self._index(target)
+        return Table(self.name, (*self.checks[:i], by, *self.checks[i + 1 :]), self.given)
+
+    def drop(self, target: Check[C]) -> Table[C]:
+        i = self._index(target)
+        return Table(self.name, (*self.checks[:i], *self.checks[i + 1 :]), self.given)
+
+    def wrap(self, target: Check[C], wrapper: Callable[[Check[C]], Check[C]]) -> Table[C]:
+        """Put `wrapper(check)` where the check in `target`'s slot is (whatever wraps it)."""
+        return self.replace(target, wrapper(self.checks[self._index(target)]))
+
+    def has(self, target: Check[C]) -> bool:
+        return any(item.slot == target.slot for item in self.checks)
+
+    def run(self, ctx: C, results: list[CheckResult]) -> None:
+        run_checks(self.checks, ctx, results)
 
 
 @dataclass(frozen=True)
@@ -59,6 +148,10 @@ class CheckResult:
         }
 
 
+def result_of(item: Check[C], passed: bool, detail: str = "") -> CheckResult:
+    return CheckResult(item.id, item.clause, item.title, passed, detail)
+
+
 def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) -> None:
     """Run each check in order; record it; re-raise the first failure, tagged with its id."""
     for item in table:
@@ -66,6 +159,6 @@ def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) ->
             item.run(ctx)
         except OAuthError as exc:
             exc.check_id = exc.check_id or item.id
-            results.append(CheckResult(item.id, item.clause, item.title, False, exc.description))
+            results.append(result_of(item, False, exc.description))
             raise
-        results.append(CheckResult(item.id, item.clause, item.title, True))
+        results.append(result_of(item, True))

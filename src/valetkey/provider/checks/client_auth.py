@@ -16,7 +16,6 @@ from valetkey.provider.checks import check
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.errors import InvalidClient, InvalidRequest
 from valetkey.provider.http import Request
-from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest, same
 
@@ -46,8 +45,21 @@ def presented_secret(request: Request) -> str | None:
         return None
 
 
-def authenticate(store: Store, request: Request) -> tuple[Client, str]:
-    """The authenticated client and the method it used; raises InvalidClient (401)."""
+def named_client_id(request: Request) -> str | None:
+    """The client id the credentials name (for the loader); None when they cannot be read.
+    `authenticate` reads them again and raises on what is wrong with them."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return request.form.get("client_id") or None
+    try:
+        return _basic_credentials(header)[0] or None
+    except InvalidClient:
+        return None
+
+
+def authenticate(named: Client | None, request: Request) -> tuple[Client, str]:
+    """The authenticated client and the method it used; raises InvalidClient (401).
+    `named` is the stored client `named_client_id` names, loaded before."""
     form = request.form
     header = request.headers.get("authorization")
     posted_secret = form.get("client_secret")
@@ -61,7 +73,7 @@ def authenticate(store: Store, request: Request) -> tuple[Client, str]:
     else:
         client_id, secret = form.get("client_id") or "", posted_secret or ""
         method = "client_secret_post" if posted_secret is not None else "none"
-    client = store.client(client_id) if client_id else None
+    client = named if named is not None and named.client_id == client_id else None
     if client is None:
         raise InvalidClient("client authentication failed", detail=f"unknown client {client_id!r}")
     if client.secret_hash is None:
@@ -73,7 +85,7 @@ def authenticate(store: Store, request: Request) -> tuple[Client, str]:
     return client, method
 
 
-@check("AS-23", "RFC 6749 §2.3.1, §3.2.1")
+@check("AS-23", "RFC 6749 §2.3.1, §3.2.1", sets=("client",))
 def client_authenticated(ctx: TokenContext) -> None:
     """The client authenticates (confidential) or identifies itself (public)."""
-    ctx.client, ctx.auth_method = authenticate(ctx.provider.store, ctx.request)
+    ctx.client, ctx.auth_method = authenticate(ctx.named_client, ctx.request)

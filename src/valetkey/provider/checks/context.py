@@ -1,22 +1,44 @@
-"""What the checks of each endpoint read and fill in as they pass."""
+"""What the checks of each endpoint read and fill in as they pass.
+
+A context is narrow and typed: the request's parameters, the time, and the rows the
+endpoint's loader read from the store before the table runs (the client a request names,
+the code or refresh token it presents). Checks never reach the store; what they want done to
+it (revoking a grant whose code was replayed, say) they append to `actions`, which the
+endpoint performs after the table, in the request's one transaction.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from valetkey.oauth.scope import Scope
 from valetkey.provider.http import Params, Request
 from valetkey.provider.store.records import Client, Code, Token
 
-if TYPE_CHECKING:
-    from valetkey.provider.core import Provider
+
+@dataclass(frozen=True)
+class RevokeGrant:
+    """Revoke a grant and every token issued under it (RFC 6749 §4.1.2, RFC 9700 §4.14.2)."""
+
+    grant_id: str
+
+
+@dataclass(frozen=True)
+class RevokeToken:
+    """Revoke one token (RFC 7009 §2.1)."""
+
+    token_id: str
+
+
+Action = RevokeGrant | RevokeToken
 
 
 @dataclass
 class AuthorizeContext:
-    provider: Provider
     params: Params
+    now: float
+    named_client: Client | None = None  # loaded: the client the single client_id names
     client: Client | None = None
     redirect_uri: str | None = None
     scopes: Scope = field(default_factory=Scope)
@@ -24,10 +46,30 @@ class AuthorizeContext:
     max_age: int | None = None
 
 
+class ProofIds(Protocol):
+    """The DPoP proof ids seen lately (RFC 9449 §11.1): True the first time an id is used."""
+
+    def first_use(self, jti: str, now: float) -> bool: ...
+
+
+@dataclass
+class DpopInputs:
+    """What checking a DPoP proof needs besides the request: the server's origin (for
+    `htu`) and the proof ids it has seen."""
+
+    origin: str
+    replay: ProofIds
+
+
 @dataclass
 class TokenContext:
-    provider: Provider
     request: Request
+    now: float
+    dpop: DpopInputs | None = None
+    named_client: Client | None = None  # loaded: the client the credentials name
+    presented_code: Code | None = None  # loaded: the code presented, looked up by its hash
+    presented_refresh: tuple[Token, float | None] | None = None  # loaded, with grant revocation
+    presented_token: tuple[Token, float | None] | None = None  # revocation, introspection
     client: Client | None = None
     auth_method: str = "none"
     grant_type: str = ""
@@ -36,7 +78,20 @@ class TokenContext:
     scopes: Scope = field(default_factory=Scope)
     notes: list[str] = field(default_factory=list)
     dpop_jkt: str | None = None  # set when a valid DPoP proof came with the request
+    actions: list[Action] = field(default_factory=list)
 
     @property
     def params(self) -> Params:
         return self.request.form
+
+
+@dataclass
+class BearerContext:
+    """A request to the resource server or userinfo, and the access token it presents."""
+
+    request: Request
+    now: float
+    dpop: DpopInputs
+    found: tuple[Token, float | None] | None = None  # loaded: the stored token, if any
+    value: str = ""
+    token: Token | None = None

@@ -1,15 +1,13 @@
 """RFC 6749 (OAuth 2.0) checks for the authorization and token endpoints, with RFC 9700's
-tightening where it applies. Each check names its catalogue id and clause."""
+tightening where it applies. Each check names its catalogue id and clause, and what of the
+context it needs and sets. Strict only: lab switches change these from `valetkey.provider.lab`."""
 
 from __future__ import annotations
 
-from valetkey.oauth.redirect_uris import (
-    loose_redirect_uri_problem,
-    redirect_uri_problem,
-)
+from valetkey.oauth.redirect_uris import redirect_uri_problem
 from valetkey.oauth.scope import Scope, ScopeError
 from valetkey.provider.checks import check
-from valetkey.provider.checks.context import AuthorizeContext, TokenContext
+from valetkey.provider.checks.context import AuthorizeContext, RevokeGrant, TokenContext
 from valetkey.provider.errors import (
     InvalidGrant,
     InvalidRequest,
@@ -21,13 +19,12 @@ from valetkey.provider.errors import (
     UnsupportedResponseType,
 )
 from valetkey.provider.http import Params, value_limit
-from valetkey.provider.lab import LabSwitch
-from valetkey.provider.tokens import digest
+from valetkey.provider.tokens import digest, same
 
 # -- authorization endpoint: before the redirect URI is trusted, errors are pages --------------
 
 
-@check("AS-09", "RFC 6749 §4.1.2.1")
+@check("AS-09", "RFC 6749 §4.1.2.1", sets=("client",))
 def client_id_known(ctx: AuthorizeContext) -> None:
     """The client_id names exactly one registered client.
 
@@ -37,13 +34,13 @@ def client_id_known(ctx: AuthorizeContext) -> None:
     values = [v for k, v in ctx.params.pairs if k == "client_id" and v]
     if len(values) != 1:
         raise PageError("The request must name the app (client_id) exactly once.")
-    client = ctx.provider.store.client(values[0])
-    if client is None:
+    client = ctx.named_client  # loaded for the one client_id
+    if client is None or client.client_id != values[0]:
         raise PageError("The app that sent you here (client_id) is not registered.")
     ctx.client = client
 
 
-@check("AS-08", "RFC 6749 §3.1.2.3; RFC 9700 §4.1.3")
+@check("AS-08", "RFC 6749 §3.1.2.3; RFC 9700 §4.1.3", needs=("client",), sets=("redirect_uri",))
 def redirect_uri_exact(ctx: AuthorizeContext) -> None:
     """redirect_uri is present once and equals a registered URI, character for character.
 
@@ -54,7 +51,7 @@ def redirect_uri_exact(ctx: AuthorizeContext) -> None:
     values = [v for k, v in ctx.params.pairs if k == "redirect_uri" and v]
     if len(values) != 1:
         raise PageError("The request must carry the app's redirect_uri exactly once.")
-    if not _registered(ctx, values[0]):
+    if values[0] not in ctx.client.redirect_uris:
         raise PageError(
             "The redirect_uri is not registered for this app, so you are not being sent back.",
             detail=f"unregistered redirect_uri {values[0][:200]!r}",
@@ -62,21 +59,11 @@ def redirect_uri_exact(ctx: AuthorizeContext) -> None:
     ctx.redirect_uri = values[0]
 
 
-def _registered(ctx: AuthorizeContext, uri: str) -> bool:
-    assert ctx.client is not None
-    if LabSwitch.LOOSE_REDIRECT in ctx.provider.settings.lab:  # LAB: prefix match
-        return any(uri.startswith(registered) for registered in ctx.client.redirect_uris)
-    return uri in ctx.client.redirect_uris
-
-
-@check("AS-12", "RFC 9700 §2.6; RFC 8252 §7.3")
+@check("AS-12", "RFC 9700 §2.6; RFC 8252 §7.3", needs=("redirect_uri",))
 def redirect_uri_safe_scheme(ctx: AuthorizeContext) -> None:
     """The redirect URI uses https, or http only to a loopback address."""
     assert ctx.redirect_uri is not None
-    if LabSwitch.LOOSE_REDIRECT in ctx.provider.settings.lab:  # LAB: only header safety
-        problem = loose_redirect_uri_problem(ctx.redirect_uri)
-    else:
-        problem = redirect_uri_problem(ctx.redirect_uri)
+    problem = redirect_uri_problem(ctx.redirect_uri)
     if problem is not None:
         raise PageError(f"The registered redirect_uri {problem}.")
 
@@ -115,15 +102,13 @@ def response_type_code(ctx: AuthorizeContext) -> None:
     says clients SHOULD NOT use them, and the sandbox does not offer them.
     """
     value = ctx.params.get("response_type")
-    if value == "token" and ctx.provider.lab(LabSwitch.IMPLICIT):
-        return  # LAB implicit
     if value != "code":
         raise UnsupportedResponseType(
             f"response_type {value!r} is not supported; use the authorization code flow (code)"
         )
 
 
-@check("", "RFC 6749 §4.1.2.1")
+@check("", "RFC 6749 §4.1.2.1", needs=("client",))
 def client_may_use_code_flow(ctx: AuthorizeContext) -> None:
     """The client is registered for the authorization_code grant."""
     assert ctx.client is not None
@@ -139,7 +124,7 @@ def response_mode_query(ctx: AuthorizeContext) -> None:
         raise InvalidRequest(f"response_mode {mode!r} is not supported; use query")
 
 
-@check("AS-43", "RFC 6749 §3.3; RFC 9700 §2.3")
+@check("AS-43", "RFC 6749 §3.3; RFC 9700 §2.3", needs=("client",), sets=("scopes",))
 def scope_registered(ctx: AuthorizeContext) -> None:
     """scope is present and every scope in it is registered for the client."""
     assert ctx.client is not None
@@ -186,7 +171,7 @@ def token_parameters_not_repeated(ctx: TokenContext) -> None:
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 
-@check("AS-22", "RFC 6749 §5.2; RFC 9700 §2.4")
+@check("AS-22", "RFC 6749 §5.2; RFC 9700 §2.4", sets=("grant_type",))
 def grant_type_supported(ctx: TokenContext) -> None:
     """grant_type is present and one the sandbox supports; the password grant is not."""
     grant_type = ctx.params.get("grant_type")
@@ -199,7 +184,7 @@ def grant_type_supported(ctx: TokenContext) -> None:
     ctx.grant_type = grant_type
 
 
-@check("", "RFC 6749 §5.2")
+@check("", "RFC 6749 §5.2", needs=("client", "grant_type"))
 def client_may_use_grant(ctx: TokenContext) -> None:
     """The client is registered for this grant type."""
     assert ctx.client is not None
@@ -207,7 +192,7 @@ def client_may_use_grant(ctx: TokenContext) -> None:
         raise UnauthorizedClient(f"this client is not registered for {ctx.grant_type}")
 
 
-@check("", "RFC 6749 §4.4")
+@check("", "RFC 6749 §4.4", needs=("client",))
 def client_credentials_confidential(ctx: TokenContext) -> None:
     """Only a confidential client may use the client_credentials grant."""
     assert ctx.client is not None
@@ -215,7 +200,7 @@ def client_credentials_confidential(ctx: TokenContext) -> None:
         raise UnauthorizedClient("client_credentials needs a confidential client")
 
 
-@check("AS-43", "RFC 6749 §3.3, §4.4.2")
+@check("AS-43", "RFC 6749 §3.3, §4.4.2", needs=("client",), sets=("scopes",))
 def client_scope_registered(ctx: TokenContext) -> None:
     """Every scope asked for is registered for the client (openid and offline_access excluded)."""
     assert ctx.client is not None
@@ -240,18 +225,19 @@ def _no_reuse_error() -> InvalidGrant:
     return InvalidGrant("the authorization code is invalid, expired or already used")
 
 
-@check("AS-15", "RFC 6749 §4.1.3")
+@check("AS-15", "RFC 6749 §4.1.3", sets=("code",))
 def code_known(ctx: TokenContext) -> None:
     """The code is one this server issued (looked up by its SHA-256)."""
     value = ctx.params.get("code")
     if value is None:
         raise InvalidRequest("code is required")
-    ctx.code = ctx.provider.store.code(digest(value))
-    if ctx.code is None:
+    found = ctx.presented_code  # loaded by the hash of the presented value
+    if found is None or not same(found.code_hash, digest(value)):
         raise _no_reuse_error()
+    ctx.code = found
 
 
-@check("AS-19", "RFC 6749 §4.1.3")
+@check("AS-19", "RFC 6749 §4.1.3", needs=("code", "client"))
 def code_bound_to_client(ctx: TokenContext) -> None:
     """The code was issued to the client that redeems it."""
     assert ctx.code is not None and ctx.client is not None
@@ -259,7 +245,7 @@ def code_bound_to_client(ctx: TokenContext) -> None:
         raise _no_reuse_error()
 
 
-@check("AS-16", "RFC 6749 §4.1.2, §10.5")
+@check("AS-16", "RFC 6749 §4.1.2, §10.5", needs=("code",))
 def code_not_used_before(ctx: TokenContext) -> None:
     """The code has not been redeemed before; a second try revokes what the first got.
 
@@ -267,31 +253,24 @@ def code_not_used_before(ctx: TokenContext) -> None:
     previously issued from it.
     """
     assert ctx.code is not None
-    if ctx.provider.lab(LabSwitch.CODE_REUSE):
-        return  # LAB code-reuse
     if ctx.code.used_at is not None:
-        provider = ctx.provider
         if ctx.code.grant_id is not None:
-            provider.store.revoke_grant(ctx.code.grant_id, provider.clock.now())
+            ctx.actions.append(RevokeGrant(ctx.code.grant_id))
         raise InvalidGrant("the authorization code was already used; its tokens are revoked")
 
 
-@check("AS-18", "RFC 6749 §4.1.2")
+@check("AS-18", "RFC 6749 §4.1.2", needs=("code",))
 def code_not_expired(ctx: TokenContext) -> None:
     """The code is redeemed before it expires (60 seconds by default)."""
     assert ctx.code is not None
-    if ctx.code.expires_at <= ctx.provider.clock.now():
+    if ctx.code.expires_at <= ctx.now:
         raise _no_reuse_error()
 
 
-@check("AS-11", "RFC 6749 §4.1.3")
+@check("AS-11", "RFC 6749 §4.1.3", needs=("code", "client"))
 def redirect_uri_matches(ctx: TokenContext) -> None:
     """redirect_uri is present and identical to the one in the authorization request."""
     assert ctx.code is not None and ctx.client is not None
     sent = ctx.params.get("redirect_uri")
-    if LabSwitch.LOOSE_REDIRECT in ctx.provider.settings.lab:  # LAB: prefix of a registered one
-        if sent is None or not any(sent.startswith(r) for r in ctx.client.redirect_uris):
-            raise InvalidGrant("redirect_uri is not registered")
-        return
     if sent != ctx.code.redirect_uri:
         raise InvalidGrant("redirect_uri does not match the authorization request")

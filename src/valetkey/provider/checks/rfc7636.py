@@ -1,18 +1,16 @@
-"""RFC 7636 (PKCE) checks, with RFC 9700's requirements: S256 only, and PKCE by default."""
+"""RFC 7636 (PKCE) checks, with RFC 9700's requirements: S256 only, and PKCE by default.
+
+Strict only: the lab switches no-pkce, plain-pkce and implicit change this module's checks
+from `valetkey.provider.lab`, never from in here.
+"""
 
 from __future__ import annotations
 
-import re
-
-from valetkey.oauth.pkce import s256
+from valetkey.oauth import pkce
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import AuthorizeContext, TokenContext
 from valetkey.provider.errors import InvalidGrant, InvalidRequest
-from valetkey.provider.lab import LabSwitch
 from valetkey.provider.tokens import same
-
-CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
-VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
 @check("AS-03", "RFC 7636 §4.3; RFC 9700 §2.1.1")
@@ -22,18 +20,14 @@ def challenge_method_s256(ctx: AuthorizeContext) -> None:
     challenge = ctx.params.get("code_challenge")
     if method is None and challenge is None:
         return
-    if ctx.provider.lab(LabSwitch.PLAIN_PKCE) and method in (None, "plain"):
-        return  # LAB plain-pkce
-    if method != "S256":
+    if method != pkce.S256:
         raise InvalidRequest("code_challenge_method must be S256; plain is not accepted")
 
 
-@check("AS-06", "RFC 9700 §2.1.1")
+@check("AS-06", "RFC 9700 §2.1.1", needs=("client",))
 def challenge_required(ctx: AuthorizeContext) -> None:
     """A code_challenge is sent: always for public clients, and for confidential ones too."""
     assert ctx.client is not None
-    if ctx.provider.lab(LabSwitch.NO_PKCE) or ctx.params.get("response_type") == "token":
-        return  # LAB no-pkce; LAB implicit (no code, so no PKCE)
     if ctx.params.get("code_challenge") is None:
         kind = "public" if ctx.client.is_public else "confidential"
         raise InvalidRequest(f"code_challenge (PKCE, S256) is required for this {kind} client")
@@ -42,17 +36,7 @@ def challenge_required(ctx: AuthorizeContext) -> None:
 @check("", "RFC 7636 §4.2")
 def challenge_well_formed(ctx: AuthorizeContext) -> None:
     """code_challenge is 43 base64url characters, the length of an S256 challenge."""
-    challenge = ctx.params.get("code_challenge")
-    if challenge is None and ctx.provider.lab(LabSwitch.NO_PKCE):
-        return
-    if ctx.params.get("response_type") == "token" and challenge is None:
-        return
-    plain = ctx.params.get("code_challenge_method") in (None, "plain")
-    if plain and ctx.provider.lab(LabSwitch.PLAIN_PKCE):
-        if not VERIFIER.fullmatch(challenge or ""):
-            raise InvalidRequest("a plain code_challenge must be 43 to 128 characters")
-        return
-    if not CHALLENGE.fullmatch(challenge or ""):
+    if not pkce.is_s256_challenge(ctx.params.get("code_challenge") or ""):
         raise InvalidRequest("code_challenge must be 43 base64url characters (S256 of a verifier)")
 
 
@@ -60,32 +44,26 @@ def challenge_well_formed(ctx: AuthorizeContext) -> None:
 def verifier_well_formed(ctx: TokenContext) -> None:
     """code_verifier, when sent, is 43 to 128 unreserved characters."""
     verifier = ctx.params.get("code_verifier")
-    if ctx.provider.lab(LabSwitch.NO_PKCE):
-        return  # LAB no-pkce: never checked
-    if verifier is not None and not VERIFIER.fullmatch(verifier):
+    if verifier is not None and not pkce.is_well_formed(verifier):
         raise InvalidRequest("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
 
 
-@check("AS-04", "RFC 7636 §4.6")
+@check("AS-04", "RFC 7636 §4.6", needs=("code",))
 def verifier_matches(ctx: TokenContext) -> None:
     """A code issued with a challenge is redeemed only with the matching code_verifier."""
     assert ctx.code is not None
-    if ctx.code.code_challenge is None or ctx.provider.lab(LabSwitch.NO_PKCE):
-        return  # LAB no-pkce: never checked
+    if ctx.code.code_challenge is None:
+        return
     verifier = ctx.params.get("code_verifier")
     if verifier is None:
         raise InvalidGrant("code_verifier is required: the authorization request used PKCE")
-    plain = ctx.code.code_challenge_method in (None, "plain")
-    expected = verifier if plain and ctx.provider.lab(LabSwitch.PLAIN_PKCE) else s256(verifier)
-    if not same(expected, ctx.code.code_challenge):
+    if not same(pkce.s256(verifier), ctx.code.code_challenge):
         raise InvalidGrant("code_verifier does not match the code_challenge")
 
 
-@check("AS-05", "RFC 9700 §4.8.2")
+@check("AS-05", "RFC 9700 §4.8.2", needs=("code",))
 def no_pkce_downgrade(ctx: TokenContext) -> None:
     """A code issued without a challenge is refused when a code_verifier is sent (downgrade)."""
     assert ctx.code is not None
-    if ctx.provider.lab(LabSwitch.NO_PKCE):
-        return
     if ctx.code.code_challenge is None and ctx.params.get("code_verifier") is not None:
         raise InvalidGrant("code_verifier sent, but the authorization request had no challenge")

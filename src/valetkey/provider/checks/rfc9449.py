@@ -19,7 +19,7 @@ from joserfc.jwk import ECKey, RSAKey
 from valetkey.oauth import strict_json
 from valetkey.oauth.jose import sha256_b64url, unverified_header
 from valetkey.provider.checks import check
-from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.checks.context import ProofIds, TokenContext
 from valetkey.provider.errors import InvalidDpopProof, InvalidGrant
 from valetkey.provider.http import Request
 
@@ -49,7 +49,7 @@ def verify_proof(
     method: str,
     url: str,
     now: float,
-    replay: ReplayCache,
+    replay: ProofIds,
     access_token: str | None = None,
 ) -> str:
     """Check a DPoP proof (RFC 9449 §4.3); return the key's thumbprint (jkt)."""
@@ -82,7 +82,7 @@ def _check_claims(
     method: str,
     url: str,
     now: float,
-    replay: ReplayCache,
+    replay: ProofIds,
     access_token: str | None,
 ) -> None:
     if claims.get("htm") != method or claims.get("htu") != url:
@@ -116,17 +116,13 @@ def dpop_proof_valid(ctx: TokenContext) -> None:
     proof = ctx.request.headers.get("dpop")
     if proof is None:
         return
-    provider = ctx.provider
+    assert ctx.dpop is not None
     ctx.dpop_jkt = verify_proof(
-        proof,
-        "POST",
-        request_url(provider.origin, ctx.request),
-        provider.clock.now(),
-        provider.dpop_replay,
+        proof, "POST", request_url(ctx.dpop.origin, ctx.request), ctx.now, ctx.dpop.replay
     )
 
 
-@check("AS-29", "RFC 9449 §5")
+@check("AS-29", "RFC 9449 §5", needs=("refresh",))
 def refresh_proof_same_key(ctx: TokenContext) -> None:
     """A DPoP-bound refresh token is used only with a proof by the key it is bound to.
 

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
-from valetkey.provider.checks import CheckResult, oidc, rfc6749, rfc7636, run_checks
+from valetkey.provider import lab
+from valetkey.provider.checks import CheckResult, Table, oidc, rfc6749, rfc7636
 from valetkey.provider.checks.context import AuthorizeContext
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.errors import (
@@ -17,31 +18,38 @@ from valetkey.provider.errors import (
     OAuthError,
 )
 from valetkey.provider.grants.issuance import issue, new_grant
-from valetkey.provider.http import Request, Response, add_query, redirect
+from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.store.records import AuthRequest, Code
 from valetkey.provider.tokens import digest, random_value
 
 # before the client and redirect URI are trusted: errors are pages (AS-09, AS-10)
-PAGE_CHECKS = (
-    rfc6749.client_id_known,
-    rfc6749.redirect_uri_exact,
-    rfc6749.redirect_uri_safe_scheme,
+PAGE_CHECKS = Table.of(
+    "authorize: before the redirect URI is trusted",
+    [
+        rfc6749.client_id_known,
+        rfc6749.redirect_uri_exact,
+        rfc6749.redirect_uri_safe_scheme,
+    ],
 )
 # after: errors go back to the redirect URI with state and iss
-REDIRECT_CHECKS = (
-    rfc6749.parameters_not_repeated,
-    rfc6749.response_type_present,
-    rfc6749.response_type_code,
-    rfc6749.client_may_use_code_flow,
-    rfc6749.response_mode_query,
-    oidc.no_request_objects,
-    rfc6749.scope_registered,
-    rfc7636.challenge_method_s256,
-    rfc7636.challenge_required,
-    rfc7636.challenge_well_formed,
-    oidc.prompt_valid,
-    oidc.max_age_valid,
+REDIRECT_CHECKS = Table.of(
+    "authorize",
+    [
+        rfc6749.parameters_not_repeated,
+        rfc6749.response_type_present,
+        rfc6749.response_type_code,
+        rfc6749.client_may_use_code_flow,
+        rfc6749.response_mode_query,
+        oidc.no_request_objects,
+        rfc6749.scope_registered,
+        rfc7636.challenge_method_s256,
+        rfc7636.challenge_required,
+        rfc7636.challenge_well_formed,
+        oidc.prompt_valid,
+        oidc.max_age_valid,
+    ],
+    given=("client", "redirect_uri"),
 )
 
 AUTHORIZE_PARAMS = (
@@ -59,14 +67,24 @@ AUTHORIZE_PARAMS = (
 )
 
 
+def load(provider: Provider, params: Params) -> AuthorizeContext:
+    """What the checks read from the store: the client the one client_id names."""
+    ctx = AuthorizeContext(params, provider.clock.now())
+    named = [value for name, value in params.pairs if name == "client_id" and value]
+    if len(named) == 1:
+        ctx.named_client = provider.store.client(named[0])
+    return ctx
+
+
 def authorize(provider: Provider, request: Request) -> Response:
     params = request.query if request.method == "GET" else request.form
-    ctx = AuthorizeContext(provider, params)
+    ctx = load(provider, params)
     results: list[CheckResult] = []
     client_id = params.get("client_id") or "(none)"
     flow_id = provider.flows.start(client_id)
+    switches = provider.settings.lab
     try:
-        run_checks(PAGE_CHECKS, ctx, results)
+        lab.apply(PAGE_CHECKS, switches).run(ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
         target = params.get("redirect_uri")
@@ -78,7 +96,7 @@ def authorize(provider: Provider, request: Request) -> Response:
     assert ctx.client is not None and ctx.redirect_uri is not None
     state = params.get("state")
     try:
-        run_checks(REDIRECT_CHECKS, ctx, results)
+        lab.apply(REDIRECT_CHECKS, switches).run(ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
         return error_redirect(provider, flow_id, ctx.redirect_uri, state, exc)

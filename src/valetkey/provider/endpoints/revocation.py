@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from valetkey.provider.checks import rfc6749, run_checks
-from valetkey.provider.checks.client_auth import authenticate
-from valetkey.provider.checks.context import TokenContext
+from valetkey.provider import lab
+from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc7009
+from valetkey.provider.checks.client_auth import named_client_id
+from valetkey.provider.checks.context import RevokeGrant, RevokeToken, TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.token import error_response
-from valetkey.provider.errors import (
-    InvalidClient,
-    InvalidRequest,
-    OAuthError,
-    UnsupportedTokenType,
-)
+from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
 from valetkey.provider.tokens import TokenFormatError, digest, token_id
 
-REQUEST_CHECKS = (
+REQUEST_CHECKS = [
     rfc6749.token_request_is_post,
     rfc6749.no_query_parameters,
     rfc6749.form_encoded,
     rfc6749.token_parameters_not_repeated,
+    client_auth.client_authenticated,
+    rfc7009.token_parameter_present,
+    rfc7009.token_type_hint_known,
+]
+REVOCATION_CHECKS = Table.of("revocation", REQUEST_CHECKS)
+INTROSPECTION_CHECKS = Table.of(
+    "introspection", [*REQUEST_CHECKS, rfc7009.introspecting_client_confidential]
 )
-HINTS = (None, "access_token", "refresh_token")
 
 
 def _lookup(provider: Provider, value: str) -> tuple[Token, float | None] | None:
@@ -36,34 +38,40 @@ def _lookup(provider: Provider, value: str) -> tuple[Token, float | None] | None
     return provider.store.token(key)
 
 
-def _prepare(provider: Provider, request: Request) -> tuple[TokenContext, str]:
-    ctx = TokenContext(provider, request)
-    run_checks(REQUEST_CHECKS, ctx, [])
-    ctx.client, ctx.auth_method = authenticate(provider.store, request)
+def load(provider: Provider, request: Request) -> TokenContext:
+    """The client the credentials name and the token the request is about."""
+    ctx = TokenContext(request, provider.clock.now())
+    client_id = named_client_id(request)
+    ctx.named_client = provider.store.client(client_id) if client_id else None
     value = request.form.get("token")
-    if value is None:
-        raise InvalidRequest("token is required")
-    if request.form.get("token_type_hint") not in HINTS:
-        raise UnsupportedTokenType("token_type_hint must be access_token or refresh_token")
-    return ctx, value
+    if value is not None:
+        ctx.presented_token = _lookup(provider, value)
+    return ctx
+
+
+def _checked(provider: Provider, request: Request, table: Table[TokenContext]) -> TokenContext:
+    ctx = load(provider, request)
+    results: list[CheckResult] = []
+    lab.apply(table, provider.settings.lab).run(ctx, results)
+    return ctx
 
 
 def revoke(provider: Provider, request: Request) -> Response:
     """RFC 7009 §2.1: revoking a refresh token revokes its whole grant; unknown tokens and
     other clients' tokens are answered 200 and left alone (§2.2)."""
     try:
-        ctx, value = _prepare(provider, request)
+        ctx = _checked(provider, request, REVOCATION_CHECKS)
     except OAuthError as exc:
         return error_response(exc)
     assert ctx.client is not None
-    found = _lookup(provider, value)
+    found = ctx.presented_token
     if found is not None and found[0].client_id == ctx.client.client_id:
         token = found[0]
-        now = provider.clock.now()
         if token.kind == "refresh" and token.grant_id is not None:
-            provider.store.revoke_grant(token.grant_id, now)
+            ctx.actions.append(RevokeGrant(token.grant_id))
         else:
-            provider.store.revoke_token(token.id, now)
+            ctx.actions.append(RevokeToken(token.id))
+    provider.perform(ctx.actions)
     return json_response({})
 
 
@@ -71,20 +79,17 @@ def introspect(provider: Provider, request: Request) -> Response:
     """RFC 7662 §2.2: `active` and, for an active token, what it is for; only to the
     confidential client the token was issued to."""
     try:
-        ctx, value = _prepare(provider, request)
-        assert ctx.client is not None
-        if ctx.client.is_public:  # RFC 7662 §2.1: the protected resource authenticates
-            raise InvalidClient("introspection needs a confidential client with its secret")
+        ctx = _checked(provider, request, INTROSPECTION_CHECKS)
     except OAuthError as exc:
         return error_response(exc)
-    found = _lookup(provider, value)
-    now = provider.clock.now()
+    assert ctx.client is not None
+    found = ctx.presented_token
     if found is None or found[1] is not None or found[0].revoked_at is not None:
         return json_response({"active": False})
     if found[0].client_id != ctx.client.client_id:  # RFC 7662 §4: no token scanning
         return json_response({"active": False})
     token = found[0]
-    if token.expires_at <= now or (token.kind == "refresh" and token.used_at is not None):
+    if token.expires_at <= ctx.now or (token.kind == "refresh" and token.used_at is not None):
         return json_response({"active": False})
     return json_response(_describe(provider, token))
 

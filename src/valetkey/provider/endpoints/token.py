@@ -1,21 +1,22 @@
-"""The token endpoint (RFC 6749 §3.2): authenticate the client, run the grant's checks, issue."""
+"""The token endpoint (RFC 6749 §3.2): load what the request names, run the checks, issue.
+
+Sans-I/O in the middle: the loader reads the client the credentials name and the code or
+refresh token presented; the tables (strict, or as the lab switches change them) judge the
+request from that alone; then the grant claims and issues, and the checks' actions run. All
+of it, with the flow records, is the request's one write transaction (see `app._handle`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
-from valetkey.provider.checks import (
-    Check,
-    CheckResult,
-    client_auth,
-    rfc6749,
-    rfc9449,
-    run_checks,
-)
-from valetkey.provider.checks.client_auth import presented_secret
+from valetkey.provider import lab
+from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc9449
+from valetkey.provider.checks.client_auth import named_client_id, presented_secret
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
@@ -23,23 +24,33 @@ from valetkey.provider.grants import authorization_code, client_credentials, ref
 from valetkey.provider.grants.issuance import Issued
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.probe_mode import forge_token_response
+from valetkey.provider.tokens import digest
 
-COMMON_CHECKS = (
-    rfc6749.token_request_is_post,
-    rfc6749.no_query_parameters,
-    rfc6749.form_encoded,
-    rfc6749.token_parameters_not_repeated,
-    client_auth.client_authenticated,
-    rfc9449.dpop_proof_valid,
-    rfc6749.grant_type_supported,
-    rfc6749.client_may_use_grant,
+COMMON_CHECKS = Table.of(
+    "token",
+    [
+        rfc6749.token_request_is_post,
+        rfc6749.no_query_parameters,
+        rfc6749.form_encoded,
+        rfc6749.token_parameters_not_repeated,
+        client_auth.client_authenticated,
+        rfc9449.dpop_proof_valid,
+        rfc6749.grant_type_supported,
+        rfc6749.client_may_use_grant,
+    ],
 )
 
-Grant = tuple[Sequence[Check[TokenContext]], Callable[[TokenContext], Issued]]
+
+@dataclass(frozen=True)
+class Grant:
+    checks: Table[TokenContext]
+    redeem: Callable[[Provider, TokenContext], Issued]
+
+
 GRANTS: dict[str, Grant] = {
-    "authorization_code": (authorization_code.CHECKS, authorization_code.redeem),
-    "refresh_token": (refresh_token.CHECKS, refresh_token.redeem),
-    "client_credentials": (client_credentials.CHECKS, client_credentials.redeem),
+    "authorization_code": Grant(authorization_code.CHECKS, authorization_code.redeem),
+    "refresh_token": Grant(refresh_token.CHECKS, refresh_token.redeem),
+    "client_credentials": Grant(client_credentials.CHECKS, client_credentials.redeem),
 }
 
 TOKEN_PARAMS = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
@@ -55,38 +66,60 @@ def error_response(exc: OAuthError) -> Response:
     return json_response(exc.body(), exc.status, extra)
 
 
+def load(provider: Provider, request: Request) -> TokenContext:
+    """Everything the checks read from the store, read before they run."""
+    ctx = TokenContext(request, provider.clock.now(), provider.dpop_inputs())
+    store, form = provider.store, request.form
+    client_id = named_client_id(request)
+    ctx.named_client = store.client(client_id) if client_id else None
+    code = form.get("code")
+    if code is not None and form.get("grant_type") == "authorization_code":
+        ctx.presented_code = store.code(digest(code))
+    refresh = form.get("refresh_token")
+    if refresh is not None and form.get("grant_type") == "refresh_token":
+        ctx.presented_refresh = store.token(digest(refresh))
+    return ctx
+
+
 def token(provider: Provider, request: Request) -> Response:
-    ctx = TokenContext(provider, request)
+    ctx = load(provider, request)
     results: list[CheckResult] = []
+    switches = provider.settings.lab
     try:
-        run_checks(COMMON_CHECKS, ctx, results)
-        checks, redeem = GRANTS[ctx.grant_type]
-        run_checks(checks, ctx, results)
-        issued = redeem(ctx)
+        lab.apply(COMMON_CHECKS, switches).run(ctx, results)
+        grant = GRANTS[ctx.grant_type]
+        lab.apply(grant.checks, switches).run(ctx, results)
+        issued = grant.redeem(provider, ctx)
         provider.store.issue(issued.new_grant, issued.tokens)
     except OAuthError as exc:
-        _record(ctx, results, exc.error)
-        _probe_log(ctx, exc.status, exc.error)
+        provider.perform(ctx.actions)
+        _record(provider, ctx, results, exc.error)
+        _probe_log(provider, ctx, exc.status, exc.error)
         return error_response(exc)
-    _record(ctx, results, None, issued.body)
-    _probe_log(ctx, 200, "", issued.body)
+    provider.perform(ctx.actions)
+    _record(provider, ctx, results, None, issued.body)
+    _probe_log(provider, ctx, 200, "", issued.body)
     provider.housekeeping()
-    return json_response(_maybe_forged(ctx, issued.body))
+    return json_response(_maybe_forged(provider, ctx, issued.body))
 
 
-def _maybe_forged(ctx: TokenContext, body: dict[str, Any]) -> dict[str, Any]:
+def _maybe_forged(provider: Provider, ctx: TokenContext, body: dict[str, Any]) -> dict[str, Any]:
     """LAB probe-mode: the next response for this client, forged as the probe asked."""
-    probe = ctx.provider.probe
+    probe = provider.probe
     if probe is None or ctx.client is None:
         return body
     how = probe.take(probe.token_forgery, ctx.client.client_id)
-    return body if how is None else forge_token_response(body, how, ctx.provider.keys)
+    return body if how is None else forge_token_response(body, how, provider.keys)
 
 
 def _probe_log(
-    ctx: TokenContext, status: int, error: str, body: dict[str, Any] | None = None
+    provider: Provider,
+    ctx: TokenContext,
+    status: int,
+    error: str,
+    body: dict[str, Any] | None = None,
 ) -> None:
-    probe = ctx.provider.probe
+    probe = provider.probe
     if probe is None:
         return
     code = ctx.params.get("code")
@@ -107,25 +140,26 @@ def _probe_log(
     )
 
 
-def _flow_id(ctx: TokenContext) -> str | None:
+def _flow_id(provider: Provider, ctx: TokenContext) -> str | None:
     if ctx.code is not None:
         return ctx.code.flow_id
     if ctx.refresh is not None and ctx.refresh.grant_id is not None:
-        grant = ctx.provider.store.grant(ctx.refresh.grant_id)
+        grant = provider.store.grant(ctx.refresh.grant_id)
         return grant.flow_id if grant else None
     return None
 
 
 def _record(
+    provider: Provider,
     ctx: TokenContext,
     results: list[CheckResult],
     error: str | None,
     body: dict[str, Any] | None = None,
 ) -> None:
-    flow_id = _flow_id(ctx)
+    flow_id = _flow_id(provider, ctx)
     if flow_id is None:
         return
-    flows = ctx.provider.flows
+    flows = provider.flows
     params = {name: ctx.params.get(name) for name in TOKEN_PARAMS}
     params["client_auth"] = ctx.auth_method
     summary = "The app exchanges the code for tokens over the back channel."

@@ -213,6 +213,14 @@ def _flow_dict(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip((*FLOW_COLUMNS, "username"), row, strict=True))
 
 
+@dataclasses.dataclass
+class _Unit:
+    """The open unit of work of one thread: its cursor once the first statement ran."""
+
+    cursor: Any = None
+    failed: bool = False
+
+
 class Store:
     """Queries over one database. Each thread keeps its own open connection: opening one
     for every query cost more than the query itself."""
@@ -241,11 +249,70 @@ class Store:
         return conn
 
     @contextmanager
-    def _cursor(self, transaction: bool = True) -> Iterator[Any]:
+    def transaction(self) -> Iterator[None]:
+        """One unit of work: every write made inside (from any layer) goes into a single
+        transaction, begun lazily at the first write and committed when the block ends
+        normally; an exception rolls all of it back. Reads inside see the writes made before
+        them. The app opens one around each request, so a request writes at most once."""
+        if getattr(self._local, "unit", None) is not None:
+            yield  # already inside one: the outer block commits
+            return
+        unit = _Unit()
+        self._local.unit = unit
+        try:
+            yield
+            if unit.failed:  # a statement failed and the caller went on: keep nothing
+                raise StoreError("a statement of this unit of work failed")
+            if unit.cursor is not None:
+                self._finish(unit.cursor, commit=True)
+        except BaseException:
+            if unit.cursor is not None:
+                self._finish(unit.cursor, commit=False)
+            raise
+        finally:
+            self._local.unit = None
+
+    def _finish(self, cursor: Any, *, commit: bool) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:  # the connection was lost (and dropped) inside the unit
+            return
+        try:
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+        except self.database.error as exc:
+            if commit:
+                raise self._store_error(conn, exc) from exc
+            self._local.conn = None  # a rollback that fails: the connection is unusable
+        finally:
+            cursor.close()
+
+    def _store_error(self, conn: Any, exc: Exception) -> StoreError:
+        gone = self.database.is_disconnect(conn)
+        if gone:  # the server went away: reconnect next time
+            self._local.conn = None
+        else:
+            conn.rollback()
+        return StoreError(str(exc).strip() or type(exc).__name__, disconnected=gone)
+
+    @contextmanager
+    def _cursor(self, transaction: bool = True, read: bool = False) -> Iterator[Any]:
         """A cursor in a transaction of its own, committed at the end (rolled back on an
         error); driver errors come out as StoreError. PostgreSQL connections are in
         autocommit mode, so a single statement (`transaction=False`) costs one round trip
-        and a block of several begins explicitly; sqlite3 begins before the first write."""
+        and a block of several begins explicitly; sqlite3 begins before the first write.
+        Inside `transaction()` a write (or a read after one) uses the unit's cursor and
+        nothing is committed here; a read before any write runs on its own, as outside."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and not (read and unit.cursor is None):
+            cursor = self._unit_cursor(unit)
+            try:
+                yield cursor
+            except self.database.error as exc:
+                unit.failed = True
+                raise self._store_error(self._connection(), exc) from exc
+            return
         conn = self._connection()
         try:
             cursor = conn.cursor()
@@ -254,15 +321,21 @@ class Store:
             yield cursor
             conn.commit()
         except self.database.error as exc:
-            gone = self.database.is_disconnect(conn)
-            if gone:  # the server went away: reconnect next time
-                self._local.conn = None
-            else:
-                conn.rollback()
-            raise StoreError(str(exc).strip() or type(exc).__name__, disconnected=gone) from exc
+            raise self._store_error(conn, exc) from exc
         except BaseException:
             conn.rollback()
             raise
+
+    def _unit_cursor(self, unit: _Unit) -> Any:
+        if unit.cursor is None:
+            conn = self._connection()
+            try:
+                unit.cursor = conn.cursor()
+                if self.database.dialect == "postgresql":
+                    unit.cursor.execute("BEGIN")
+            except self.database.error as exc:
+                raise self._store_error(conn, exc) from exc
+        return unit.cursor
 
     def _run(self, cursor: Any, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement on an open cursor; the number of rows it changed."""
@@ -272,7 +345,7 @@ class Store:
     def _one(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         if params and _has_nul(params):
             return None
-        with self._cursor(transaction=False) as cursor:
+        with self._cursor(transaction=False, read=True) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             row = cursor.fetchone()
         return None if row is None else tuple(row)
@@ -280,7 +353,7 @@ class Store:
     def _all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         if params and _has_nul(params):
             return []
-        with self._cursor(transaction=False) as cursor:
+        with self._cursor(transaction=False, read=True) as cursor:
             cursor.execute(self.database.sql(sql), params or {})
             return [tuple(row) for row in cursor.fetchall()]
 
