@@ -92,6 +92,7 @@ class BearerContext:
     request: Request
     now: float
     dpop: DpopInputs
+    required_scope: str | None = None  # what the resource needs, if anything
     found: tuple[Token, float | None] | None = None  # loaded: the stored token, if any
     value: str = ""
     token: Token | None = None

@@ -1,12 +1,15 @@
-"""Bearer-token use at the resource server and userinfo (RFC 6750, RFC 9068 §4)."""
+"""Bearer-token use at the resource server and userinfo (RFC 6750, RFC 9068 §4, RFC 9449 §7),
+as a table: the token comes in the Authorization header, is active, is used as it is bound,
+and carries the scope the resource needs. The loader looks the token up first."""
 
 from __future__ import annotations
 
 import re
 
 from valetkey.oauth.scope import Scope
+from valetkey.provider.checks import Table, check
+from valetkey.provider.checks.context import BearerContext
 from valetkey.provider.checks.rfc9449 import request_url, verify_proof
-from valetkey.provider.core import Provider
 from valetkey.provider.errors import (
     InsufficientScope,
     InvalidDpopProof,
@@ -16,15 +19,26 @@ from valetkey.provider.errors import (
     ResourceDpopError,
 )
 from valetkey.provider.http import Request
-from valetkey.provider.store.records import Token
-from valetkey.provider.tokens import TokenFormatError, token_id
 
 TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
-def bearer_value(request: Request) -> str:
-    """The token from the Authorization header; never from the URL (RFC 6750 §2.3; AS-30).
-    The scheme is Bearer, or DPoP for a DPoP-bound token (checked by `check_binding`)."""
+def presented_value(request: Request) -> str | None:
+    """The token in the Authorization header, for the loader; None when there is none."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    value = value.strip()
+    if scheme.lower() in ("bearer", "dpop") and TOKEN68.fullmatch(value):
+        return value
+    return None
+
+
+@check("AS-30", "RFC 6750 §2.1, §2.3", sets=("value",))
+def token_in_header(ctx: BearerContext) -> None:
+    """The access token comes in the Authorization header, never in the URL or the body.
+
+    The scheme is Bearer, or DPoP for a DPoP-bound token (checked by `token_used_as_bound`).
+    """
+    request = ctx.request
     if "access_token" in {name for name, _ in request.query.pairs}:
         raise InvalidRequest("send the access token in the Authorization header, not the URL")
     if "access_token" in {name for name, _ in request.form.pairs}:
@@ -32,15 +46,32 @@ def bearer_value(request: Request) -> str:
     header = request.headers.get("authorization")
     if header is None:
         raise MissingToken("an access token is required")
-    scheme, _, value = header.partition(" ")
-    value = value.strip()
-    if scheme.lower() not in ("bearer", "dpop") or not TOKEN68.fullmatch(value):
+    value = presented_value(request)
+    if value is None:
         raise InvalidRequest("use the Bearer scheme: Authorization: Bearer <token>")
-    return value
+    ctx.value = value
 
 
-def check_binding(provider: Provider, request: Request, token: Token, value: str) -> None:
-    """A DPoP-bound token needs the DPoP scheme and a proof by its key (RFC 9449 §7)."""
+@check("", "RFC 6750 §3.1; RFC 9068 §4", needs=("value",), sets=("token",))
+def token_active(ctx: BearerContext) -> None:
+    """The access token is one this server issued, not revoked and not expired."""
+    found = ctx.found  # loaded for the presented value
+    if found is None or found[0].kind != "access":
+        raise InvalidToken("the access token is not valid")
+    token, grant_revoked = found
+    if token.revoked_at is not None or grant_revoked is not None:
+        raise InvalidToken("the access token was revoked")
+    if token.expires_at <= ctx.now:
+        raise InvalidToken("the access token expired")
+    ctx.token = token
+
+
+@check("AS-29", "RFC 9449 §7", needs=("token",))
+def token_used_as_bound(ctx: BearerContext) -> None:
+    """A DPoP-bound token comes with the DPoP scheme and a proof by its key; a Bearer token
+    with the Bearer scheme."""
+    assert ctx.token is not None
+    request, token = ctx.request, ctx.token
     scheme = request.headers.get("authorization", "").partition(" ")[0].lower()
     if token.jkt is None:
         if scheme == "dpop":
@@ -51,15 +82,10 @@ def check_binding(provider: Provider, request: Request, token: Token, value: str
     proof = request.headers.get("dpop")
     if proof is None:
         raise ResourceDpopError("a DPoP proof is required with a DPoP-bound token")
-    url = request_url(provider.origin, request)
+    url = request_url(ctx.dpop.origin, request)
     try:
         jkt = verify_proof(
-            proof,
-            request.method,
-            url,
-            provider.clock.now(),
-            provider.dpop_replay,
-            access_token=value,
+            proof, request.method, url, ctx.now, ctx.dpop.replay, access_token=ctx.value
         )
     except InvalidDpopProof as exc:
         raise ResourceDpopError(exc.description) from None
@@ -67,22 +93,18 @@ def check_binding(provider: Provider, request: Request, token: Token, value: str
         raise ResourceDpopError("the DPoP proof is signed by another key than the token's")
 
 
-def active_token(provider: Provider, value: str) -> Token:
-    """The stored token behind the value, if it is an access token still active."""
-    try:
-        found = provider.store.token(token_id(provider.keys, value))
-    except TokenFormatError:
-        found = None
-    if found is None or found[0].kind != "access":
-        raise InvalidToken("the access token is not valid")
-    token, grant_revoked = found
-    if token.revoked_at is not None or grant_revoked is not None:
-        raise InvalidToken("the access token was revoked")
-    if token.expires_at <= provider.clock.now():
-        raise InvalidToken("the access token expired")
-    return token
+@check("", "RFC 6750 §3.1", needs=("token",))
+def scope_sufficient(ctx: BearerContext) -> None:
+    """The token carries the scope this resource needs."""
+    assert ctx.token is not None
+    if ctx.required_scope is not None and ctx.required_scope not in Scope.lenient(
+        ctx.token.scope
+    ):
+        raise InsufficientScope(
+            f"this call needs the scope {ctx.required_scope}", ctx.required_scope
+        )
 
 
-def require_scope(token: Token, scope: str) -> None:
-    if scope not in Scope.lenient(token.scope):
-        raise InsufficientScope(f"this call needs the scope {scope}", scope)
+BEARER_CHECKS = Table.of(
+    "resource", [token_in_header, token_active, token_used_as_bound, scope_sufficient]
+)

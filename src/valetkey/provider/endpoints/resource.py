@@ -11,18 +11,16 @@ from collections.abc import Callable
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import CLIENT, RESOURCE_SERVER
+from valetkey.provider import lab
 from valetkey.provider.checks import CheckResult
-from valetkey.provider.checks.rfc6750 import (
-    active_token,
-    bearer_value,
-    check_binding,
-    require_scope,
-)
+from valetkey.provider.checks.context import BearerContext
+from valetkey.provider.checks.rfc6750 import BEARER_CHECKS, presented_value
 from valetkey.provider.core import Provider
 from valetkey.provider.demo_data import photos_for
 from valetkey.provider.errors import InsufficientScope, InvalidDpopProof, MissingToken, OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
+from valetkey.provider.tokens import TokenFormatError, token_id
 
 
 def header_text(text: str) -> str:
@@ -43,27 +41,37 @@ def bearer_error(exc: OAuthError) -> Response:
     return json_response(body, exc.status, [("www-authenticate", challenge)])
 
 
+def load(provider: Provider, request: Request, scope: str | None) -> BearerContext:
+    """The stored token behind the presented value, looked up before the checks run."""
+    ctx = BearerContext(request, provider.clock.now(), provider.dpop_inputs(), scope)
+    value = presented_value(request)
+    if value is not None:
+        try:
+            ctx.found = provider.store.token(token_id(provider.keys, value))
+        except TokenFormatError:
+            ctx.found = None
+    return ctx
+
+
 def protected(
     provider: Provider, request: Request, scope: str | None, serve: Callable[[Token], Response]
 ) -> Response:
-    token: Token | None = None
-    value = ""
+    ctx = load(provider, request, scope)
+    results: list[CheckResult] = []
     try:
-        value = bearer_value(request)
-        token = active_token(provider, value)
-        check_binding(provider, request, token, value)
-        if scope is not None:
-            require_scope(token, scope)
+        lab.apply(BEARER_CHECKS, provider.settings.lab).run(ctx, results)
     except OAuthError as exc:
-        _record(provider, request, token, value, exc)
+        _record(provider, ctx, results, exc)
         return bearer_error(exc)
-    _record(provider, request, token, value, None)
-    return serve(token)
+    _record(provider, ctx, results, None)
+    assert ctx.token is not None
+    return serve(ctx.token)
 
 
 def _record(
-    provider: Provider, request: Request, token: Token | None, value: str, exc: OAuthError | None
+    provider: Provider, ctx: BearerContext, results: list[CheckResult], exc: OAuthError | None
 ) -> None:
+    request, token, value = ctx.request, ctx.token, ctx.value
     if provider.probe is not None:  # LAB probe-mode: the probe sees every resource call
         provider.probe.record(
             endpoint="resource",
@@ -77,20 +85,13 @@ def _record(
     grant = provider.store.grant(token.grant_id)
     if grant is None or grant.flow_id is None:
         return
-    result = CheckResult(
-        "AS-30",
-        "RFC 6750 §2.1",
-        "the access token is valid and sent as Bearer",
-        exc is None,
-        exc.description if exc else "",
-    )
     provider.flows.record(
         grant.flow_id,
         "api_call",
         (CLIENT, RESOURCE_SERVER, "back"),
         f"The app calls {request.path} with the access token in the Authorization header.",
         {"path": request.path, "access_token": value},
-        [result],
+        results,
     )
 
 
