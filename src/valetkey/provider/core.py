@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from valetkey.provider.admin_state import AdminState
-from valetkey.provider.checks.context import Action, DpopInputs, RevokeGrant
+from valetkey.provider.checks.context import Action, DpopInputs, FormContext, RevokeGrant
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
-from valetkey.provider.http import Request, Response, cookie
+from valetkey.provider.http import Params, Request, Response, cookie
 from valetkey.provider.keys import KeyRing, load_key_ring
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.login_throttle import LoginThrottle
@@ -214,14 +214,12 @@ class Provider:
         message = f"{bound}|{purpose}|{request_id}".encode()
         return hmac.new(self.csrf_key, message, hashlib.sha256).hexdigest()
 
-    def csrf_ok(
-        self, browser: Browser, purpose: str, token: str | None, request_id: str = ""
-    ) -> bool:
-        return (
-            not browser.is_new
-            and token is not None
-            and same(self.csrf_token(browser, purpose, request_id), token)
-        )
+    def form_context(
+        self, browser: Browser, form: Params, purpose: str, request_id: str = ""
+    ) -> FormContext:
+        """What the form checks (`checks.csrf`, `checks.oidc`) read of a posted page form."""
+        expected = self.csrf_token(browser, purpose, request_id)
+        return FormContext(form, browser.is_new, expected, browser.session is not None)
 
     def start_session(
         self, browser: Browser, user_id: int

@@ -1,9 +1,9 @@
 """OAuth and OpenID Connect errors: one class per error code, one way to serialize them.
 
 `description` is the public text (safe to show to a browser or client); `detail` goes only to
-the log. `may_redirect` says whether the authorization endpoint may send the error back to the
-client's redirect URI: it never may before the client and redirect URI are validated
-(RFC 6749 §4.1.2.1), which is what `PageError` is for.
+the log (written when a check fails with one). Before the client and redirect URI are
+validated (RFC 6749 §4.1.2.1) an error is never sent back to the redirect URI: the
+authorization endpoint's first table raises `PageError`, which is shown to the user.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ class OAuthError(Exception):
 
     error: ClassVar[str] = "invalid_request"
     status: ClassVar[int] = 400
-    may_redirect: ClassVar[bool] = True
 
     def __init__(self, description: str, detail: str = "", check_id: str = "") -> None:
         super().__init__(description)
@@ -110,13 +109,10 @@ class MethodNotAllowed(OAuthError):
 class PageError(OAuthError):
     """An authorization error that must be shown to the user, never redirected (AS-09, AS-10)."""
 
-    may_redirect = False
-
 
 class NotFound(OAuthError):
     error = "not_found"
     status = 404
-    may_redirect = False
 
 
 class InvalidDpopProof(OAuthError):

@@ -19,11 +19,14 @@ Every result goes to the flow record and every registered check is listed at
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from valetkey.provider.errors import OAuthError
+
+log = logging.getLogger("valetkey.provider")
 
 C = TypeVar("C")
 
@@ -160,5 +163,7 @@ def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) ->
         except OAuthError as exc:
             exc.check_id = exc.check_id or item.id
             results.append(result_of(item, False, exc.description))
+            if exc.detail:  # the log's part only: never shown to the browser or client
+                log.info("check %s failed: %s (%s)", item.id or item.slot, exc.error, exc.detail)
             raise
         results.append(result_of(item, True))

@@ -96,3 +96,36 @@ class BearerContext:
     found: tuple[Token, float | None] | None = None  # loaded: the stored token, if any
     value: str = ""
     token: Token | None = None
+
+
+@dataclass
+class FormContext:
+    """A form posted to one of the sandbox's pages (login, consent, logout).
+
+    `expected_csrf` is the token this browser session and this request should carry, which
+    only the server can compute (an HMAC under its key); `fresh_browser` says the browser
+    came without a browser id this server issued. `password_ok` is filled in by the login
+    page once the password was verified (in a worker thread), before its second table runs.
+    """
+
+    form: Params
+    fresh_browser: bool
+    expected_csrf: str
+    signed_in: bool
+    password_ok: bool | None = None
+
+
+@dataclass
+class AdminContext:
+    """A request to the admin API and the admin token the sandbox was started with."""
+
+    request: Request
+    admin_token: str
+
+
+@dataclass
+class ResponseContext:
+    """An authorization response about to leave, and the issuer it must name."""
+
+    params: dict[str, str | None]
+    issuer: str

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from valetkey.provider.checks import check
-from valetkey.provider.checks.context import AuthorizeContext
-from valetkey.provider.errors import InvalidRequest, RequestNotSupported, RequestUriNotSupported
+from valetkey.provider.checks.context import AuthorizeContext, FormContext
+from valetkey.provider.errors import (
+    AccessDenied,
+    InvalidRequest,
+    PageError,
+    RequestNotSupported,
+    RequestUriNotSupported,
+)
 
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 
@@ -40,3 +46,17 @@ def max_age_valid(ctx: AuthorizeContext) -> None:
     if not raw.isdigit() or len(raw) > 9:
         raise InvalidRequest("max_age must be a non-negative whole number of seconds")
     ctx.max_age = int(raw)
+
+
+@check("", "OIDC Core §3.1.2.3")
+def user_authenticated(ctx: FormContext) -> None:
+    """The user authenticates: the username is known and the password verifies."""
+    if not ctx.password_ok:
+        raise AccessDenied("wrong username or password")
+
+
+@check("", "OIDC Core §3.1.2.4")
+def consent_by_signed_in_user(ctx: FormContext) -> None:
+    """Consent comes from a signed-in user (the one whose data the app will reach)."""
+    if not ctx.signed_in:
+        raise PageError("nobody is signed in in this browser")

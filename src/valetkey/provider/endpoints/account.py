@@ -6,10 +6,13 @@ access and refresh tokens stop working at once (the "revocable" half of the vale
 
 from __future__ import annotations
 
+from valetkey.provider.checks import Table, csrf
 from valetkey.provider.core import Provider
+from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, redirect
 
 PURPOSE = "account"
+ACCOUNT_FORM = Table.of("account form", [csrf.form_from_this_session])
 
 
 def account_page(provider: Provider, request: Request, notice: str = "") -> Response:
@@ -34,7 +37,9 @@ def account_page(provider: Provider, request: Request, notice: str = "") -> Resp
 
 def account_revoke(provider: Provider, request: Request) -> Response:
     browser = provider.browser(request)
-    if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf")):
+    try:
+        ACCOUNT_FORM.run(provider.form_context(browser, request.form, PURPOSE), [])
+    except OAuthError:
         return provider.page_error(
             "This form has expired", "Reload the account page and try again.", 403
         )

@@ -17,12 +17,15 @@ from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_ur
 from valetkey.provider import usernames
 from valetkey.provider.admin_openapi import OPENAPI
 from valetkey.provider.admin_state import Fault
+from valetkey.provider.checks.admin_api import ADMIN_CHECKS
+from valetkey.provider.checks.context import AdminContext
 from valetkey.provider.core import Provider
+from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.keys import rotate
 from valetkey.provider.store.queries import DuplicateError
 from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest, same
+from valetkey.provider.tokens import digest
 
 GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
 
@@ -41,9 +44,11 @@ def _error(status: int, description: str) -> Response:
 
 
 def _authorized(provider: Provider, request: Request) -> bool:
-    token = provider.admin_token
-    header = request.headers.get("authorization", "")
-    return bool(token) and header.startswith("Bearer ") and same(header[7:], token)
+    try:
+        ADMIN_CHECKS.run(AdminContext(request, provider.admin_token or ""), [])
+    except OAuthError:
+        return False
+    return bool(provider.admin_token)
 
 
 def _json(request: Request) -> dict[str, Any]:

@@ -3,6 +3,7 @@ deciding whether the user must log in or consent, and issuing the code."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from urllib.parse import urlencode
 
@@ -10,7 +11,8 @@ from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
 from valetkey.provider import lab
 from valetkey.provider.checks import CheckResult, Table, oidc, rfc6749, rfc7636
-from valetkey.provider.checks.context import AuthorizeContext
+from valetkey.provider.checks.context import AuthorizeContext, ResponseContext
+from valetkey.provider.checks.rfc9207 import RESPONSE_CHECKS
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.errors import (
     ConsentRequired,
@@ -252,10 +254,18 @@ def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, statu
         (AUTHORIZATION_SERVER, CLIENT, "front"),
         "The browser is redirected back to the app with a short-lived code.",
         params,
-        [CheckResult("AS-14", "RFC 9207 §2", "iss is added to the authorization response", True)],
+        response_results(provider, params),
         user_id=browser.session.user_id,
     )
     return redirect(add_query(pending.redirect_uri, params), status)
+
+
+def response_results(provider: Provider, params: dict[str, str | None]) -> list[CheckResult]:
+    """The response table's results for an authorization response about to leave."""
+    results: list[CheckResult] = []
+    with contextlib.suppress(OAuthError):  # a failure is recorded, not raised: it is ours
+        RESPONSE_CHECKS.run(ResponseContext(params, provider.issuer), results)
+    return results
 
 
 def error_redirect(

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER
+from valetkey.provider.checks import Table, csrf, oidc
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.authorize import error_redirect, issue_code
 from valetkey.provider.endpoints.login import _expired, _pending
-from valetkey.provider.errors import AccessDenied
+from valetkey.provider.errors import AccessDenied, OAuthError
 from valetkey.provider.http import Request, Response, redirect
 
 PURPOSE = "consent"
+CONSENT_FORM = Table.of(
+    "consent form", [oidc.consent_by_signed_in_user, csrf.form_from_this_session]
+)
 
 
 def consent_page(provider: Provider, request: Request) -> Response:
@@ -39,9 +43,9 @@ def consent_submit(provider: Provider, request: Request) -> Response:
     request_id = request.form.get("request") or ""
     # the token names this login session and this request: one planted by another site
     # on the same host (a browser id, a request of its own) cannot be used here
-    if browser.session is None or not provider.csrf_ok(
-        browser, PURPOSE, request.form.get("csrf"), request_id
-    ):
+    try:
+        CONSENT_FORM.run(provider.form_context(browser, request.form, PURPOSE, request_id), [])
+    except OAuthError:
         return provider.page_error(
             "This form has expired",
             "The consent form was not sent from this browser session. Reload it and try again.",
@@ -68,6 +72,7 @@ def consent_submit(provider: Provider, request: Request) -> Response:
             AccessDenied("the user denied the request"),
             status=303,
         )
+    assert browser.session is not None
     user_id = browser.session.user_id
     granted = provider.store.consent(user_id, pending.client_id) or ""
     scope = str((Scope.lenient(granted) | Scope.lenient(pending.scope)).sorted())

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER
-from valetkey.provider.checks import CheckResult
+from valetkey.provider.checks import CheckResult, Table, csrf, oidc
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.endpoints.authorize import proceed
+from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, redirect
 from valetkey.provider.store.records import AuthRequest
 from valetkey.provider.usernames import display_form
 
 PURPOSE = "login"
+LOGIN_FORM = Table.of("login form", [csrf.form_from_this_session])
+LOGIN = Table.of("login: the password", [oidc.user_authenticated])
 FAILED_USERNAME = "(not recorded: the sign-in failed)"
 
 
@@ -57,7 +62,10 @@ def login_page(
 async def login_submit(provider: Provider, request: Request) -> Response:
     browser = provider.browser(request)
     request_id = request.form.get("request")
-    if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf"), request_id or ""):
+    ctx = provider.form_context(browser, request.form, PURPOSE, request_id or "")
+    try:
+        LOGIN_FORM.run(ctx, [])
+    except OAuthError:
         return provider.page_error(
             "This form has expired",
             "The sign-in form was not sent from this browser session. Reload it and try again.",
@@ -71,9 +79,13 @@ async def login_submit(provider: Provider, request: Request) -> Response:
     user = provider.store.user_by_name(username)
     stored = user.password_hash if user else None
     throttled = (f"user:{username.casefold()}", f"peer:{request.peer}")
-    ok = await provider.verify_password(stored, password, throttled)
+    ctx.password_ok = await provider.verify_password(stored, password, throttled)
+    results: list[CheckResult] = []
+    with contextlib.suppress(OAuthError):  # recorded below; the page says so
+        LOGIN.run(ctx, results)
+    ok = ctx.password_ok and user is not None
     if pending is not None:
-        _record_login(provider, pending, username, ok, user.id if user and ok else None)
+        _record_login(provider, pending, username, results, user.id if user and ok else None)
     if not ok or user is None:
         return login_page(provider, request, "Wrong username or password.", 401)
     if provider.passwords.needs_rehash(user.password_hash):
@@ -90,15 +102,13 @@ async def login_submit(provider: Provider, request: Request) -> Response:
 
 
 def _record_login(
-    provider: Provider, pending: AuthRequest, username: str, ok: bool, user_id: int | None
+    provider: Provider,
+    pending: AuthRequest,
+    username: str,
+    results: list[CheckResult],
+    user_id: int | None,
 ) -> None:
-    result = CheckResult(
-        "",
-        "OIDC Core §3.1.2.3",
-        "the user authenticates",
-        ok,
-        "" if ok else "wrong username or password",
-    )
+    ok = all(result.passed for result in results)
     provider.flows.record(
         pending.flow_id,
         "login",
@@ -106,7 +116,7 @@ def _record_login(
         "The user types the password into the authorization server's own login page.",
         # a failed sign-in's "username" may well be the password typed in the wrong field
         {"username": username if ok else FAILED_USERNAME, "password": "x"},
-        [result],
+        results,
         carried_password=True,
         user_id=user_id,
     )

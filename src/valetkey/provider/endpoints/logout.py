@@ -16,11 +16,14 @@ from joserfc.errors import JoseError
 
 from valetkey.oauth import strict_json
 from valetkey.oauth.jose import unverified_header
+from valetkey.provider.checks import Table, csrf
 from valetkey.provider.core import Browser, Provider
+from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.keys import key_set
 
 PURPOSE = "logout"
+LOGOUT_FORM = Table.of("logout form", [csrf.form_from_this_session])
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ def logout(provider: Provider, request: Request) -> Response:
     if hint is not None and not _hint_matches_session(provider, browser, hint):
         hint = None  # another user's ID token: ask, and never redirect for it
     if request.method == "POST":
-        if not provider.csrf_ok(browser, PURPOSE, request.form.get("csrf")):
+        try:
+            LOGOUT_FORM.run(provider.form_context(browser, request.form, PURPOSE), [])
+        except OAuthError:
             return provider.page_error("This form has expired", "Reload and try again.", 403)
     elif hint is None:
         return _confirmation(provider, browser)

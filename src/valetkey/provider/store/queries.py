@@ -401,7 +401,7 @@ class Store:
         with self._cursor() as cursor:
             if self.database.dialect == "postgresql":
                 cursor.execute("SELECT pg_advisory_xact_lock(7270001)")
-            else:
+            elif not self._connection().in_transaction:  # in a unit that wrote: it is held
                 cursor.execute("BEGIN IMMEDIATE")  # other writers wait for this one
             cursor.execute("SELECT alg FROM signing_keys WHERE retired_at IS NULL")
             active = {row[0] for row in cursor.fetchall()}
