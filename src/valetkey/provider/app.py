@@ -299,7 +299,7 @@ async def _answer(
         provider.lab_log()
     _refresh_keys_soon(provider, app.workers)
     path = scope["path"]
-    fault = provider.admin.take_fault(path)
+    fault = provider.admin.take_fault(path) if provider.admin.faults else None
     if fault is not None:  # injected through the admin API
         if fault.delay:
             await asyncio.sleep(fault.delay)

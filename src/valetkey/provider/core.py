@@ -12,8 +12,11 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from valetkey.provider import lab
 from valetkey.provider.admin_state import AdminState
+from valetkey.provider.checks import Table
 from valetkey.provider.checks.context import Action, DpopInputs, FormContext, RevokeGrant
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.clock import Clock
@@ -31,6 +34,7 @@ from valetkey.provider.store.records import AuthRequest, LoginSession
 from valetkey.provider.tokens import digest, same
 
 log = logging.getLogger("valetkey.provider")
+C = TypeVar("C")
 
 BROWSER_COOKIE = "vk_browser"
 SESSION_COOKIE = "vk_session"
@@ -88,6 +92,7 @@ class Provider:
         self.admin_token = settings.admin_token
         self._hashing: ThreadPoolExecutor | None = None
         self.login_throttle = LoginThrottle()
+        self._tables: dict[int, Table[Any]] = {}  # by the id of the strict table
 
     async def verify_password(
         self, stored: str | None, password: str, keys: Sequence[str] = ()
@@ -164,6 +169,13 @@ class Provider:
 
     def dpop_inputs(self) -> DpopInputs:
         return DpopInputs(self.origin, self.dpop_replay)
+
+    def table(self, table: Table[C]) -> Table[C]:
+        """`table` as this sandbox's lab switches change it: worked out once, then reused."""
+        found = self._tables.get(id(table))
+        if found is None:
+            found = self._tables[id(table)] = lab.apply(table, self.settings.lab)
+        return found
 
     def lab(self, switch: LabSwitch) -> bool:
         """Is this deliberately insecure behaviour switched on?"""

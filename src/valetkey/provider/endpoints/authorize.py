@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
-from valetkey.provider import lab
 from valetkey.provider.checks import CheckResult, Table, oidc, rfc6749, rfc7636
 from valetkey.provider.checks.context import AuthorizeContext, ResponseContext
 from valetkey.provider.checks.rfc9207 import RESPONSE_CHECKS
@@ -84,9 +83,8 @@ def authorize(provider: Provider, request: Request) -> Response:
     results: list[CheckResult] = []
     client_id = params.get("client_id") or "(none)"
     flow_id = provider.flows.start(client_id)
-    switches = provider.settings.lab
     try:
-        lab.apply(PAGE_CHECKS, switches).run(ctx, results)
+        provider.table(PAGE_CHECKS).run(ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
         target = params.get("redirect_uri")
@@ -98,7 +96,7 @@ def authorize(provider: Provider, request: Request) -> Response:
     assert ctx.client is not None and ctx.redirect_uri is not None
     state = params.get("state")
     try:
-        lab.apply(REDIRECT_CHECKS, switches).run(ctx, results)
+        provider.table(REDIRECT_CHECKS).run(ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
         return error_redirect(provider, flow_id, ctx.redirect_uri, state, exc)

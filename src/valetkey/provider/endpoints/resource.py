@@ -11,7 +11,6 @@ from collections.abc import Callable
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import CLIENT, RESOURCE_SERVER
-from valetkey.provider import lab
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.checks.context import BearerContext
 from valetkey.provider.checks.rfc6750 import BEARER_CHECKS, presented_value
@@ -59,7 +58,7 @@ def protected(
     ctx = load(provider, request, scope)
     results: list[CheckResult] = []
     try:
-        lab.apply(BEARER_CHECKS, provider.settings.lab).run(ctx, results)
+        provider.table(BEARER_CHECKS).run(ctx, results)
     except OAuthError as exc:
         _record(provider, ctx, results, exc)
         return bearer_error(exc)

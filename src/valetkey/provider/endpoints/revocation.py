@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from valetkey.provider import lab
 from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc7009
 from valetkey.provider.checks.client_auth import named_client_id
 from valetkey.provider.checks.context import RevokeGrant, RevokeToken, TokenContext
@@ -52,7 +51,7 @@ def load(provider: Provider, request: Request) -> TokenContext:
 def _checked(provider: Provider, request: Request, table: Table[TokenContext]) -> TokenContext:
     ctx = load(provider, request)
     results: list[CheckResult] = []
-    lab.apply(table, provider.settings.lab).run(ctx, results)
+    provider.table(table).run(ctx, results)
     return ctx
 
 

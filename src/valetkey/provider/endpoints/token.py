@@ -14,7 +14,6 @@ from typing import Any
 
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
-from valetkey.provider import lab
 from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc9449
 from valetkey.provider.checks.client_auth import named_client_id, presented_secret
 from valetkey.provider.checks.context import TokenContext
@@ -84,11 +83,10 @@ def load(provider: Provider, request: Request) -> TokenContext:
 def token(provider: Provider, request: Request) -> Response:
     ctx = load(provider, request)
     results: list[CheckResult] = []
-    switches = provider.settings.lab
     try:
-        lab.apply(COMMON_CHECKS, switches).run(ctx, results)
+        provider.table(COMMON_CHECKS).run(ctx, results)
         grant = GRANTS[ctx.grant_type]
-        lab.apply(grant.checks, switches).run(ctx, results)
+        provider.table(grant.checks).run(ctx, results)
         issued = grant.redeem(provider, ctx)
         provider.store.issue(issued.new_grant, issued.tokens)
     except OAuthError as exc:

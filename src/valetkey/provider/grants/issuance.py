@@ -138,7 +138,7 @@ def issue(
         rows.append(replace(row, jkt=jkt))  # RFC 9449 §5: bound to the same key
         body["refresh_token"] = minted.value
     if id_token_claims is not None:
-        if user is not None:  # queued through the admin API for this user's next ID token
+        if user is not None and provider.admin.queued_claims:  # queued by the admin API
             queued = provider.admin.take_claims("user", user.username)
             id_token_claims = {**id_token_claims, **queued}
         body["id_token"] = _id_token(provider, client, access.value, id_token_claims, now)

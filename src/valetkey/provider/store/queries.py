@@ -228,6 +228,7 @@ class Store:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._local = threading.local()
+        self._prepared: dict[str, str] = {}
         # parsed clients by id, with the row they were parsed from: reused while it matches
         self._clients: dict[str, tuple[tuple[Any, ...], Client]] = {}
 
@@ -337,16 +338,23 @@ class Store:
                 raise self._store_error(conn, exc) from exc
         return unit.cursor
 
+    def _sql(self, text: str) -> str:
+        """The statement in the driver's parameter style, worked out once per statement."""
+        found = self._prepared.get(text)
+        if found is None:
+            found = self._prepared[text] = self.database.sql(text)
+        return found
+
     def _run(self, cursor: Any, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement on an open cursor; the number of rows it changed."""
-        cursor.execute(self.database.sql(sql), params or {})
+        cursor.execute(self._sql(sql), params or {})
         return int(cursor.rowcount)
 
     def _one(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         if params and _has_nul(params):
             return None
         with self._cursor(transaction=False, read=True) as cursor:
-            cursor.execute(self.database.sql(sql), params or {})
+            cursor.execute(self._sql(sql), params or {})
             row = cursor.fetchone()
         return None if row is None else tuple(row)
 
@@ -354,7 +362,7 @@ class Store:
         if params and _has_nul(params):
             return []
         with self._cursor(transaction=False, read=True) as cursor:
-            cursor.execute(self.database.sql(sql), params or {})
+            cursor.execute(self._sql(sql), params or {})
             return [tuple(row) for row in cursor.fetchall()]
 
     def _write(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
