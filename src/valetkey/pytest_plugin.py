@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from valetkey.probe.agent import UserAgent
+from valetkey.useragent.agent import UserAgent
 from valetkey.provider import process
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.settings import build_settings

@@ -12,7 +12,7 @@ from tests.client.conftest import running_app
 from tests.support.agent import REDIRECT, Agent
 from tests.support.sandbox import Sandbox
 from valetkey.client.config import ClientConfig, ConfigError, load_config
-from valetkey.probe.agent import UserAgent
+from valetkey.useragent.agent import UserAgent
 
 
 @pytest.mark.parametrize("variant", ["steps", "authlib"])

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.agent import REDIRECT, Agent
 from tests.support.sandbox import Sandbox, start_sandbox
-from valetkey.probe.agent import UserAgent
+from valetkey.useragent.agent import UserAgent
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ import httpx
 from valetkey.client import steps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer, free_socket
-from valetkey.probe.agent import AgentError, UserAgent
+from valetkey.useragent.agent import AgentError, UserAgent
 from valetkey.provider import process
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest

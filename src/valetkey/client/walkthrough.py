@@ -25,7 +25,7 @@ from valetkey.oauth.redaction import fingerprint, masked
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER as AS
 from valetkey.oauth.vocabulary import BROWSER, CLIENT
 from valetkey.oauth.vocabulary import RESOURCE_SERVER as RS
-from valetkey.probe.agent import AgentError, UserAgent
+from valetkey.useragent.agent import AgentError, UserAgent
 from valetkey.provider import process
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
-from valetkey.probe.agent import AgentError
+from valetkey.useragent.agent import AgentError
 from valetkey.probe.client_checks import CLIENT_CHECKS, Check
 from valetkey.probe.client_session import ClientProbeError, ClientProbeSession, ClientTarget
 from valetkey.probe.report import Result, Run, errored, not_applicable

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from valetkey.probe.agent import AgentError, UserAgent, Visit
+from valetkey.useragent.agent import AgentError, UserAgent, Visit
 from valetkey.probe.signed_in import Look, Oracle, Undecidable, find_signal, look
 
 

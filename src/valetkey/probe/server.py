@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
-from valetkey.probe.agent import AgentError
+from valetkey.useragent.agent import AgentError
 from valetkey.probe.report import Result, Run, errored, not_applicable
 from valetkey.probe.server_checks import SERVER_CHECKS
 from valetkey.probe.session import ProbeError, ProbeSession, Target

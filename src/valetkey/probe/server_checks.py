@@ -20,7 +20,7 @@ import httpx
 
 from valetkey.oauth.jose import MalformedJwt, left_half_hash, unverified_claims, unverified_header
 from valetkey.oauth.pkce import s256
-from valetkey.probe.agent import UserAgent
+from valetkey.useragent.agent import UserAgent
 from valetkey.probe.dpop import DpopKey
 from valetkey.probe.report import Result, failed, not_applicable, passed
 from valetkey.probe.session import Grant, ProbeError, ProbeSession

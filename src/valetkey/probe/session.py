@@ -13,7 +13,7 @@ from valetkey.oauth.authorization_request import AuthorizationRequest, add_query
 from valetkey.oauth.pkce import Pkce
 from valetkey.oauth.redirect_uris import is_loopback
 from valetkey.oauth.scope import Scope
-from valetkey.probe.agent import AgentError, UserAgent
+from valetkey.useragent.agent import AgentError, UserAgent
 from valetkey.probe.confine import RUN_SECONDS, TIMEOUT, ConfinedTransport, origin_of
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from valetkey.probe.forms import Control, Form, allow_button, parse_forms
+from valetkey.useragent.forms import Control, Form, allow_button, parse_forms
 
 USERNAME_HINTS = ("user", "login", "email", "name", "account", "sub")
 MAX_HOPS = 25
