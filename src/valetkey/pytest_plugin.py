@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from valetkey.useragent.agent import UserAgent
 from valetkey.provider import process
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
+from valetkey.useragent.agent import UserAgent
 
 DEFAULT_SCOPES = "openid profile email photos.read offline_access"
 

@@ -7,8 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def test_users_crud_and_login(sandbox: Sandbox, admin: httpx.Client) -> None:
         json={"claims": {"email": "ada@example.org"}, "password": "ada-pass-5678"},
     )
     assert changed.json()["claims"] == {"name": "Ada", "email": "ada@example.org"}
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, _ = agent.code("ada-admin", "ada-pass-5678")
         assert code
@@ -78,7 +77,7 @@ def test_clients_and_queued_claims(sandbox: Sandbox, admin: httpx.Client) -> Non
     secret = made.json()["client_secret"]
     queued = admin.post("/claims", json={"username": "alice", "claims": {"role": "auditor"}})
     assert queued.json() == {"queued": {"role": "auditor"}}
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code(
             "alice", sandbox.password("alice"), client_id="admin-made", scope="openid profile"
@@ -114,7 +113,7 @@ def test_faults(sandbox: Sandbox, admin: httpx.Client) -> None:
 
 
 def test_clock_makes_codes_expire(sandbox: Sandbox, admin: httpx.Client) -> None:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("alice", sandbox.password("alice"))
     finally:

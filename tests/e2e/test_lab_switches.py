@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent, pkce_pair, query_of
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
+from valetkey.useragent.agent import pkce_pair, query_of
 
 LAB_A = (
     "no-pkce",
@@ -61,7 +61,7 @@ def test_banner_and_log_name_every_switch(lab: Sandbox) -> None:
 
 
 def test_no_pkce(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     code, _ = agent.code(
         "alice", lab.password("alice"), code_challenge=None, code_challenge_method=None
     )
@@ -71,7 +71,7 @@ def test_no_pkce(lab: Sandbox) -> None:
 
 
 def test_code_reuse_and_weak_codes_and_no_iss(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     auth = agent.request_params()
     callback = agent.to_callback(auth.params, "alice", lab.password("alice"))
     agent.close()
@@ -91,7 +91,7 @@ def test_code_reuse_and_weak_codes_and_no_iss(lab: Sandbox) -> None:
 
 
 def test_no_refresh_rotation(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     code, auth = agent.code("alice", lab.password("alice"))
     agent.close()
     first = _token(
@@ -110,7 +110,7 @@ def test_no_refresh_rotation(lab: Sandbox) -> None:
 
 
 def test_implicit(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     auth = agent.request_params(
         response_type="token", code_challenge=None, code_challenge_method=None
     )
@@ -130,7 +130,7 @@ def test_framing(lab: Sandbox) -> None:
 
 
 def test_open_redirect_on_error(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     response = agent.authorize(agent.request_params(redirect_uri="https://evil.example/x").params)
     agent.close()
     assert response.status_code == 302
@@ -139,7 +139,7 @@ def test_open_redirect_on_error(lab: Sandbox) -> None:
 
 def test_plain_pkce(plain: Sandbox) -> None:
     verifier, _ = pkce_pair()
-    agent = Agent(plain.issuer)
+    agent = demo_browser(plain.issuer)
     code, _ = agent.code(
         "alice", plain.password("alice"), code_challenge=verifier, code_challenge_method="plain"
     )
@@ -152,7 +152,7 @@ def test_plain_pkce(plain: Sandbox) -> None:
         code_verifier=pkce_pair()[0],
     )
     assert wrong.json()["error"] == "invalid_grant"
-    agent = Agent(plain.issuer)
+    agent = demo_browser(plain.issuer)
     code, _ = agent.code(
         "alice", plain.password("alice"), code_challenge=verifier, code_challenge_method="plain"
     )
@@ -166,7 +166,7 @@ def test_plain_pkce(plain: Sandbox) -> None:
     )
     assert ok.status_code == 200
     # what the switch does not break: S256 still works, and PKCE is still required
-    agent = Agent(plain.issuer)
+    agent = demo_browser(plain.issuer)
     refused = agent.authorize(
         agent.request_params(code_challenge=None, code_challenge_method=None).params
     )

@@ -28,10 +28,10 @@ import httpx
 from valetkey.client import steps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer, free_socket
-from valetkey.useragent.agent import AgentError, UserAgent
 from valetkey.provider import process
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
+from valetkey.useragent.agent import AgentError, UserAgent
 
 SIGNED_IN_AS = re.compile(r"Signed in as <strong>([^<]+)</strong>")
 

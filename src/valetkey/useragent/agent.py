@@ -1,15 +1,22 @@
 """A browser-like agent: a cookie jar, redirects followed one hop at a time, and HTML login
-and consent forms filled in the way a person would (username, password, then "allow")."""
+and consent forms filled in the way a person would (username, password, then "allow").
+
+Two ways to drive it: `navigate` goes as far as it can on its own; `authorize`, `login`,
+`consent` and `to_callback` take one step each, for tests that look at every answer. When it
+plays the client's part too (`request_params`, `code`), it needs a `ClientRequest`.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
-from valetkey.useragent.forms import Control, Form, allow_button, parse_forms
+from valetkey.provider.tokens import s256  # TODO: valetkey.oauth.pkce once it lands
+from valetkey.useragent.forms import Control, Form, allow_button, parse_forms, pressing
 
 USERNAME_HINTS = ("user", "login", "email", "name", "account", "sub")
 MAX_HOPS = 25
@@ -26,21 +33,45 @@ class Visit:
     hops: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ClientRequest:
+    """The client the agent speaks for when it starts a flow itself."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str = "openid"
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """An authorization request the agent built, with the secrets it keeps for later."""
+
+    verifier: str
+    state: str
+    nonce: str
+    params: dict[str, str]
+
+
 Hooks = Mapping[str, Sequence[Callable[..., object]]]
 
 
 class UserAgent:
     def __init__(
         self,
-        username: str,
-        password: str,
+        username: str = "",
+        password: str = "",
         hooks: Hooks | None = None,
         timeout: float | httpx.Timeout = 10.0,
         transport: httpx.BaseTransport | None = None,
+        *,
+        base_url: str = "",
+        client: ClientRequest | None = None,
     ) -> None:
         self.username = username
         self.password = password
+        self.client = client
         self.http = httpx.Client(
+            base_url=base_url,
             follow_redirects=False,
             timeout=timeout,
             event_hooks={k: list(v) for k, v in (hooks or {}).items()},
@@ -74,6 +105,86 @@ class UserAgent:
             visit.response = self._submit(form, data)
         raise AgentError(f"more than {MAX_HOPS} steps without arriving anywhere")
 
+    # -- one step at a time ----------------------------------------------------------------
+
+    def request_params(self, **overrides: str | None) -> Authorization:
+        """An authorization-code request for `client` with state, nonce and PKCE S256;
+        an override of None leaves that parameter out."""
+        if self.client is None:
+            raise AgentError("this agent speaks for no client: give it a ClientRequest")
+        verifier, challenge = pkce_pair()
+        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        params: dict[str, str | None] = {
+            "client_id": self.client.client_id,
+            "redirect_uri": self.client.redirect_uri,
+            "response_type": "code",
+            "scope": self.client.scope,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        params.update(overrides)
+        clean = {k: v for k, v in params.items() if v is not None}
+        return Authorization(verifier, state, nonce, clean)
+
+    def authorize(self, params: Mapping[str, str], endpoint: str = "/authorize") -> httpx.Response:
+        return self.http.get(endpoint, params=dict(params))
+
+    def login(
+        self,
+        login_url: str,
+        username: str,
+        password: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Open the login page and submit its password form as this user."""
+        form = self._form_on(login_url, Form.has_password)
+        return self._submit(form, login_fields(form, username, password), headers)
+
+    def consent(self, consent_url: str, decision: str = "allow") -> httpx.Response:
+        """Open the consent page and press the button whose value is `decision`."""
+        form = self._form_on(consent_url, lambda f: pressing(f, decision) is not None)
+        button = pressing(form, decision)
+        assert button is not None
+        return self._submit(form, [*form.fields(), *_pressed(button)])
+
+    def to_callback(self, params: Mapping[str, str], username: str, password: str) -> str:
+        """Authorize, then log in and consent where the server sends us to its `/login` and
+        `/consent` pages (relative redirects, as the sandbox sends); the URL it returns to."""
+        response = self.authorize(params)
+        for _ in range(4):
+            if response.status_code not in (302, 303):
+                raise AgentError(f"status {response.status_code} on the way: {response.text}")
+            location = str(response.headers.get("location", ""))
+            if location.startswith("/login"):
+                response = self.login(location, username, password)
+            elif location.startswith("/consent"):
+                response = self.consent(location)
+            else:
+                return location
+        raise AgentError("too many hops on the way back to the client")
+
+    def code(
+        self, username: str, password: str, **overrides: str | None
+    ) -> tuple[str, Authorization]:
+        """A fresh authorization code for `client`, with the request that got it."""
+        auth = self.request_params(**overrides)
+        callback = self.to_callback(auth.params, username, password)
+        query = query_of(callback)
+        if "code" not in query:
+            raise AgentError(f"no code in the answer: {callback}")
+        return query["code"], auth
+
+    def _form_on(self, url: str, wanted: Callable[[Form], bool]) -> Form:
+        page = self.http.get(url)
+        if page.status_code != 200:
+            raise AgentError(f"{url} answered {page.status_code}: {page.text}")
+        form = next((f for f in parse_forms(page.text, str(page.url)) if wanted(f)), None)
+        if form is None:
+            raise AgentError(f"no such form on {url}")
+        return form
+
     def _next_form(
         self, response: httpx.Response, logged_in: set[str]
     ) -> tuple[Form | None, list[tuple[str, str]]]:
@@ -83,7 +194,7 @@ class UserAgent:
             if form.has_password():
                 if _origin(form.action) in logged_in:
                     raise AgentError("the login form came back: username or password refused")
-                return form, self._login_fields(form)
+                return form, login_fields(form, self.username, self.password)
             button = allow_button(form)
             if button is not None:  # consent, or a password-less "who are you" form
                 return form, [*self._identity_fields(form), *_pressed(button)]
@@ -100,29 +211,47 @@ class UserAgent:
             data.append((name, value))
         return data
 
-    def _login_fields(self, form: Form) -> list[tuple[str, str]]:
-        data: list[tuple[str, str]] = []
-        named_user = False
-        for control in form.controls:
-            if control.tag != "input" or not control.name:
-                continue
-            if control.type == "password":
-                data.append((control.name, self.password))
-            elif (
-                control.type in ("text", "email")
-                and not named_user
-                and (any(h in control.name.lower() for h in USERNAME_HINTS))
-            ):
-                data.append((control.name, self.username))
-                named_user = True
-            elif control.type not in ("submit", "button", "checkbox", "radio", "image"):
-                data.append((control.name, control.value))
-        return data
-
-    def _submit(self, form: Form, data: list[tuple[str, str]]) -> httpx.Response:
+    def _submit(
+        self,
+        form: Form,
+        data: list[tuple[str, str]],
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
         if form.method == "POST":
-            return self.http.post(form.action, data=dict(data))
-        return self.http.get(form.action, params=tuple(data))
+            return self.http.post(form.action, data=dict(data), headers=headers)
+        return self.http.get(form.action, params=tuple(data), headers=headers)
+
+
+def login_fields(form: Form, username: str, password: str) -> list[tuple[str, str]]:
+    """A login form's fields: the password, the first user-name-like input, the rest as is."""
+    data: list[tuple[str, str]] = []
+    named_user = False
+    for control in form.controls:
+        if control.tag != "input" or not control.name:
+            continue
+        if control.type == "password":
+            data.append((control.name, password))
+        elif (
+            control.type in ("text", "email")
+            and not named_user
+            and (any(h in control.name.lower() for h in USERNAME_HINTS))
+        ):
+            data.append((control.name, username))
+            named_user = True
+        elif control.type not in ("submit", "button", "checkbox", "radio", "image"):
+            data.append((control.name, control.value))
+    return data
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A fresh PKCE code verifier (RFC 7636 §4.1) and its S256 challenge (§4.2)."""
+    verifier = secrets.token_urlsafe(48)
+    return verifier, s256(verifier)
+
+
+def query_of(url: str) -> dict[str, str]:
+    """A URL's query as a dict (the first value of each name)."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def _origin(url: str) -> str:
