@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from valetkey.client import steps
+from valetkey.client import apps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer, free_socket
 from valetkey.provider import process
@@ -83,7 +83,7 @@ def photo_printer(
         secret,
     )
     config = ClientConfig.for_sandbox(sandbox.issuer, client_id, secret, origin + "/callback", lab)
-    server = BackgroundServer(steps.create_app(config), sock).start()
+    server = BackgroundServer(apps.create_app("steps", config), sock).start()
     try:
         yield server
     finally:

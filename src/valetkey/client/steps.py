@@ -201,16 +201,13 @@ def create_app(
     http: httpx.Client | None = None,
     flow_class: type[StepByStep] | None = None,
 ) -> Flask:
-    """The step-by-step photo-printer app (`flow_class` lets tests plant a flaw)."""
+    """The step-by-step photo-printer app (`flow_class` lets tests plant a flaw). The
+    no-state-check lab replaces its callback afterwards: see `valetkey.client.apps`."""
     client = http or httpx.Client(timeout=10.0, verify=True)  # TLS verified (OA110, OA111)
     flow = (flow_class or StepByStep)(config, client)
     app = new_app(config, "step by step")
     app.extensions["photo_printer"] = flow
     _routes(app, flow)
-    if ClientLab.NO_STATE_CHECK in config.lab:
-        from valetkey.client.lab_no_state_check import install
-
-        install(app, flow)
     return app
 
 

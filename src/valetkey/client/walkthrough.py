@@ -17,7 +17,7 @@ import httpx
 from flask import Flask
 from rich.console import Console
 
-from valetkey.client import authlib_app, steps
+from valetkey.client import apps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.recording import Message, Traffic
 from valetkey.client.server import BackgroundServer, free_socket
@@ -180,10 +180,7 @@ def _register_client(sandbox: process.SandboxProcess, redirect_uri: str, secret:
 
 def build_app(variant: str, config: ClientConfig, traffic: Traffic) -> Flask:
     http = httpx.Client(timeout=10.0, event_hooks=traffic.httpx_hooks(CLIENT, "app-out"))
-    if variant == "authlib":
-        app = authlib_app.create_app(config, http, session_hook=traffic.requests_session_hook)
-    else:
-        app = steps.create_app(config, http)
+    app = apps.create_app(variant, config, http, session_hook=traffic.requests_session_hook)
     app.wsgi_app = traffic.wsgi(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
