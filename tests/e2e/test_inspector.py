@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
-from valetkey.provider.store.records import FlowEvent
+from valetkey.oauth.flow import FlowEvent
 from valetkey.useragent.agent import UserAgent
 
 SVG = "{http://www.w3.org/2000/svg}"
