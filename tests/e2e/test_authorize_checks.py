@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
-from valetkey.useragent.agent import UserAgent, query_of
+from valetkey.useragent.agent import UserAgent
+from valetkey.useragent.authorization import query_of
 
 # AS-08: every near-miss of the registered http://127.0.0.1:8500/callback is refused
 NEAR_MISSES = [

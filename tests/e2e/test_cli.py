@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.sandbox import demo_browser, start_sandbox
-from valetkey.useragent.agent import query_of
+from valetkey.useragent.authorization import query_of
 
 
 def vk(

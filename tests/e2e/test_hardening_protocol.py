@@ -25,7 +25,8 @@ from valetkey.oauth.base64url import encode as b64
 from valetkey.probe.dpop import DpopKey
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
-from valetkey.useragent.agent import UserAgent, query_of
+from valetkey.useragent.agent import UserAgent
+from valetkey.useragent.authorization import query_of
 
 ATTACKER_REDIRECT = "http://127.0.0.1:8501/cb"
 CROSS_SITE = "http://127.0.0.1:8501"  # another port of the same host: same-site, not same-origin

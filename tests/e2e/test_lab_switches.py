@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
-from valetkey.useragent.agent import pkce_pair, query_of
+from valetkey.oauth.pkce import Pkce
+from valetkey.useragent.authorization import query_of
 
 LAB_A = (
     "no-pkce",
@@ -138,7 +139,7 @@ def test_open_redirect_on_error(lab: Sandbox) -> None:
 
 
 def test_plain_pkce(plain: Sandbox) -> None:
-    verifier, _ = pkce_pair()
+    verifier = Pkce.new().verifier
     agent = demo_browser(plain.issuer)
     code, _ = agent.code(
         "alice", plain.password("alice"), code_challenge=verifier, code_challenge_method="plain"
@@ -149,7 +150,7 @@ def test_plain_pkce(plain: Sandbox) -> None:
         grant_type="authorization_code",
         code=code,
         redirect_uri=REDIRECT,
-        code_verifier=pkce_pair()[0],
+        code_verifier=Pkce.new().verifier,
     )
     assert wrong.json()["error"] == "invalid_grant"
     agent = demo_browser(plain.issuer)

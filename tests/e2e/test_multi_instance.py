@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.postgres import fresh_database
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
-from valetkey.useragent.agent import Authorization
+from valetkey.useragent.authorization import Authorization
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

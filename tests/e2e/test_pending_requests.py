@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.sandbox import Sandbox, demo_browser, start_sandbox
-from valetkey.useragent.agent import query_of
+from valetkey.useragent.authorization import query_of
 
 CAP = 20
 

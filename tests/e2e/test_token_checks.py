@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
-from valetkey.useragent.agent import UserAgent, pkce_pair
+from valetkey.oauth.pkce import Pkce
+from valetkey.useragent.agent import UserAgent
 
 
 def _token(
@@ -93,7 +94,7 @@ def test_pkce_verifier(agent: UserAgent, sandbox: Sandbox, verifier_kind: str, e
     code, _auth = agent.code("alice", sandbox.password("alice"))
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
     if verifier_kind == "wrong":
-        data["code_verifier"] = pkce_pair()[0]
+        data["code_verifier"] = Pkce.new().verifier
     if verifier_kind == "short":
         data["code_verifier"] = "a" * 42
     _error(_token(sandbox, data), 400, error)

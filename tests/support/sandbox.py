@@ -16,7 +16,8 @@ from valetkey.provider.store.open import open_store
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
-from valetkey.useragent.agent import ClientRequest, UserAgent
+from valetkey.useragent.agent import UserAgent
+from valetkey.useragent.authorization import ClientRequest
 
 # the demo's confidential client, as the sandbox's demo data registers it
 REDIRECT = "http://127.0.0.1:8500/callback"

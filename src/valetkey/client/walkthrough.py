@@ -26,8 +26,8 @@ from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER as AS
 from valetkey.oauth.vocabulary import BROWSER, CLIENT
 from valetkey.oauth.vocabulary import RESOURCE_SERVER as RS
 from valetkey.sandbox import Sandbox, start
-from valetkey.useragent.agent import AgentError, UserAgent
 from valetkey.trace import records
+from valetkey.useragent.agent import AgentError, UserAgent
 
 NAMES = {
     BROWSER: "browser",

@@ -8,14 +8,13 @@ plays the client's part too (`request_params`, `code`), it needs a `ClientReques
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from valetkey.provider.tokens import s256  # TODO: valetkey.oauth.pkce once it lands
+from valetkey.useragent.authorization import Authorization, ClientRequest, query_of
 from valetkey.useragent.forms import Control, Form, allow_button, parse_forms, pressing
 
 USERNAME_HINTS = ("user", "login", "email", "name", "account", "sub")
@@ -31,25 +30,6 @@ class Visit:
     response: httpx.Response
     stopped_at: str | None = None  # the URL not followed, when `stop_at` matched
     hops: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ClientRequest:
-    """The client the agent speaks for when it starts a flow itself."""
-
-    client_id: str
-    redirect_uri: str
-    scope: str = "openid"
-
-
-@dataclass(frozen=True)
-class Authorization:
-    """An authorization request the agent built, with the secrets it keeps for later."""
-
-    verifier: str
-    state: str
-    nonce: str
-    params: dict[str, str]
 
 
 Hooks = Mapping[str, Sequence[Callable[..., object]]]
@@ -108,25 +88,10 @@ class UserAgent:
     # -- one step at a time ----------------------------------------------------------------
 
     def request_params(self, **overrides: str | None) -> Authorization:
-        """An authorization-code request for `client` with state, nonce and PKCE S256;
-        an override of None leaves that parameter out."""
+        """A fresh authorization-code request for `client` (see `authorization.py`)."""
         if self.client is None:
             raise AgentError("this agent speaks for no client: give it a ClientRequest")
-        verifier, challenge = pkce_pair()
-        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-        params: dict[str, str | None] = {
-            "client_id": self.client.client_id,
-            "redirect_uri": self.client.redirect_uri,
-            "response_type": "code",
-            "scope": self.client.scope,
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        params.update(overrides)
-        clean = {k: v for k, v in params.items() if v is not None}
-        return Authorization(verifier, state, nonce, clean)
+        return self.client.authorization(**overrides)
 
     def authorize(self, params: Mapping[str, str], endpoint: str = "/authorize") -> httpx.Response:
         return self.http.get(endpoint, params=dict(params))
@@ -140,7 +105,7 @@ class UserAgent:
     ) -> httpx.Response:
         """Open the login page and submit its password form as this user."""
         form = self._form_on(login_url, Form.has_password)
-        return self._submit(form, login_fields(form, username, password), headers)
+        return self._submit(form, self._login_fields(form, username, password), headers)
 
     def consent(self, consent_url: str, decision: str = "allow") -> httpx.Response:
         """Open the consent page and press the button whose value is `decision`."""
@@ -194,7 +159,7 @@ class UserAgent:
             if form.has_password():
                 if _origin(form.action) in logged_in:
                     raise AgentError("the login form came back: username or password refused")
-                return form, login_fields(form, self.username, self.password)
+                return form, self._login_fields(form)
             button = allow_button(form)
             if button is not None:  # consent, or a password-less "who are you" form
                 return form, [*self._identity_fields(form), *_pressed(button)]
@@ -211,6 +176,27 @@ class UserAgent:
             data.append((name, value))
         return data
 
+    def _login_fields(
+        self, form: Form, username: str | None = None, password: str | None = None
+    ) -> list[tuple[str, str]]:
+        data: list[tuple[str, str]] = []
+        named_user = False
+        for control in form.controls:
+            if control.tag != "input" or not control.name:
+                continue
+            if control.type == "password":
+                data.append((control.name, self.password if password is None else password))
+            elif (
+                control.type in ("text", "email")
+                and not named_user
+                and (any(h in control.name.lower() for h in USERNAME_HINTS))
+            ):
+                data.append((control.name, self.username if username is None else username))
+                named_user = True
+            elif control.type not in ("submit", "button", "checkbox", "radio", "image"):
+                data.append((control.name, control.value))
+        return data
+
     def _submit(
         self,
         form: Form,
@@ -220,38 +206,6 @@ class UserAgent:
         if form.method == "POST":
             return self.http.post(form.action, data=dict(data), headers=headers)
         return self.http.get(form.action, params=tuple(data), headers=headers)
-
-
-def login_fields(form: Form, username: str, password: str) -> list[tuple[str, str]]:
-    """A login form's fields: the password, the first user-name-like input, the rest as is."""
-    data: list[tuple[str, str]] = []
-    named_user = False
-    for control in form.controls:
-        if control.tag != "input" or not control.name:
-            continue
-        if control.type == "password":
-            data.append((control.name, password))
-        elif (
-            control.type in ("text", "email")
-            and not named_user
-            and (any(h in control.name.lower() for h in USERNAME_HINTS))
-        ):
-            data.append((control.name, username))
-            named_user = True
-        elif control.type not in ("submit", "button", "checkbox", "radio", "image"):
-            data.append((control.name, control.value))
-    return data
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A fresh PKCE code verifier (RFC 7636 §4.1) and its S256 challenge (§4.2)."""
-    verifier = secrets.token_urlsafe(48)
-    return verifier, s256(verifier)
-
-
-def query_of(url: str) -> dict[str, str]:
-    """A URL's query as a dict (the first value of each name)."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def _origin(url: str) -> str:
