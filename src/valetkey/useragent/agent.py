@@ -1,10 +1,5 @@
 """A browser-like agent: a cookie jar, redirects followed one hop at a time, and HTML login
-and consent forms filled in the way a person would (username, password, then "allow").
-
-Two ways to drive it: `navigate` goes as far as it can on its own; `authorize`, `login`,
-`consent` and `to_callback` take one step each, for tests that look at every answer. When it
-plays the client's part too (`request_params`, `code`), it needs a `ClientRequest`.
-"""
+and consent forms filled in the way a person would (username, password, then "allow")."""
 
 from __future__ import annotations
 
@@ -33,9 +28,15 @@ class Visit:
 
 
 Hooks = Mapping[str, Sequence[Callable[..., object]]]
+Sent = Mapping[str, str] | None  # extra request headers
+Answer = httpx.Response
 
 
 class UserAgent:
+    """`navigate` goes as far as it can on its own; `authorize`, `login`, `consent` and
+    `to_callback` take one step each, for tests that look at every answer; `request_params`
+    and `code` play the client's part too, for the `ClientRequest` given."""
+
     def __init__(
         self,
         username: str = "",
@@ -197,12 +198,7 @@ class UserAgent:
                 data.append((control.name, control.value))
         return data
 
-    def _submit(
-        self,
-        form: Form,
-        data: list[tuple[str, str]],
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
+    def _submit(self, form: Form, data: list[tuple[str, str]], headers: Sent = None) -> Answer:
         if form.method == "POST":
             return self.http.post(form.action, data=dict(data), headers=headers)
         return self.http.get(form.action, params=tuple(data), headers=headers)
