@@ -18,10 +18,10 @@ from flask import Flask, request
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from valetkey.client.browsers import Browsers, SignedIn
+from valetkey.client.browsers import SignedIn
 from valetkey.client.config import ClientConfig
-from valetkey.client.provider import STRONG_ALGS, Provider, discover
-from valetkey.client.web import SignInRefused, add_shell_routes, new_app
+from valetkey.client.provider import STRONG_ALGS
+from valetkey.client.web import SignInFlow, SignInRefused, add_shell_routes, new_app
 
 SessionHook = Callable[[Any], None]
 
@@ -56,23 +56,14 @@ def _pin_algorithms(remote: Any) -> dict[str, Any]:
     return metadata
 
 
-class AuthlibFlow:
+class AuthlibFlow(SignInFlow):
     """Sign-in through Authlib's Flask client; the app shell does the rest."""
 
     def __init__(
         self, app: Flask, config: ClientConfig, http: httpx.Client, hook: SessionHook | None
     ) -> None:
-        self.config = config
-        self.http = http
-        self.browsers = Browsers()
+        super().__init__(config, http)
         self.remote = _register(OAuth(app), config, hook)
-        self._provider: Provider | None = None
-
-    @property
-    def provider(self) -> Provider:
-        if self._provider is None:  # discovery once, on first use
-            self._provider = discover(self.config, self.http)
-        return self._provider
 
     def start_sign_in(self) -> Response:
         if self.config.provider != "github":

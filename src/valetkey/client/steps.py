@@ -23,11 +23,10 @@ import httpx
 from flask import Flask, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from valetkey.client.browsers import COOKIE, Browsers, Pending, SignedIn
+from valetkey.client.browsers import COOKIE, Pending, SignedIn
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.id_token import IdTokenError, fetch_keys, verify_id_token
-from valetkey.client.provider import Provider, discover
-from valetkey.client.web import SignInRefused, add_shell_routes, new_app
+from valetkey.client.web import SignInFlow, SignInRefused, add_shell_routes, new_app
 from valetkey.oauth.authorization_request import AuthorizationRequest
 from valetkey.oauth.scope import Scope
 
@@ -40,19 +39,7 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class StepByStep:
-    def __init__(self, config: ClientConfig, http: httpx.Client) -> None:
-        self.config = config
-        self.http = http
-        self.browsers = Browsers()
-        self._provider: Provider | None = None
-
-    @property
-    def provider(self) -> Provider:
-        if self._provider is None:  # discovery once, on first use
-            self._provider = discover(self.config, self.http)
-        return self._provider
-
+class StepByStep(SignInFlow):
     def redirect_uri(self) -> str:
         """Always the registered one, never built from the request (RFC 9700 §4.1; LC-11)."""
         return self.config.redirect_uri

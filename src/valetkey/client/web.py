@@ -5,7 +5,8 @@ how the answer that comes back is checked; everything around that is here, once.
 from __future__ import annotations
 
 import hmac
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from typing import Any
 
 import httpx
 from flask import Flask, redirect, render_template, request
@@ -13,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from valetkey.client.browsers import COOKIE, Browsers, SignedIn
 from valetkey.client.config import CLIENT_LAB_WARNINGS, ClientConfig
-from valetkey.client.provider import Provider
+from valetkey.client.provider import Provider, discover
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -58,23 +59,30 @@ class SignInRefused(Exception):
         self.title, self.message, self.status = title, message, status
 
 
-class SignInFlow(Protocol):
-    """What tells the two apps apart."""
+class SignInFlow(ABC):
+    """What tells the two apps apart: how a sign-in starts and how its answer is checked.
+    Both keep their browsers here and discover the provider on first use."""
 
-    browsers: Browsers
-    http: httpx.Client
+    def __init__(self, config: ClientConfig, http: httpx.Client) -> None:
+        self.config = config
+        self.http = http
+        self.browsers = Browsers()
+        self._provider: Provider | None = None
 
     @property
-    def provider(self) -> Provider: ...
+    def provider(self) -> Provider:
+        if self._provider is None:  # discovery once, on first use
+            self._provider = discover(self.config, self.http)
+        return self._provider
 
+    @abstractmethod
     def start_sign_in(self) -> str | Response:
         """GET /login: send the browser to the provider (step 1)."""
-        ...
 
+    @abstractmethod
     def finish_sign_in(self) -> SignedIn:
         """The callback: check the answer and find out who signed in (steps 3 and 4), or
         raise SignInRefused."""
-        ...
 
 
 def session_id() -> str | None:
