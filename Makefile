@@ -32,8 +32,9 @@ test-fast: install
 	$(PY) -m pytest -m "not slow and not browser"
 
 lint: install
-	$(VENV)/bin/ruff check src tests $(wildcard bench)
-	$(VENV)/bin/mypy --strict src
+	$(VENV)/bin/ruff check src tests tools $(wildcard bench)
+	$(VENV)/bin/mypy --strict src tools
+	$(PY) tools/import_cycles.py src
 
 bench: install
 	$(PY) bench/run.py

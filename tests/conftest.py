@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agent import Agent
 from tests.support.postgres import fresh_database
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import Sandbox, demo_browser, start_sandbox
+from valetkey.useragent.agent import UserAgent
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -35,8 +35,8 @@ def sandbox(
 
 
 @pytest.fixture
-def agent(sandbox: Sandbox) -> Iterator[Agent]:
-    browser = Agent(sandbox.issuer)
+def agent(sandbox: Sandbox) -> Iterator[UserAgent]:
+    browser = demo_browser(sandbox.issuer)
     yield browser
     browser.close()
 

@@ -6,84 +6,28 @@
         ...
 
 The `valetkey_sandbox` fixture starts `valetkey serve` on a free loopback port with a fresh
-SQLite database in the test's temporary folder, and stops it afterwards by PID.
+SQLite database in the test's temporary folder, and stops it afterwards by PID. It is a
+`valetkey.sandbox.Sandbox`: the plugin uses only that public facade (docs/pytest.md).
 """
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from valetkey.probe.agent import UserAgent
-from valetkey.provider import process
-from valetkey.provider.passwords import Passwords
-from valetkey.provider.settings import build_settings
-from valetkey.provider.store.open import open_store
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
+from valetkey.sandbox import DEFAULT_SCOPES, RegisteredClient, Sandbox, start
 
-DEFAULT_SCOPES = "openid profile email photos.read offline_access"
+__all__ = ["DEFAULT_SCOPES", "RegisteredClient", "SandboxFixture", "valetkey_sandbox"]
 
-
-@dataclass(frozen=True)
-class RegisteredClient:
-    client_id: str
-    client_secret: str | None
-    redirect_uris: tuple[str, ...]
-
-
-class SandboxFixture:
-    """The running sandbox, with helpers to set it up from a test."""
-
-    def __init__(self, running: process.SandboxProcess, admin_token: str) -> None:
-        self.process = running
-        self.issuer = running.issuer
-        self.discovery_url = f"{running.issuer}/.well-known/openid-configuration"
-        # the admin API (see docs/sandbox.md): faults, clock, key rotation, request log ...
-        self.admin = httpx.Client(base_url=f"{running.issuer}/admin", timeout=10,
-                                  headers={"authorization": f"Bearer {admin_token}"})
-
-    def add_user(self, username: str, password: str, **claims: object) -> None:
-        """A user with a password and claims (name=..., email=..., email_verified=True)."""
-        store = open_store(build_settings({"db": self.process.db}, environ={}))
-        try:
-            store.add_user(username, Passwords().hash(password), dict(claims), time.time())
-        finally:
-            store.close()
-
-    def add_client(self, client_id: str, redirect_uris: Sequence[str], *, public: bool = False,
-                   scopes: str = DEFAULT_SCOPES,
-                   grants: Sequence[str] = ("authorization_code", "refresh_token"),
-                   ) -> RegisteredClient:
-        """Register a client; a confidential one gets a fresh secret, returned here."""
-        secret = None if public else secrets.token_urlsafe(32)
-        self.process.register(Client(
-            client_id, digest(secret) if secret else None, client_id, tuple(redirect_uris), (),
-            frozenset(scopes.split()), frozenset(grants), "RS256"))
-        return RegisteredClient(client_id, secret, tuple(redirect_uris))
-
-    def login_as(self, username: str, password: str) -> UserAgent:
-        """A browser-like session already signed in at the sandbox as this user: hand it
-        an authorization URL (`.navigate(url, stop_at=...)`) and it goes straight through."""
-        agent = UserAgent(username, password)
-        agent.navigate(f"{self.issuer}/login")
-        return agent
+SandboxFixture = Sandbox  # the fixture's type, by its earlier name
 
 
 @pytest.fixture
-def valetkey_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxFixture]:
+def valetkey_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A fresh valetkey sandbox provider for one test."""
-    token = secrets.token_urlsafe(24)
-    running = process.start(tmp_path_factory.mktemp("valetkey-sandbox"), "--no-demo-data",
-                            env={"VALETKEY_ADMIN_TOKEN": token})
-    fixture = SandboxFixture(running, token)
+    sandbox = start(tmp_path_factory.mktemp("valetkey-sandbox"), "--no-demo-data")
     try:
-        yield fixture
+        yield sandbox
     finally:
-        fixture.admin.close()
-        running.stop()
+        sandbox.stop()

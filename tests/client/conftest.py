@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.support.sandbox import Sandbox
-from valetkey.client import authlib_app, steps
+from valetkey.client import apps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer, free_socket
 
@@ -23,8 +23,7 @@ def running_app(
     sock = free_socket()
     origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = config_for(origin)
-    factory = authlib_app.create_app if variant == "authlib" else steps.create_app
-    server = BackgroundServer(factory(config), sock).start()
+    server = BackgroundServer(apps.create_app(variant, config), sock).start()
     try:
         yield server
     finally:

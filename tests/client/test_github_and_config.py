@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from tests.client.conftest import running_app
-from tests.support.agent import REDIRECT, Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import REDIRECT, Sandbox
 from valetkey.client.config import ClientConfig, ConfigError, load_config
-from valetkey.probe.agent import UserAgent
+from valetkey.useragent.agent import UserAgent
 
 
 @pytest.mark.parametrize("variant", ["steps", "authlib"])
@@ -39,7 +38,7 @@ def test_github_profile_offline(sandbox: Sandbox, variant: str) -> None:
     assert "GitHub has no photos API" in final.text
 
 
-def test_github_token_endpoint_answers_form_or_json(sandbox: Sandbox, agent: Agent) -> None:
+def test_github_token_endpoint_answers_form_or_json(sandbox: Sandbox, agent: UserAgent) -> None:
     code, auth = agent.code("alice", sandbox.password("alice"))
     data = {"code": code, "redirect_uri": REDIRECT, "code_verifier": auth.verifier}
     form = httpx.post(

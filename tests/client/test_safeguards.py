@@ -15,7 +15,7 @@ from tests.client.fake_provider import FakeProvider
 from tests.support.sandbox import Sandbox
 from valetkey.client.config import ClientConfig
 from valetkey.client.server import BackgroundServer
-from valetkey.probe.agent import UserAgent
+from valetkey.useragent.agent import UserAgent
 
 
 def _stop_at_callback(

@@ -7,8 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def test_users_crud_and_login(sandbox: Sandbox, admin: httpx.Client) -> None:
         json={"claims": {"email": "ada@example.org"}, "password": "ada-pass-5678"},
     )
     assert changed.json()["claims"] == {"name": "Ada", "email": "ada@example.org"}
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, _ = agent.code("ada-admin", "ada-pass-5678")
         assert code
@@ -78,7 +77,7 @@ def test_clients_and_queued_claims(sandbox: Sandbox, admin: httpx.Client) -> Non
     secret = made.json()["client_secret"]
     queued = admin.post("/claims", json={"username": "alice", "claims": {"role": "auditor"}})
     assert queued.json() == {"queued": {"role": "auditor"}}
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code(
             "alice", sandbox.password("alice"), client_id="admin-made", scope="openid profile"
@@ -114,7 +113,7 @@ def test_faults(sandbox: Sandbox, admin: httpx.Client) -> None:
 
 
 def test_clock_makes_codes_expire(sandbox: Sandbox, admin: httpx.Client) -> None:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("alice", sandbox.password("alice"))
     finally:
@@ -140,3 +139,50 @@ def test_request_log_and_openapi(sandbox: Sandbox, admin: httpx.Client) -> None:
     spec = httpx.get(sandbox.issuer + "/admin/openapi.json").json()
     assert spec["openapi"] == "3.1.0"
     assert "/admin/faults" in spec["paths"]
+
+
+def test_flows_over_the_admin_api(sandbox: Sandbox, admin: httpx.Client) -> None:
+    agent = demo_browser(sandbox.issuer)
+    try:
+        agent.code("alice", sandbox.password("alice"))
+    finally:
+        agent.close()
+    listed = admin.get("/flows", params={"client_id": "photo-printer", "limit": 5})
+    assert listed.status_code == 200
+    assert listed.headers["cache-control"] == "no-store"
+    newest = listed.json()["flows"][0]
+    assert newest["client_id"] == "photo-printer"
+    assert newest["username"] == "alice"
+    assert "user_id" not in newest
+    one = admin.get(f"/flows/{newest['id']}")
+    assert one.status_code == 200
+    assert one.json()["flow"] == newest
+    events = one.json()["events"]
+    assert [e["step"] for e in events][:2] == ["authorization_request", "login"]
+    login = events[1]
+    assert (login["sender"], login["receiver"], login["carried_password"]) == (
+        "browser", "authorization_server", True
+    )
+    assert sandbox.password("alice") not in one.text
+    assert admin.get("/flows", params={"client_id": "nobody-here"}).json() == {"flows": []}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "description"),
+    [
+        ("/flows?limit=0", 400, "limit is a whole number from 1 to 1000"),
+        ("/flows?limit=x", 400, "limit is a whole number from 1 to 1000"),
+        ("/flows/0123456789abcdef", 404, "no flow '0123456789abcdef'; it may have been pruned"),
+        ("/flows/not-a-flow-id", 404, "no flow 'not-a-flow-id'; it may have been pruned"),
+    ],
+)
+def test_flows_refusals(admin: httpx.Client, path: str, status: int, description: str) -> None:
+    answer = admin.get(path)
+    assert answer.status_code == status
+    assert answer.json()["error_description"] == description
+
+
+def test_flows_need_the_admin_token(sandbox: Sandbox) -> None:
+    answer = httpx.get(sandbox.issuer + "/admin/flows")
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == 'Bearer realm="valetkey-admin"'

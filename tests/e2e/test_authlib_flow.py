@@ -7,8 +7,8 @@ from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.support.agent import REDIRECT, Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import REDIRECT, Sandbox
+from valetkey.useragent.agent import UserAgent
 
 
 def _client(sandbox: Sandbox) -> OAuth2Client:
@@ -22,7 +22,7 @@ def _client(sandbox: Sandbox) -> OAuth2Client:
     )
 
 
-def test_full_flow_with_authlib(sandbox: Sandbox, agent: Agent) -> None:
+def test_full_flow_with_authlib(sandbox: Sandbox, agent: UserAgent) -> None:
     meta = httpx.get(sandbox.issuer + "/.well-known/openid-configuration").json()
     client = _client(sandbox)
     verifier = "v" * 20 + "erifier-of-fifty-characters-long-0123456789"
@@ -80,7 +80,7 @@ def test_full_flow_with_authlib(sandbox: Sandbox, agent: Agent) -> None:
     )
 
 
-def _through_forms(agent: Agent, response: httpx.Response, user: str, password: str) -> str:
+def _through_forms(agent: UserAgent, response: httpx.Response, user: str, password: str) -> str:
     for _ in range(4):
         location = response.headers["location"]
         if location.startswith("/login"):
@@ -92,7 +92,7 @@ def _through_forms(agent: Agent, response: httpx.Response, user: str, password: 
     raise AssertionError("the flow did not come back to the client")
 
 
-def test_userinfo_with_authlib_token(sandbox: Sandbox, agent: Agent) -> None:
+def test_userinfo_with_authlib_token(sandbox: Sandbox, agent: UserAgent) -> None:
     client = _client(sandbox)
     code, auth = agent.code("alice", sandbox.password("alice"))
     token = client.fetch_token(sandbox.issuer + "/token", code=code, code_verifier=auth.verifier)

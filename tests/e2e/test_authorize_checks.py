@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.agent import REDIRECT, Agent, query_of
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
+from valetkey.useragent.agent import UserAgent
+from valetkey.useragent.authorization import query_of
 
 # AS-08: every near-miss of the registered http://127.0.0.1:8500/callback is refused
 NEAR_MISSES = [
@@ -27,7 +28,7 @@ NEAR_MISSES = [
 
 
 @pytest.mark.parametrize("redirect_uri", NEAR_MISSES)
-def test_redirect_uri_must_match_exactly(agent: Agent, redirect_uri: str) -> None:
+def test_redirect_uri_must_match_exactly(agent: UserAgent, redirect_uri: str) -> None:
     """AS-08, AS-09: an error page, never a redirect."""
     response = agent.authorize(agent.request_params(redirect_uri=redirect_uri).params)
     assert response.status_code == 400
@@ -44,7 +45,7 @@ def test_redirect_uri_must_match_exactly(agent: Agent, redirect_uri: str) -> Non
     ],
 )
 def test_unknown_client_or_missing_redirect_is_a_page(
-    agent: Agent, overrides: dict[str, str | None], message: str
+    agent: UserAgent, overrides: dict[str, str | None], message: str
 ) -> None:
     """AS-09: no trusted redirect URI, so no redirect."""
     response = agent.authorize(agent.request_params(**overrides).params)
@@ -54,7 +55,7 @@ def test_unknown_client_or_missing_redirect_is_a_page(
     assert response.headers["content-type"] == "text/html; charset=utf-8"
 
 
-def test_errors_with_bad_redirect_never_redirect(agent: Agent) -> None:
+def test_errors_with_bad_redirect_never_redirect(agent: UserAgent) -> None:
     """AS-10: a bad scope AND a bad redirect_uri: the page wins, nothing is redirected."""
     params = agent.request_params(
         redirect_uri="https://evil.example/cb", scope="admin", response_type="token"
@@ -93,7 +94,7 @@ def test_errors_with_bad_redirect_never_redirect(agent: Agent) -> None:
     ],
 )
 def test_redirectable_errors(
-    agent: Agent, sandbox: Sandbox, overrides: dict[str, str | None], error: str, fragment: str
+    agent: UserAgent, sandbox: Sandbox, overrides: dict[str, str | None], error: str, fragment: str
 ) -> None:
     auth = agent.request_params(**overrides)
     response = agent.authorize(auth.params)
@@ -107,7 +108,7 @@ def test_redirectable_errors(
     assert query["iss"] == sandbox.issuer  # AS-14, RFC 9207 in errors too
 
 
-def test_duplicated_parameter_is_refused(agent: Agent) -> None:
+def test_duplicated_parameter_is_refused(agent: UserAgent) -> None:
     params = [*list(agent.request_params().params.items()), ("scope", "openid")]
     response = agent.http.get("/authorize", params=params)
     assert response.status_code == 302
@@ -116,7 +117,7 @@ def test_duplicated_parameter_is_refused(agent: Agent) -> None:
     assert query["error_description"] == "parameter sent more than once: scope"
 
 
-def test_public_client_needs_pkce(agent: Agent) -> None:
+def test_public_client_needs_pkce(agent: UserAgent) -> None:
     """AS-06 for the public client."""
     params = agent.request_params(
         client_id="photo-printer-spa",
@@ -129,7 +130,7 @@ def test_public_client_needs_pkce(agent: Agent) -> None:
     assert "public client" in query["error_description"]
 
 
-def test_long_state_is_echoed_unchanged(agent: Agent, sandbox: Sandbox) -> None:
+def test_long_state_is_echoed_unchanged(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-13: a 2,000-character state with reserved characters comes back byte for byte."""
     state = ("ä&=+/?#%20 " * 200)[:2000]
     code_state = query_of(
@@ -141,14 +142,14 @@ def test_long_state_is_echoed_unchanged(agent: Agent, sandbox: Sandbox) -> None:
     assert code_state["iss"] == sandbox.issuer
 
 
-def test_state_is_optional_but_never_invented(agent: Agent, sandbox: Sandbox) -> None:
+def test_state_is_optional_but_never_invented(agent: UserAgent, sandbox: Sandbox) -> None:
     callback = agent.to_callback(
         agent.request_params(state=None).params, "alice", sandbox.password("alice")
     )
     assert "state" not in query_of(callback)
 
 
-def test_second_flow_skips_password_and_consent(agent: Agent, sandbox: Sandbox) -> None:
+def test_second_flow_skips_password_and_consent(agent: UserAgent, sandbox: Sandbox) -> None:
     agent.code("alice", sandbox.password("alice"))
     response = agent.authorize(agent.request_params().params)
     assert response.status_code == 302
@@ -156,7 +157,7 @@ def test_second_flow_skips_password_and_consent(agent: Agent, sandbox: Sandbox) 
 
 
 def test_prompt_login_asks_again_and_prompt_none_succeeds_with_session(
-    agent: Agent, sandbox: Sandbox
+    agent: UserAgent, sandbox: Sandbox
 ) -> None:
     agent.code("alice", sandbox.password("alice"))
     silent = agent.authorize(agent.request_params(prompt="none").params)
@@ -167,7 +168,7 @@ def test_prompt_login_asks_again_and_prompt_none_succeeds_with_session(
 
 def test_prompt_none_without_consent_is_consent_required(sandbox: Sandbox) -> None:
     sandbox.add_user("carol-consent", "carol-password-1")
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         auth = agent.request_params()
         response = agent.authorize(auth.params)
@@ -183,7 +184,7 @@ def test_prompt_none_without_consent_is_consent_required(sandbox: Sandbox) -> No
 
 def test_denied_consent_returns_access_denied(sandbox: Sandbox) -> None:
     sandbox.add_user("dave-deny", "dave-password-1")
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         auth = agent.request_params()
         response = agent.authorize(auth.params)
@@ -201,7 +202,7 @@ def test_denied_consent_returns_access_denied(sandbox: Sandbox) -> None:
         agent.close()
 
 
-def test_wrong_password_is_401_and_no_session(agent: Agent, sandbox: Sandbox) -> None:
+def test_wrong_password_is_401_and_no_session(agent: UserAgent, sandbox: Sandbox) -> None:
     response = agent.authorize(agent.request_params().params)
     failed = agent.login(response.headers["location"], "alice", "not-her-password")
     assert failed.status_code == 401

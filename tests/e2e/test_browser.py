@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.agent import Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, demo_browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,7 +56,7 @@ def test_login_consent_and_account_in_chromium(
             else None
         ),
     )
-    auth = Agent(sandbox.issuer).request_params()
+    auth = demo_browser(sandbox.issuer).request_params()
     query = "&".join(f"{k}={v}" for k, v in auth.params.items())
     page.goto(f"{sandbox.issuer}/authorize?{query}")
     assert page.title() == "Sign in · valetkey"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.agent import Agent, query_of
-from tests.support.sandbox import start_sandbox
+from tests.support.sandbox import demo_browser, start_sandbox
+from valetkey.useragent.authorization import query_of
 
 
 def vk(
@@ -69,7 +69,7 @@ def test_users_and_clients_then_serve(tmp_path: Path, store_url: str | None) -> 
     assert "my-app" in vk("clients", "list", *db).stdout
 
     sandbox = start_sandbox(tmp_path, db=store_url)
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         callback = agent.to_callback(
             agent.request_params(

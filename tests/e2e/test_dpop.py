@@ -7,13 +7,12 @@ import time
 import httpx
 import pytest
 
-from tests.support.agent import Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, demo_browser
 from valetkey.probe.dpop import DpopKey
 
 
 def _bound_tokens(sandbox: Sandbox, key: DpopKey) -> dict[str, str]:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("alice", sandbox.password("alice"))
     finally:

@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.agent import Agent
 from tests.support.postgres import fresh_database
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import Sandbox, demo_browser, start_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +51,7 @@ class Load:
                 time.sleep(0.05)
 
     def _flow(self) -> None:
-        agent = Agent(self.sandbox.issuer)
+        agent = demo_browser(self.sandbox.issuer)
         try:
             code, auth = agent.code("alice", self.sandbox.password("alice"))
         finally:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.agent import Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, demo_browser
 
 
 def test_flow_events_in_order_with_password_confined(sandbox: Sandbox) -> None:
     sandbox.add_user("frank-flow", "frank-secret-password")
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("frank-flow", "frank-secret-password")
     finally:
@@ -67,7 +66,7 @@ def test_flow_events_in_order_with_password_confined(sandbox: Sandbox) -> None:
 
 
 def test_failed_check_is_recorded_on_its_arrow(sandbox: Sandbox) -> None:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, _auth = agent.code("alice", sandbox.password("alice"))
     finally:

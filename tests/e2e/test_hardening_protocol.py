@@ -20,12 +20,13 @@ import pytest
 from joserfc import jws
 
 from tests.e2e.test_dpop import _bound_tokens
-from tests.support.agent import REDIRECT, Agent, hidden, query_of
-from tests.support.sandbox import SECRETS, Sandbox, start_sandbox
+from tests.support.sandbox import REDIRECT, SECRETS, Sandbox, demo_browser, hidden, start_sandbox
 from valetkey.oauth.base64url import encode as b64
 from valetkey.probe.dpop import DpopKey
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
+from valetkey.useragent.agent import UserAgent
+from valetkey.useragent.authorization import query_of
 
 ATTACKER_REDIRECT = "http://127.0.0.1:8501/cb"
 CROSS_SITE = "http://127.0.0.1:8501"  # another port of the same host: same-site, not same-origin
@@ -52,8 +53,8 @@ def admin(sandbox: Sandbox) -> Iterator[httpx.Client]:
     client.close()
 
 
-def _signed_in(sandbox: Sandbox, username: str, password: str) -> Agent:
-    agent = Agent(sandbox.issuer)
+def _signed_in(sandbox: Sandbox, username: str, password: str) -> UserAgent:
+    agent = demo_browser(sandbox.issuer)
     agent.code(username, password)  # a full flow: the agent now holds a login session
     return agent
 
@@ -73,7 +74,7 @@ def _attacker_consent_form(sandbox: Sandbox, suffix: str) -> tuple[str, str, str
     client_id = f"mallory-app-{suffix}"
     sandbox.add_client(client_id, f"mallory-secret-{secrets.token_hex(8)}", (ATTACKER_REDIRECT,))
     password = _user(sandbox, f"mallory-{suffix}")
-    attacker = Agent(sandbox.issuer)
+    attacker = demo_browser(sandbox.issuer)
     try:
         auth = attacker.request_params(client_id=client_id, redirect_uri=ATTACKER_REDIRECT)
         login = attacker.authorize(auth.params).headers["location"]
@@ -135,7 +136,7 @@ def test_a_browser_id_the_server_did_not_issue_is_replaced(sandbox: Sandbox) -> 
 
 
 def test_the_browser_id_rotates_at_login(sandbox: Sandbox) -> None:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         auth = agent.request_params()
         login = agent.authorize(auth.params).headers["location"]
@@ -185,7 +186,7 @@ def test_cross_site_form_posts_are_refused(
 
 def test_same_origin_form_posts_from_a_browser_pass(sandbox: Sandbox) -> None:
     """What Chromium sends from our own no-referrer pages: same-origin, and Origin null."""
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         login = agent.authorize(agent.request_params().params).headers["location"]
         answer = agent.login(
@@ -220,7 +221,7 @@ def _bound_refresh_token(
     sandbox: Sandbox, key: DpopKey, client: tuple[str, str | None]
 ) -> str:
     client_id, secret = client
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code(
             "alice", sandbox.password("alice"), client_id=client_id,
@@ -306,13 +307,13 @@ def test_logout_hint_that_is_not_this_users_id_token_asks(
     sandbox: Sandbox, clean_log: None, hint_kind: str
 ) -> None:
     if hint_kind == "access_token":
-        agent = Agent(sandbox.issuer)
+        agent = demo_browser(sandbox.issuer)
         code, auth = agent.code("alice", sandbox.password("alice"))
         hint = sandbox.redeem(code, auth.verifier).json()["access_token"]
     else:
         name = f"bob-logout-{secrets.token_hex(3)}"
         password = _user(sandbox, name)
-        other = Agent(sandbox.issuer)
+        other = demo_browser(sandbox.issuer)
         code, auth = other.code(name, password)
         hint = sandbox.redeem(code, auth.verifier).json()["id_token"]
         other.close()
@@ -333,7 +334,7 @@ def test_logout_hint_that_is_not_this_users_id_token_asks(
 
 
 def test_logout_with_this_users_id_token_ends_the_session(sandbox: Sandbox) -> None:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("alice", sandbox.password("alice"))
         hint = sandbox.redeem(code, auth.verifier).json()["id_token"]
@@ -481,7 +482,7 @@ def test_post_to_authorize_with_prompt_consent_asks_for_consent(
 
 
 def test_login_with_prompt_consent_still_asks_for_consent(sandbox: Sandbox) -> None:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         agent.code("alice", sandbox.password("alice"))
         agent.http.cookies.delete("vk_session")
@@ -669,7 +670,7 @@ def test_tenant_cannot_fault_its_own_admin_api(tmp_path_factory: pytest.TempPath
 def test_password_typed_as_username_is_not_recorded(sandbox: Sandbox, clean_log: None) -> None:
     typed = f"correct-horse-{secrets.token_hex(6)}"
     SECRETS.add(typed)  # the suite's record scan looks for it in every flow record too
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         login = agent.authorize(agent.request_params().params).headers["location"]
         failed = agent.login(login, typed, "")

@@ -12,15 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
-from tests.support.sandbox import Sandbox
-from valetkey.provider.store.records import FlowEvent
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
+from valetkey.oauth.flow import FlowEvent
+from valetkey.useragent.agent import UserAgent
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _completed_flow(sandbox: Sandbox, user: str = "alice") -> str:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code(user, sandbox.password(user))
     finally:
@@ -61,7 +61,7 @@ def test_flow_page_and_svg(sandbox: Sandbox) -> None:
 
 
 def test_failed_check_shows_on_its_arrow(sandbox: Sandbox) -> None:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, _auth = agent.code("alice", sandbox.password("alice"))
     finally:
@@ -89,7 +89,7 @@ def test_failed_check_shows_on_its_arrow(sandbox: Sandbox) -> None:
     assert "[check failed]" in text
 
 
-def test_in_progress_flow_reloads_itself(sandbox: Sandbox, agent: Agent) -> None:
+def test_in_progress_flow_reloads_itself(sandbox: Sandbox, agent: UserAgent) -> None:
     agent.authorize(agent.request_params().params)
     flow_id = _newest(sandbox)
     page = httpx.get(f"{sandbox.issuer}/inspector/flows/{flow_id}").text

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent, pkce_pair, query_of
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
+from valetkey.oauth.pkce import Pkce
+from valetkey.useragent.authorization import query_of
 
 LAB_A = (
     "no-pkce",
@@ -61,7 +62,7 @@ def test_banner_and_log_name_every_switch(lab: Sandbox) -> None:
 
 
 def test_no_pkce(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     code, _ = agent.code(
         "alice", lab.password("alice"), code_challenge=None, code_challenge_method=None
     )
@@ -71,7 +72,7 @@ def test_no_pkce(lab: Sandbox) -> None:
 
 
 def test_code_reuse_and_weak_codes_and_no_iss(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     auth = agent.request_params()
     callback = agent.to_callback(auth.params, "alice", lab.password("alice"))
     agent.close()
@@ -91,7 +92,7 @@ def test_code_reuse_and_weak_codes_and_no_iss(lab: Sandbox) -> None:
 
 
 def test_no_refresh_rotation(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     code, auth = agent.code("alice", lab.password("alice"))
     agent.close()
     first = _token(
@@ -110,7 +111,7 @@ def test_no_refresh_rotation(lab: Sandbox) -> None:
 
 
 def test_implicit(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     auth = agent.request_params(
         response_type="token", code_challenge=None, code_challenge_method=None
     )
@@ -130,7 +131,7 @@ def test_framing(lab: Sandbox) -> None:
 
 
 def test_open_redirect_on_error(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
+    agent = demo_browser(lab.issuer)
     response = agent.authorize(agent.request_params(redirect_uri="https://evil.example/x").params)
     agent.close()
     assert response.status_code == 302
@@ -138,8 +139,8 @@ def test_open_redirect_on_error(lab: Sandbox) -> None:
 
 
 def test_plain_pkce(plain: Sandbox) -> None:
-    verifier, _ = pkce_pair()
-    agent = Agent(plain.issuer)
+    verifier = Pkce.new().verifier
+    agent = demo_browser(plain.issuer)
     code, _ = agent.code(
         "alice", plain.password("alice"), code_challenge=verifier, code_challenge_method="plain"
     )
@@ -149,10 +150,10 @@ def test_plain_pkce(plain: Sandbox) -> None:
         grant_type="authorization_code",
         code=code,
         redirect_uri=REDIRECT,
-        code_verifier=pkce_pair()[0],
+        code_verifier=Pkce.new().verifier,
     )
     assert wrong.json()["error"] == "invalid_grant"
-    agent = Agent(plain.issuer)
+    agent = demo_browser(plain.issuer)
     code, _ = agent.code(
         "alice", plain.password("alice"), code_challenge=verifier, code_challenge_method="plain"
     )
@@ -166,7 +167,7 @@ def test_plain_pkce(plain: Sandbox) -> None:
     )
     assert ok.status_code == 200
     # what the switch does not break: S256 still works, and PKCE is still required
-    agent = Agent(plain.issuer)
+    agent = demo_browser(plain.issuer)
     refused = agent.authorize(
         agent.request_params(code_challenge=None, code_challenge_method=None).params
     )

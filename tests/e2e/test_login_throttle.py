@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.agent import hidden
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import Sandbox, hidden, start_sandbox
 from valetkey.provider.login_throttle import FREE_FAILURES
 
 

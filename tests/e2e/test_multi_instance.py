@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent, Authorization
 from tests.support.postgres import fresh_database
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
+from valetkey.useragent.authorization import Authorization
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -38,7 +38,7 @@ def test_keys_are_shared(pair: tuple[Sandbox, Sandbox]) -> None:
 
 def _code(sandbox: Sandbox) -> tuple[str, Authorization]:
     """alice signs in through the first instance's pages; the code it hands back."""
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         return agent.code("alice", sandbox.password("alice"))
     finally:

@@ -7,13 +7,13 @@ import re
 import httpx
 import pytest
 
-from tests.support.agent import Agent, hidden
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import Sandbox, demo_browser, hidden
+from valetkey.useragent.agent import UserAgent
 
 PAGE_PATHS = ["/login", "/logout", "/", "/account"]
 
 
-def _login_page(agent: Agent) -> httpx.Response:
+def _login_page(agent: UserAgent) -> httpx.Response:
     response = agent.authorize(agent.request_params().params)
     return agent.http.get(response.headers["location"])
 
@@ -28,7 +28,7 @@ def _assert_page_headers(response: httpx.Response) -> None:
     assert "access-control-allow-origin" not in response.headers  # AS-36
 
 
-def test_login_page_headers_and_no_third_party(agent: Agent) -> None:
+def test_login_page_headers_and_no_third_party(agent: UserAgent) -> None:
     page = _login_page(agent)
     assert page.status_code == 200
     _assert_page_headers(page)
@@ -40,14 +40,14 @@ def test_login_page_headers_and_no_third_party(agent: Agent) -> None:
 
 
 @pytest.mark.parametrize("path", PAGE_PATHS)
-def test_every_page_has_the_headers(agent: Agent, path: str) -> None:
+def test_every_page_has_the_headers(agent: UserAgent, path: str) -> None:
     response = agent.http.get(path)
     if response.status_code == 302:
         response = agent.http.get(response.headers["location"])
     _assert_page_headers(response)
 
 
-def test_authorize_response_headers(agent: Agent) -> None:
+def test_authorize_response_headers(agent: UserAgent) -> None:
     response = agent.authorize(agent.request_params().params)
     assert "access-control-allow-origin" not in response.headers  # AS-36
     cookie = response.headers["set-cookie"]
@@ -55,7 +55,7 @@ def test_authorize_response_headers(agent: Agent) -> None:
     assert "SameSite=Lax" in cookie
 
 
-def test_login_post_redirect_is_303_and_session_cookie(agent: Agent, sandbox: Sandbox) -> None:
+def test_login_post_redirect_is_303_and_session_cookie(agent: UserAgent, sandbox: Sandbox) -> None:
     page = _login_page(agent)
     response = agent.http.post(
         "/login",
@@ -75,7 +75,7 @@ def test_login_post_redirect_is_303_and_session_cookie(agent: Agent, sandbox: Sa
 
 
 @pytest.mark.parametrize("csrf", ["", "0" * 64, "forged"])
-def test_login_without_valid_csrf_is_refused(agent: Agent, sandbox: Sandbox, csrf: str) -> None:
+def test_login_without_valid_csrf_is_refused(agent: UserAgent, sandbox: Sandbox, csrf: str) -> None:
     page = _login_page(agent)
     response = agent.http.post(
         "/login",
@@ -92,7 +92,7 @@ def test_login_without_valid_csrf_is_refused(agent: Agent, sandbox: Sandbox, csr
 
 
 def test_csrf_token_of_another_browser_is_refused(sandbox: Sandbox) -> None:
-    attacker, victim = Agent(sandbox.issuer), Agent(sandbox.issuer)
+    attacker, victim = demo_browser(sandbox.issuer), demo_browser(sandbox.issuer)
     try:
         token = hidden(_login_page(attacker).text, "csrf")
         page = _login_page(victim)
@@ -112,7 +112,7 @@ def test_csrf_token_of_another_browser_is_refused(sandbox: Sandbox) -> None:
 
 
 def test_pending_request_is_bound_to_its_browser(sandbox: Sandbox) -> None:
-    first, second = Agent(sandbox.issuer), Agent(sandbox.issuer)
+    first, second = demo_browser(sandbox.issuer), demo_browser(sandbox.issuer)
     try:
         location = first.authorize(first.request_params().params).headers["location"]
         second.http.get("/")  # get a browser cookie of its own
@@ -126,7 +126,7 @@ def test_pending_request_is_bound_to_its_browser(sandbox: Sandbox) -> None:
 
 def test_account_page_lists_and_revokes(sandbox: Sandbox) -> None:
     sandbox.add_user("erin-account", "erin-password-1", name="Erin Example")
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("erin-account", "erin-password-1")
         tokens = sandbox.redeem(code, auth.verifier).json()
@@ -159,13 +159,13 @@ def test_account_page_lists_and_revokes(sandbox: Sandbox) -> None:
         agent.close()
 
 
-def test_account_without_session_goes_to_login(agent: Agent) -> None:
+def test_account_without_session_goes_to_login(agent: UserAgent) -> None:
     response = agent.http.get("/account")
     assert response.status_code == 302
     assert response.headers["location"] == "/login"
 
 
-def test_logout_with_confirmation(agent: Agent, sandbox: Sandbox) -> None:
+def test_logout_with_confirmation(agent: UserAgent, sandbox: Sandbox) -> None:
     agent.code("alice", sandbox.password("alice"))
     page = agent.http.get("/logout")
     assert page.status_code == 200
@@ -178,7 +178,7 @@ def test_logout_with_confirmation(agent: Agent, sandbox: Sandbox) -> None:
 
 
 def test_logout_with_id_token_hint_redirects_to_registered_uri(
-    agent: Agent, sandbox: Sandbox
+    agent: UserAgent, sandbox: Sandbox
 ) -> None:
     code, auth = agent.code("alice", sandbox.password("alice"))
     tokens = sandbox.redeem(code, auth.verifier).json()
@@ -205,7 +205,7 @@ def test_logout_with_id_token_hint_redirects_to_registered_uri(
     assert back.headers["location"] == "http://127.0.0.1:8500/?state=s1"
 
 
-def test_stylesheet_is_served_locally(agent: Agent) -> None:
+def test_stylesheet_is_served_locally(agent: UserAgent) -> None:
     css = agent.http.get("/static/valetkey.css")
     assert css.status_code == 200
     assert css.headers["content-type"] == "text/css"

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.support.agent import Agent, query_of
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import Sandbox, demo_browser, start_sandbox
+from valetkey.useragent.authorization import query_of
 
 CAP = 20
 
@@ -37,7 +37,7 @@ def _started(response: httpx.Response) -> bool:
 
 
 def _authorize(server: Sandbox, **overrides: str) -> httpx.Response:
-    agent = Agent(server.issuer)
+    agent = demo_browser(server.issuer)
     try:
         return agent.authorize(agent.request_params(**overrides).params)
     finally:

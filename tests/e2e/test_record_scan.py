@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 from tests.support.record_scan import scan
+from valetkey.oauth.flow import FlowEvent
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
-from valetkey.provider.store.records import FlowEvent
 
 
 def test_scanner_catches_secrets(tmp_path: Path) -> None:

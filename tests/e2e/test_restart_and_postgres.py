@@ -7,13 +7,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.agent import Agent
 from tests.support.postgres import fresh_database
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import Sandbox, demo_browser, start_sandbox
 
 
 def _tokens(sandbox: Sandbox) -> dict[str, str]:
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("alice", sandbox.password("alice"))
     finally:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.agent import Agent
-from tests.support.sandbox import SECRETS, STARTED, Sandbox, start_sandbox
+from tests.support.sandbox import SECRETS, STARTED, Sandbox, demo_browser, start_sandbox
 
 
 def test_nul_in_basic_credentials_is_invalid_client(sandbox: Sandbox) -> None:
@@ -69,7 +68,7 @@ def test_a_deleted_users_code_never_speaks_for_the_next_user(sandbox: Sandbox) -
     )
     leaver = sandbox.store().user_by_name("leaver")
     assert leaver is not None
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     code, auth = agent.code("leaver", "first-pass-123")
     agent.close()
     assert admin.delete("/users/leaver").status_code == 204

@@ -14,9 +14,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.agent import Agent
 from tests.support.postgres import fresh_database
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import Sandbox, demo_browser, start_sandbox
 from valetkey.provider.store.driver import BUSY_TIMEOUT_MS, LOCK_TIMEOUT_MS
 
 QUICK = ("/.well-known/openid-configuration", "/jwks.json", "/static/valetkey.css")
@@ -57,7 +56,7 @@ def _started(response: httpx.Response) -> bool:
 
 
 def _authorize(server: Sandbox) -> httpx.Response:
-    agent = Agent(server.issuer)
+    agent = demo_browser(server.issuer)
     try:
         return agent.authorize(agent.request_params().params)
     finally:

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent
-from tests.support.sandbox import Sandbox, start_sandbox
-from valetkey.probe.agent import UserAgent
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
+from valetkey.useragent.agent import UserAgent
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,7 @@ def test_a_flow_in_a_tenant(hosting: Sandbox) -> None:
     )
     secret = made.json()["client_secret"]
     issuer = hosting.issuer + "/tenants/acme"
-    auth = Agent(issuer).request_params(client_id="acme-app")
+    auth = demo_browser(issuer).request_params(client_id="acme-app")
     url = f"{issuer}/authorize?{httpx.QueryParams(auth.params)}"
     first = httpx.get(url)
     assert first.headers["location"].startswith("/tenants/acme/login?request=")
@@ -90,7 +89,7 @@ def test_a_flow_in_a_tenant(hosting: Sandbox) -> None:
 def test_tenants_do_not_share_users_or_clients(hosting: Sandbox) -> None:
     beta = {u["username"] for u in _admin(hosting, "beta").get("/users").json()["users"]}
     assert beta == set()
-    agent = Agent(hosting.issuer + "/tenants/beta")
+    agent = demo_browser(hosting.issuer + "/tenants/beta")
     try:
         page = agent.authorize(agent.request_params().params)  # photo-printer is root's
     finally:

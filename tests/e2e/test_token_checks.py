@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.agent import REDIRECT, Agent, pkce_pair
-from tests.support.sandbox import Sandbox, start_sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
+from valetkey.oauth.pkce import Pkce
+from valetkey.useragent.agent import UserAgent
 
 
 def _token(
@@ -39,7 +40,7 @@ def _error(response: httpx.Response, status: int, error: str) -> None:
     assert response.headers["cache-control"] == "no-store"
 
 
-def test_success_headers_and_expiry(agent: Agent, sandbox: Sandbox) -> None:
+def test_success_headers_and_expiry(agent: UserAgent, sandbox: Sandbox) -> None:
     code, auth = agent.code("alice", sandbox.password("alice"))
     response = _exchange(sandbox, code, auth.verifier)
     assert response.status_code == 200
@@ -57,7 +58,7 @@ def test_success_headers_and_expiry(agent: Agent, sandbox: Sandbox) -> None:
     }
 
 
-def test_code_works_once_and_replay_revokes(agent: Agent, sandbox: Sandbox) -> None:
+def test_code_works_once_and_replay_revokes(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-15, AS-16."""
     code, auth = agent.code("alice", sandbox.password("alice"))
     first = _exchange(sandbox, code, auth.verifier)
@@ -71,7 +72,7 @@ def test_code_works_once_and_replay_revokes(agent: Agent, sandbox: Sandbox) -> N
     _error(_token(sandbox, refresh), 400, "invalid_grant")
 
 
-def test_concurrent_redemptions_give_one_success(agent: Agent, sandbox: Sandbox) -> None:
+def test_concurrent_redemptions_give_one_success(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-17: a small burst on loopback."""
     code, auth = agent.code("alice", sandbox.password("alice"))
     with concurrent.futures.ThreadPoolExecutor(25) as pool:
@@ -89,11 +90,11 @@ def test_concurrent_redemptions_give_one_success(agent: Agent, sandbox: Sandbox)
         ("short", "invalid_request"),  # AS-07
     ],
 )
-def test_pkce_verifier(agent: Agent, sandbox: Sandbox, verifier_kind: str, error: str) -> None:
+def test_pkce_verifier(agent: UserAgent, sandbox: Sandbox, verifier_kind: str, error: str) -> None:
     code, _auth = agent.code("alice", sandbox.password("alice"))
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
     if verifier_kind == "wrong":
-        data["code_verifier"] = pkce_pair()[0]
+        data["code_verifier"] = Pkce.new().verifier
     if verifier_kind == "short":
         data["code_verifier"] = "a" * 42
     _error(_token(sandbox, data), 400, error)
@@ -103,7 +104,7 @@ def test_short_verifier_refused_even_if_it_matches(sandbox: Sandbox) -> None:
     """AS-07: a 42-character verifier whose S256 was sent as the challenge is still refused."""
     from valetkey.oauth.pkce import s256
 
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         short = "b" * 42
         code, _ = agent.code("alice", sandbox.password("alice"), code_challenge=s256(short))
@@ -120,7 +121,7 @@ def test_short_verifier_refused_even_if_it_matches(sandbox: Sandbox) -> None:
         agent.close()
 
 
-def test_redirect_uri_must_match_at_token(agent: Agent, sandbox: Sandbox) -> None:
+def test_redirect_uri_must_match_at_token(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-11."""
     code, auth = agent.code("alice", sandbox.password("alice"))
     response = _exchange(
@@ -132,7 +133,7 @@ def test_redirect_uri_must_match_at_token(agent: Agent, sandbox: Sandbox) -> Non
     )
 
 
-def test_code_bound_to_client(agent: Agent, sandbox: Sandbox) -> None:
+def test_code_bound_to_client(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-19."""
     sandbox.add_client("other-app", "other-app-secret-0123456789", (REDIRECT,))
     code, auth = agent.code("alice", sandbox.password("alice"))
@@ -262,7 +263,7 @@ def test_client_credentials_scope(sandbox: Sandbox) -> None:
     )
 
 
-def test_refresh_rotation_replay_and_binding(agent: Agent, sandbox: Sandbox) -> None:
+def test_refresh_rotation_replay_and_binding(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-26: rotation; replay revokes the family; bound to the client; AS-43 no upgrade."""
     code, auth = agent.code("alice", sandbox.password("alice"))
     first = _exchange(sandbox, code, auth.verifier).json()
@@ -283,7 +284,7 @@ def test_refresh_rotation_replay_and_binding(agent: Agent, sandbox: Sandbox) -> 
     assert httpx.get(sandbox.issuer + "/api/photos", headers=headers).status_code == 401
 
 
-def test_concurrent_refresh_gives_at_most_one(agent: Agent, sandbox: Sandbox) -> None:
+def test_concurrent_refresh_gives_at_most_one(agent: UserAgent, sandbox: Sandbox) -> None:
     code, auth = agent.code("alice", sandbox.password("alice"))
     refresh = _exchange(sandbox, code, auth.verifier).json()["refresh_token"]
     data = {"grant_type": "refresh_token", "refresh_token": refresh}
@@ -297,7 +298,7 @@ def test_concurrent_refresh_gives_at_most_one(agent: Agent, sandbox: Sandbox) ->
         assert _token(sandbox, again).json()["error"] == "invalid_grant"
 
 
-def test_resource_server_bearer_rules(agent: Agent, sandbox: Sandbox) -> None:
+def test_resource_server_bearer_rules(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-30 and RFC 6750 §3 challenges."""
     code, auth = agent.code("alice", sandbox.password("alice"), scope="openid profile")
     token = _exchange(sandbox, code, auth.verifier).json()["access_token"]
@@ -327,7 +328,7 @@ def test_resource_server_bearer_rules(agent: Agent, sandbox: Sandbox) -> None:
     )
 
 
-def test_revocation_needs_auth_and_only_own_tokens(agent: Agent, sandbox: Sandbox) -> None:
+def test_revocation_needs_auth_and_only_own_tokens(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-40."""
     code, auth = agent.code("alice", sandbox.password("alice"))
     access = _exchange(sandbox, code, auth.verifier).json()["access_token"]
@@ -343,7 +344,7 @@ def test_revocation_needs_auth_and_only_own_tokens(agent: Agent, sandbox: Sandbo
     assert httpx.get(sandbox.issuer + "/api/photos", headers=headers).status_code == 401
 
 
-def test_introspection(agent: Agent, sandbox: Sandbox) -> None:
+def test_introspection(agent: UserAgent, sandbox: Sandbox) -> None:
     code, auth = agent.code("alice", sandbox.password("alice"))
     tokens = _exchange(sandbox, code, auth.verifier).json()
     owner = ("photo-printer", sandbox.secret)
@@ -361,7 +362,7 @@ def test_introspection(agent: Agent, sandbox: Sandbox) -> None:
 def test_codes_expire(tmp_path: Path) -> None:
     """AS-18 with a 1-second code lifetime."""
     sandbox = start_sandbox(tmp_path, env={"VALETKEY_CODE_TTL": "1"})
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("alice", sandbox.password("alice"))
         time.sleep(1.2)
@@ -373,7 +374,7 @@ def test_codes_expire(tmp_path: Path) -> None:
 
 def test_opaque_access_tokens(tmp_path: Path) -> None:
     sandbox = start_sandbox(tmp_path, "--access-token-format", "opaque")
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code("alice", sandbox.password("alice"))
         tokens = _exchange(sandbox, code, auth.verifier).json()
@@ -386,7 +387,7 @@ def test_opaque_access_tokens(tmp_path: Path) -> None:
         sandbox.stop()
 
 
-def test_codes_and_tokens_carry_256_bits(agent: Agent, sandbox: Sandbox) -> None:
+def test_codes_and_tokens_carry_256_bits(agent: UserAgent, sandbox: Sandbox) -> None:
     """AS-20: 32 random bytes, base64url: 43 characters after any prefix."""
     code, auth = agent.code("alice", sandbox.password("alice"))
     assert len(code) == 43

@@ -6,13 +6,13 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.support.agent import REDIRECT, Agent
-from tests.support.sandbox import Sandbox
+from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
 from valetkey.oauth.jose import left_half_hash as at_hash
+from valetkey.useragent.agent import UserAgent
 
 
 def _exchange(
-    sandbox: Sandbox, agent: Agent, client: str, secret: str, **overrides: str
+    sandbox: Sandbox, agent: UserAgent, client: str, secret: str, **overrides: str
 ) -> dict[str, str]:
     code, auth = agent.code("alice", sandbox.password("alice"), client_id=client, **overrides)
     response = httpx.post(
@@ -33,7 +33,7 @@ def _keys(sandbox: Sandbox) -> KeySet:
     return KeySet.import_key_set(httpx.get(sandbox.issuer + "/jwks.json").json())
 
 
-def test_access_token_is_rfc9068(sandbox: Sandbox, agent: Agent) -> None:
+def test_access_token_is_rfc9068(sandbox: Sandbox, agent: UserAgent) -> None:
     tokens = _exchange(sandbox, agent, "photo-printer", sandbox.secret)
     decoded = jwt.decode(tokens["access_token"], _keys(sandbox), algorithms=["ES256"])
     assert decoded.header["typ"] == "at+jwt"
@@ -47,7 +47,7 @@ def test_access_token_is_rfc9068(sandbox: Sandbox, agent: Agent) -> None:
     assert len(claims["jti"]) == 32
 
 
-def test_id_token_claims_and_at_hash(sandbox: Sandbox, agent: Agent) -> None:
+def test_id_token_claims_and_at_hash(sandbox: Sandbox, agent: UserAgent) -> None:
     tokens = _exchange(sandbox, agent, "photo-printer", sandbox.secret, nonce="n-0123456789")
     decoded = jwt.decode(tokens["id_token"], _keys(sandbox), algorithms=["RS256"])
     claims = decoded.claims
@@ -63,7 +63,7 @@ def test_id_token_claims_and_at_hash(sandbox: Sandbox, agent: Agent) -> None:
 
 def test_es256_id_tokens_for_a_client_that_registers_them(sandbox: Sandbox) -> None:
     sandbox.add_client("es-app", "es-app-secret-0123456789", (REDIRECT,), id_token_alg="ES256")
-    agent = Agent(sandbox.issuer)
+    agent = demo_browser(sandbox.issuer)
     try:
         tokens = _exchange(sandbox, agent, "es-app", "es-app-secret-0123456789")
     finally:

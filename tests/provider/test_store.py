@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from tests.support.postgres import fresh_database
+from valetkey.oauth.flow import FlowEvent
 from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.settings import build_settings
@@ -26,7 +27,6 @@ from valetkey.provider.store.queries import DuplicateError, Store
 from valetkey.provider.store.records import (
     Client,
     Code,
-    FlowEvent,
     FlowStart,
     FlowUpdate,
     Grant,

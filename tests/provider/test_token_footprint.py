@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 import valetkey
-from tests.support.agent import REDIRECT, Agent
 from tests.support.asgi_server import AsgiServer
+from tests.support.sandbox import REDIRECT, demo_browser
 from valetkey.provider.app import create_app
 from valetkey.provider.core import Provider
 from valetkey.provider.demo_data import seed
@@ -89,7 +89,7 @@ def test_a_token_request_touches_few_files_and_writes_once(
     footprint: tuple[Footprint, str, Any],
 ) -> None:
     seen, issuer, creds = footprint
-    agent = Agent(issuer)
+    agent = demo_browser(issuer)
 
     def exchange() -> httpx.Response:
         code, auth = agent.code("alice", creds.passwords["alice"])

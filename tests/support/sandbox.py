@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.support.agent import REDIRECT
 from valetkey.provider import process
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.settings import build_settings
@@ -16,6 +16,12 @@ from valetkey.provider.store.open import open_store
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
+from valetkey.useragent.agent import UserAgent
+from valetkey.useragent.authorization import ClientRequest
+
+# the demo's confidential client, as the sandbox's demo data registers it
+REDIRECT = "http://127.0.0.1:8500/callback"
+DEMO_CLIENT = ClientRequest("photo-printer", REDIRECT, "openid profile photos.read")
 
 # every sandbox the tests started, and every secret they gave one: scanned at the end
 STARTED: list[str] = []
@@ -101,3 +107,15 @@ def start_sandbox(
         SECRETS.add(str(started.creds["client_secret"]))
     return Sandbox(started.issuer, started.data_dir, started.proc, started.db, started.log,
                    started.creds, started.url)
+
+
+def demo_browser(issuer: str) -> UserAgent:
+    """A fresh browser at this issuer that starts flows for the demo's photo-printer client."""
+    return UserAgent(base_url=issuer, timeout=15, client=DEMO_CLIENT)
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of the page's input `name` (it must be there)."""
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match is not None, f"no hidden input {name!r} in page"
+    return match.group(1)

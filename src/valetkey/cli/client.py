@@ -51,7 +51,7 @@ def client(variant: str, host: str, port: int, env_file: Path, labs: tuple[str, 
       PHOTO_PRINTER_CLIENT_ID=photo-printer PHOTO_PRINTER_CLIENT_SECRET=... \\
       PHOTO_PRINTER_REDIRECT_URI=http://127.0.0.1:8500/callback valetkey client
     """
-    from valetkey.client import authlib_app, steps
+    from valetkey.client import apps
     from valetkey.client.config import ConfigError, load_config
     from valetkey.client.server import BackgroundServer, free_socket
 
@@ -62,12 +62,11 @@ def client(variant: str, host: str, port: int, env_file: Path, labs: tuple[str, 
         raise click.UsageError(str(exc)) from None
     if labs and variant == "authlib":
         raise click.UsageError("the lab copies are step-by-step apps; use --variant steps")
-    factory = authlib_app.create_app if variant == "authlib" else steps.create_app
     try:
         sock = free_socket(host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    server = BackgroundServer(factory(config), sock).start()
+    server = BackgroundServer(apps.create_app(variant, config), sock).start()
     for lab in sorted(config.lab, key=lambda item: item.value):
         click.echo(f"WARNING lab switch {lab.value} is on", err=True)
     click.echo(f"Photo Printer ({variant}) at {server.url}/  (Ctrl-C to stop)")

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, redirect, render_template, request
+from flask import Flask, request
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from valetkey.client.browsers import COOKIE, Browsers, SignedIn
+from valetkey.client.browsers import SignedIn
 from valetkey.client.config import ClientConfig
-from valetkey.client.provider import STRONG_ALGS, Provider, discover
-from valetkey.client.web import error_page, fetch_photos, new_app
+from valetkey.client.provider import STRONG_ALGS
+from valetkey.client.web import SignInFlow, SignInRefused, add_shell_routes, new_app
 
 SessionHook = Callable[[Any], None]
 
@@ -56,97 +56,53 @@ def _pin_algorithms(remote: Any) -> dict[str, Any]:
     return metadata
 
 
+class AuthlibFlow(SignInFlow):
+    """Sign-in through Authlib's Flask client; the app shell does the rest."""
+
+    def __init__(
+        self, app: Flask, config: ClientConfig, http: httpx.Client, hook: SessionHook | None
+    ) -> None:
+        super().__init__(config, http)
+        self.remote = _register(OAuth(app), config, hook)
+
+    def start_sign_in(self) -> Response:
+        if self.config.provider != "github":
+            _pin_algorithms(self.remote)
+        response: Response = self.remote.authorize_redirect(self.config.redirect_uri)
+        return response
+
+    def finish_sign_in(self) -> SignedIn:
+        if request.args.get("error"):
+            raise SignInRefused(
+                "Sign-in was not completed",
+                f"The provider answered: {request.args['error']}. Nothing was shared.",
+            )
+        if self.config.provider != "github":
+            metadata = _pin_algorithms(self.remote)
+            if metadata.get("authorization_response_iss_parameter_supported") and request.args.get(
+                "iss"
+            ) != metadata.get("issuer"):  # RFC 9207 §2.4
+                raise SignInRefused(
+                    "The answer came from the wrong provider",
+                    "The iss parameter does not name the provider you chose.",
+                )
+        try:
+            return _sign_in(self.remote, self.config)
+        except (AuthlibBaseError, JoseError, KeyError, ValueError) as exc:
+            raise SignInRefused(
+                "This sign-in was refused",
+                f"The response failed a check ({type(exc).__name__}). "
+                "Start again from the home page.",
+            ) from None
+
+
 def create_app(
     config: ClientConfig, http: httpx.Client | None = None, session_hook: SessionHook | None = None
 ) -> Flask:
     """The Authlib photo-printer app; `session_hook` sees each requests session Authlib makes."""
     client = http or httpx.Client(timeout=10.0, verify=True)
     app = new_app(config, "with Authlib")
-    oauth = OAuth(app)
-    remote = _register(oauth, config, session_hook)
-    browsers = Browsers()
-    state: dict[str, Provider] = {}
-
-    def provider() -> Provider:
-        if "p" not in state:
-            state["p"] = discover(config, client)
-        return state["p"]
-
-    @app.get("/")
-    def home() -> str | Response:
-        browser = browsers.get(request.cookies.get(COOKIE))
-        if browser is not None and browser.user is not None:
-            return redirect("/photos", 303)
-        return render_template("home.html")
-
-    @app.get("/login")
-    def login() -> Response:
-        if config.provider != "github":
-            _pin_algorithms(remote)
-        response: Response = remote.authorize_redirect(config.redirect_uri)
-        return response
-
-    @app.get(config.callback_path)
-    def callback() -> Response | tuple[str, int]:
-        if request.args.get("error"):
-            return error_page(
-                "Sign-in was not completed",
-                f"The provider answered: {request.args['error']}. Nothing was shared.",
-            )
-        if config.provider != "github":
-            metadata = _pin_algorithms(remote)
-            if metadata.get("authorization_response_iss_parameter_supported") and request.args.get(
-                "iss"
-            ) != metadata.get("issuer"):  # RFC 9207 §2.4
-                return error_page(
-                    "The answer came from the wrong provider",
-                    "The iss parameter does not name the provider you chose.",
-                )
-        try:
-            user = _sign_in(remote, config)
-        except (AuthlibBaseError, JoseError, KeyError, ValueError) as exc:
-            return error_page(
-                "This sign-in was refused",
-                f"The response failed a check ({type(exc).__name__}). "
-                "Start again from the home page.",
-            )
-        new_id = browsers.sign_in(request.cookies.get(COOKIE), user)
-        response = redirect("/photos", 303)
-        response.set_cookie(
-            COOKIE, new_id, httponly=True, samesite="Lax", path="/", secure=request.is_secure
-        )
-        return response
-
-    @app.get("/photos")
-    def photos() -> str | Response | tuple[str, int]:
-        browser = browsers.get(request.cookies.get(COOKIE))
-        if browser is None or browser.user is None:
-            return redirect("/", 303)
-        status, items = fetch_photos(client, provider(), browser.user.access_token)
-        if status == 401:
-            browsers.sign_out(request.cookies.get(COOKIE))
-            return error_page("Access was revoked", "Sign in again to give access.", 401)
-        return render_template(
-            "photos.html",
-            user=browser.user,
-            photos=items,
-            provider=config.provider,
-            csrf=browser.csrf,
-        )
-
-    @app.post("/logout")
-    def logout() -> Response | tuple[str, int]:
-        import hmac
-
-        browser = browsers.get(request.cookies.get(COOKIE))
-        sent = request.form.get("csrf", "")
-        if browser is None or not hmac.compare_digest(browser.csrf.encode(), sent.encode()):
-            return error_page("This form has expired", "Reload the page and try again.", 403)
-        browsers.sign_out(request.cookies.get(COOKIE))
-        response = redirect("/", 303)
-        response.delete_cookie(COOKIE, path="/")
-        return response
-
+    add_shell_routes(app, config, AuthlibFlow(app, config, client, session_hook))
     return app
 
 

@@ -13,8 +13,8 @@ from flask import Flask, redirect, request
 from werkzeug.wrappers import Response
 
 from valetkey.client.browsers import COOKIE
-from valetkey.client.steps import SignInRefused, StepByStep
-from valetkey.client.web import error_page
+from valetkey.client.steps import StepByStep
+from valetkey.client.web import SignInRefused, error_page
 
 
 def install(app: Flask, flow: StepByStep) -> None:

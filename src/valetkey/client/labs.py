@@ -25,13 +25,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from valetkey.client import steps
+from valetkey.client import apps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer, free_socket
-from valetkey.probe.agent import AgentError, UserAgent
-from valetkey.provider import process
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
+from valetkey.sandbox import Sandbox, start
+from valetkey.useragent.agent import AgentError, UserAgent
 
 SIGNED_IN_AS = re.compile(r"Signed in as <strong>([^<]+)</strong>")
 
@@ -49,26 +47,21 @@ class Outcome:
 
 
 def _register(
-    sandbox: process.SandboxProcess, client_id: str, redirect_uris: tuple[str, ...], secret: str
+    sandbox: Sandbox, client_id: str, redirect_uris: tuple[str, ...], secret: str
 ) -> None:
-    scopes = frozenset({"openid", "profile", "photos.read"})
-    sandbox.register(
-        Client(
-            client_id,
-            digest(secret),
-            "Photo Printer",
-            redirect_uris,
-            (),
-            scopes,
-            frozenset({"authorization_code"}),
-            "RS256",
-        )
+    sandbox.add_client(
+        client_id,
+        redirect_uris,
+        secret=secret,
+        name="Photo Printer",
+        scopes="openid profile photos.read",
+        grants=("authorization_code",),
     )
 
 
 @contextmanager
 def photo_printer(
-    sandbox: process.SandboxProcess,
+    sandbox: Sandbox,
     client_id: str,
     lab: frozenset[ClientLab],
     extra_redirects: tuple[str, ...] = (),
@@ -83,7 +76,7 @@ def photo_printer(
         secret,
     )
     config = ClientConfig.for_sandbox(sandbox.issuer, client_id, secret, origin + "/callback", lab)
-    server = BackgroundServer(steps.create_app(config), sock).start()
+    server = BackgroundServer(apps.create_app("steps", config), sock).start()
     try:
         yield server
     finally:
@@ -100,7 +93,7 @@ def signed_in_as(agent: UserAgent, app: BackgroundServer) -> str | None:
 
 
 def login_csrf_attack(
-    sandbox: process.SandboxProcess, app: BackgroundServer, setup: str, vulnerable: bool
+    sandbox: Sandbox, app: BackgroundServer, setup: str, vulnerable: bool
 ) -> Outcome:
     attacker = UserAgent("bob", sandbox.creds["users"]["bob"])
     victim = UserAgent("alice", sandbox.creds["users"]["alice"])
@@ -128,7 +121,7 @@ def login_csrf_attack(
 
 def run_login_csrf() -> list[Outcome]:
     with tempfile.TemporaryDirectory(prefix="valetkey-lab-") as tmp, ExitStack() as stack:
-        sandbox = process.start(Path(tmp) / "sandbox")
+        sandbox = start(Path(tmp) / "sandbox")
         stack.callback(sandbox.stop)
         secure = stack.enter_context(photo_printer(sandbox, "printer-secure", frozenset()))
         broken = stack.enter_context(
@@ -177,7 +170,7 @@ def _rewrite_redirect(authorization_url: str, redirect_uri: str) -> str:
 
 
 def redirect_theft_attack(
-    sandbox: process.SandboxProcess, app: BackgroundServer, setup: str, vulnerable: bool
+    sandbox: Sandbox, app: BackgroundServer, setup: str, vulnerable: bool
 ) -> Outcome:
     thief = _Thief()
     attacker = UserAgent("bob", sandbox.creds["users"]["bob"])
@@ -222,7 +215,7 @@ def run_redirect_theft() -> list[Outcome]:
         ("strict sandbox", (), False),
     ):
         with tempfile.TemporaryDirectory(prefix="valetkey-lab-") as tmp, ExitStack() as stack:
-            sandbox = process.start(Path(tmp) / "sandbox", *args)
+            sandbox = start(Path(tmp) / "sandbox", *args)
             stack.callback(sandbox.stop)
             # the app registered its origin as well: harmless when matching is exact
             app = stack.enter_context(

@@ -23,23 +23,14 @@ import httpx
 from flask import Flask, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from valetkey.client.browsers import COOKIE, Browsers, Pending, SignedIn
+from valetkey.client.browsers import COOKIE, Pending, SignedIn
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.id_token import IdTokenError, fetch_keys, verify_id_token
-from valetkey.client.provider import Provider, discover
-from valetkey.client.web import error_page, fetch_photos, new_app
+from valetkey.client.web import SignInFlow, SignInRefused, add_shell_routes, new_app
 from valetkey.oauth.authorization_request import AuthorizationRequest
 from valetkey.oauth.scope import Scope
 
 log = logging.getLogger("valetkey.client")
-
-
-class SignInRefused(Exception):
-    """The callback must not sign anyone in; `title` and `message` are shown to the user."""
-
-    def __init__(self, title: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.title, self.message, self.status = title, message, status
 
 
 def _s256(verifier: str) -> str:
@@ -48,22 +39,22 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class StepByStep:
-    def __init__(self, config: ClientConfig, http: httpx.Client) -> None:
-        self.config = config
-        self.http = http
-        self.browsers = Browsers()
-        self._provider: Provider | None = None
-
-    @property
-    def provider(self) -> Provider:
-        if self._provider is None:  # discovery once, on first use
-            self._provider = discover(self.config, self.http)
-        return self._provider
-
+class StepByStep(SignInFlow):
     def redirect_uri(self) -> str:
         """Always the registered one, never built from the request (RFC 9700 §4.1; LC-11)."""
         return self.config.redirect_uri
+
+    # -- the shell's two steps ---------------------------------------------------------------
+
+    def start_sign_in(self) -> str | Response:
+        if ClientLab.ASK_PASSWORD in self.config.lab:
+            return render_template("ask_password.html")
+        session, _ = self.browsers.create()
+        return _with_cookie(redirect(self.authorization_url(session), 302), session)
+
+    def finish_sign_in(self) -> SignedIn:
+        pending, code = self.check_response(_session_id())
+        return self.identify(pending, self.exchange(pending, code))
 
     # -- step 1 -----------------------------------------------------------------------------
 
@@ -201,17 +192,24 @@ def create_app(
     http: httpx.Client | None = None,
     flow_class: type[StepByStep] | None = None,
 ) -> Flask:
-    """The step-by-step photo-printer app (`flow_class` lets tests plant a flaw)."""
+    """The step-by-step photo-printer app (`flow_class` lets tests plant a flaw). The
+    no-state-check lab replaces its callback afterwards: see `valetkey.client.apps`."""
     client = http or httpx.Client(timeout=10.0, verify=True)  # TLS verified (OA110, OA111)
     flow = (flow_class or StepByStep)(config, client)
     app = new_app(config, "step by step")
     app.extensions["photo_printer"] = flow
     _routes(app, flow)
-    if ClientLab.NO_STATE_CHECK in config.lab:
-        from valetkey.client.lab_no_state_check import install
-
-        install(app, flow)
     return app
+
+
+def _routes(app: Flask, flow: StepByStep) -> None:
+    add_shell_routes(app, flow.config, flow)
+
+    @app.post("/login")
+    def login_with_password() -> Response:
+        # LAB ask-password: the anti-pattern. The app receives the password (and drops it).
+        session, _ = flow.browsers.create()
+        return _with_cookie(redirect(flow.authorization_url(session), 303), session)
 
 
 def _session_id() -> str | None:
@@ -219,74 +217,8 @@ def _session_id() -> str | None:
 
 
 def _with_cookie(response: Response, session_id: str) -> Response:
+    """The browser's session cookie, set here: the state is bound to it (OA103)."""
     response.set_cookie(
         COOKIE, session_id, httponly=True, samesite="Lax", path="/", secure=request.is_secure
     )
     return response
-
-
-def _routes(app: Flask, flow: StepByStep) -> None:
-    config = flow.config
-
-    @app.get("/")
-    def home() -> str | Response:
-        browser = flow.browsers.get(_session_id())
-        if browser is not None and browser.user is not None:
-            return redirect("/photos", 303)
-        return render_template("home.html")
-
-    @app.get("/login")
-    def login() -> str | Response:
-        if ClientLab.ASK_PASSWORD in config.lab:
-            return render_template("ask_password.html")
-        session_id, _ = flow.browsers.create()
-        return _with_cookie(redirect(flow.authorization_url(session_id), 302), session_id)
-
-    @app.post("/login")
-    def login_with_password() -> Response:
-        # LAB ask-password: the anti-pattern. The app receives the password (and drops it).
-        session_id, _ = flow.browsers.create()
-        return _with_cookie(redirect(flow.authorization_url(session_id), 303), session_id)
-
-    @app.get(config.callback_path)
-    def callback() -> tuple[str, int] | Response:
-        try:
-            pending, code = flow.check_response(_session_id())
-            tokens = flow.exchange(pending, code)
-            user = flow.identify(pending, tokens)
-        except SignInRefused as refused:
-            return error_page(refused.title, refused.message, refused.status)
-        new_id = flow.browsers.sign_in(_session_id(), user)
-        return _with_cookie(redirect("/photos", 303), new_id)  # a clean URL (LC-17)
-
-    @app.get("/photos")
-    def photos() -> str | Response | tuple[str, int]:
-        browser = flow.browsers.get(_session_id())
-        if browser is None or browser.user is None:
-            return redirect("/", 303)
-        status, items = fetch_photos(flow.http, flow.provider, browser.user.access_token)
-        if status == 401:
-            flow.browsers.sign_out(_session_id())
-            return error_page(
-                "Access was revoked",
-                "Photo Printer can no longer see your photos. Sign in again to give it access.",
-                401,
-            )
-        return render_template(
-            "photos.html",
-            user=browser.user,
-            photos=items,
-            provider=flow.provider.kind,
-            csrf=browser.csrf,
-        )
-
-    @app.post("/logout")
-    def logout() -> Response | tuple[str, int]:
-        browser = flow.browsers.get(_session_id())
-        sent = request.form.get("csrf", "")
-        if browser is None or not hmac.compare_digest(browser.csrf.encode(), sent.encode()):
-            return error_page("This form has expired", "Reload the page and try again.", 403)
-        flow.browsers.sign_out(_session_id())
-        response = redirect("/", 303)
-        response.delete_cookie(COOKIE, path="/")
-        return response

@@ -17,7 +17,7 @@ import httpx
 from flask import Flask
 from rich.console import Console
 
-from valetkey.client import authlib_app, steps
+from valetkey.client import apps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.recording import Message, Traffic
 from valetkey.client.server import BackgroundServer, free_socket
@@ -25,13 +25,9 @@ from valetkey.oauth.redaction import fingerprint, masked
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER as AS
 from valetkey.oauth.vocabulary import BROWSER, CLIENT
 from valetkey.oauth.vocabulary import RESOURCE_SERVER as RS
-from valetkey.probe.agent import AgentError, UserAgent
-from valetkey.provider import process
-from valetkey.provider.settings import build_settings
-from valetkey.provider.store.open import open_store
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
+from valetkey.sandbox import Sandbox, start
 from valetkey.trace import records
+from valetkey.useragent.agent import AgentError, UserAgent
 
 NAMES = {
     BROWSER: "browser",
@@ -162,35 +158,26 @@ def confinement(messages: list[Message], password: str, issuer: str) -> tuple[bo
     )
 
 
-def _register_client(sandbox: process.SandboxProcess, redirect_uri: str, secret: str) -> None:
-    logout = redirect_uri.rsplit("/", 1)[0] + "/"
-    sandbox.register(
-        Client(
-            DEMO_CLIENT,
-            digest(secret),
-            "Photo Printer",
-            (redirect_uri,),
-            (logout,),
-            frozenset({"openid", "profile", "photos.read"}),
-            frozenset({"authorization_code", "refresh_token"}),
-            "RS256",
-        )
+def _register_client(sandbox: Sandbox, redirect_uri: str, secret: str) -> None:
+    sandbox.add_client(
+        DEMO_CLIENT,
+        [redirect_uri],
+        secret=secret,
+        name="Photo Printer",
+        scopes="openid profile photos.read",
     )
 
 
 def build_app(variant: str, config: ClientConfig, traffic: Traffic) -> Flask:
     http = httpx.Client(timeout=10.0, event_hooks=traffic.httpx_hooks(CLIENT, "app-out"))
-    if variant == "authlib":
-        app = authlib_app.create_app(config, http, session_hook=traffic.requests_session_hook)
-    else:
-        app = steps.create_app(config, http)
+    app = apps.create_app(variant, config, http, session_hook=traffic.requests_session_hook)
     app.wsgi_app = traffic.wsgi(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
 @dataclass
 class Running:
-    sandbox: process.SandboxProcess
+    sandbox: Sandbox
     app: BackgroundServer
     config: ClientConfig
     traffic: Traffic
@@ -199,7 +186,7 @@ class Running:
 
 @contextmanager
 def running(variant: str, lab: frozenset[ClientLab], work: Path) -> Iterator[Running]:
-    sandbox = process.start(work / "sandbox")
+    sandbox = start(work / "sandbox")
     server: BackgroundServer | None = None
     try:
         sock = free_socket()
@@ -237,18 +224,15 @@ def _walk(run: Running, console: Console) -> None:
     console.print(f"\n[green]The browser shows alice's photos at {final.url}[/green]")
 
 
-def _diagram(sandbox: process.SandboxProcess, out: Path) -> Path | None:
-    """The flow as the sandbox recorded it, drawn by the inspector's own code."""
-    store = open_store(build_settings({"db": sandbox.db}, environ={}))
-    try:
-        flow = next((f for f in store.flows(20) if f["client_id"] == DEMO_CLIENT), None)
-        if flow is None:
-            return None
-        svg = records.svg(
-            store.flow_events(flow["id"]), "The authorization-code flow, as the sandbox recorded it"
-        )
-    finally:
-        store.close()
+def _diagram(sandbox: Sandbox, out: Path) -> Path | None:
+    """The flow as the sandbox recorded it (read over its admin API), drawn by the
+    inspector's own code."""
+    flow = next(iter(sandbox.flows(client_id=DEMO_CLIENT)), None)
+    if flow is None:
+        return None
+    svg = records.svg(
+        sandbox.flow_events(flow["id"]), "The authorization-code flow, as the sandbox recorded it"
+    )
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"flow-{time.strftime('%Y%m%d-%H%M%S')}-{flow['id'][:6]}.svg"
     path.write_text(svg)
@@ -321,7 +305,7 @@ def _serve_forever(run: Running, console: Console) -> None:
         f"alice (password {run.password}). Press Ctrl-C to stop."
     )
     try:
-        while run.sandbox.proc.poll() is None:
+        while run.sandbox.running():
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping")

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
-from valetkey.probe.agent import AgentError
 from valetkey.probe.client_checks import CLIENT_CHECKS, Check
 from valetkey.probe.client_session import ClientProbeError, ClientProbeSession, ClientTarget
 from valetkey.probe.report import Result, Run, errored, not_applicable
 from valetkey.probe.signed_in import Undecidable
+from valetkey.useragent.agent import AgentError
 
 
 def run_client_probe(

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from valetkey.probe.agent import AgentError, UserAgent, Visit
 from valetkey.probe.signed_in import Look, Oracle, Undecidable, find_signal, look
+from valetkey.useragent.agent import AgentError, UserAgent, Visit
 
 
 class ClientProbeError(RuntimeError):

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
-from valetkey.probe.agent import AgentError
 from valetkey.probe.report import Result, Run, errored, not_applicable
 from valetkey.probe.server_checks import SERVER_CHECKS
 from valetkey.probe.session import ProbeError, ProbeSession, Target
+from valetkey.useragent.agent import AgentError
 
 
 def checks_for(only: Iterable[str] | None) -> list[tuple[str, Callable[[ProbeSession], Result]]]:

@@ -20,10 +20,10 @@ import httpx
 
 from valetkey.oauth.jose import MalformedJwt, left_half_hash, unverified_claims, unverified_header
 from valetkey.oauth.pkce import s256
-from valetkey.probe.agent import UserAgent
 from valetkey.probe.dpop import DpopKey
 from valetkey.probe.report import Result, failed, not_applicable, passed
 from valetkey.probe.session import Grant, ProbeError, ProbeSession
+from valetkey.useragent.agent import UserAgent
 
 Check = Callable[[ProbeSession], Result]
 SERVER_CHECKS: list[tuple[str, Check]] = []

@@ -13,8 +13,8 @@ from valetkey.oauth.authorization_request import AuthorizationRequest, add_query
 from valetkey.oauth.pkce import Pkce
 from valetkey.oauth.redirect_uris import is_loopback
 from valetkey.oauth.scope import Scope
-from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.probe.confine import RUN_SECONDS, TIMEOUT, ConfinedTransport, origin_of
+from valetkey.useragent.agent import AgentError, UserAgent
 
 
 class ProbeError(RuntimeError):

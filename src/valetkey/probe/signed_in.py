@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-if TYPE_CHECKING:
-    from valetkey.probe.client_session import Attempt, Browser, ClientProbeSession
+from valetkey.useragent.agent import UserAgent, Visit
 
 COMMON_PATHS = ("/me", "/profile", "/account", "/dashboard", "/api/me", "/")
 MAX_LINKS = 6
@@ -36,6 +35,44 @@ Kind = Literal["name", "page", "cookie", "api"]
 
 class Undecidable(RuntimeError):
     """The probe cannot tell whether the app signed the browser in; the check is n/a."""
+
+
+# What the oracle reads of the client probe's session (`client_session` implements these;
+# described here so that the two modules do not import each other).
+
+
+class Attempt(Protocol):
+    @property
+    def visit(self) -> Visit | None: ...
+    @property
+    def events(self) -> list[dict[str, Any]]: ...
+    @property
+    def cookies_set(self) -> frozenset[str]: ...
+
+
+class Browser(Protocol):
+    @property
+    def agent(self) -> UserAgent: ...
+    def cookies(self) -> dict[str, str]: ...
+    def close(self) -> None: ...
+
+
+class Target(Protocol):
+    @property
+    def username(self) -> str: ...
+    @property
+    def signed_in_url(self) -> str | None: ...
+    @property
+    def signed_in_text(self) -> str | None: ...
+
+
+class ClientProbeSession(Protocol):
+    @property
+    def target(self) -> Target: ...
+    @property
+    def app_origin(self) -> str: ...
+    def browser(self) -> Browser: ...
+    def start(self, browser: Any) -> object: ...
 
 
 @dataclass(frozen=True)

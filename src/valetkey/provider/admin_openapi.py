@@ -30,6 +30,13 @@ def _ok(description: str, status: str = "200") -> dict[str, Any]:
 
 _NAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
 _CLIENT = {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_FLOW = {"name": "flow_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20},
+}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -70,6 +77,20 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Remove a client (its tokens are revoked)",
                 "parameters": [_CLIENT],
                 "responses": {"204": {"description": "removed"}, "404": _ERROR, "401": _ERROR},
+            },
+        },
+        "/admin/flows": {
+            "get": {
+                "summary": "Recent flows, newest first",
+                "parameters": [_LIMIT, {**_CLIENT, "in": "query", "required": False}],
+                "responses": _ok("the flows"),
+            },
+        },
+        "/admin/flows/{flow_id}": {
+            "get": {
+                "summary": "One flow with its recorded events (redacted)",
+                "parameters": [_FLOW],
+                "responses": {**_ok("the flow and its events"), "404": _ERROR},
             },
         },
         "/admin/claims": {

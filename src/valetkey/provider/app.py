@@ -122,6 +122,8 @@ ENDPOINTS = (
     Endpoint("/admin/users/{username}", ("PATCH", "DELETE"), admin.user, "json"),
     Endpoint("/admin/clients", ("GET", "POST"), admin.clients, "json"),
     Endpoint("/admin/clients/{client_id}", ("DELETE",), admin.client, "json"),
+    Endpoint("/admin/flows", ("GET",), admin.flows, "json"),
+    Endpoint("/admin/flows/{flow_id}", ("GET",), admin.flow, "json"),
     Endpoint("/admin/claims", ("POST",), admin.claims, "json"),
     Endpoint("/admin/faults", ("POST",), admin.faults, "json"),
     Endpoint("/admin/clock", ("POST",), admin.clock, "json"),

@@ -14,12 +14,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from valetkey.oauth.flow import FlowEvent
 from valetkey.oauth.redaction import masked
 from valetkey.oauth.vocabulary import Channel
 from valetkey.provider.checks import CheckResult
 from valetkey.provider.clock import Clock
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import FlowEvent, FlowStart, FlowUpdate
+from valetkey.provider.store.records import FlowStart, FlowUpdate
 
 
 def new_flow_id() -> str:

@@ -1,6 +1,7 @@
 """Run `valetkey serve` as a child process on a free loopback port, and stop it by PID.
 
-Used by `valetkey demo`, the labs and the tests: the sandbox runs exactly as a user runs it.
+The launcher under `valetkey.sandbox` (the public facade, which also sets the sandbox up over
+its admin API) and the tests: the sandbox runs exactly as a user runs it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from valetkey.provider.settings import build_settings
-from valetkey.provider.store.open import open_store
-from valetkey.provider.store.records import Client
 
 START_TIMEOUT = 20.0
 
@@ -37,14 +34,6 @@ class SandboxProcess:
     log: Path
     creds: dict[str, Any] = field(default_factory=dict)
     url: str = ""  # where this process listens (the issuer may name another instance)
-
-    def register(self, client: Client) -> None:
-        """Register a client straight in the sandbox's database (no restart needed)."""
-        store = open_store(build_settings({"db": self.db}, environ={}))
-        try:
-            store.add_client(client, time.time())
-        finally:
-            store.close()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

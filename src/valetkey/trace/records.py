@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from valetkey.oauth.flow import FlowEvent
 from valetkey.oauth.vocabulary import PARTICIPANT_NAMES, PARTICIPANTS, STEP_BY_ID
-from valetkey.provider.store.records import FlowEvent
 from valetkey.trace.diagram import Arrow, CheckMark, render_svg
 
 NAMES = PARTICIPANT_NAMES

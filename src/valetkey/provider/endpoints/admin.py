@@ -8,8 +8,10 @@ Described by the OpenAPI document at /admin/openapi.json.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from valetkey.oauth import strict_json
@@ -283,6 +285,43 @@ def client(provider: Provider, request: Request) -> Response:
     if not provider.store.remove_client(client_id, provider.clock.now()):
         raise AdminError(404, f"no client {client_id!r}")
     return Response(204)
+
+
+# -- flows ------------------------------------------------------------------------------------
+
+FLOW_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def _limit(request: Request) -> int:
+    raw = request.query.get("limit") or "20"
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise AdminError(400, "limit is a whole number from 1 to 1000")
+    return int(raw)
+
+
+def _flow_view(flow: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in flow.items() if k != "user_id"}
+
+
+@guarded
+def flows(provider: Provider, request: Request) -> Response:
+    """Recent flows, newest first; `client_id` keeps one client's (the inspector's list)."""
+    client_id = request.query.get("client_id")
+    found = provider.store.flows(_limit(request))
+    if client_id is not None:
+        found = [f for f in found if f["client_id"] == client_id]
+    return json_response({"flows": [_flow_view(f) for f in found]})
+
+
+@guarded
+def flow(provider: Provider, request: Request) -> Response:
+    """One flow and its events, as recorded (already redacted: see `provider/flows.py`)."""
+    flow_id = _last(request)
+    found = provider.store.flow(flow_id) if FLOW_ID.fullmatch(flow_id) else None
+    if found is None:
+        raise AdminError(404, f"no flow {flow_id!r}; it may have been pruned")
+    events = [asdict(e) for e in provider.store.flow_events(flow_id)]
+    return json_response({"flow": _flow_view(found), "events": events})
 
 
 # -- steering ---------------------------------------------------------------------------------

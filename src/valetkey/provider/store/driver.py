@@ -62,6 +62,8 @@ class Database:
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise StoreError(f"unsupported database URL scheme {scheme!r} (sqlite or postgresql)")
         self.dialect = "sqlite" if scheme == "sqlite" else "postgresql"
+        if self.dialect == "postgresql":
+            _require_psycopg()
         if self.dialect == "sqlite":
             self._target, in_memory = _sqlite_target(self.url)
             if not in_memory and self._target:
@@ -151,3 +153,14 @@ class Database:
         if self._keeper is not None:
             self._keeper.close()
             self._keeper = None
+
+
+def _require_psycopg() -> None:
+    """PostgreSQL is an extra: without its driver, say how to add it (no traceback)."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreError(
+            "PostgreSQL needs the psycopg driver, which is not installed; "
+            "install valetkey with its postgres extra: pip install 'valetkey[postgres]'"
+        ) from None

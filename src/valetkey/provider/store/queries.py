@@ -22,13 +22,13 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from valetkey.oauth.flow import FlowEvent
 from valetkey.provider.store.driver import Database, StoreError
 from valetkey.provider.store.records import (
     AuthRequest,
     Client,
     Code,
     Consent,
-    FlowEvent,
     FlowStart,
     FlowUpdate,
     Grant,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from valetkey.oauth.flow import FlowEvent
+
 
 @dataclass(frozen=True)
 class User:
@@ -104,20 +106,6 @@ class Consent:
     client_name: str
     scope: str
     granted_at: float
-
-
-@dataclass(frozen=True)
-class FlowEvent:
-    flow_id: str
-    at: float
-    step: str
-    sender: str
-    receiver: str
-    channel: str  # "front" or "back"
-    summary: str
-    params: dict[str, str]
-    checks: list[dict[str, str]]
-    carried_password: bool
 
 
 @dataclass(frozen=True)

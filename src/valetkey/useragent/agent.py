@@ -9,7 +9,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from valetkey.probe.forms import Control, Form, allow_button, parse_forms
+from valetkey.useragent.authorization import Authorization, ClientRequest, query_of
+from valetkey.useragent.forms import Control, Form, allow_button, parse_forms, pressing
 
 USERNAME_HINTS = ("user", "login", "email", "name", "account", "sub")
 MAX_HOPS = 25
@@ -27,20 +28,31 @@ class Visit:
 
 
 Hooks = Mapping[str, Sequence[Callable[..., object]]]
+Sent = Mapping[str, str] | None  # extra request headers
+Answer = httpx.Response
 
 
 class UserAgent:
+    """`navigate` goes as far as it can on its own; `authorize`, `login`, `consent` and
+    `to_callback` take one step each, for tests that look at every answer; `request_params`
+    and `code` play the client's part too, for the `ClientRequest` given."""
+
     def __init__(
         self,
-        username: str,
-        password: str,
+        username: str = "",
+        password: str = "",
         hooks: Hooks | None = None,
         timeout: float | httpx.Timeout = 10.0,
         transport: httpx.BaseTransport | None = None,
+        *,
+        base_url: str = "",
+        client: ClientRequest | None = None,
     ) -> None:
         self.username = username
         self.password = password
+        self.client = client
         self.http = httpx.Client(
+            base_url=base_url,
             follow_redirects=False,
             timeout=timeout,
             event_hooks={k: list(v) for k, v in (hooks or {}).items()},
@@ -74,6 +86,71 @@ class UserAgent:
             visit.response = self._submit(form, data)
         raise AgentError(f"more than {MAX_HOPS} steps without arriving anywhere")
 
+    # -- one step at a time ----------------------------------------------------------------
+
+    def request_params(self, **overrides: str | None) -> Authorization:
+        """A fresh authorization-code request for `client` (see `authorization.py`)."""
+        if self.client is None:
+            raise AgentError("this agent speaks for no client: give it a ClientRequest")
+        return self.client.authorization(**overrides)
+
+    def authorize(self, params: Mapping[str, str], endpoint: str = "/authorize") -> httpx.Response:
+        return self.http.get(endpoint, params=dict(params))
+
+    def login(
+        self,
+        login_url: str,
+        username: str,
+        password: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Open the login page and submit its password form as this user."""
+        form = self._form_on(login_url, Form.has_password)
+        return self._submit(form, self._login_fields(form, username, password), headers)
+
+    def consent(self, consent_url: str, decision: str = "allow") -> httpx.Response:
+        """Open the consent page and press the button whose value is `decision`."""
+        form = self._form_on(consent_url, lambda f: pressing(f, decision) is not None)
+        button = pressing(form, decision)
+        assert button is not None
+        return self._submit(form, [*form.fields(), *_pressed(button)])
+
+    def to_callback(self, params: Mapping[str, str], username: str, password: str) -> str:
+        """Authorize, then log in and consent where the server sends us to its `/login` and
+        `/consent` pages (relative redirects, as the sandbox sends); the URL it returns to."""
+        response = self.authorize(params)
+        for _ in range(4):
+            if response.status_code not in (302, 303):
+                raise AgentError(f"status {response.status_code} on the way: {response.text}")
+            location = str(response.headers.get("location", ""))
+            if location.startswith("/login"):
+                response = self.login(location, username, password)
+            elif location.startswith("/consent"):
+                response = self.consent(location)
+            else:
+                return location
+        raise AgentError("too many hops on the way back to the client")
+
+    def code(
+        self, username: str, password: str, **overrides: str | None
+    ) -> tuple[str, Authorization]:
+        """A fresh authorization code for `client`, with the request that got it."""
+        auth = self.request_params(**overrides)
+        callback = self.to_callback(auth.params, username, password)
+        query = query_of(callback)
+        if "code" not in query:
+            raise AgentError(f"no code in the answer: {callback}")
+        return query["code"], auth
+
+    def _form_on(self, url: str, wanted: Callable[[Form], bool]) -> Form:
+        page = self.http.get(url)
+        if page.status_code != 200:
+            raise AgentError(f"{url} answered {page.status_code}: {page.text}")
+        form = next((f for f in parse_forms(page.text, str(page.url)) if wanted(f)), None)
+        if form is None:
+            raise AgentError(f"no such form on {url}")
+        return form
+
     def _next_form(
         self, response: httpx.Response, logged_in: set[str]
     ) -> tuple[Form | None, list[tuple[str, str]]]:
@@ -100,29 +177,31 @@ class UserAgent:
             data.append((name, value))
         return data
 
-    def _login_fields(self, form: Form) -> list[tuple[str, str]]:
+    def _login_fields(
+        self, form: Form, username: str | None = None, password: str | None = None
+    ) -> list[tuple[str, str]]:
         data: list[tuple[str, str]] = []
         named_user = False
         for control in form.controls:
             if control.tag != "input" or not control.name:
                 continue
             if control.type == "password":
-                data.append((control.name, self.password))
+                data.append((control.name, self.password if password is None else password))
             elif (
                 control.type in ("text", "email")
                 and not named_user
                 and (any(h in control.name.lower() for h in USERNAME_HINTS))
             ):
-                data.append((control.name, self.username))
+                data.append((control.name, self.username if username is None else username))
                 named_user = True
             elif control.type not in ("submit", "button", "checkbox", "radio", "image"):
                 data.append((control.name, control.value))
         return data
 
-    def _submit(self, form: Form, data: list[tuple[str, str]]) -> httpx.Response:
+    def _submit(self, form: Form, data: list[tuple[str, str]], headers: Sent = None) -> Answer:
         if form.method == "POST":
-            return self.http.post(form.action, data=dict(data))
-        return self.http.get(form.action, params=tuple(data))
+            return self.http.post(form.action, data=dict(data), headers=headers)
+        return self.http.get(form.action, params=tuple(data), headers=headers)
 
 
 def _origin(url: str) -> str:

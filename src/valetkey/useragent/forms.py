@@ -107,3 +107,9 @@ def allow_button(form: Form) -> Control | None:
         if _means(control, ALLOW_WORDS) and not _means(control, DENY_WORDS):
             return control
     return None
+
+
+def pressing(form: Form, value: str) -> Control | None:
+    """The submit control that sends exactly `value` (a named choice such as deny or allow)."""
+    return next((c for c in form.submits() if c.name and c.value == value), None)
+
