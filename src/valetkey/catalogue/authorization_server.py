@@ -1,0 +1,5 @@
+"""placeholder"""
+
+from valetkey.catalogue.entry import Entry
+
+ENTRIES: tuple[Entry, ...] = ()
