@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from valetkey.catalogue.entry import Severity
+from valetkey.catalogue.entry import Severity as Severity  # re-exported: the auditor's severities
 
 
 @dataclass(frozen=True, order=True)

@@ -73,11 +73,19 @@ def lookup(text: str) -> Entry | None:
 
 
 def closest(text: str, n: int = 3) -> list[str]:
-    """The known ids nearest to a mistyped one (same family first)."""
-    canonical = normalise(text).upper()
+    """The known ids nearest to a mistyped one: by number within its family, else by spelling."""
+    match = _ID.fullmatch(text)
+    if match is not None and match.group(1).upper() in Family.__members__:
+        number = int(match.group(2))
+        family = entries(Family[match.group(1).upper()])
+        by_distance = sorted(family, key=lambda e: (abs(_number(e.id) - number), e.id))
+        return [entry.id for entry in by_distance[:n]]
     ids = [entry.id for entry in entries()]
-    near = difflib.get_close_matches(canonical, ids, n=n, cutoff=0.6)
-    return near or [i for i in ids if i[:2] == canonical[:2]][:n]
+    return difflib.get_close_matches(text.strip().upper(), ids, n=n, cutoff=0.5)
+
+
+def _number(check_id: str) -> int:
+    return int(check_id.lstrip("ASLCOM-"))
 
 
 def require(check_id: str, family: Family, where: str) -> Entry:
