@@ -58,6 +58,7 @@ class Check:
     references: tuple[str, ...]
     run: Runner = field(compare=False)
     doc: str = ""
+    detection: str = ""  # the decorated function's docstring: what exactly it flags
 
     @property
     def summary(self) -> str:
@@ -85,6 +86,7 @@ def check(check_id: str) -> Callable[[Runner], Runner]:
             entry.links(),
             func,
             documentation(entry, inspect.getdoc(func) or ""),
+            inspect.getdoc(func) or "",
         )
         return func
 
@@ -92,8 +94,8 @@ def check(check_id: str) -> Callable[[Runner], Runner]:
 
 
 def documentation(entry: catalogue.Entry, detection: str) -> str:
-    """Title, what the check flags (`detection`), why, then the bad and the good example."""
-    parts = [entry.title, detection.strip(), f"Why: {entry.why}"]
+    """Title, the rule, what exactly the check flags (`detection`), why, then the examples."""
+    parts = [entry.title, f"What: {entry.what}", detection.strip(), f"Why: {entry.why}"]
     parts += [f"Bad:\n{_indented(entry.bad.text)}", f"Good:\n{_indented(entry.good.text)}"]
     return "\n\n".join(part for part in parts if part)
 

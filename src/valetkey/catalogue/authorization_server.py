@@ -1189,7 +1189,10 @@ X-Frame-Options: DENY
     Entry(
         id="AS-34",
         slug="referrer-and-own-assets",
-        title="Those pages set `Referrer-Policy` and load nothing from third parties.",
+        title=(
+            "Login, consent and authorization pages set `Referrer-Policy` and load nothing from "
+            "third parties."
+        ),
         severity=Severity.MEDIUM,
         clause="RFC 9700 §4.2.4",
         what=(

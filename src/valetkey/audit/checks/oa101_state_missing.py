@@ -14,7 +14,7 @@ from valetkey.audit.registry import AuditConfig, Hit, check
 
 @check("OA101")
 def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a dict, `dict(...)`, URL or f-string that is an authorization request (a
+    """Flags: a dict, `dict(...)`, URL or f-string that is an authorization request (a
     `response_type` with `client_id` or `redirect_uri`, whatever the flow: code, implicit or
     hybrid; or, for providers that take no `response_type`, a `client_id` sent to an
     authorization endpoint's URL) and no `state` parameter, counting keys added later to the

@@ -17,7 +17,7 @@ MIN_BITS = 128
 
 @check("OA102")
 def state_weak(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: the value sent as `state`, `nonce` or `code_verifier` (in an authorization
+    """Flags: the value sent as `state`, `nonce` or `code_verifier` (in an authorization
     request dict or URL, or as that keyword of an OAuth library call) comes from `random`
     (but not `random.SystemRandom`, which reads `os.urandom`), `uuid1`, the clock, a
     constant, a hash of non-random data, or a CSPRNG call asked for fewer than 128 bits

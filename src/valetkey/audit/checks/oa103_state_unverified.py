@@ -19,7 +19,7 @@ from ._helpers import bodies, calls_in, session_read_key
 
 @check("OA103")
 def state_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a callback (a function that reads the `code` parameter of the request, or a route
+    """Flags: a callback (a function that reads the `code` parameter of the request, or a route
     that redeems a code) and the module functions it calls contain no comparison of the
     returned `state` with a value bound to the browser session (reported on the `def` line);
     or the comparison does not stop the flow when it fails, runs only when a state is

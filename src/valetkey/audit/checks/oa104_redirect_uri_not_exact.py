@@ -18,7 +18,7 @@ from ._helpers import first_line
 
 @check("OA104")
 def redirect_uri_not_exact(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: the value sent as `redirect_uri` (a key of an OAuth request dict or URL, a keyword
+    """Flags: the value sent as `redirect_uri` (a key of an OAuth request dict or URL, a keyword
     of an OAuth call, the first argument of Authlib's `authorize_redirect`, or an entry of
     the `redirect_uris` of client metadata to register) is derived from the incoming
     request (`request.host`, `url_root`, the `Host` or `X-Forwarded-Host` header, query

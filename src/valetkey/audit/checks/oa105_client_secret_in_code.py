@@ -19,7 +19,7 @@ _BASIC_AUTH = frozenset({"requests.auth.HTTPBasicAuth", "httpx.BasicAuth"})
 
 @check("OA105")
 def client_secret_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a non-empty literal (directly, through a constant, a class attribute, a config
+    """Flags: a non-empty literal (directly, through a constant, a class attribute, a config
     dict, or as the default of `os.environ.get`/`os.getenv`) reaches a place that holds a
     client secret. Which places hold a client secret is decided by protocol and library
     names, not by variable names: the `client_secret` keyword argument or dict key (any

@@ -23,7 +23,7 @@ _IMPLICIT_CLIENTS = frozenset(
 
 @check("OA106")
 def implicit_flow(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a `response_type` whose space-separated values include `token` (`token`,
+    """Flags: a `response_type` whose space-separated values include `token` (`token`,
     `id_token token`, `code token`, `code id_token token`) or that is `id_token` alone,
     set in a dict, URL or call; or oauthlib's `MobileApplicationClient` (the implicit
     grant) is used.

@@ -17,7 +17,7 @@ _CREDENTIAL_KEYS = frozenset({"client_secret", "client_assertion"})
 
 @check("OA107")
 def pkce_missing_public(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a code exchange that sends no client credentials (no `client_secret`, no
+    """Flags: a code exchange that sends no client credentials (no `client_secret`, no
     `client_assertion`, no `auth=`) and no `code_verifier`: a hand-written POST with
     `grant_type=authorization_code`, requests-oauthlib `fetch_token` on a session without
     `pkce=`, Authlib `OAuth2Session`/`register` without `code_challenge_method` and

@@ -68,7 +68,7 @@ BROAD: dict[str, tuple[Need, ...]] = {
 
 @check("OA108")
 def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a `scope` (string, list or tuple, set in an OAuth dict, URL or call) contains a
+    """Flags: a `scope` (string, list or tuple, set in an OAuth dict, URL or call) contains a
     scope that grants far more than the module's own API calls use: GitHub's `repo`
     (unless the module calls repository APIs), `delete_repo`, `user` (full profile write;
     `read:user` reads it), `write:org`, any `admin:*`; Google's full-mail, full-Drive or

@@ -26,7 +26,7 @@ _BODY_ATTRIBUTES = frozenset({"media", "text", "body", "data"})  # Falcon's resp
 
 @check("OA109")
 def secret_logged(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a value that is a token response (from `fetch_token`, `authorize_access_token`
+    """Flags: a value that is a token response (from `fetch_token`, `authorize_access_token`
     or a POST to the token endpoint), its `access_token`/`refresh_token`/`id_token`, the
     `code` request parameter, or the value used as `client_secret`, reaches `print`, a
     `logging` call (module functions, `logging.getLogger` loggers, Flask's `app.logger`), an

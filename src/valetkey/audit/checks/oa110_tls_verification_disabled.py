@@ -26,7 +26,7 @@ INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"
 
 @check("OA110")
 def tls_verification_disabled(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: `verify=False` or an unverified `ssl` context on a requests/httpx call that is
+    """Flags: `verify=False` or an unverified `ssl` context on a requests/httpx call that is
     OAuth traffic (a token request, a call through an OAuth session, a call to a token,
     userinfo, JWKS, discovery, introspection or revocation URL, or one that carries a
     bearer token or client credentials), or on an httpx client used for such calls;

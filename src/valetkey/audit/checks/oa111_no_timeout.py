@@ -15,7 +15,7 @@ from valetkey.audit.registry import AuditConfig, Hit, check
 
 @check("OA111")
 def no_timeout(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a token, userinfo, JWKS or other OAuth call made with `requests` (module
+    """Flags: a token, userinfo, JWKS or other OAuth call made with `requests` (module
     functions or a `requests.Session`) without `timeout=`, unless the session has a
     mounted adapter that fills in a default timeout or its `request` is wrapped with one;
     a `urllib3` request with no timeout on the call or its `PoolManager`; an httpx or

@@ -16,7 +16,7 @@ _DISABLING_OPTIONS = ("verify_signature", "verify_aud", "verify_iss", "verify_ex
 
 @check("OA112")
 def id_token_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: an ID token (the `id_token` of a token response, or any token whose decoded
+    """Flags: an ID token (the `id_token` of a token response, or any token whose decoded
     claims are used for who the user is: `sub`, `email`, `preferred_username` ...) decoded
     by PyJWT or python-jose with `verify_signature`, `verify_aud`, `verify_iss` or
     `verify_exp` set to False, with `"none"` among the algorithms, or with algorithms taken

@@ -17,7 +17,7 @@ from ._helpers import text_tokens
 
 @check("OA113")
 def nonce_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: in a module whose authorization request asks for the `openid` scope and that
+    """Flags: in a module whose authorization request asks for the `openid` scope and that
     uses an ID token (the `id_token` of a token response), the authorization request
     (dict, URL, or requests-oauthlib/Authlib session) sends no `nonce` (reported at the
     request), or the `nonce` claim of the decoded ID token is never compared with a stored

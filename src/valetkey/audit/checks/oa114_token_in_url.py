@@ -13,7 +13,7 @@ from valetkey.audit.registry import AuditConfig, Hit, check
 
 @check("OA114")
 def token_in_url(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a requests/httpx (or OAuth session) call whose `params` carry `access_token`, or
+    """Flags: a requests/httpx (or OAuth session) call whose `params` carry `access_token`, or
     whose URL, built by f-string, concatenation or `urlencode`, has an `access_token`
     query parameter.
     """

@@ -18,7 +18,7 @@ _USER_KINDS = (Kind.REQUEST, Kind.COOKIE, Kind.HEADER)
 
 @check("OA115")
 def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: Flask/Werkzeug `redirect`, Django `redirect`/`HttpResponseRedirect`, or
+    """Flags: Flask/Werkzeug `redirect`, Django `redirect`/`HttpResponseRedirect`, or
     Starlette/FastAPI `RedirectResponse` whose target comes from request data (query,
     form, cookie, header), directly or through the session (stored by the login route,
     used by the callback), unless the module validates it: Django's

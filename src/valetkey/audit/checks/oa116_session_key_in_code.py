@@ -38,7 +38,7 @@ _SETTING_KEYS = frozenset({"SECRET_KEY", "cookie_secret", "session.secret", "ses
 
 @check("OA116")
 def session_key_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a non-empty literal (or literal default of an environment lookup) assigned to
+    """Flags: a non-empty literal (or literal default of an environment lookup) assigned to
     Flask's or Quart's `app.secret_key`, `app.config["SECRET_KEY"]`,
     `config.update(SECRET_KEY=...)`, a `SECRET_KEY` of a config class, a module-level
     Django setting `SECRET_KEY`; given as `secret_key` to Starlette's `SessionMiddleware`

@@ -18,7 +18,7 @@ _OUTSIDE = (Kind.REQUEST, Kind.HEADER, Kind.COOKIE)
 
 @check("OA117")
 def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: in a function that establishes who the user is (writes the session, calls
+    """Flags: in a function that establishes who the user is (writes the session, calls
     Flask-Login's `login_user` or Django's `login`, issues the app's own token with DRF,
     Simple JWT, Knox or flask-jwt-extended, is a FastAPI `Depends` dependency or an
     `authenticate` backend method), or in a helper such a function calls, a userinfo/API

@@ -17,7 +17,7 @@ from ._helpers import first_line
 
 @check("OA118")
 def password_grant(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: `grant_type=password` in a request dict, URL or call; oauthlib's
+    """Flags: `grant_type=password` in a request dict, URL or call; oauthlib's
     `LegacyApplicationClient`; or `fetch_token(..., username=..., password=...)` on a
     requests-oauthlib or Authlib session (which sends the password grant).
     """

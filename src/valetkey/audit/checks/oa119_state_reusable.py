@@ -18,7 +18,7 @@ from .oa103_state_unverified import state_checks, stored_keys
 
 @check("OA119")
 def state_reusable(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: the callback reads the stored state (from the session, or from a cookie the app
+    """Flags: the callback reads the stored state (from the session, or from a cookie the app
     set) to compare it or to hand it to requests-oauthlib's `OAuth2Session(state=...)`, and
     neither it nor the functions it calls remove it: no `pop`, `del`, `clear()`/`flush()`,
     and for a cookie no `delete_cookie`. Reported on the callback's `def`.

@@ -40,7 +40,7 @@ _LOOKUPS = frozenset(
 
 @check("OA120")
 def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: a query (Django ORM `get`/`filter`/`get_or_create`, SQLAlchemy
+    """Flags: a query (Django ORM `get`/`filter`/`get_or_create`, SQLAlchemy
     `filter_by`/`filter`/`where`, PyMongo `find_one`, DB-API `execute`, a dict lookup)
     whose criteria include the `email` or `preferred_username` field of a token
     response, ID-token claims or userinfo/API response, without the `sub` claim (or the

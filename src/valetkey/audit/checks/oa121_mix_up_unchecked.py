@@ -31,7 +31,7 @@ _PROVIDER_KEYS = frozenset(
 
 @check("OA121")
 def mix_up_unchecked(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """What: the module configures two or more providers (Authlib `register` calls, or a
+    """Flags: the module configures two or more providers (Authlib `register` calls, or a
     table of provider dicts or records with client ids and endpoints) and a callback
     redeems codes without comparing the response's `iss` parameter, without comparing a
     per-provider value from the request (such as the provider in the redirect path) with
