@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench browser clean
+.PHONY: install demo test test-fast lint docs bench browser clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check src tests $(wildcard bench)
 	$(VENV)/bin/mypy --strict src
+
+## docs: regenerate the check reference from the catalogue (a test fails when it is stale)
+docs: install
+	$(PY) -m valetkey.catalogue.docs > docs/checks.md
 
 bench: install
 	$(PY) bench/run.py

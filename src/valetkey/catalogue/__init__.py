@@ -8,7 +8,6 @@ auditor register against them, and fail at import when they name an id that is n
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import re
@@ -80,6 +79,8 @@ def closest(text: str, n: int = 3) -> list[str]:
         family = entries(Family[match.group(1).upper()])
         by_distance = sorted(family, key=lambda e: (abs(_number(e.id) - number), e.id))
         return [entry.id for entry in by_distance[:n]]
+    import difflib  # only for a mistyped id
+
     ids = [entry.id for entry in entries()]
     return difflib.get_close_matches(text.strip().upper(), ids, n=n, cutoff=0.5)
 

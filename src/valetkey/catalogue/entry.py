@@ -8,8 +8,15 @@ import re
 from dataclasses import dataclass
 
 # "RFC 6749 §10.12, §4.1" -> one link per section; "RFC 9207" alone -> the document
-_RFC = re.compile(r"RFC (\d{4})((?:,? ?§[\d.]+)*)")
-_SECTION = re.compile(r"§([\d.]+)")
+_RFC = r"RFC (\d{4})((?:,? ?§[\d.]+)*)"
+_SECTION = r"§([\d.]+)"
+_MCP = r"MCP (authorization|transports) \((\d{4}-\d\d-\d\d)\)"
+_MCP_PAGES = {"authorization": "basic/authorization", "transports": "basic/transports"}
+# specs without numbered anchors: one link to the document
+_DOCUMENTS = {
+    "OIDC Core": "https://openid.net/specs/openid-connect-core-1_0.html",
+    "OIDC Discovery": "https://openid.net/specs/openid-connect-discovery-1_0.html",
+}
 
 
 class Severity(enum.IntEnum):
@@ -81,15 +88,26 @@ class Entry:
         return self.id.lower()
 
     def links(self) -> tuple[str, ...]:
-        """The given references, else one rfc-editor.org link per RFC section of the clause."""
-        return self.references or rfc_links(self.clause)
+        """The given references, else links derived from the clause (`spec_links`)."""
+        return self.references or spec_links(self.clause)
+
+
+def spec_links(clause: str) -> tuple[str, ...]:
+    """One rfc-editor.org link per RFC section; the OIDC and MCP documents the clause cites."""
+    links = list(rfc_links(clause))
+    links += [url for name, url in _DOCUMENTS.items() if name in clause]
+    links += [
+        f"https://modelcontextprotocol.io/specification/{rev}/{_MCP_PAGES[page]}"
+        for page, rev in re.findall(_MCP, clause)
+    ]
+    return tuple(links)
 
 
 def rfc_links(clause: str) -> tuple[str, ...]:
     links: list[str] = []
-    for match in _RFC.finditer(clause):
+    for match in re.finditer(_RFC, clause):
         base = f"https://www.rfc-editor.org/rfc/rfc{match.group(1)}"
-        sections = _SECTION.findall(match.group(2))
+        sections = re.findall(_SECTION, match.group(2))
         if sections:
             links.extend(f"{base}#section-{s}" for s in sections)
         else:
