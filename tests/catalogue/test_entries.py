@@ -28,10 +28,12 @@ def test_ids_are_unique_and_canonical() -> None:
 @pytest.mark.parametrize("entry", ALL, ids=lambda e: e.id)
 def test_entry_is_complete(entry: Entry) -> None:
     for text in (entry.slug, entry.title, entry.clause, entry.what, entry.why, entry.fix):
-        assert text.strip() == text and text
+        assert text.strip() == text
+        assert text
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry.slug)
     assert entry.title.endswith(".")
-    assert entry.bad.text.strip() and entry.good.text.strip()
+    assert entry.bad.text.strip()
+    assert entry.good.text.strip()
     assert entry.bad.text != entry.good.text
     assert entry.bad.language == entry.good.language
     assert entry.bad.language in ("http", "python")

@@ -46,7 +46,8 @@ def test_explain_prints_the_entry(written: str, first: str, title: str, clause: 
     lines = out.splitlines()
     assert lines[:2] == [first, title]
     assert lines[3].startswith("What: ")
-    assert "\nBad:\n    " in out and "\nGood:\n    " in out
+    assert "\nBad:\n    " in out
+    assert "\nGood:\n    " in out
     assert f"  {clause}\n" in out
     assert lines[-1] == f"Docs: docs/checks.md#{first.split()[0].lower()}"
 
@@ -94,9 +95,12 @@ def test_list_shows_every_id_with_its_title() -> None:
     lines = out.splitlines()
     assert status == 0
     assert len(lines) == 91
-    assert lines[0] == "AS-01  medium The discovery document is served and names the issuer exactly."
+    assert lines[0] == (
+        "AS-01  medium The discovery document is served and names the issuer exactly."
+    )
     assert "LC-14  high   Forged ID tokens do not sign anyone in." in lines
-    assert lines[-1].startswith("MS-10  medium ") and lines[-1].endswith(" (planned)")
+    assert lines[-1].startswith("MS-10  medium ")
+    assert lines[-1].endswith(" (planned)")
 
 
 def test_list_one_family() -> None:
