@@ -129,9 +129,7 @@ def test_pages_cannot_be_framed(page: Page, sandbox: Sandbox, framing_site: str)
     assert 'type="password"' not in login.content()
 
 
-def test_check_reference_leads_to_an_entry_page_in_chromium(
-    sandbox: Sandbox, page: Page
-) -> None:
+def test_check_reference_leads_to_an_entry_page_in_chromium(sandbox: Sandbox, page: Page) -> None:
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     missing: list[str] = []
