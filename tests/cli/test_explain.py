@@ -109,6 +109,15 @@ def test_list_one_family() -> None:
     assert [line.split()[0] for line in out.splitlines()] == [f"OA{n}" for n in range(101, 122)]
 
 
+def test_family_implies_list_and_does_not_go_with_an_id() -> None:
+    status, out, _ = _run("--family", "MS")
+    assert status == 0
+    assert len(out.splitlines()) == 10
+    status, _, err = _run("AS-01", "--family", "AS")
+    assert status == 2
+    assert "--family goes with --list, not with an id" in err
+
+
 def test_json_format() -> None:
     status, out, _ = _run("as-08", "--format", "json")
     data = json.loads(out)

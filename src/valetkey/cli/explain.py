@@ -66,7 +66,7 @@ def listing(family: str | None) -> str:
 @click.option(
     "--family",
     type=click.Choice([f.prefix for f in catalogue.Family], case_sensitive=False),
-    help="With --list: only this family.",
+    help="List only this family (implies --list).",
 )
 def explain(check_id: str | None, fmt: str, list_ids: bool, family: str | None) -> None:
     """Explain a check id: its rule, the attack it stops, a bad and a good example.
@@ -77,7 +77,9 @@ def explain(check_id: str | None, fmt: str, list_ids: bool, family: str | None) 
       valetkey explain lc-14 --format markdown
       valetkey explain --list --family OA
     """
-    if list_ids:
+    if family and check_id:
+        raise click.UsageError("--family goes with --list, not with an id")
+    if list_ids or family:
         click.echo(listing(family), nl=False)
         return
     if check_id is None:
