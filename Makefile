@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench browser clean
+.PHONY: install demo test test-fast lint docs bench browser clean
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ lint: install
 	$(VENV)/bin/ruff check src tests tools $(wildcard bench)
 	$(VENV)/bin/mypy --strict src tools
 	$(PY) tools/import_cycles.py src
+
+## docs: regenerate the check reference from the catalogue (a test fails when it is stale)
+docs: install
+	$(PY) -m valetkey.catalogue.docs > docs/checks.md
 
 bench: install
 	$(PY) bench/run.py

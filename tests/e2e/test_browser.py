@@ -126,3 +126,20 @@ def test_pages_cannot_be_framed(page: Page, sandbox: Sandbox, framing_site: str)
     assert '"keys"' in control.content()
     assert login.url == "chrome-error://chromewebdata/"
     assert 'type="password"' not in login.content()
+
+
+def test_check_reference_leads_to_an_entry_page_in_chromium(sandbox: Sandbox, page: Page) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    page.goto(sandbox.issuer + "/inspector/checks")
+    page.click('a[href="/inspector/checks/AS-08"]')
+    page.wait_for_url(sandbox.issuer + "/inspector/checks/AS-08")
+    assert page.locator("h1").inner_text() == "AS-08 redirect-uri-exact"
+    assert page.locator("pre.example").count() == 2
+    assert page.locator(".entry-meta dd").nth(1).inner_text() == (
+        "RFC 6749 §3.1.2.3; RFC 9700 §4.1.3"
+    )
+    assert [url for url in requested if not url.startswith(sandbox.issuer)] == []
+    assert missing in ([], [sandbox.issuer + "/favicon.ico"])  # the browser's own guess

@@ -191,3 +191,50 @@ def test_mermaid_renders_with_mermaids_own_library(sandbox: Sandbox, mermaid_js:
     assert result.startswith("<svg")
     assert "Authorization server" in result
     assert "carries the password" in result
+
+
+def test_check_reference_links_each_id_to_its_catalogue_entry(sandbox: Sandbox) -> None:
+    page = httpx.get(sandbox.issuer + "/inspector/checks").text
+    assert (
+        '<h2><a href="/inspector/checks/AS-23">AS-23</a> · '
+        "Confidential clients must authenticate, and not in the query string.</h2>"
+    ) in page
+    why = "<strong>Why:</strong> Without authentication anyone who obtains the client&#39;s"
+    assert why in page
+    assert "<h2>RFC 6749 §3.1</h2>" in page  # a check with no catalogue id keeps its clause
+
+
+def test_check_entry_page_renders_the_catalogue_entry(sandbox: Sandbox) -> None:
+    reference = httpx.get(sandbox.issuer + "/inspector/checks")
+    entry = httpx.get(sandbox.issuer + "/inspector/checks/as-23")
+    assert entry.status_code == 200
+    for header in ("content-security-policy", "x-frame-options", "referrer-policy"):
+        assert entry.headers[header] == reference.headers[header]
+    assert entry.headers["content-type"] == reference.headers["content-type"]
+    text = entry.text
+    assert "<title>AS-23 · valetkey</title>" in text
+    assert '<h1>AS-23 <span class="muted">client-auth-required</span></h1>' in text
+    assert "<dt>Clause</dt><dd>RFC 6749 §2.3.1, §3.2.1</dd>" in text
+    assert "POST /token?client_id=photo-printer&amp;client_secret=s3cr3t" in text
+    assert "<h2>Enforced in this sandbox by</h2>" in text
+    assert '<a href="/inspector/checks#AS-23">' in text
+    assert "<script" not in text
+    assert re.findall(r'(?:src|href)="(?!/|https://www\.rfc-editor\.org/|#)', text) == []
+
+
+def test_entry_pages_cover_every_family_and_planned_ids_say_so(sandbox: Sandbox) -> None:
+    for check_id in ("LC-14", "OA103", "MS-03"):
+        page = httpx.get(f"{sandbox.issuer}/inspector/checks/{check_id}")
+        assert page.status_code == 200
+        assert f"<h1>{check_id} " in page.text
+    planned = httpx.get(sandbox.issuer + "/inspector/checks/MS-03").text
+    assert "<dd>planned: no part of valetkey checks this yet</dd>" in planned
+    assert "Enforced in this sandbox by" not in planned
+
+
+def test_unknown_check_entry_is_404(sandbox: Sandbox) -> None:
+    for path in ("AS-37", "ZZ-01", "AS-23x", "..."):
+        page = httpx.get(f"{sandbox.issuer}/inspector/checks/{path}")
+        assert page.status_code == 404
+        assert "No such check id" in page.text
+    assert httpx.get(sandbox.issuer + "/inspector/checks/..%2Fetc").status_code == 404

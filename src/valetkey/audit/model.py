@@ -1,25 +1,11 @@
-"""The auditor's data: severities, findings, scan errors and the result of a scan."""
+"""The auditor's data: findings, scan errors and the result of a scan (severities are the
+catalogue's)."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
-
-class Severity(enum.IntEnum):
-    """How bad a finding is; ordered so that `--fail-on` can compare."""
-
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.upper()]
+from valetkey.catalogue.entry import Severity as Severity  # re-exported: the auditor's severities
 
 
 @dataclass(frozen=True, order=True)

@@ -1,5 +1,7 @@
-"""Checks as small registered units: an id, a slug, a severity, the clause they enforce, the
-fix, and a docstring that is their documentation (`valetkey audit --explain ID`)."""
+"""Checks as small registered units. The check catalogue (`valetkey.catalogue`) gives each
+its slug, title, severity, clause, fix, why and examples; the decorated function brings the
+detection code and a docstring that says exactly what it flags and what it leaves alone.
+Both together are the documentation (`valetkey audit --explain ID`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from valetkey import catalogue
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.model import Severity
 
@@ -55,6 +58,7 @@ class Check:
     references: tuple[str, ...]
     run: Runner = field(compare=False)
     doc: str = ""
+    detection: str = ""  # the decorated function's docstring: what exactly it flags
 
     @property
     def summary(self) -> str:
@@ -68,18 +72,36 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
-def check(
-    *, id: str, slug: str, severity: Severity, clause: str, fix: str, references: tuple[str, ...]
-) -> Callable[[Runner], Runner]:
-    """Register a check; the decorated function's docstring is its documentation."""
+def check(check_id: str) -> Callable[[Runner], Runner]:
+    """Register the detection code of a catalogue OA id; an id the catalogue lacks fails here."""
 
     def register(func: Runner) -> Runner:
-        REGISTRY[id] = Check(
-            id, slug, severity, clause, fix, references, func, inspect.getdoc(func) or ""
+        entry = catalogue.require(check_id, catalogue.Family.OA, f"audit check {func.__name__}")
+        REGISTRY[check_id] = Check(
+            entry.id,
+            entry.slug,
+            entry.severity,
+            entry.clause,
+            entry.fix,
+            entry.links(),
+            func,
+            documentation(entry, inspect.getdoc(func) or ""),
+            inspect.getdoc(func) or "",
         )
         return func
 
     return register
+
+
+def documentation(entry: catalogue.Entry, detection: str) -> str:
+    """Title, the rule, what exactly the check flags (`detection`), why, then the examples."""
+    parts = [entry.title, f"What: {entry.what}", detection.strip(), f"Why: {entry.why}"]
+    parts += [f"Bad:\n{_indented(entry.bad.text)}", f"Good:\n{_indented(entry.good.text)}"]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"    {line}" if line else "" for line in text.rstrip("\n").splitlines())
 
 
 def _block(doc: str, header: str) -> str:

@@ -319,12 +319,3 @@ def to_sarif(
 
 def dumps(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-# --- explain -------------------------------------------------------------------------------------
-def explain(check: Check) -> str:
-    refs = "\n".join(f"  {url}" for url in check.references)
-    return (
-        f"{check.id} {check.slug}  (severity: {check.severity.label}; {check.clause})\n\n"
-        f"{check.doc}\n\nFix: {check.fix}\n\nReferences:\n{refs}\n"
-    )

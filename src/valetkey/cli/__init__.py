@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "trace": ("valetkey.cli.trace:trace", "Show recorded flows as diagrams (SVG, Mermaid)."),
     "audit": ("valetkey.cli.audit:audit", "Find OAuth/OIDC pitfalls in Python source."),
+    "explain": (
+        "valetkey.cli.explain:explain",
+        "Explain a check id (AS-23, LC-14, OA103, ...): rule, attack, examples.",
+    ),
 }
 
 

@@ -271,14 +271,14 @@ def _console(stream: TextIO, colour: bool | None = None) -> Console:
 
 
 def _explain(check_id: str, output: Path | None) -> int:
-    import valetkey.audit.checks  # noqa: F401 - registers the checks
-    from valetkey.audit.registry import REGISTRY
-    from valetkey.audit.report import explain
+    """The catalogue's entry, as `valetkey explain ID` prints it."""
+    from valetkey import catalogue
+    from valetkey.cli.explain import rendered, unknown_id
 
-    check = REGISTRY.get(check_id.strip().upper())
-    if check is None:
-        raise _Usage(f"unknown check id {check_id!r}; ids run from OA101 to OA121")
-    _emit(explain(check), output)
+    entry = catalogue.lookup(check_id)
+    if entry is None:
+        raise _Usage(unknown_id(check_id))
+    _emit(rendered(entry, "text"), output)
     return EXIT_CLEAN
 
 

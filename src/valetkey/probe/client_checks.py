@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from valetkey import catalogue
 from valetkey.oauth.redaction import fingerprint
 from valetkey.probe.client_session import (
     Attempt,
@@ -29,7 +30,10 @@ CLIENT_CHECKS: list[tuple[str, Check]] = []
 
 
 def client_check(check_id: str) -> Callable[[Check], Check]:
+    """Register a check under its catalogue id; an id the catalogue lacks fails at import."""
+
     def register(func: Check) -> Check:
+        catalogue.require(check_id, catalogue.Family.LC, f"probe client check {func.__name__}")
         CLIENT_CHECKS.append((check_id, func))
         return func
 

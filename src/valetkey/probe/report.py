@@ -1,6 +1,8 @@
 """Probe results: pass, fail (with the request and answer that prove it), n/a (with why) or
 error (the check itself broke; one line saying how). Notes come first: what the whole run
-could not do (a normal sign-in that did not complete, a request kept off another host)."""
+could not do (a normal sign-in that did not complete, a request kept off another host).
+Each id links to its check-catalogue entry: `doc` (its place in docs/checks.md) in JSON, and
+under a failure in text the `valetkey explain ID` command that prints it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Literal
 
 import httpx
 
+from valetkey import catalogue
+from valetkey.catalogue.render import doc_link
 from valetkey.oauth.redaction import masked
 
 Status = Literal["pass", "fail", "n/a", "error"]
@@ -61,7 +65,14 @@ class Result:
             "status": self.status,
             "reason": self.reason,
             "evidence": [asdict(e) for e in self.evidence],
+            "doc": reference(self.id),
         }
+
+
+def reference(check_id: str) -> str:
+    """The id's entry in docs/checks.md (`docs/checks.md#as-23`)."""
+    entry = catalogue.lookup(check_id)
+    return doc_link(entry) if entry is not None else ""
 
 
 def passed(check_id: str, reason: str = "") -> Result:
@@ -116,6 +127,8 @@ def to_text(run: Run) -> str:
         for evidence in result.evidence:
             lines.append(f"        sent:     {evidence.request}")
             lines.append(f"        answered: {evidence.response}")
+        if result.status == "fail":
+            lines.append(f"        explain:  valetkey explain {result.id}")
     counts = {s: sum(1 for r in results if r.status == s) for s in STATUSES}
     lines.append("")
     lines.append(

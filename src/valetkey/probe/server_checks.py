@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from valetkey import catalogue
 from valetkey.oauth.jose import MalformedJwt, left_half_hash, unverified_claims, unverified_header
 from valetkey.oauth.pkce import s256
 from valetkey.probe.dpop import DpopKey
@@ -34,9 +35,12 @@ Needs = Literal["nothing", "metadata", "login"]
 
 
 def server_check(check_id: str, needs: Needs = "nothing") -> Callable[[Check], Check]:
-    """Register a check; one that needs the metadata or a login is n/a without them."""
+    """Register a check under its catalogue id (an unknown id fails at import); one that
+    needs the metadata or a login is n/a without them."""
 
     def register(func: Check) -> Check:
+        catalogue.require(check_id, catalogue.Family.AS, f"probe server check {func.__name__}")
+
         @functools.wraps(func)
         def guarded(s: ProbeSession) -> Result:
             if needs != "nothing" and not s.meta:

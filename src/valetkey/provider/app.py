@@ -133,6 +133,7 @@ ENDPOINTS = (
     Endpoint("/probe/forge", ("POST",), probe_api.probe_forge, "json"),
     Endpoint("/inspector", ("GET",), inspector.flow_list, "page"),
     Endpoint("/inspector/checks", ("GET",), inspector.check_reference, "page"),
+    Endpoint("/inspector/checks/{check_id}", ("GET",), inspector.check_entry, "page"),
     Endpoint("/inspector/flows/{flow_id}.svg", ("GET",), inspector.flow_svg, "page"),
     Endpoint("/inspector/flows/{flow_id}", ("GET",), inspector.flow_page, "page"),
     Endpoint("/login/oauth/authorize", ("GET",), github.github_authorize, "page"),

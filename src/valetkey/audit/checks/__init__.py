@@ -30,3 +30,9 @@ from valetkey.audit.registry import REGISTRY, Check
 
 def all_checks() -> list[Check]:
     return [REGISTRY[key] for key in sorted(REGISTRY)]
+
+
+def detection(check_id: str) -> str:
+    """What exactly the auditor flags for an OA id (its check's docstring), or ""."""
+    check = REGISTRY.get(check_id)
+    return check.detection if check is not None else ""

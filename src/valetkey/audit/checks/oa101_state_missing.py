@@ -8,26 +8,13 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import argument
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import Placement, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
 
 
-@check(
-    id="OA101",
-    slug="state-missing",
-    severity=Severity.HIGH,
-    clause="RFC 6749 §10.12; RFC 9700 §2.1, §4.7",
-    fix="Generate `state = secrets.token_urlsafe(32)`, keep it in the session and send it.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6749#section-10.12",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-4.7",
-    ),
-)
+@check("OA101")
 def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """An authorization request for the code flow is built without `state`.
-
-    What: a dict, `dict(...)`, URL or f-string that is an authorization request (a
+    """Flags: a dict, `dict(...)`, URL or f-string that is an authorization request (a
     `response_type` with `client_id` or `redirect_uri`, whatever the flow: code, implicit or
     hybrid; or, for providers that take no `response_type`, a `client_id` sent to an
     authorization endpoint's URL) and no `state` parameter, counting keys added later to the
@@ -39,40 +26,6 @@ def state_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
 
     Silent: a request whose parameters include a `**spread` (or `.update()`) of a mapping
     whose keys are not known: state may be among them.
-
-    Why: without `state` the callback cannot tell its own authorization response from one
-    an attacker started, so a victim can be logged into the attacker's account (login CSRF).
-    RFC 6749 §10.12 requires CSRF protection of the redirect URI; RFC 9700 §4.7 keeps `state`
-    (or PKCE) as that protection.
-
-    Bad:
-        from urllib.parse import urlencode
-
-        from flask import Flask, redirect
-
-        app = Flask(__name__)
-
-        @app.route("/login")
-        def login():
-            query = urlencode({"response_type": "code", "client_id": "photo-printer",
-                               "redirect_uri": "https://printer.example/callback"})
-            return redirect("https://auth.example/authorize?" + query)
-
-    Good:
-        import secrets
-        from urllib.parse import urlencode
-
-        from flask import Flask, redirect, session
-
-        app = Flask(__name__)
-
-        @app.route("/login")
-        def login():
-            session["oauth_state"] = secrets.token_urlsafe(32)
-            query = urlencode({"response_type": "code", "client_id": "photo-printer",
-                               "redirect_uri": "https://printer.example/callback",
-                               "state": session["oauth_state"]})
-            return redirect("https://auth.example/authorize?" + query)
     """
     seen: set[int] = set()
     spread = _spread_names(module)

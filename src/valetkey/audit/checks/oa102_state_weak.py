@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import placements
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Origin, Value
@@ -16,21 +15,9 @@ _GUARDED = ("state", "nonce", "code_verifier")
 MIN_BITS = 128
 
 
-@check(
-    id="OA102",
-    slug="state-weak",
-    severity=Severity.HIGH,
-    clause="RFC 6749 §10.10; RFC 9700 §2.1.1",
-    fix="Use `secrets.token_urlsafe(32)` (256 bits) for state, nonce and the PKCE verifier.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6749#section-10.10",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1",
-    ),
-)
+@check("OA102")
 def state_weak(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """State, nonce or PKCE verifier comes from a guessable source.
-
-    What: the value sent as `state`, `nonce` or `code_verifier` (in an authorization
+    """Flags: the value sent as `state`, `nonce` or `code_verifier` (in an authorization
     request dict or URL, or as that keyword of an OAuth library call) comes from `random`
     (but not `random.SystemRandom`, which reads `os.urandom`), `uuid1`, the clock, a
     constant, a hash of non-random data, or a CSPRNG call asked for fewer than 128 bits
@@ -38,33 +25,8 @@ def state_weak(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     weak value is made. Values passed back from the session or the request are not judged
     here; their origin is followed to where they were generated.
 
-    Why: RFC 6749 §10.10 requires that an attacker's chance of guessing such a value be at
-    most 2^-128; RFC 9700 §2.1.1 relies on unguessable state and verifiers.
-
     Silent: `uuid4()` (122 bits from `os.urandom`: the common idiom, and short of the bar by
     a margin no attacker can use), and a CSPRNG whose length is not a constant (not known).
-
-    Bad:
-        import random
-
-        from requests_oauthlib import OAuth2Session
-
-        def start(client: OAuth2Session) -> str:
-            url, _ = client.authorization_url(
-                "https://auth.example/authorize", state=str(random.getrandbits(64))
-            )
-            return url
-
-    Good:
-        import secrets
-
-        from requests_oauthlib import OAuth2Session
-
-        def start(client: OAuth2Session) -> str:
-            url, _ = client.authorization_url(
-                "https://auth.example/authorize", state=secrets.token_urlsafe(32)
-            )
-            return url
     """
     for p in placements(module):
         if p.key not in _GUARDED or not p.oauth:

@@ -10,7 +10,6 @@ from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import FuncNode, Scope, argument, kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks, stops, token_exchanges
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value
@@ -18,21 +17,9 @@ from valetkey.audit.values import Kind, Value
 from ._helpers import bodies, calls_in, session_read_key
 
 
-@check(
-    id="OA103",
-    slug="state-unverified",
-    severity=Severity.HIGH,
-    clause="RFC 6749 §10.12; RFC 9700 §4.7.1",
-    fix="Compare the returned state with the one in the session and stop (400) when they differ.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6749#section-10.12",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-4.7.1",
-    ),
-)
+@check("OA103")
 def state_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """The callback uses the code without rejecting a state that differs from the session's.
-
-    What: a callback (a function that reads the `code` parameter of the request, or a route
+    """Flags: a callback (a function that reads the `code` parameter of the request, or a route
     that redeems a code) and the module functions it calls contain no comparison of the
     returned `state` with a value bound to the browser session (reported on the `def` line);
     or the comparison does not stop the flow when it fails, runs only when a state is
@@ -53,47 +40,6 @@ def state_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     returned state to a function of another module in any other way (its result discarded
     or tested, or the request or session passed along), or that forwards `**kwargs` to the
     exchange, is not judged (the check happens out of sight).
-
-    Why: RFC 6749 §10.12 and RFC 9700 §4.7.1 require the client to bind the authorization
-    response to the user agent that started the flow; otherwise an attacker's code and
-    state can be injected into a victim's browser (login CSRF).
-
-    Bad:
-        import os
-
-        import requests
-        from flask import Flask, request, session
-
-        app = Flask(__name__)
-
-        @app.route("/callback")
-        def callback():
-            if request.args.get("state") != session.get("oauth_state"):
-                return "bad state", 400
-            reply = requests.post("https://auth.example/token", timeout=10,
-                                  auth=("printer", os.environ["PRINTER_SECRET"]), data={
-                "grant_type": "authorization_code", "code": request.args["code"]})
-            return reply.json()["token_type"]
-
-    Good:
-        import os
-        import secrets
-
-        import requests
-        from flask import Flask, abort, request, session
-
-        app = Flask(__name__)
-
-        @app.route("/callback")
-        def callback():
-            expected = session.pop("oauth_state", None)
-            returned = request.args.get("state", "")
-            if not expected or not secrets.compare_digest(returned, expected):
-                abort(400)
-            reply = requests.post("https://auth.example/token", timeout=10,
-                                  auth=("printer", os.environ["PRINTER_SECRET"]), data={
-                "grant_type": "authorization_code", "code": request.args["code"]})
-            return reply.json()["token_type"]
     """
     for func in callbacks(module):
         yield from verify_callback(module, func)

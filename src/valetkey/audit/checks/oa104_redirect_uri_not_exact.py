@@ -9,7 +9,6 @@ from dataclasses import replace
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import FuncNode, Scope
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import is_plain_http_remote, placements, stops
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Origin, Value
@@ -17,23 +16,9 @@ from valetkey.audit.values import Kind, Origin, Value
 from ._helpers import first_line
 
 
-@check(
-    id="OA104",
-    slug="redirect-uri-not-exact",
-    severity=Severity.HIGH,
-    clause="RFC 6749 §3.1.2; RFC 9700 §2.1, §4.1; RFC 8252 §7.3",
-    fix="Use one fixed, registered https redirect URI from configuration, "
-    "never the request's host.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-4.1",
-        "https://www.rfc-editor.org/rfc/rfc8252#section-7.3",
-    ),
-)
+@check("OA104")
 def redirect_uri_not_exact(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """The `redirect_uri` is not one exact, fixed https URI.
-
-    What: the value sent as `redirect_uri` (a key of an OAuth request dict or URL, a keyword
+    """Flags: the value sent as `redirect_uri` (a key of an OAuth request dict or URL, a keyword
     of an OAuth call, the first argument of Authlib's `authorize_redirect`, or an entry of
     the `redirect_uris` of client metadata to register) is derived from the incoming
     request (`request.host`, `url_root`, the `Host` or `X-Forwarded-Host` header, query
@@ -44,38 +29,6 @@ def redirect_uri_not_exact(module: Analysis, config: AuditConfig) -> Iterator[Hi
     Starlette `request.url_for`, Django `build_absolute_uri(reverse(...))`), which follow the
     deployment's configured host handling; and a route parameter the function only accepts
     as a key of a module mapping (`PROVIDERS.get(name) or abort(404)`).
-
-    Why: RFC 6749 §3.1.2 and RFC 9700 §4.1 require exact redirect URI matching; a URI built
-    from the Host header lets an attacker steer codes to a host they choose when the server
-    matches loosely, and plain http exposes the code on the network (RFC 8252 §7.3 allows
-    http only for loopback).
-
-    Bad:
-        from flask import Flask, request
-        from requests_oauthlib import OAuth2Session
-
-        app = Flask(__name__)
-
-        @app.route("/login")
-        def login():
-            client = OAuth2Session("printer", redirect_uri=request.host_url + "callback")
-            url, _state = client.authorization_url("https://auth.example/authorize")
-            return url
-
-    Good:
-        import os
-
-        from flask import Flask
-        from requests_oauthlib import OAuth2Session
-
-        app = Flask(__name__)
-        CALLBACK = os.environ["PRINTER_REDIRECT_URI"]
-
-        @app.route("/login")
-        def login():
-            client = OAuth2Session("printer", redirect_uri=CALLBACK)
-            url, _state = client.authorization_url("https://auth.example/authorize")
-            return url
     """
     for value, node, client_request in _redirect_uris(module):
         problem = _problem(_unconstrained(module, value, node), client_request)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import http_calls, is_token_request, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Origin, Value
@@ -18,21 +17,9 @@ from ._helpers import hardcoded
 _BASIC_AUTH = frozenset({"requests.auth.HTTPBasicAuth", "httpx.BasicAuth"})
 
 
-@check(
-    id="OA105",
-    slug="client-secret-in-code",
-    severity=Severity.HIGH,
-    clause="RFC 6819 §4.1.1; RFC 9700 §2.5",
-    fix="Read the client secret from the environment or a secret store, with no literal default.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6819#section-4.1.1",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-2.5",
-    ),
-)
+@check("OA105")
 def client_secret_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """A client secret is a string literal in the code.
-
-    What: a non-empty literal (directly, through a constant, a class attribute, a config
+    """Flags: a non-empty literal (directly, through a constant, a class attribute, a config
     dict, or as the default of `os.environ.get`/`os.getenv`) reaches a place that holds a
     client secret. Which places hold a client secret is decided by protocol and library
     names, not by variable names: the `client_secret` keyword argument or dict key (any
@@ -42,31 +29,6 @@ def client_secret_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit
     authentication (`auth=(id, secret)`, `HTTPBasicAuth`) on a token request. An
     upper-case identifier such as `"GITHUB_OAUTH_CLIENT_SECRET"` names a setting to read
     and is not reported.
-
-    Why: a secret in source code is shared with everyone who can read the repository, its
-    history and the built artefacts (RFC 6819 §4.1.1); RFC 9700 §2.5 expects confidential
-    clients to keep their credentials confidential.
-
-    Bad:
-        from authlib.integrations.flask_client import OAuth
-        from flask import Flask
-
-        app = Flask(__name__)
-        oauth = OAuth(app)
-        oauth.register("photos", client_id="printer", client_secret="s3cr3t-9f8e7d",
-                       server_metadata_url="https://auth.example/.well-known/openid-configuration")
-
-    Good:
-        import os
-
-        from authlib.integrations.flask_client import OAuth
-        from flask import Flask
-
-        app = Flask(__name__)
-        oauth = OAuth(app)
-        oauth.register("photos", client_id="printer",
-                       client_secret=os.environ["PHOTOS_CLIENT_SECRET"],
-                       server_metadata_url="https://auth.example/.well-known/openid-configuration")
     """
     for value, node in _secret_slots(module):
         origin = hardcoded(value)

@@ -6,7 +6,6 @@ import ast
 from collections.abc import Iterator
 
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import placements
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind
@@ -22,40 +21,12 @@ _IMPLICIT_CLIENTS = frozenset(
 )
 
 
-@check(
-    id="OA106",
-    slug="implicit-flow",
-    severity=Severity.HIGH,
-    clause="RFC 9700 §2.1.2, §4.1.2",
-    fix="Use `response_type=code` with PKCE; get tokens from the token endpoint.",
-    references=("https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2",),
-)
+@check("OA106")
 def implicit_flow(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """The authorization request asks for a token in the front channel.
-
-    What: a `response_type` whose space-separated values include `token` (`token`,
+    """Flags: a `response_type` whose space-separated values include `token` (`token`,
     `id_token token`, `code token`, `code id_token token`) or that is `id_token` alone,
     set in a dict, URL or call; or oauthlib's `MobileApplicationClient` (the implicit
     grant) is used.
-
-    Why: RFC 9700 §2.1.2 says clients should not use the implicit grant or other response
-    types that issue access tokens in the authorization response: the token lands in the
-    browser history, referrers and logs, and cannot be sender-constrained (§4.1.2).
-
-    Bad:
-        AUTHORIZE = "https://auth.example/authorize"
-
-        def login_url(client_id: str, callback: str, state: str) -> str:
-            return (f"{AUTHORIZE}?response_type=token&client_id={client_id}"
-                    f"&redirect_uri={callback}&state={state}")
-
-    Good:
-        AUTHORIZE = "https://auth.example/authorize"
-
-        def login_url(client_id: str, callback: str, state: str, challenge: str) -> str:
-            return (f"{AUTHORIZE}?response_type=code&client_id={client_id}"
-                    f"&redirect_uri={callback}&state={state}"
-                    f"&code_challenge={challenge}&code_challenge_method=S256")
     """
     for p in placements(module):
         if p.key != "response_type" or p.value.text is None:

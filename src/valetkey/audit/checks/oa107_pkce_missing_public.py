@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope, kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import HttpCall, http_calls, is_token_request, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Value
@@ -16,48 +15,13 @@ from valetkey.audit.values import Value
 _CREDENTIAL_KEYS = frozenset({"client_secret", "client_assertion"})
 
 
-@check(
-    id="OA107",
-    slug="pkce-missing-public",
-    severity=Severity.HIGH,
-    clause="RFC 7636 §4; RFC 9700 §2.1.1",
-    fix="Send an S256 `code_challenge` and the `code_verifier` (requests-oauthlib: "
-    "`OAuth2Session(..., pkce='S256')`; Authlib: `code_challenge_method='S256'`).",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc7636#section-4",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.1",
-    ),
-)
+@check("OA107")
 def pkce_missing_public(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """A public client redeems a code without PKCE, or PKCE uses the `plain` method.
-
-    What: a code exchange that sends no client credentials (no `client_secret`, no
+    """Flags: a code exchange that sends no client credentials (no `client_secret`, no
     `client_assertion`, no `auth=`) and no `code_verifier`: a hand-written POST with
     `grant_type=authorization_code`, requests-oauthlib `fetch_token` on a session without
     `pkce=`, Authlib `OAuth2Session`/`register` without `code_challenge_method` and
     without a client secret. Also any `code_challenge_method` or `pkce` set to `plain`.
-
-    Why: a public client cannot authenticate, so an intercepted code is redeemable by
-    anyone unless PKCE binds it to the client that started the flow (RFC 7636 §1); RFC 9700
-    §2.1.1 requires PKCE for public clients and recommends S256, since `plain` exposes
-    the verifier in the authorization request.
-
-    Bad:
-        from requests_oauthlib import OAuth2Session
-
-        def finish(callback_url: str) -> dict[str, str]:
-            client = OAuth2Session("cli-app", redirect_uri="http://127.0.0.1:8765/cb")
-            return client.fetch_token("https://auth.example/token", timeout=10,
-                                      authorization_response=callback_url)
-
-    Good:
-        from requests_oauthlib import OAuth2Session
-
-        def finish(callback_url: str, verifier: str) -> dict[str, str]:
-            client = OAuth2Session("cli-app", redirect_uri="http://127.0.0.1:8765/cb")
-            return client.fetch_token("https://auth.example/token", timeout=10,
-                                      authorization_response=callback_url,
-                                      code_verifier=verifier)
     """
     for p in placements(module):
         if p.key in ("code_challenge_method", "pkce") and (p.value.text or "").lower() == "plain":

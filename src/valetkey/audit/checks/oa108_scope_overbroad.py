@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import HttpCall, http_calls, is_token_request, placements, url_value
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Origin, Value
@@ -67,22 +66,9 @@ BROAD: dict[str, tuple[Need, ...]] = {
 }
 
 
-@check(
-    id="OA108",
-    slug="scope-overbroad",
-    severity=Severity.MEDIUM,
-    clause="RFC 9700 §2.3; RFC 6819 §4.2.2",
-    fix="Request only what the code uses (e.g. `read:user user:email`, `openid email profile`); "
-    "list allowed scopes under [tool.valetkey] allowed-scopes.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc9700#section-2.3",
-        "https://www.rfc-editor.org/rfc/rfc6819#section-4.2.2",
-    ),
-)
+@check("OA108")
 def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """The requested scopes are far broader than a login needs.
-
-    What: a `scope` (string, list or tuple, set in an OAuth dict, URL or call) contains a
+    """Flags: a `scope` (string, list or tuple, set in an OAuth dict, URL or call) contains a
     scope that grants far more than the module's own API calls use: GitHub's `repo`
     (unless the module calls repository APIs), `delete_repo`, `user` (full profile write;
     `read:user` reads it), `write:org`, any `admin:*`; Google's full-mail, full-Drive or
@@ -97,19 +83,6 @@ def scope_overbroad(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     outside that list is reported instead, and listed scopes are accepted.
 
     Silent: scopes outside that table (an unused `email` is surplus, not a breach).
-
-    Why: RFC 9700 §2.3 asks clients to request the minimum privileges; a stolen token with
-    broad scopes turns a login bug into a data breach (RFC 6819 §4.2.2).
-
-    Bad:
-        from flask_dance.contrib.github import make_github_blueprint
-
-        blueprint = make_github_blueprint(scope="repo user")
-
-    Good:
-        from flask_dance.contrib.github import make_github_blueprint
-
-        blueprint = make_github_blueprint(scope="read:user user:email")
     """
     uses: list[tuple[str, str]] | None = None
     for value, node in _settings_scopes(module):

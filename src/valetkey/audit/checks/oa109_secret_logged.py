@@ -9,7 +9,6 @@ from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope
-from valetkey.audit.model import Severity
 from valetkey.audit.models.web import tornado_handler
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Origin, Value
@@ -25,54 +24,14 @@ _HANDLER_WRITES = frozenset({"write", "finish", "render", "render_string"})  # T
 _BODY_ATTRIBUTES = frozenset({"media", "text", "body", "data"})  # Falcon's resp
 
 
-@check(
-    id="OA109",
-    slug="secret-logged",
-    severity=Severity.MEDIUM,
-    clause="RFC 9700 §4.9; CWE-532",
-    fix="Log that a token was received, never the token, code or secret; keep tokens server side.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc9700#name-leakage-of-tokens-and-codes",
-        "https://cwe.mitre.org/data/definitions/532.html",
-    ),
-)
+@check("OA109")
 def secret_logged(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """A token, authorization code or client secret is printed, logged or sent to the browser.
-
-    What: a value that is a token response (from `fetch_token`, `authorize_access_token`
+    """Flags: a value that is a token response (from `fetch_token`, `authorize_access_token`
     or a POST to the token endpoint), its `access_token`/`refresh_token`/`id_token`, the
     `code` request parameter, or the value used as `client_secret`, reaches `print`, a
     `logging` call (module functions, `logging.getLogger` loggers, Flask's `app.logger`), an
     exception raised with it in the message, or a response body: the return value of a
     route, `jsonify`, Django/Starlette response classes, a template rendered with it.
-
-    Why: logs and pages are read by many more people and systems than the token store;
-    RFC 9700 §4.9 lists leakage through logs and referrers, and CWE-532 covers secrets in
-    log files. A token handed to the browser also loses the benefit of a confidential client.
-
-    Bad:
-        import logging
-
-        from requests_oauthlib import OAuth2Session
-
-        log = logging.getLogger(__name__)
-
-        def finish(client: OAuth2Session, callback_url: str, secret: str) -> None:
-            token = client.fetch_token("https://auth.example/token", client_secret=secret,
-                                       authorization_response=callback_url, timeout=10)
-            log.info("got token %s", token["access_token"])
-
-    Good:
-        import logging
-
-        from requests_oauthlib import OAuth2Session
-
-        log = logging.getLogger(__name__)
-
-        def finish(client: OAuth2Session, callback_url: str, secret: str) -> None:
-            token = client.fetch_token("https://auth.example/token", client_secret=secret,
-                                       authorization_response=callback_url, timeout=10)
-            log.info("got a token that expires in %s s", token["expires_in"])
     """
     if not module.uses(*lib.WEB_AND_OAUTH_PACKAGES) and not module.mentions(
         *lib.TOKEN_KEYS, "code", "client_secret"

@@ -9,7 +9,6 @@ from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.http_clients import ClientConfig, configuration
 from valetkey.audit.index import Scope, kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import (
     http_calls,
     is_back_channel,
@@ -25,50 +24,15 @@ from ._helpers import first_line
 INSECURE_TRANSPORT = "OAUTHLIB_INSECURE_TRANSPORT"
 
 
-@check(
-    id="OA110",
-    slug="tls-verification-disabled",
-    severity=Severity.HIGH,
-    clause="RFC 6749 §10.9; RFC 9700 §2.6",
-    fix="Keep certificate verification on (the default) and use https endpoints; "
-    "for a local test provider use a loopback http URL instead.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6749#section-10.9",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-2.6",
-    ),
-)
+@check("OA110")
 def tls_verification_disabled(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """TLS verification is disabled on OAuth traffic, or the back channel is plain http.
-
-    What: `verify=False` or an unverified `ssl` context on a requests/httpx call that is
+    """Flags: `verify=False` or an unverified `ssl` context on a requests/httpx call that is
     OAuth traffic (a token request, a call through an OAuth session, a call to a token,
     userinfo, JWKS, discovery, introspection or revocation URL, or one that carries a
     bearer token or client credentials), or on an httpx client used for such calls;
     `OAUTHLIB_INSECURE_TRANSPORT` set from code; a token, userinfo or JWKS endpoint (by its
     library keyword or dict key) that is plain `http://` to a host other than loopback.
     `verify=False` on a call that carries no OAuth traffic is left alone.
-
-    Why: RFC 6749 §10.9 requires the client to verify the server's TLS certificate when it
-    sends credentials or receives tokens; RFC 9700 §2.6 requires TLS for all OAuth
-    endpoints except loopback redirects.
-
-    Bad:
-        import requests
-
-        def redeem(code: str, secret: str) -> dict[str, str]:
-            reply = requests.post("https://auth.example/oauth/token", verify=False, timeout=10,
-                                  data={"grant_type": "authorization_code", "code": code},
-                                  auth=("printer", secret))
-            return reply.json()
-
-    Good:
-        import requests
-
-        def redeem(code: str, secret: str) -> dict[str, str]:
-            reply = requests.post("https://auth.example/oauth/token", timeout=10,
-                                  data={"grant_type": "authorization_code", "code": code},
-                                  auth=("printer", secret))
-            return reply.json()
     """
     yield from _verify_false(module)
     yield from _insecure_transport(module)

@@ -9,23 +9,13 @@ from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.http_clients import configuration
 from valetkey.audit.index import Scope
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import HttpCall, call_keyword, http_calls, is_back_channel
 from valetkey.audit.registry import AuditConfig, Hit, check
 
 
-@check(
-    id="OA111",
-    slug="no-timeout",
-    severity=Severity.LOW,
-    clause="robustness (Bandit B113)",
-    fix="Pass `timeout=10` (or another bound) to every token, userinfo and JWKS call.",
-    references=("https://requests.readthedocs.io/en/latest/user/advanced/#timeouts",),
-)
+@check("OA111")
 def no_timeout(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """An OAuth back-channel call can wait forever.
-
-    What: a token, userinfo, JWKS or other OAuth call made with `requests` (module
+    """Flags: a token, userinfo, JWKS or other OAuth call made with `requests` (module
     functions or a `requests.Session`) without `timeout=`, unless the session has a
     mounted adapter that fills in a default timeout or its `request` is wrapped with one;
     a `urllib3` request with no timeout on the call or its `PoolManager`; an httpx or
@@ -36,25 +26,6 @@ def no_timeout(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     Silent: calls that pass `**kwargs` (a timeout may be among them), and calls made
     through an OAuth client library (requests-oauthlib, Authlib, MSAL), whose timeouts are
     the library's configuration.
-
-    Why: `requests` has no default timeout; a provider that stops answering ties up a
-    worker per login until the process is restarted, an easy denial of service.
-
-    Bad:
-        import requests
-
-        def profile(access_token: str) -> dict[str, str]:
-            reply = requests.get("https://api.example/userinfo",
-                                 headers={"Authorization": f"Bearer {access_token}"})
-            return reply.json()
-
-    Good:
-        import requests
-
-        def profile(access_token: str) -> dict[str, str]:
-            reply = requests.get("https://api.example/userinfo", timeout=10,
-                                 headers={"Authorization": f"Bearer {access_token}"})
-            return reply.json()
     """
     flagged: set[int] = set()
     for http in http_calls(module):

@@ -8,29 +8,15 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope, kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value, const_str
 
 _DISABLING_OPTIONS = ("verify_signature", "verify_aud", "verify_iss", "verify_exp")
 
 
-@check(
-    id="OA112",
-    slug="id-token-unverified",
-    severity=Severity.HIGH,
-    clause="OIDC Core §3.1.3.7; RFC 8725 §3.1",
-    fix="Verify the signature with the provider's JWKS, pin the algorithms (e.g. ['RS256']) "
-    "and check `iss`, `aud` and `exp` (PyJWT: audience=..., issuer=...).",
-    references=(
-        "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
-        "https://www.rfc-editor.org/rfc/rfc8725#section-3.1",
-    ),
-)
+@check("OA112")
 def id_token_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """An ID token is read without verifying its signature and claims.
-
-    What: an ID token (the `id_token` of a token response, or any token whose decoded
+    """Flags: an ID token (the `id_token` of a token response, or any token whose decoded
     claims are used for who the user is: `sub`, `email`, `preferred_username` ...) decoded
     by PyJWT or python-jose with `verify_signature`, `verify_aud`, `verify_iss` or
     `verify_exp` set to False, with `"none"` among the algorithms, or with algorithms taken
@@ -44,29 +30,6 @@ def id_token_unverified(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     Silent: a decode with verification switched off, of a token not known to be an ID
     token, whose claims stay in the function and are read only for what says nothing about
     the user (an access token's `exp`, read to schedule a refresh).
-
-    Why: OIDC Core §3.1.3.7 requires the client to validate the ID token's signature,
-    issuer, audience and expiry before using it; RFC 8725 §3.1 requires the client to pin
-    the algorithms it accepts, never trusting `alg` from the token.
-
-    Bad:
-        import jwt
-
-        def user_id(token_response: dict[str, str]) -> str:
-            claims = jwt.decode(token_response["id_token"], options={"verify_signature": False})
-            return claims["sub"]
-
-    Good:
-        import jwt
-
-        JWKS = jwt.PyJWKClient("https://auth.example/jwks")
-
-        def user_id(token_response: dict[str, str]) -> str:
-            raw = token_response["id_token"]
-            key = JWKS.get_signing_key_from_jwt(raw).key
-            claims = jwt.decode(raw, key, algorithms=["RS256"], audience="printer",
-                                issuer="https://auth.example")
-            return claims["sub"]
     """
     if not module.uses("jwt", "jose", "joserfc", "authlib", "base64", "jwcrypto"):
         return

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope, kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import Placement, callbacks, placements
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Value
@@ -16,61 +15,14 @@ from valetkey.audit.values import Value
 from ._helpers import text_tokens
 
 
-@check(
-    id="OA113",
-    slug="nonce-missing",
-    severity=Severity.MEDIUM,
-    clause="OIDC Core §3.1.2.1, §3.1.3.7; RFC 9700 §4.5.3.2",
-    fix="Send a fresh `nonce`, keep it in the session and compare it with the ID token's "
-    "`nonce` claim (Authlib's authorize_redirect/authorize_access_token do this).",
-    references=(
-        "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-4.5.3.2",
-    ),
-)
+@check("OA113")
 def nonce_missing(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """An OpenID Connect login uses the ID token without a nonce sent, kept and compared.
-
-    What: in a module whose authorization request asks for the `openid` scope and that
+    """Flags: in a module whose authorization request asks for the `openid` scope and that
     uses an ID token (the `id_token` of a token response), the authorization request
     (dict, URL, or requests-oauthlib/Authlib session) sends no `nonce` (reported at the
     request), or the `nonce` claim of the decoded ID token is never compared with a stored
     value (reported at the callback's `def`). Authlib's `authorize_redirect` with
     `authorize_access_token` handles the nonce itself.
-
-    Why: OIDC Core §3.1.2.1 and §3.1.3.7 bind the ID token to the browser session through
-    the nonce; without it an ID token obtained elsewhere can be replayed (RFC 9700 §4.5.3.2).
-
-    Bad:
-        from requests_oauthlib import OAuth2Session
-
-        client = OAuth2Session("printer", scope=["openid", "email"],
-                               redirect_uri="https://printer.example/cb")
-
-        def start() -> str:
-            return client.authorization_url("https://auth.example/authorize")[0]
-
-        def finish(url: str, secret: str, decode) -> dict[str, str]:
-            token = client.fetch_token("https://auth.example/token", client_secret=secret,
-                                       authorization_response=url, timeout=10)
-            return decode(token["id_token"])
-
-    Good:
-        from requests_oauthlib import OAuth2Session
-
-        client = OAuth2Session("printer", scope=["openid", "email"],
-                               redirect_uri="https://printer.example/cb")
-
-        def start(nonce: str) -> str:
-            return client.authorization_url("https://auth.example/authorize", nonce=nonce)[0]
-
-        def finish(url: str, secret: str, decode, nonce: str) -> dict[str, str]:
-            token = client.fetch_token("https://auth.example/token", client_secret=secret,
-                                       authorization_response=url, timeout=10)
-            claims = decode(token["id_token"])
-            if claims["nonce"] != nonce:
-                raise PermissionError("nonce mismatch")
-            return claims
     """
     if not module.mentions("id_token") or not module.mentions_part("openid"):
         return

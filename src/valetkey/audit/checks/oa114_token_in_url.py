@@ -7,49 +7,15 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import HttpCall, http_calls, url_value
 from valetkey.audit.registry import AuditConfig, Hit, check
 
 
-@check(
-    id="OA114",
-    slug="token-in-url",
-    severity=Severity.MEDIUM,
-    clause="RFC 6750 §2.3; RFC 9700 §4.3.2",
-    fix='Send the token in the header: `headers={"Authorization": f"Bearer {token}"}`.',
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6750#section-2.3",
-        "https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2",
-    ),
-)
+@check("OA114")
 def token_in_url(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """An access token is sent in the URL query instead of the Authorization header.
-
-    What: a requests/httpx (or OAuth session) call whose `params` carry `access_token`, or
+    """Flags: a requests/httpx (or OAuth session) call whose `params` carry `access_token`, or
     whose URL, built by f-string, concatenation or `urlencode`, has an `access_token`
     query parameter.
-
-    Why: URLs end up in server logs, proxies, browser history and referrers; RFC 6750 §2.3
-    advises against the query method and RFC 9700 §4.3.2 forbids it for access tokens.
-
-    Bad:
-        import httpx
-
-        async def photos(token: str) -> list[str]:
-            async with httpx.AsyncClient() as client:
-                reply = await client.get("https://api.example/photos",
-                                         params={"access_token": token})
-            return reply.json()
-
-    Good:
-        import httpx
-
-        async def photos(token: str) -> list[str]:
-            async with httpx.AsyncClient() as client:
-                reply = await client.get("https://api.example/photos",
-                                         headers={"Authorization": f"Bearer {token}"})
-            return reply.json()
     """
     for http in http_calls(module):
         params = kwarg(http.call, "params")

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from valetkey.audit import frameworks as fw
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope, argument
-from valetkey.audit.model import Severity
 from valetkey.audit.models.web import tornado_handler
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Origin, Value
@@ -17,22 +16,9 @@ _REDIRECT_NAMES = frozenset(q.rsplit(".", 1)[1] for q in fw.REDIRECTS) | {"redir
 _USER_KINDS = (Kind.REQUEST, Kind.COOKIE, Kind.HEADER)
 
 
-@check(
-    id="OA115",
-    slug="open-redirect-after-login",
-    severity=Severity.MEDIUM,
-    clause="RFC 9700 §4.11.1; CWE-601",
-    fix="Redirect only to a path of this site: check with "
-    "`url_has_allowed_host_and_scheme` (Django) or compare the parsed netloc with your host.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc9700#section-4.11.1",
-        "https://cwe.mitre.org/data/definitions/601.html",
-    ),
-)
+@check("OA115")
 def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """A redirect goes to a URL the user supplied, unchecked.
-
-    What: Flask/Werkzeug `redirect`, Django `redirect`/`HttpResponseRedirect`, or
+    """Flags: Flask/Werkzeug `redirect`, Django `redirect`/`HttpResponseRedirect`, or
     Starlette/FastAPI `RedirectResponse` whose target comes from request data (query,
     form, cookie, header), directly or through the session (stored by the login route,
     used by the callback), unless the module validates it: Django's
@@ -47,42 +33,6 @@ def open_redirect(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
 
     Silent: a target that reaches the redirect only through a call the analysis cannot see
     into (a function of another module may be the sanitiser).
-
-    Why: RFC 9700 §4.11.1: an open redirector on the client lets attackers forward users
-    (and sometimes codes or tokens in the URL) to a site of their choice; phishing right
-    after a real login is very convincing (CWE-601).
-
-    Bad:
-        from flask import Flask, redirect, request, session
-
-        app = Flask(__name__)
-
-        @app.route("/login")
-        def login():
-            session["after_login"] = request.args.get("next", "/")
-            return redirect("/start-oauth")
-
-        @app.route("/done")
-        def done():
-            return redirect(session.pop("after_login", "/"))
-
-    Good:
-        from urllib.parse import urlsplit
-
-        from flask import Flask, redirect, request, session
-
-        app = Flask(__name__)
-
-        @app.route("/login")
-        def login():
-            target = request.args.get("next", "/")
-            parts = urlsplit(target)
-            session["after_login"] = target if not parts.netloc and not parts.scheme else "/"
-            return redirect("/start-oauth")
-
-        @app.route("/done")
-        def done():
-            return redirect(session.pop("after_login", "/"))
     """
     if not module.uses(*fw.WEB_FRAMEWORKS):
         return

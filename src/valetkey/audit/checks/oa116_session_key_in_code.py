@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from valetkey.audit import frameworks as fw
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope
-from valetkey.audit.model import Severity
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Value, const_str
 
@@ -37,19 +36,9 @@ _KEYED_CALLS: dict[str, tuple[str, int | None]] = {
 _SETTING_KEYS = frozenset({"SECRET_KEY", "cookie_secret", "session.secret", "session.validate_key"})
 
 
-@check(
-    id="OA116",
-    slug="session-key-in-code",
-    severity=Severity.HIGH,
-    clause="lesson checklist; CWE-798",
-    fix="Load the session signing key from the environment (e.g. `os.environ['SECRET_KEY']`), "
-    "generated with `secrets.token_hex(32)`.",
-    references=("https://cwe.mitre.org/data/definitions/798.html",),
-)
+@check("OA116")
 def session_key_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """The key that signs the session (where state, nonce and verifier live) is a literal.
-
-    What: a non-empty literal (or literal default of an environment lookup) assigned to
+    """Flags: a non-empty literal (or literal default of an environment lookup) assigned to
     Flask's or Quart's `app.secret_key`, `app.config["SECRET_KEY"]`,
     `config.update(SECRET_KEY=...)`, a `SECRET_KEY` of a config class, a module-level
     Django setting `SECRET_KEY`; given as `secret_key` to Starlette's `SessionMiddleware`
@@ -58,25 +47,6 @@ def session_key_in_code(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     Pyramid's `SignedCookieSessionFactory`/`AuthTktAuthenticationPolicy`, a Beaker
     `session.secret`, or Bottle's signed-cookie `secret=`. These are the frameworks' own
     setting names.
-
-    Why: whoever knows the key can forge session cookies, and with them the stored state,
-    nonce and PKCE verifier, which defeats every CSRF defence of the flow (CWE-798).
-
-    Bad:
-        from fastapi import FastAPI
-        from starlette.middleware.sessions import SessionMiddleware
-
-        app = FastAPI()
-        app.add_middleware(SessionMiddleware, secret_key="change-me-please")
-
-    Good:
-        import os
-
-        from fastapi import FastAPI
-        from starlette.middleware.sessions import SessionMiddleware
-
-        app = FastAPI()
-        app.add_middleware(SessionMiddleware, secret_key=os.environ["SESSION_SECRET"])
     """
     for value, node in _session_keys(module):
         origin = hardcoded(value)

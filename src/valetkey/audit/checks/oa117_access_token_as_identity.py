@@ -9,7 +9,6 @@ from valetkey.audit import frameworks as fw
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import FuncNode, Scope, argument, kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import http_calls, is_back_channel, is_token_request
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value
@@ -17,22 +16,9 @@ from valetkey.audit.values import Kind, Value
 _OUTSIDE = (Kind.REQUEST, Kind.HEADER, Kind.COOKIE)
 
 
-@check(
-    id="OA117",
-    slug="access-token-as-identity",
-    severity=Severity.HIGH,
-    clause="RFC 6819 §4.4.1.13; OIDC Core §3.1.3.7",
-    fix="Log users in from an ID token verified for this client (aud = your client_id), or "
-    "from a code your app redeemed itself; never from a token a browser or app posts.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc6819#section-4.4.1.13",
-        "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
-    ),
-)
+@check("OA117")
 def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """A user is logged in from an access token that came from the browser or an app.
-
-    What: in a function that establishes who the user is (writes the session, calls
+    """Flags: in a function that establishes who the user is (writes the session, calls
     Flask-Login's `login_user` or Django's `login`, issues the app's own token with DRF,
     Simple JWT, Knox or flask-jwt-extended, is a FastAPI `Depends` dependency or an
     `authenticate` backend method), or in a helper such a function calls, a userinfo/API
@@ -46,36 +32,6 @@ def access_token_as_identity(module: Analysis, config: AuditConfig) -> Iterator[
     token endpoint (its own exchange, MSAL, Authlib, requests-oauthlib), even when request
     data went into that exchange; and a function that compares the token's audience
     (`aud`, `azp`, Facebook's `app_id`) from tokeninfo or introspection.
-
-    Why: RFC 6819 §4.4.1.13 (token substitution) and OIDC Core §3.1.3.7: only an ID token
-    whose `aud` is this client, or a code this client redeemed, identifies the user to it.
-
-    Bad:
-        import requests
-        from flask import Flask, request, session
-
-        app = Flask(__name__)
-
-        @app.post("/api/login")
-        def api_login():
-            token = request.json["access_token"]
-            me = requests.get("https://api.example/userinfo", timeout=10,
-                              headers={"Authorization": f"Bearer {token}"}).json()
-            session["user"] = me["sub"]
-            return {"ok": True}
-
-    Good:
-        import requests
-        from flask import Flask, request
-
-        app = Flask(__name__)
-
-        @app.get("/api/photos")
-        def api_photos():
-            token = request.headers["Authorization"].removeprefix("Bearer ")
-            reply = requests.get("https://api.example/photos", timeout=10,
-                                 headers={"Authorization": f"Bearer {token}"})
-            return reply.json()
     """
     for http in http_calls(module):
         func = module.enclosing_function(http.call)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import placements
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind
@@ -16,42 +15,11 @@ from valetkey.audit.values import Kind
 from ._helpers import first_line
 
 
-@check(
-    id="OA118",
-    slug="password-grant",
-    severity=Severity.HIGH,
-    clause="RFC 9700 §2.4",
-    fix="Use the authorization-code flow with PKCE (or the device flow for input-limited devices).",
-    references=("https://www.rfc-editor.org/rfc/rfc9700#section-2.4",),
-)
+@check("OA118")
 def password_grant(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """The resource-owner password grant is used.
-
-    What: `grant_type=password` in a request dict, URL or call; oauthlib's
+    """Flags: `grant_type=password` in a request dict, URL or call; oauthlib's
     `LegacyApplicationClient`; or `fetch_token(..., username=..., password=...)` on a
     requests-oauthlib or Authlib session (which sends the password grant).
-
-    Why: RFC 9700 §2.4: the password grant must not be used. It gives the user's password
-    to the client, which is exactly what OAuth exists to avoid, and it cannot support
-    multi-factor authentication or consent.
-
-    Bad:
-        import requests
-
-        def login(user: str, password: str, secret: str) -> str:
-            reply = requests.post("https://auth.example/token", timeout=10, auth=("cli", secret),
-                                  data={"grant_type": "password", "username": user,
-                                        "password": password})
-            return reply.json()["expires_in"]
-
-    Good:
-        import requests
-
-        def refresh(refresh_token: str, secret: str) -> str:
-            reply = requests.post("https://auth.example/token", timeout=10, auth=("cli", secret),
-                                  data={"grant_type": "refresh_token",
-                                        "refresh_token": refresh_token})
-            return reply.json()["expires_in"]
     """
     for p in placements(module):
         if p.key == "grant_type" and p.value.text == "password":

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from valetkey.audit import frameworks as fw
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import FuncNode, Scope, kwarg
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks, token_exchanges
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, const_str
@@ -17,46 +16,12 @@ from ._helpers import bodies
 from .oa103_state_unverified import state_checks, stored_keys
 
 
-@check(
-    id="OA119",
-    slug="state-reusable",
-    severity=Severity.MEDIUM,
-    clause="RFC 9700 §4.2.4",
-    fix="Take the state out of the session when the callback reads it: `session.pop(key, None)`.",
-    references=("https://www.rfc-editor.org/rfc/rfc9700#section-4.2.4",),
-)
+@check("OA119")
 def state_reusable(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """The stored state is never removed after the callback, so it can be replayed.
-
-    What: the callback reads the stored state (from the session, or from a cookie the app
+    """Flags: the callback reads the stored state (from the session, or from a cookie the app
     set) to compare it or to hand it to requests-oauthlib's `OAuth2Session(state=...)`, and
     neither it nor the functions it calls remove it: no `pop`, `del`, `clear()`/`flush()`,
     and for a cookie no `delete_cookie`. Reported on the callback's `def`.
-
-    Why: a state value must be used once (RFC 9700 §4.2.4 and §4.7); a state that stays
-    valid lets a captured authorization response be replayed in the same session.
-
-    Bad:
-        from flask import Flask, abort, request, session
-
-        app = Flask(__name__)
-
-        @app.route("/callback")
-        def callback():
-            if request.args["state"] != session["oauth_state"]:
-                abort(400)
-            return {"code_length": len(request.args["code"])}
-
-    Good:
-        from flask import Flask, abort, request, session
-
-        app = Flask(__name__)
-
-        @app.route("/callback")
-        def callback():
-            if request.args["state"] != session.pop("oauth_state"):
-                abort(400)
-            return {"code_length": len(request.args["code"])}
     """
     for func in callbacks(module):
         keys = _stored_state_keys(module, func)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import Scope
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import http_calls
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value
@@ -39,19 +38,9 @@ _LOOKUPS = frozenset(
 )
 
 
-@check(
-    id="OA120",
-    slug="account-linked-by-email",
-    severity=Severity.HIGH,
-    clause="OIDC Core §5.7",
-    fix="Find and link accounts by the pair (`iss`, `sub`); use email only for display, "
-    "and only when `email_verified` is true.",
-    references=("https://openid.net/specs/openid-connect-core-1_0.html#ClaimStability",),
-)
+@check("OA120")
 def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """A local account is found or linked by the `email` or `preferred_username` claim.
-
-    What: a query (Django ORM `get`/`filter`/`get_or_create`, SQLAlchemy
+    """Flags: a query (Django ORM `get`/`filter`/`get_or_create`, SQLAlchemy
     `filter_by`/`filter`/`where`, PyMongo `find_one`, DB-API `execute`, a dict lookup)
     whose criteria include the `email` or `preferred_username` field of a token
     response, ID-token claims or userinfo/API response, without the `sub` claim (or the
@@ -60,30 +49,6 @@ def account_linked_by_email(module: Analysis, config: AuditConfig) -> Iterator[H
     libraries' own switches for it: python-social-auth's `associate_by_email` pipeline
     step, django-allauth's `SOCIALACCOUNT_EMAIL_AUTHENTICATION(_AUTO_CONNECT) = True` and a
     provider's `"EMAIL_AUTHENTICATION": True`.
-
-    Why: OIDC Core §5.7: only `iss` + `sub` identify an end-user; email and username can
-    be changed, reassigned or unverified at the provider, so linking by them lets another
-    provider account take over a local account.
-
-    Bad:
-        import requests
-
-        USERS: dict[str, dict[str, str]] = {}
-
-        def find_user(access_token: str) -> dict[str, str] | None:
-            me = requests.get("https://auth.example/userinfo", timeout=10,
-                              headers={"Authorization": f"Bearer {access_token}"}).json()
-            return USERS.get(me["email"])
-
-    Good:
-        import requests
-
-        USERS: dict[tuple[str, str], dict[str, str]] = {}
-
-        def find_user(access_token: str) -> dict[str, str] | None:
-            me = requests.get("https://auth.example/userinfo", timeout=10,
-                              headers={"Authorization": f"Bearer {access_token}"}).json()
-            return USERS.get(("https://auth.example", me["sub"]))
     """
     yield from _library_settings(module)
     if not module.mentions(*_MUTABLE_CLAIMS):

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from valetkey.audit import libraries as lib
 from valetkey.audit.analysis import Analysis
 from valetkey.audit.index import FuncNode
-from valetkey.audit.model import Severity
 from valetkey.audit.oauth import callbacks, token_endpoint_path
 from valetkey.audit.registry import AuditConfig, Hit, check
 from valetkey.audit.values import Kind, Value
@@ -30,22 +29,9 @@ _PROVIDER_KEYS = frozenset(
 )
 
 
-@check(
-    id="OA121",
-    slug="mix-up-unchecked",
-    severity=Severity.MEDIUM,
-    clause="RFC 9700 §4.4; RFC 9207",
-    fix="Check the `iss` parameter of the response against the provider the flow started "
-    "with (RFC 9207), or give each provider its own redirect URI and check it.",
-    references=(
-        "https://www.rfc-editor.org/rfc/rfc9700#section-4.4",
-        "https://www.rfc-editor.org/rfc/rfc9207",
-    ),
-)
+@check("OA121")
 def mix_up_unchecked(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
-    """Several providers share a callback that never checks which issuer answered.
-
-    What: the module configures two or more providers (Authlib `register` calls, or a
+    """Flags: the module configures two or more providers (Authlib `register` calls, or a
     table of provider dicts or records with client ids and endpoints) and a callback
     redeems codes without comparing the response's `iss` parameter, without comparing a
     per-provider value from the request (such as the provider in the redirect path) with
@@ -53,41 +39,6 @@ def mix_up_unchecked(module: Analysis, config: AuditConfig) -> Iterator[Hit]:
     from the provider in its own path (one redirect URI per provider, RFC 9700 §4.4.2.2).
     Reported on the callback's `def`. Authlib 1.9's clients do
     not check `iss` themselves.
-
-    Why: RFC 9700 §4.4 (mix-up attacks): with several authorization servers, an attacker's
-    server can make the client send a code from an honest server to the attacker. RFC 9207
-    adds `iss` to the response so the client can tell which server answered.
-
-    Bad:
-        from authlib.integrations.flask_client import OAuth
-        from flask import Flask
-
-        app = Flask(__name__)
-        oauth = OAuth(app)
-        oauth.register("photos", server_metadata_url="https://photos.example/.well-known/openid-configuration")
-        oauth.register("prints", server_metadata_url="https://prints.example/.well-known/openid-configuration")
-
-        @app.route("/callback/<name>")
-        def callback(name):
-            token = oauth.create_client(name).authorize_access_token()
-            return {"scope": token["scope"]}
-
-    Good:
-        from authlib.integrations.flask_client import OAuth
-        from flask import Flask, abort, request, session
-
-        app = Flask(__name__)
-        oauth = OAuth(app)
-        oauth.register("photos", server_metadata_url="https://photos.example/.well-known/openid-configuration")
-        oauth.register("prints", server_metadata_url="https://prints.example/.well-known/openid-configuration")
-
-        @app.route("/callback/<name>")
-        def callback(name):
-            client = oauth.create_client(name)
-            if request.args.get("iss") != session.get("issuer") or not session.get("issuer"):
-                abort(400)
-            token = client.authorize_access_token()
-            return {"scope": token["scope"]}
     """
     if not module.uses("authlib") and not module.mentions(*_PROVIDER_KEYS):
         return

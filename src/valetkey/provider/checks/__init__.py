@@ -2,8 +2,9 @@
 
 A check is a function that takes the endpoint's context and raises an `OAuthError` when the
 request breaks the rule; its docstring's first line is its title and the rest its
-documentation. `check()` tags it with the catalogue id (empty where the catalogue has none),
-the clause it enforces, and what it reads and fills in of the context: `needs` names the
+documentation. `check()` tags it with its id in the check catalogue (`valetkey.catalogue`;
+empty where the catalogue has none; an id the catalogue lacks fails at import), the clause
+it enforces, and what it reads and fills in of the context: `needs` names the
 fields an earlier check (or the endpoint's loader) must have set, `sets` the fields it sets.
 
 A `Table` is the ordered list an endpoint runs. It is checked when it is built, at import:
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from valetkey import catalogue
 from valetkey.provider.errors import OAuthError
 
 log = logging.getLogger("valetkey.provider")
@@ -64,6 +66,8 @@ def check(
     """Register a check under its catalogue id and clause, with what it needs and sets."""
 
     def register(func: Callable[[C], None]) -> Check[C]:
+        if check_id:
+            catalogue.require(check_id, catalogue.Family.AS, f"provider check {func.__name__}")
         doc = (func.__doc__ or func.__name__).strip()
         title = doc.splitlines()[0].rstrip(".")
         registered: Check[C] = Check(

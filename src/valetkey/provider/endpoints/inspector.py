@@ -2,7 +2,8 @@
 
 Server-rendered SVG, no scripts; a flow still in progress reloads itself every two seconds.
 Records hold no password, secret or whole token (see `flows.py`), so the pages cannot leak
-one. The check reference lists every registered check with its documentation.
+one. The check reference lists every registered check with its documentation and the title
+and reason of its id in the check catalogue; `/inspector/checks/AS-23` shows the whole entry.
 
 Flows still show who signed in to which app, so they are open to anyone only when the
 sandbox listens on loopback and its issuer is a loopback URL; otherwise they need the admin
@@ -19,13 +20,15 @@ from collections.abc import Callable
 from types import ModuleType
 from urllib.parse import urlsplit
 
+from valetkey import catalogue
 from valetkey.oauth.redirect_uris import is_loopback
-from valetkey.provider.checks import REGISTRY
+from valetkey.provider.checks import REGISTRY, Check
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response
 from valetkey.provider.tokens import same
 
 FLOW_ID = re.compile(r"[0-9a-f]{16}")
+ENTRY_ID = re.compile(r"[A-Za-z]{2}-?[0-9]{1,3}")
 DOCS = "/inspector/checks"
 
 
@@ -138,10 +141,31 @@ def flow_svg(provider: Provider, request: Request) -> Response:
     )
 
 
-def check_reference(provider: Provider, request: Request) -> Response:
-    by_id: dict[str, list[object]] = {}
+def _by_id() -> dict[str, list[Check[object]]]:
+    """The registered checks grouped by catalogue id (by clause where they have none)."""
+    groups: dict[str, list[Check[object]]] = {}
     for check in REGISTRY:
-        by_id.setdefault(check.id or check.clause, []).append(check)
+        groups.setdefault(check.id or check.clause, []).append(check)
+    return groups
+
+
+def check_reference(provider: Provider, request: Request) -> Response:
+    groups = [
+        (name, catalogue.lookup(name) if name[:3] == "AS-" else None, checks)
+        for name, checks in sorted(_by_id().items(), key=lambda kv: kv[0])
+    ]
+    return provider.pages.render("inspector_checks.html", groups=groups)
+
+
+def check_entry(provider: Provider, request: Request) -> Response:
+    """One catalogue entry (any family, any case: `/inspector/checks/as-23`), and the
+    sandbox's checks that enforce it."""
+    raw = request.path.rsplit("/", 1)[-1]
+    entry = catalogue.lookup(raw) if ENTRY_ID.fullmatch(raw) else None
+    if entry is None:
+        return provider.page_error(
+            "No such check id", "See /inspector/checks for the ids the sandbox checks.", 404
+        )
     return provider.pages.render(
-        "inspector_checks.html", groups=sorted(by_id.items(), key=lambda kv: kv[0])
+        "inspector_check.html", entry=entry, enforced=_by_id().get(entry.id, [])
     )
