@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from valetkey.provider.http import Params, Request
+from valetkey.provider.response_modes import CODE, QUERY
 from valetkey.provider.store.records import Client, Code, Token
 
 if TYPE_CHECKING:
@@ -21,6 +22,14 @@ class AuthorizeContext:
     scopes: tuple[str, ...] = ()
     prompt: frozenset[str] = frozenset()
     max_age: int | None = None
+    # what response_type and response_mode asked for, once checked; until then the strict
+    # default, so a check that runs early never skips PKCE by mistake
+    response_types: frozenset[str] = CODE
+    response_mode: str = QUERY
+
+    @property
+    def returns_code(self) -> bool:
+        return "code" in self.response_types
 
 
 @dataclass

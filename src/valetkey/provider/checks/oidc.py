@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from valetkey.provider.checks import check
 from valetkey.provider.checks.context import AuthorizeContext
-from valetkey.provider.errors import InvalidRequest, RequestNotSupported, RequestUriNotSupported
+from valetkey.provider.errors import (
+    InvalidRequest,
+    InvalidScope,
+    RequestNotSupported,
+    RequestUriNotSupported,
+)
 
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 
@@ -40,3 +45,23 @@ def max_age_valid(ctx: AuthorizeContext) -> None:
     if not raw.isdigit() or len(raw) > 9:
         raise InvalidRequest("max_age must be a non-negative whole number of seconds")
     ctx.max_age = int(raw)
+
+
+@check("AS-32", "OIDC Core §3.2.2.1")
+def nonce_with_front_channel_id_token(ctx: AuthorizeContext) -> None:
+    """nonce is present when the ID token comes from the authorization endpoint.
+
+    OIDC Core §3.2.2.1 makes nonce REQUIRED for the implicit flow: an ID token that travels
+    through the browser can only be tied to this sign-in by the nonce it carries back.
+    """
+    if "id_token" in ctx.response_types and ctx.params.get("nonce") is None:
+        raise InvalidRequest(
+            "nonce is required when the ID token is returned from the authorization endpoint"
+        )
+
+
+@check("", "OIDC Core §3.2.2.1")
+def openid_scope_for_id_token(ctx: AuthorizeContext) -> None:
+    """An ID token is only returned to a request whose scope includes `openid`."""
+    if "id_token" in ctx.response_types and "openid" not in ctx.scopes:
+        raise InvalidScope("response_type id_token needs the openid scope")

@@ -31,7 +31,7 @@ def challenge_method_s256(ctx: AuthorizeContext) -> None:
 def challenge_required(ctx: AuthorizeContext) -> None:
     """A code_challenge is sent: always for public clients, and for confidential ones too."""
     assert ctx.client is not None
-    if ctx.provider.lab(LabSwitch.NO_PKCE) or ctx.params.get("response_type") == "token":
+    if ctx.provider.lab(LabSwitch.NO_PKCE) or not ctx.returns_code:
         return  # LAB no-pkce; LAB implicit (no code, so no PKCE)
     if ctx.params.get("code_challenge") is None:
         kind = "public" if ctx.client.is_public else "confidential"
@@ -44,8 +44,8 @@ def challenge_well_formed(ctx: AuthorizeContext) -> None:
     challenge = ctx.params.get("code_challenge")
     if challenge is None and ctx.provider.lab(LabSwitch.NO_PKCE):
         return
-    if ctx.params.get("response_type") == "token" and challenge is None:
-        return
+    if not ctx.returns_code and challenge is None:
+        return  # LAB implicit
     plain = ctx.params.get("code_challenge_method") in (None, "plain")
     if plain and ctx.provider.lab(LabSwitch.PLAIN_PKCE):
         if not VERIFIER.fullmatch(challenge or ""):
