@@ -134,7 +134,8 @@ def test_the_form_post_page(lab: Sandbox) -> None:
     (nonce,) = re.findall(r"<script nonce=\"([^\"]+)\">", page.text)
     assert f"script-src 'nonce-{nonce}'" in csp
     assert "form-action http://127.0.0.1:8500" in csp
-    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'none'" in csp
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer"
     assert re.search(r"<noscript>.*<button type=\"submit\">", page.text, re.DOTALL)
@@ -144,7 +145,7 @@ def test_the_form_post_page(lab: Sandbox) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("response_type", ("id_token", "id_token token"))
+@pytest.mark.parametrize("response_type", ["id_token", "id_token token"])
 def test_an_id_token_needs_a_nonce(lab: Sandbox, response_type: str, mode: str) -> None:
     agent = Agent(lab.issuer)
     try:
@@ -254,12 +255,12 @@ def test_the_strict_sandbox_refuses_each(
     response = agent.authorize(params)
     assert response.status_code == 302
     location = response.headers["location"]
-    assert location.startswith(REDIRECT + "?") and "#" not in location
+    assert location.startswith(REDIRECT + "?")
+    assert "#" not in location
     query = query_of(location)
     assert query["error"] == "unsupported_response_type"
     assert query["error_description"] == (
-        f"response_type {response_type!r} is not supported; use the authorization code flow "
-        "(code)"
+        f"response_type {response_type!r} is not supported; use the authorization code flow (code)"
     )
     assert query["state"] == params["state"]
 

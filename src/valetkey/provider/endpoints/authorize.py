@@ -303,8 +303,10 @@ def implicit_response(
         )
     params.update(state=pending.state, iss=_iss(provider))
     params = _maybe_forged(provider, pending.client_id, params)
-    how = "posted to the app by a self-submitting form" if kind.mode == FORM_POST else (
-        "in the URL fragment"
+    how = (
+        "posted to the app by a self-submitting form"
+        if kind.mode == FORM_POST
+        else ("in the URL fragment")
     )
     provider.flows.record(
         pending.flow_id,
