@@ -471,9 +471,9 @@ def no_secret_exposed(s: ClientProbeSession) -> Result:
         browser.close()
     known = _known_secrets([attempt, refused])
     for response in responses:
-        where = _exposes(response, known)
+        where, value = _exposes(response, known)
         if where:
-            return failed("LC-18", where, response)
+            return failed("LC-18", where, response, redact=(value,))
     if attempt.callback is not None and attempt.callback.mode == "fragment":
         return not_applicable(
             "LC-18", FRAGMENT_UNSEEN + ": where it sends the tokens is not seen (none so far)"
@@ -511,7 +511,8 @@ def _refused_callback(s: ClientProbeSession, browser: Browser) -> Attempt:
     return s.deliver(browser, refused, attempt)
 
 
-def _exposes(response: httpx.Response, known: dict[str, str]) -> str:
+def _exposes(response: httpx.Response, known: dict[str, str]) -> tuple[str, str]:
+    """Where in this response a known secret shows, and the secret ("" and "": nowhere)."""
     places = (
         ("the URL", unquote(str(response.request.url))),
         ("a redirect", unquote(response.headers.get("location", ""))),
@@ -522,8 +523,8 @@ def _exposes(response: httpx.Response, known: dict[str, str]) -> str:
             for part in (value, *value.split(".")):  # a JWT, or a token ending a sentence
                 kind = known.get(fingerprint(part))
                 if kind:
-                    return f"the {kind} appeared in {place}"
-    return ""
+                    return f"the {kind} appeared in {place}", part
+    return "", ""
 
 
 @client_check("LC-19")

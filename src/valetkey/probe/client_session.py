@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from valetkey.probe.agent import AgentError, Fields, UserAgent, Visit
+from valetkey.probe.agent import AgentError, Fields, UserAgent, Visit, verified_tls
 from valetkey.probe.signed_in import Look, Oracle, Undecidable, find_signal, look
 
 
@@ -120,7 +120,9 @@ class ClientProbeSession:
         headers = (
             {"authorization": f"Bearer {target.sandbox_token}"} if target.sandbox_token else {}
         )
-        self.control = httpx.Client(base_url=target.sandbox, timeout=10.0, headers=headers)
+        self.control = httpx.Client(
+            base_url=target.sandbox, timeout=10.0, headers=headers, verify=verified_tls()
+        )
         self.client_id = ""
         self.meta: dict[str, Any] = {}
         self.oracle: Oracle | None = None

@@ -18,6 +18,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from valetkey.probe.agent import verified_tls
+
 if TYPE_CHECKING:
     from valetkey.probe.client_session import Attempt, Browser, ClientProbeSession
 
@@ -129,7 +131,7 @@ def find_signal(s: ClientProbeSession, browser: Browser, attempt: Attempt) -> Si
     """What tells this app's signed-in browser from a fresh one (None: nothing does)."""
     who = s.target.signed_in_text or s.target.username
     page: SignInSignal | None = None
-    with httpx.Client(timeout=10.0) as fresh:
+    with httpx.Client(timeout=10.0, verify=verified_tls()) as fresh:
         for url in candidates(s, attempt):
             signed, stranger = (
                 look(browser.agent.http, url, s.app_origin),
