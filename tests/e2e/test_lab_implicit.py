@@ -55,9 +55,11 @@ def _to_response(agent: Agent, params: dict[str, str], sandbox: Sandbox) -> http
     raise AssertionError("too many hops")
 
 
-def _fields(response: httpx.Response, mode: str) -> dict[str, str]:
+def _fields(response: httpx.Response, mode: str, status: int = 303) -> dict[str, str]:
+    """The authorization response's fields: from the fragment of a redirect with `status`
+    (302 straight from /authorize, 303 after the login or consent POST), or the form."""
     if mode == "fragment":
-        assert response.status_code == 303
+        assert response.status_code == status
         location = response.headers["location"]
         assert location.startswith(REDIRECT + "#")
         return dict(httpx.QueryParams(location.split("#", 1)[1]))
@@ -144,17 +146,24 @@ def test_the_form_post_page(lab: Sandbox) -> None:
     assert hidden(page.text, "id_token").count(".") == 2
 
 
+def _first_answer(
+    lab: Sandbox, response_type: str, mode: str | None, **changes: str | None
+) -> tuple[dict[str, str], httpx.Response]:
+    """The sandbox's answer to one implicit request with `changes` (None: left out)."""
+    agent = Agent(lab.issuer)
+    try:
+        params = {**_implicit_params(agent, response_type, mode), **changes}
+        sent = {k: v for k, v in params.items() if v is not None}
+        return sent, agent.authorize(sent)
+    finally:
+        agent.close()
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("response_type", ["id_token", "id_token token"])
 def test_an_id_token_needs_a_nonce(lab: Sandbox, response_type: str, mode: str) -> None:
-    agent = Agent(lab.issuer)
-    try:
-        params = _implicit_params(agent, response_type, mode)
-        del params["nonce"]
-        response = agent.authorize(params)
-    finally:
-        agent.close()
-    fields = _fields(response, mode) if mode == "form_post" else _fragment_of(response)
+    params, response = _first_answer(lab, response_type, mode, nonce=None)
+    fields = _fields(response, mode, status=302)
     assert fields["error"] == "invalid_request"
     assert fields["error_description"] == (
         "nonce is required when the ID token is returned from the authorization endpoint"
@@ -162,44 +171,22 @@ def test_an_id_token_needs_a_nonce(lab: Sandbox, response_type: str, mode: str) 
     assert fields["state"] == params["state"]
 
 
-def _fragment_of(response: httpx.Response) -> dict[str, str]:
-    assert response.status_code == 302
-    location = response.headers["location"]
-    assert location.startswith(REDIRECT + "#")
-    return dict(httpx.QueryParams(location.split("#", 1)[1]))
-
-
 def test_query_mode_is_refused_for_tokens(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
-    try:
-        response = agent.authorize(_implicit_params(agent, "id_token token", "query"))
-    finally:
-        agent.close()
-    fields = _fragment_of(response)  # the error in the type's default mode, not the query
+    _, response = _first_answer(lab, "id_token token", "query")
+    fields = _fields(response, "fragment", status=302)  # the type's default mode, not query
     assert fields["error"] == "invalid_request"
     assert "response_mode 'query' is not supported" in fields["error_description"]
 
 
 def test_an_id_token_needs_the_openid_scope(lab: Sandbox) -> None:
-    agent = Agent(lab.issuer)
-    try:
-        params = _implicit_params(agent, "id_token", None)
-        params["scope"] = "profile"
-        response = agent.authorize(params)
-    finally:
-        agent.close()
-    assert _fragment_of(response)["error"] == "invalid_scope"
+    _, response = _first_answer(lab, "id_token", None, scope="profile")
+    assert _fields(response, "fragment", status=302)["error"] == "invalid_scope"
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_an_unregistered_redirect_uri_is_never_redirected_to(lab: Sandbox, mode: str) -> None:
-    agent = Agent(lab.issuer)
-    try:
-        params = _implicit_params(agent, "id_token token", mode)
-        params["redirect_uri"] = "https://evil.example/callback"
-        response = agent.authorize(params)
-    finally:
-        agent.close()
+    evil = "https://evil.example/callback"
+    _, response = _first_answer(lab, "id_token token", mode, redirect_uri=evil)
     assert response.status_code == 400
     assert "location" not in response.headers
     assert "evil.example" not in response.text
@@ -275,3 +262,16 @@ def test_the_strict_sandbox_refuses_other_modes_for_code(
     assert query["error_description"] == (
         f"response_mode {mode!r} is not supported with response_type 'code'; use query"
     )
+
+
+def test_a_denial_goes_back_by_form_post_too(lab: Sandbox) -> None:
+    agent = Agent(lab.issuer)
+    try:
+        params = {**_implicit_params(agent, "id_token", "form_post"), "prompt": "consent"}
+        response = agent.authorize(params)
+        response = agent.login(response.headers["location"], "alice", lab.password("alice"))
+        response = agent.consent(response.headers["location"], decision="deny")
+    finally:
+        agent.close()
+    fields = _fields(response, "form_post")
+    assert (fields["error"], fields["state"]) == ("access_denied", params["state"])

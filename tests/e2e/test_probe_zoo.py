@@ -1,4 +1,4 @@
-"""`valetkey probe client` on the zoo (tests/probe_targets/): 24 apps in Flask, FastAPI,
+"""`valetkey probe client` on the zoo (tests/probe_targets/): 26 apps in Flask, FastAPI,
 Starlette, Django and aiohttp, written in different styles, each with its labelled flaws.
 Every app fails exactly its labelled checks, with no n/a and no error; the secure ones pass
 everything. `bench/probe_zoo.py` prints the per-check table and the time per app."""

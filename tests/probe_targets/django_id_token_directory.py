@@ -10,6 +10,7 @@ import secrets
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -55,8 +56,9 @@ def build(cfg: Cfg) -> Any:
             return HttpResponseBadRequest("Sign-in refused.")
         request.session.cycle_key()
         request.session["member"] = claims["preferred_username"]
-        answer = HttpResponse(status=303, headers=SAFE_HEADERS)
-        answer["Location"] = "/directory"
-        return answer
+        response = redirect("/directory")
+        for header, value in SAFE_HEADERS.items():
+            response[header] = value
+        return response
 
     return wsgi([path("directory", directory), path("login", login), path("callback", callback)])

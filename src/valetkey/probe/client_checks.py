@@ -20,6 +20,7 @@ from valetkey.probe.client_session import (
     ClientProbeSession,
 )
 from valetkey.probe.report import Result, failed, not_applicable, passed
+from valetkey.probe.signed_in import Undecidable
 from valetkey.provider.probe_mode import ID_TOKEN_FORGERIES
 from valetkey.trace.masking import fingerprint
 
@@ -470,8 +471,10 @@ def no_secret_exposed(s: ClientProbeSession) -> Result:
     finally:
         browser.close()
     known = _known_secrets([attempt, refused])
+    delivered = {*attempt.delivered, *refused.delivered}
     for response in responses:
-        where, value = _exposes(response, known)
+        # the sandbox, not the app, put the tokens in a delivered callback's URL
+        where, value = _exposes(response, known, str(response.request.url) not in delivered)
         if where:
             return failed("LC-18", where, response, redact=(value,))
     if attempt.callback is not None and attempt.callback.mode == "fragment":
@@ -511,10 +514,13 @@ def _refused_callback(s: ClientProbeSession, browser: Browser) -> Attempt:
     return s.deliver(browser, refused, attempt)
 
 
-def _exposes(response: httpx.Response, known: dict[str, str]) -> tuple[str, str]:
-    """Where in this response a known secret shows, and the secret ("" and "": nowhere)."""
+def _exposes(
+    response: httpx.Response, known: dict[str, str], in_url: bool = True
+) -> tuple[str, str]:
+    """Where in this response (its request's URL too, when `in_url`) a known secret shows,
+    and the secret ("" and "": nowhere)."""
     places = (
-        ("the URL", unquote(str(response.request.url))),
+        ("the URL", unquote(str(response.request.url)) if in_url else ""),
         ("a redirect", unquote(response.headers.get("location", ""))),
         (f"a {response.status_code} page", response.text[:500_000]),
     )
@@ -555,10 +561,22 @@ def cookies(s: ClientProbeSession) -> Result:
         )
     if not before:
         return passed("LC-19", "cookies HttpOnly and SameSite; no session before sign-in")
+    unseen = _sign_in_unseen(s, attempt)
+    if unseen:  # no sign-in seen, so no rotation at it to judge
+        return not_applicable("LC-19", f"cookies HttpOnly and SameSite; {unseen}")
     kept = _fixed_session(before, after, attempt.cookies_set)
     if kept:
         return failed("LC-19", f"the session cookie {kept} does not change at sign-in")
     return passed("LC-19", "cookies HttpOnly and SameSite; a new session id at sign-in")
+
+
+def _sign_in_unseen(s: ClientProbeSession, attempt: Attempt) -> str:
+    """Why this attempt's sign-in cannot be seen to have happened ("" when it happened)."""
+    try:
+        signed_in = s.signed_in(attempt)
+    except Undecidable as exc:
+        return f"whether the session id changes at sign-in is not seen: {exc}"
+    return "" if signed_in else "the sign-in did not complete, so no session id change to see"
 
 
 SESSION_WORDS = ("sess", "sid", "auth", "login", "user")

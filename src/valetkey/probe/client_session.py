@@ -100,6 +100,7 @@ class Attempt:
     events: list[dict[str, Any]] = field(default_factory=list)
     look: Look | None = None  # the signed-in page, as the browser saw it after the callback
     cookies_set: frozenset[str] = frozenset()  # cookie names the app set after the callback
+    delivered: list[str] = field(default_factory=list)  # the callback URLs the probe opened
 
 
 @dataclass
@@ -237,6 +238,7 @@ class ClientProbeSession:
         mark = self.log_length()
         before = browser.cookies()
         post = callback.params if callback.mode == "form_post" else None
+        attempt.delivered.append(callback.address)
         # follow the app, and nothing else: a redirect elsewhere is recorded, not followed
         attempt.visit = browser.agent.navigate(
             callback.address, stop_at=lambda u: not u.startswith(self.app_origin), post=post

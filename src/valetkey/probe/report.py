@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -29,10 +30,10 @@ class Evidence:
         found where it must not be) shown only by their fingerprint."""
         request = response.request
         url = httpx.URL(str(request.url))
-        query = masked(dict(url.params))
-        shown_url = str(url.copy_with(query=None)) + (
-            "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+        shown_url = str(url.copy_with(query=None, fragment=None)) + _masked_part(
+            "?", url.query.decode("ascii", "replace")
         )
+        shown_url += _masked_part("#", urlsplit(str(request.url)).fragment)
         body = ""
         try:
             content = request.content
@@ -50,6 +51,13 @@ class Evidence:
         elif response.content:
             answer += f" {_redacted(response.text, redact)[:160]!r}"
         return cls(_redacted(f"{request.method} {shown_url}{body}", redact), answer)
+
+
+def _masked_part(mark: str, encoded: str) -> str:
+    """A query or fragment of name=value pairs, secrets masked (RFC 6749 §4.2.2 puts tokens
+    in the fragment)."""
+    pairs = masked(dict(httpx.QueryParams(encoded))) if encoded else {}
+    return mark + "&".join(f"{k}={v}" for k, v in pairs.items()) if pairs else ""
 
 
 def _redacted(text: str, values: tuple[str, ...]) -> str:

@@ -287,20 +287,7 @@ def implicit_response(
             "This sign-in request is already finished",
             "Go back to the app and start signing in again.",
         )
-    params: dict[str, str | None] = {}
-    if "token" in kind.types:
-        grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
-        issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
-        provider.store.issue(grant, issued.tokens)
-        params["access_token"] = issued.body["access_token"]
-        params["token_type"] = "Bearer"  # noqa: S105 (a token type, RFC 6750)
-        params["expires_in"] = str(issued.body["expires_in"])
-        params["scope"] = pending.scope
-    if "id_token" in kind.types:
-        access = params.get("access_token")
-        params["id_token"] = _front_channel_id_token(
-            provider, client, user, pending, access, browser.session.auth_time
-        )
+    params = _front_channel_tokens(provider, client, user, pending, browser.session.auth_time)
     params.update(state=pending.state, iss=_iss(provider))
     params = _maybe_forged(provider, pending.client_id, params)
     how = (
@@ -318,6 +305,28 @@ def implicit_response(
         user_id=user.id,
     )
     return respond(provider.pages, pending.redirect_uri, params, kind.mode, status)
+
+
+def _front_channel_tokens(
+    provider: Provider, client: Client, user: User, pending: AuthRequest, auth_time: float
+) -> dict[str, str | None]:
+    """The access token (RFC 6749 §4.2.2) and/or ID token the response type asks for."""
+    kind = ResponseKind.from_stored(pending.response_type)
+    params: dict[str, str | None] = {}
+    if "token" in kind.types:
+        grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
+        issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
+        provider.store.issue(grant, issued.tokens)
+        params["access_token"] = issued.body["access_token"]
+        params["token_type"] = "Bearer"  # noqa: S105 (a token type, RFC 6750)
+        params["expires_in"] = str(issued.body["expires_in"])
+        params["scope"] = pending.scope
+    if "id_token" in kind.types:
+        access = params.get("access_token")
+        params["id_token"] = _front_channel_id_token(
+            provider, client, user, pending, access, auth_time
+        )
+    return params
 
 
 def _front_channel_id_token(

@@ -8,6 +8,7 @@ from valetkey.provider.endpoints.login import _expired, _pending
 from valetkey.provider.errors import AccessDenied
 from valetkey.provider.flows import AUTHORIZATION_SERVER, BROWSER
 from valetkey.provider.http import Request, Response, redirect
+from valetkey.provider.response_modes import ResponseKind
 
 PURPOSE = "consent"
 
@@ -66,6 +67,7 @@ def consent_submit(provider: Provider, request: Request) -> Response:
             pending.state,
             AccessDenied("the user denied the request"),
             status=303,
+            mode=ResponseKind.from_stored(pending.response_type).mode,
         )
     user_id = browser.session.user_id
     granted = provider.store.consent(user_id, pending.client_id) or ""
