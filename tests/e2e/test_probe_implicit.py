@@ -4,6 +4,8 @@ sandbox's refusal said first, and the sandbox's forgeries reaching the front-cha
 
 from __future__ import annotations
 
+import json
+import re
 import types
 from collections.abc import Iterator
 
@@ -14,6 +16,7 @@ from tests.probe_targets import zoo
 from tests.support.agent import REDIRECT, Agent
 from tests.support.sandbox import Sandbox
 from valetkey.probe.client_session import FRAGMENT_UNSEEN
+from valetkey.probe.report import to_json, to_text
 from valetkey.provider.tokens import jws_header
 
 
@@ -69,6 +72,16 @@ def test_a_form_post_app_against_the_strict_sandbox_is_told_why(
         ("LC-09", "fail"),
         ("LC-14", "n/a"),
     ]
+    # the time: the run's in every report, each check's in JSON and with --verbose
+    report = json.loads(to_json(run))
+    assert report["seconds"] == round(run.seconds, 2)
+    assert run.seconds > 0
+    assert [r["seconds"] for r in report["results"]] == [round(r.seconds, 2) for r in run.results]
+    assert all(r.seconds > 0 for r in run.results)
+    text = to_text(run, verbose=True).splitlines()
+    assert re.fullmatch(r"n/a   LC-02  .+ \(\d+\.\d s\)", text[3])
+    assert re.fullmatch(r"0 passed, 1 failed, 2 not applicable, 0 broke; \d+\.\d s", text[-1])
+    assert not re.search(r"\(\d+\.\d s\)$", to_text(run).splitlines()[3])
 
 
 def _forge(sandbox: Sandbox, where: str, how: str) -> None:

@@ -1,7 +1,8 @@
 """`valetkey probe client` on the zoo (tests/probe_targets/): 26 apps in Flask, FastAPI,
 Starlette, Django and aiohttp, written in different styles, each with its labelled flaws.
 Every app fails exactly its labelled checks, is n/a exactly on its NOT_JUDGED ones (with the
-reason) and has no error; the secure ones pass everything. `bench/probe_zoo.py` prints the per-check table and the time per app."""
+reason) and has no error; the secure ones pass everything. `bench/probe_zoo.py` prints the
+per-check table and the time per app."""
 
 from __future__ import annotations
 
