@@ -22,8 +22,7 @@ from valetkey.probe.report import to_text
 def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zoo.Sandboxes]:
     running = zoo.start_sandboxes(tmp_path_factory.mktemp("verdicts"))
     yield running
-    running.strict.stop()
-    running.no_pkce.stop()
+    running.stop()
 
 
 def _quiet_app(cfg: Cfg) -> Flask:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -69,8 +70,10 @@ def _failing(sandbox: Sandbox) -> set[str]:
 
 def test_strict_sandbox_passes_every_applicable_check(sandbox: Sandbox) -> None:
     started = time.monotonic()
-    results = run_server_probe(_target(sandbox)).results
+    run = run_server_probe(_target(sandbox))
+    results = run.results
     elapsed = time.monotonic() - started
+    assert 0 < run.seconds <= elapsed  # the run's time, as the report prints it
     assert {r.id for r in results if r.status == "fail"} == KNOWN_GAPS
     not_applicable = {r.id: r.reason for r in results if r.status == "n/a"}
     assert set(not_applicable) == {"AS-18", "AS-27", "AS-32"}
@@ -105,6 +108,19 @@ def test_cli_json_and_exit_code(sandbox: Sandbox) -> None:
     ]
     assert sandbox.secret not in result.stdout
     assert sandbox.password("alice") not in result.stdout
+    assert report["seconds"] > 0
+    assert all(isinstance(r["seconds"], float) for r in report["results"])
+
+
+def test_cli_verbose_shows_each_checks_time(sandbox: Sandbox) -> None:
+    result = _probe_cli(sandbox, "--verbose", "--only", "AS-08,AS-15")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    checks = [line for line in lines if line.startswith("PASS")]
+    assert len(checks) == 2
+    assert re.fullmatch(r"PASS  AS-08  .+ \(\d+\.\d s\)", checks[0])
+    assert re.fullmatch(r"PASS  AS-15  .+ \(\d+\.\d s\)", checks[1])
+    assert re.fullmatch(r"2 passed, 0 failed, 0 not applicable, 0 broke; \d+\.\d s", lines[-1])
 
 
 def test_failure_evidence_shows_the_request_and_answer(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -44,6 +44,8 @@ APPS = (
     "aiohttp_debug_pages",
     "flask_js_session",
     "django_fixed_session",
+    "flask_form_post_guestbook",
+    "django_id_token_directory",
 )
 
 
@@ -63,6 +65,16 @@ class ZooApp:
     @property
     def scope(self) -> str:
         return str(getattr(self.module, "SCOPE", "openid profile email"))
+
+    @property
+    def sandbox(self) -> str:
+        """Which sandbox it needs (a key of SANDBOX_LABS): strict unless it says."""
+        return str(getattr(self.module, "SANDBOX", ""))
+
+    @property
+    def not_judged(self) -> frozenset[str]:
+        """The checks the probe cannot judge on this app (n/a, with a reason)."""
+        return frozenset(getattr(self.module, "NOT_JUDGED", ()))
 
 
 def load(name: str) -> ZooApp:
@@ -111,23 +123,45 @@ def serving(app: ZooApp, cfg_for: Any) -> Iterator[str]:
         server.stop()
 
 
+# the lab switches each kind of zoo app needs its sandbox to have (its SANDBOX label)
+SANDBOX_LABS: dict[str, tuple[str, ...]] = {
+    "": (),
+    "no-pkce": ("--lab", "no-pkce"),  # apps that send no code_challenge
+    "implicit": ("--lab", "implicit"),  # legacy implicit apps: tokens from /authorize
+}
+
+
 @dataclass
 class Sandboxes:
-    """The provider each zoo app needs: the strict sandbox, or one without mandatory PKCE."""
+    """The providers the zoo apps need, all in --probe-mode: the strict sandbox, and one per
+    lab switch an app needs (started the first time an app needs it)."""
 
-    strict: Any  # tests.support.sandbox.Sandbox, both in --probe-mode
-    no_pkce: Any
+    folder: Any
+    running: dict[str, Any] = field(default_factory=dict)  # label -> tests.support Sandbox
 
     def for_app(self, app: ZooApp) -> Any:
-        return self.no_pkce if getattr(app.module, "SANDBOX", "") == "no-pkce" else self.strict
+        return self.labelled(app.sandbox)
+
+    def labelled(self, label: str) -> Any:
+        from tests.support.sandbox import start_sandbox
+
+        if label not in self.running:
+            folder = self.folder / (label or "strict")
+            self.running[label] = start_sandbox(folder, "--probe-mode", *SANDBOX_LABS[label])
+        return self.running[label]
+
+    @property
+    def strict(self) -> Any:
+        return self.labelled("")
+
+    def stop(self) -> None:
+        for sandbox in self.running.values():
+            sandbox.stop()
+        self.running.clear()
 
 
 def start_sandboxes(folder: Any) -> Sandboxes:
-    from tests.support.sandbox import start_sandbox
-
-    strict = start_sandbox(folder / "strict", "--probe-mode")
-    loose = start_sandbox(folder / "no-pkce", "--probe-mode", "--lab", "no-pkce")
-    return Sandboxes(strict, loose)
+    return Sandboxes(folder)
 
 
 def probe(

@@ -28,6 +28,9 @@ def probe() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Show how long each check took (JSON always does)."
+)
 @click.option("--only", default=None, metavar="IDS", help="Comma-separated ids, e.g. AS-08,AS-15.")
 def server(
     issuer: str,
@@ -39,6 +42,7 @@ def server(
     password: str | None,
     scope: str,
     fmt: str,
+    verbose: bool,
     only: str | None,
 ) -> None:
     """Probe the authorization server at ISSUER.
@@ -77,7 +81,7 @@ def server(
     results = run_server_probe(target, ids, progress)
     if sys.stderr.isatty():
         click.echo("\r" + " " * 20 + "\r", nl=False, err=True)
-    click.echo(to_json(results) if fmt == "json" else to_text(results), nl=False)
+    click.echo(to_json(results) if fmt == "json" else to_text(results, verbose), nl=False)
     if any(r.status == "fail" for r in results.results):
         sys.exit(1)
 
@@ -108,6 +112,9 @@ def server(
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Show how long each check took (JSON always does)."
 )
 @click.option(
     "--sandbox-token",
@@ -141,6 +148,7 @@ def client(
     signed_in_url: str | None,
     signed_in_text: str | None,
     fmt: str,
+    verbose: bool,
     only: str | None,
 ) -> None:
     """Probe the client app whose sign-in starts at LOGIN_URL.
@@ -183,6 +191,6 @@ def client(
         results = run_client_probe(target, only.split(",") if only else None)
     except ClientProbeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(to_json(results) if fmt == "json" else to_text(results), nl=False)
+    click.echo(to_json(results) if fmt == "json" else to_text(results, verbose), nl=False)
     if any(r.status == "fail" for r in results.results):
         sys.exit(1)

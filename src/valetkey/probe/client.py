@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import httpx
 
 from valetkey.probe.client_checks import CLIENT_CHECKS, Check
 from valetkey.probe.client_session import ClientProbeError, ClientProbeSession, ClientTarget
-from valetkey.probe.report import Result, Run, errored, not_applicable
+from valetkey.probe.report import Result, Run, not_applicable, timed
 from valetkey.probe.signed_in import Undecidable
 from valetkey.useragent.agent import AgentError
 
@@ -39,7 +40,7 @@ def run_client_probe(
                 continue
             if progress is not None:
                 progress(check_id)
-            run.results.append(_run_one(session, check_id, check))
+            run.results.append(timed(check_id, partial(_run_one, session, check_id, check)))
     finally:
         session.close()
         run.seconds = time.monotonic() - started
@@ -53,5 +54,3 @@ def _run_one(session: ClientProbeSession, check_id: str, check: Check) -> Result
         return not_applicable(check_id, str(exc))
     except (ClientProbeError, AgentError, httpx.HTTPError) as exc:
         return not_applicable(check_id, f"could not run: {exc}")
-    except Exception as exc:
-        return errored(check_id, exc)

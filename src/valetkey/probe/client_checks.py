@@ -14,12 +14,15 @@ import httpx
 from valetkey import catalogue
 from valetkey.oauth.redaction import fingerprint
 from valetkey.probe.client_session import (
+    FRAGMENT_UNSEEN,
     Attempt,
     Browser,
+    Callback,
     ClientProbeError,
     ClientProbeSession,
 )
 from valetkey.probe.report import Result, failed, not_applicable, passed
+from valetkey.probe.signed_in import Undecidable
 from valetkey.provider.probe_mode import ID_TOKEN_FORGERIES
 
 # LC-14's battery; the nonce forgeries belong to LC-08
@@ -65,14 +68,14 @@ def _evidence(attempt: Attempt) -> list[httpx.Response]:
 
 
 def _tampered_callback(
-    s: ClientProbeSession, change: Callable[[httpx.URL], httpx.URL]
+    s: ClientProbeSession, change: Callable[[Callback], Callback]
 ) -> tuple[Attempt, bool]:
-    """Sign in up to the callback, change the callback URL, deliver it in the same browser."""
+    """Sign in up to the callback, change the response, deliver it in the same browser."""
     browser = s.browser()
     try:
         attempt = s.start(browser)
         callback = s.authorize(browser, attempt)
-        s.deliver(browser, str(change(httpx.URL(callback))), attempt)
+        s.deliver(browser, change(callback), attempt)
         return attempt, s.redeemed(attempt) or s.signed_in(attempt)  # judged while open
     finally:
         browser.close()
@@ -106,9 +109,13 @@ def _states_in_one_browser(s: ClientProbeSession) -> list[str | None]:
         browser.close()
 
 
+WRONG_STATE = "valetkey-probe-wrong-state-0123456789"
+NO_CODE = "the app's sign-in returns no code (response_type={!r})"
+
+
 @client_check("LC-02")
 def no_state_refused(s: ClientProbeSession) -> Result:
-    attempt, accepted = _tampered_callback(s, lambda u: u.copy_remove_param("state"))
+    attempt, accepted = _tampered_callback(s, lambda c: c.without("state"))
     if accepted:
         return failed("LC-02", "a callback without state was used", *_evidence(attempt))
     return passed("LC-02", "a callback without state is refused")
@@ -116,9 +123,7 @@ def no_state_refused(s: ClientProbeSession) -> Result:
 
 @client_check("LC-03")
 def wrong_state_refused(s: ClientProbeSession) -> Result:
-    attempt, accepted = _tampered_callback(
-        s, lambda u: u.copy_set_param("state", "valetkey-probe-wrong-state-0123456789")
-    )
+    attempt, accepted = _tampered_callback(s, lambda c: c.with_param("state", WRONG_STATE))
     if accepted:
         return failed("LC-03", "a callback with a wrong state was used", *_evidence(attempt))
     return passed("LC-03", "a callback with a wrong state is refused")
@@ -151,6 +156,12 @@ def replay_refused(s: ClientProbeSession) -> Result:
         if not s.signed_in(first):
             return not_applicable("LC-05", "the normal sign-in did not complete")
         assert first.callback is not None
+        if not first.callback.carries_code:
+            return not_applicable(
+                "LC-05",
+                NO_CODE.format(first.params.get("response_type"))
+                + ": a replayed response cannot be told apart from the session already signed in",
+            )
         replay = s.deliver(browser, first.callback)
     finally:
         browser.close()
@@ -179,6 +190,11 @@ def needs_initiating_session(s: ClientProbeSession) -> Result:
 @client_check("LC-07")
 def pkce(s: ClientProbeSession) -> Result:
     attempts = _starts(s, 2)
+    response_type = attempts[0].params.get("response_type", "")
+    if "code" not in response_type.split():
+        return failed(
+            "LC-07", NO_CODE.format(response_type) + ", so no PKCE protects what comes back"
+        )
     challenges = [a.params.get("code_challenge") for a in attempts]
     if None in challenges or any(a.params.get("code_challenge_method") != "S256" for a in attempts):
         return failed("LC-07", "no S256 code_challenge in the authorization request")
@@ -220,8 +236,14 @@ def nonce(s: ClientProbeSession) -> Result:
 @client_check("LC-09")
 def code_flow(s: ClientProbeSession) -> Result:
     (attempt,) = _starts(s, 1)
-    if attempt.params.get("response_type") != "code":
-        return failed("LC-09", f"response_type={attempt.params.get('response_type')!r}")
+    response_type = attempt.params.get("response_type")
+    if response_type != "code":
+        mode = attempt.params.get("response_mode") or "fragment"
+        return failed(
+            "LC-09",
+            f"response_type={response_type!r}: tokens come back through the browser ({mode}), "
+            "not over the back channel (RFC 9700 §2.1.2)",
+        )
     return passed("LC-09", "response_type=code")
 
 
@@ -351,11 +373,15 @@ def code_injection(s: ClientProbeSession) -> Result:
         return not_applicable("LC-15", "needs an attacker account")
     attacker, victim = s.browser(attacker=True), s.browser()
     try:
-        stolen = httpx.URL(s.authorize(attacker, s.start(attacker))).params.get("code")
-        own = httpx.URL(s.authorize(victim, s.start(victim)))
-        if stolen is None or "code" not in own.params:
-            raise ClientProbeError(f"the sandbox answered {own.params.get('error')!r}, no code")
-        attempt = s.deliver(victim, str(own.copy_set_param("code", stolen)))
+        stolen = s.authorize(attacker, s.start(attacker)).get("code")
+        own = s.authorize(victim, s.start(victim))
+        if own.tokens() and not own.carries_code:
+            return not_applicable(
+                "LC-15", "the sandbox returns tokens, no code, to this app: no code to inject"
+            )
+        if stolen is None or not own.carries_code:
+            raise ClientProbeError(f"the sandbox answered {own.get('error')!r}, no code")
+        attempt = s.deliver(victim, own.with_param("code", stolen))
     finally:
         attacker.close()
         victim.close()
@@ -376,9 +402,14 @@ def identity_needs_id_token(s: ClientProbeSession) -> Result:
     return passed("LC-16", "no ID token, no sign-in")
 
 
-def _callback_response(browser: Browser, callback: str) -> httpx.Response | None:
-    path = httpx.URL(callback).path
+def _callback_response(browser: Browser, callback: Callback | None) -> httpx.Response | None:
+    if callback is None:
+        return None
+    path = httpx.URL(callback.url).path
     return next((r for r in browser.responses if r.request.url.path == path), None)
+
+
+RESPONSE_VALUES = ("code=", "state=", "access_token=", "id_token=")
 
 
 @client_check("LC-17")
@@ -386,24 +417,45 @@ def clean_callback(s: ClientProbeSession) -> Result:
     browser = s.browser()
     try:
         attempt = s.full(browser)
-        answer = _callback_response(browser, attempt.callback or "")
+        answer = _callback_response(browser, attempt.callback)
     finally:
         browser.close()
+    if attempt.callback is not None and attempt.callback.mode == "fragment":
+        return _fragment_callback_page(answer)
     if answer is None or not answer.is_redirect:
         return failed(
             "LC-17", "the callback does not answer with a redirect", *([answer] if answer else [])
         )
     location = answer.headers.get("location", "")
     problems = []
-    if "code=" in location or "state=" in location:
-        problems.append("the redirect keeps the code or state")
+    if any(value in location for value in RESPONSE_VALUES):
+        problems.append("the redirect keeps the code, state or a token")
+    problems += _caching_problems(answer)
+    if problems:
+        return failed("LC-17", "; ".join(problems), answer)
+    return passed("LC-17", "redirect to a clean URL, Referrer-Policy and no-store")
+
+
+def _caching_problems(answer: httpx.Response) -> list[str]:
+    problems = []
     if "referrer-policy" not in answer.headers:
         problems.append("no Referrer-Policy")
     if "no-store" not in answer.headers.get("cache-control", ""):
         problems.append("no Cache-Control: no-store")
+    return problems
+
+
+def _fragment_callback_page(answer: httpx.Response | None) -> Result:
+    """Tokens in the fragment stay in the address bar and history until the page's script
+    removes them; the probe sees the page's headers, not what its script does."""
+    if answer is None:
+        return not_applicable("LC-17", "the app never answered the callback")
+    problems = _caching_problems(answer)
     if problems:
-        return failed("LC-17", "; ".join(problems), answer)
-    return passed("LC-17", "redirect to a clean URL, Referrer-Policy and no-store")
+        return failed("LC-17", "the page the tokens arrive at has " + "; ".join(problems), answer)
+    return not_applicable(
+        "LC-17", FRAGMENT_UNSEEN + ": whether it removes the tokens from the URL is not seen"
+    )
 
 
 SECRET_KINDS = ("access_token", "refresh_token", "client_secret")
@@ -413,39 +465,66 @@ CANDIDATE = re.compile(r"[A-Za-z0-9._~+/-]{16,}")
 @client_check("LC-18")
 def no_secret_exposed(s: ClientProbeSession) -> Result:
     """Tokens and the client secret in URLs (query and fragment), redirects, response bodies
-    and error pages: after a normal sign-in, and after a callback whose code is refused."""
+    and error pages: after a normal sign-in, and after a callback the app must refuse (a
+    bogus code; a wrong state when the tokens come in the response itself)."""
     browser = s.browser()
     try:
         attempt = s.full(browser)
         refused = _refused_callback(s, browser)
         responses = [r for r in browser.responses if str(r.request.url).startswith(s.app_origin)]
-        events = [*attempt.events, *refused.events]
     finally:
         browser.close()
+    known = _known_secrets([attempt, refused])
+    delivered = {*attempt.delivered, *refused.delivered}
+    for response in responses:
+        # the sandbox, not the app, put the tokens in a delivered callback's URL
+        where, value = _exposes(response, known, str(response.request.url) not in delivered)
+        if where:
+            return failed("LC-18", where, response, redact=(value,))
+    if attempt.callback is not None and attempt.callback.mode == "fragment":
+        return not_applicable(
+            "LC-18", FRAGMENT_UNSEEN + ": where it sends the tokens is not seen (none so far)"
+        )
+    return passed("LC-18", "no token or client secret in any URL, redirect or page")
+
+
+def _known_secrets(attempts: list[Attempt]) -> dict[str, str]:
+    """Fingerprints of the secrets these sign-ins used: what the sandbox's log saw at the
+    token endpoint, and the tokens the authorization responses carried themselves."""
     known = {
         e[kind]: kind.replace("_", " ")
-        for e in events
+        for attempt in attempts
+        for e in attempt.events
         if e.get("endpoint") == "token"
         for kind in SECRET_KINDS
         if e.get(kind)
     }
-    for response in responses:
-        where = _exposes(response, known)
-        if where:
-            return failed("LC-18", where, response)
-    return passed("LC-18", "no token or client secret in any URL, redirect or page")
+    for attempt in attempts:
+        tokens = attempt.callback.tokens() if attempt.callback is not None else {}
+        names = {"access_token": "access token", "id_token": "ID token"}
+        known.update({fingerprint(value): names[name] for name, value in tokens.items()})
+    return known
 
 
 def _refused_callback(s: ClientProbeSession, browser: Browser) -> Attempt:
-    """A fresh sign-in's callback with its code swapped for a bogus one: the error path."""
+    """A fresh sign-in's response made one the app must refuse: the error path. A bogus code;
+    or, when the response carries the tokens themselves, the real tokens with a wrong state."""
     attempt = s.start(browser)
-    callback = httpx.URL(s.authorize(browser, attempt))
-    return s.deliver(browser, str(callback.copy_set_param("code", "valetkey-probe-bogus")), attempt)
+    callback = s.authorize(browser, attempt)
+    if callback.carries_code:
+        refused = callback.with_param("code", "valetkey-probe-bogus")
+    else:
+        refused = callback.with_param("state", WRONG_STATE)
+    return s.deliver(browser, refused, attempt)
 
 
-def _exposes(response: httpx.Response, known: dict[str, str]) -> str:
+def _exposes(
+    response: httpx.Response, known: dict[str, str], in_url: bool = True
+) -> tuple[str, str]:
+    """Where in this response (its request's URL too, when `in_url`) a known secret shows,
+    and the secret ("" and "": nowhere)."""
     places = (
-        ("the URL", unquote(str(response.request.url))),
+        ("the URL", unquote(str(response.request.url)) if in_url else ""),
         ("a redirect", unquote(response.headers.get("location", ""))),
         (f"a {response.status_code} page", response.text[:500_000]),
     )
@@ -454,8 +533,8 @@ def _exposes(response: httpx.Response, known: dict[str, str]) -> str:
             for part in (value, *value.split(".")):  # a JWT, or a token ending a sentence
                 kind = known.get(fingerprint(part))
                 if kind:
-                    return f"the {kind} appeared in {place}"
-    return ""
+                    return f"the {kind} appeared in {place}", part
+    return "", ""
 
 
 @client_check("LC-19")
@@ -486,10 +565,22 @@ def cookies(s: ClientProbeSession) -> Result:
         )
     if not before:
         return passed("LC-19", "cookies HttpOnly and SameSite; no session before sign-in")
+    unseen = _sign_in_unseen(s, attempt)
+    if unseen:  # no sign-in seen, so no rotation at it to judge
+        return not_applicable("LC-19", f"cookies HttpOnly and SameSite; {unseen}")
     kept = _fixed_session(before, after, attempt.cookies_set)
     if kept:
         return failed("LC-19", f"the session cookie {kept} does not change at sign-in")
     return passed("LC-19", "cookies HttpOnly and SameSite; a new session id at sign-in")
+
+
+def _sign_in_unseen(s: ClientProbeSession, attempt: Attempt) -> str:
+    """Why this attempt's sign-in cannot be seen to have happened ("" when it happened)."""
+    try:
+        signed_in = s.signed_in(attempt)
+    except Undecidable as exc:
+        return f"whether the session id changes at sign-in is not seen: {exc}"
+    return "" if signed_in else "the sign-in did not complete, so no session id change to see"
 
 
 SESSION_WORDS = ("sess", "sid", "auth", "login", "user")
@@ -511,17 +602,17 @@ def error_response(s: ClientProbeSession) -> Result:
     browser = s.browser()
     try:
         attempt = s.start(browser)
-        callback = httpx.URL(s.authorize(browser, attempt))
-        error = callback.copy_with(
-            params={
-                "error": "access_denied",
-                "error_description": markup,
-                "state": attempt.params.get("state", ""),
-            }
-        )
-        s.deliver(browser, str(error), attempt)
+        callback = s.authorize(browser, attempt)
+        error = {
+            "error": "access_denied",
+            "error_description": markup,
+            "state": attempt.params.get("state", ""),
+        }
+        s.deliver(browser, callback.with_params(error), attempt)
     finally:
         browser.close()
+    if callback.mode == "fragment":
+        return not_applicable("LC-20", FRAGMENT_UNSEEN + ": how it shows an error is not seen")
     assert attempt.visit is not None
     answer = attempt.visit.response
     if answer.status_code >= 500:

@@ -4,14 +4,14 @@ that tells whether a browser ended up signed in (see `valetkey.probe.signed_in`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from valetkey.probe.signed_in import Look, Oracle, Undecidable, find_signal, look
-from valetkey.useragent.agent import AgentError, UserAgent, Visit
+from valetkey.useragent.agent import AgentError, Fields, UserAgent, Visit, verified_tls
 
 
 class ClientProbeError(RuntimeError):
@@ -32,15 +32,75 @@ class ClientTarget:
     signed_in_text: str | None = None  # what shows there when signed in
 
 
+Mode = Literal["query", "fragment", "form_post"]
+FRONT_CHANNEL_TOKENS = ("access_token", "id_token")
+FRAGMENT_UNSEEN = (
+    "the authorization response comes back in the URL fragment, which only the app's page "
+    "script reads, and the probe runs no scripts"
+)
+
+
+@dataclass(frozen=True)
+class Callback:
+    """An authorization response on its way to the app: where it goes, its parameters, and
+    how it travels (the query, the fragment, or a form the sandbox's page POSTs)."""
+
+    url: str  # the redirect URI, without the response's parameters
+    params: Fields
+    mode: Mode = "query"
+
+    @classmethod
+    def of_redirect(cls, location: str) -> Callback:
+        url = httpx.URL(location)
+        fragment = urlsplit(location).fragment  # still encoded
+        if fragment:
+            fields = tuple(httpx.QueryParams(fragment).multi_items())
+            return cls(str(url.copy_with(fragment=None)), fields, "fragment")
+        return cls(str(url.copy_with(query=None)), tuple(url.params.multi_items()))
+
+    def get(self, name: str) -> str | None:
+        return next((v for k, v in self.params if k == name), None)
+
+    def without(self, name: str) -> Callback:
+        return replace(self, params=tuple((k, v) for k, v in self.params if k != name))
+
+    def with_param(self, name: str, value: str) -> Callback:
+        """`name` set to `value`, where it was (appended when it was not there)."""
+        if self.get(name) is None:
+            return replace(self, params=(*self.params, (name, value)))
+        return replace(self, params=tuple((k, value if k == name else v) for k, v in self.params))
+
+    def with_params(self, params: dict[str, str]) -> Callback:
+        return replace(self, params=tuple(params.items()))
+
+    @property
+    def carries_code(self) -> bool:
+        return self.get("code") is not None
+
+    def tokens(self) -> dict[str, str]:
+        """The tokens the response itself carries (implicit flows), by parameter name."""
+        return {k: v for k, v in self.params if k in FRONT_CHANNEL_TOKENS}
+
+    @property
+    def address(self) -> str:
+        """The URL the browser is sent to (a fragment stays in the browser)."""
+        if self.mode == "query":
+            return str(httpx.URL(self.url).copy_merge_params(dict(self.params)))
+        if self.mode == "fragment":
+            return f"{self.url}#{urlencode(self.params)}"
+        return self.url
+
+
 @dataclass
 class Attempt:
     authorization_url: str
     params: dict[str, str]
-    callback: str | None = None
+    callback: Callback | None = None
     visit: Visit | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     look: Look | None = None  # the signed-in page, as the browser saw it after the callback
     cookies_set: frozenset[str] = frozenset()  # cookie names the app set after the callback
+    delivered: list[str] = field(default_factory=list)  # the callback URLs the probe opened
 
 
 @dataclass
@@ -61,7 +121,9 @@ class ClientProbeSession:
         headers = (
             {"authorization": f"Bearer {target.sandbox_token}"} if target.sandbox_token else {}
         )
-        self.control = httpx.Client(base_url=target.sandbox, timeout=10.0, headers=headers)
+        self.control = httpx.Client(
+            base_url=target.sandbox, timeout=10.0, headers=headers, verify=verified_tls()
+        )
         self.client_id = ""
         self.meta: dict[str, Any] = {}
         self.oracle: Oracle | None = None
@@ -112,6 +174,8 @@ class ClientProbeSession:
                 self.oracle.undecided = (
                     f"{self.target.signed_in_text!r} shows nowhere after a normal sign-in"
                 )
+            if signal is None:
+                self.baseline_problem = self.baseline_problem or _unfinished(attempt)
         except (ClientProbeError, AgentError, httpx.HTTPError) as exc:
             self.baseline_problem = str(exc)
         finally:
@@ -119,6 +183,13 @@ class ClientProbeSession:
         if self.oracle is not None and self.oracle.signal is None:
             self.baseline_problem = self.baseline_problem or self.oracle.undecided
         return self.baseline_problem
+
+    @property
+    def response_mode(self) -> Mode | None:
+        """How the sandbox answered the app's normal sign-in (None: it never answered)."""
+        if self.baseline is None or self.baseline.callback is None:
+            return None
+        return self.baseline.callback.mode
 
     # -- the flow, in pieces ----------------------------------------------------------------
 
@@ -143,25 +214,34 @@ class ClientProbeSession:
         self.client_id = params.get("client_id", self.client_id)
         return Attempt(visit.stopped_at, params)
 
-    def authorize(self, browser: Browser, attempt: Attempt) -> str:
-        """Log in and consent at the sandbox; stop where it sends the browser back."""
+    def authorize(self, browser: Browser, attempt: Attempt) -> Callback:
+        """Log in and consent at the sandbox; stop where it sends the browser back (by a
+        redirect, or by the form its page would POST)."""
         visit = browser.agent.navigate(
             attempt.authorization_url, stop_at=lambda u: not u.startswith(self.target.sandbox)
         )
         if visit.stopped_at is None:
             raise ClientProbeError("the sandbox did not send the browser back to the app")
-        attempt.callback = visit.stopped_at
-        return visit.stopped_at
+        if visit.posted is not None:
+            callback = Callback(visit.stopped_at, visit.posted, "form_post")
+        else:
+            callback = Callback.of_redirect(visit.stopped_at)
+        attempt.callback = callback
+        return callback
 
-    def deliver(self, browser: Browser, url: str, attempt: Attempt | None = None) -> Attempt:
-        """Open a callback URL in this browser, follow the app until it settles, and look at
-        the signed-in page in the same browser."""
+    def deliver(
+        self, browser: Browser, callback: Callback, attempt: Attempt | None = None
+    ) -> Attempt:
+        """Deliver an authorization response in this browser, follow the app until it
+        settles, and look at the signed-in page in the same browser."""
         attempt = attempt or Attempt("", {})
         mark = self.log_length()
         before = browser.cookies()
+        post = callback.params if callback.mode == "form_post" else None
+        attempt.delivered.append(callback.address)
         # follow the app, and nothing else: a redirect elsewhere is recorded, not followed
         attempt.visit = browser.agent.navigate(
-            url, stop_at=lambda u: not u.startswith(self.app_origin)
+            callback.address, stop_at=lambda u: not u.startswith(self.app_origin), post=post
         )
         attempt.events = self.log_since(mark)
         after = browser.cookies()
@@ -215,3 +295,15 @@ class ClientProbeSession:
     def sent_code(attempt: Attempt) -> bool:
         """Did the app send the code to the token endpoint at all?"""
         return any(e.get("endpoint") == "token" for e in attempt.events)
+
+
+def _unfinished(attempt: Attempt) -> str:
+    """Why a normal sign-in may not have completed, when the traffic says ("" if not)."""
+    callback = attempt.callback
+    if callback is None:
+        return ""
+    error = callback.get("error")
+    if error is not None:
+        said = callback.get("error_description") or ""
+        return f"the sandbox refused the app's authorization request ({error}: {said})"
+    return FRAGMENT_UNSEEN if callback.mode == "fragment" else ""

@@ -7,14 +7,17 @@ under a failure in text the `valetkey explain ID` command that prints it."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
 from valetkey import catalogue
 from valetkey.catalogue.render import doc_link
-from valetkey.oauth.redaction import masked
+from valetkey.oauth.redaction import fingerprint, masked
 
 Status = Literal["pass", "fail", "n/a", "error"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "n/a", "error")
@@ -26,13 +29,15 @@ class Evidence:
     response: str
 
     @classmethod
-    def of(cls, response: httpx.Response) -> Evidence:
+    def of(cls, response: httpx.Response, redact: tuple[str, ...] = ()) -> Evidence:
+        """The request and answer, secrets masked; values in `redact` (a token the check
+        found where it must not be) shown only by their fingerprint."""
         request = response.request
         url = httpx.URL(str(request.url))
-        query = masked(dict(url.params))
-        shown_url = str(url.copy_with(query=None)) + (
-            "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+        shown_url = str(url.copy_with(query=None, fragment=None)) + _masked_part(
+            "?", url.query.decode("ascii", "replace")
         )
+        shown_url += _masked_part("#", urlsplit(str(request.url)).fragment)
         body = ""
         try:
             content = request.content
@@ -43,13 +48,26 @@ class Evidence:
         ):
             form = masked(dict(httpx.QueryParams(content.decode("utf-8", "replace"))))
             body = " " + "&".join(f"{k}={v}" for k, v in form.items())
-        location = response.headers.get("location", "")
+        location = _redacted(response.headers.get("location", ""), redact)
         answer = f"{response.status_code}"
         if location:
             answer += f" Location: {location[:160]}"
         elif response.content:
-            answer += f" {response.text[:160]!r}"
-        return cls(f"{request.method} {shown_url}{body}", answer)
+            answer += f" {_redacted(response.text, redact)[:160]!r}"
+        return cls(_redacted(f"{request.method} {shown_url}{body}", redact), answer)
+
+
+def _masked_part(mark: str, encoded: str) -> str:
+    """A query or fragment of name=value pairs, secrets masked (RFC 6749 §4.2.2 puts tokens
+    in the fragment)."""
+    pairs = masked(dict(httpx.QueryParams(encoded))) if encoded else {}
+    return mark + "&".join(f"{k}={v}" for k, v in pairs.items()) if pairs else ""
+
+
+def _redacted(text: str, values: tuple[str, ...]) -> str:
+    for value in values:
+        text = text.replace(value, fingerprint(value))
+    return text
 
 
 @dataclass(frozen=True)
@@ -58,12 +76,14 @@ class Result:
     status: Status
     reason: str = ""
     evidence: list[Evidence] = field(default_factory=list)
+    seconds: float = 0.0  # how long the check took
 
     def as_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "status": self.status,
             "reason": self.reason,
+            "seconds": round(self.seconds, 2),
             "evidence": [asdict(e) for e in self.evidence],
             "doc": reference(self.id),
         }
@@ -79,8 +99,10 @@ def passed(check_id: str, reason: str = "") -> Result:
     return Result(check_id, "pass", reason)
 
 
-def failed(check_id: str, reason: str, *responses: httpx.Response) -> Result:
-    return Result(check_id, "fail", reason, [Evidence.of(r) for r in responses])
+def failed(
+    check_id: str, reason: str, *responses: httpx.Response, redact: tuple[str, ...] = ()
+) -> Result:
+    return Result(check_id, "fail", reason, [Evidence.of(r, redact) for r in responses])
 
 
 def not_applicable(check_id: str, reason: str) -> Result:
@@ -91,6 +113,16 @@ def errored(check_id: str, exc: BaseException) -> Result:
     """A check that broke: its one-line reason, never a traceback."""
     text = " ".join(str(exc).split())[:200]
     return Result(check_id, "error", f"the check broke: {type(exc).__name__}: {text}".rstrip(": "))
+
+
+def timed(check_id: str, run_check: Callable[[], Result]) -> Result:
+    """Run one check, isolated: a crash is its `error` result; either way, with its time."""
+    started = time.monotonic()
+    try:
+        result = run_check()
+    except Exception as exc:
+        result = errored(check_id, exc)
+    return replace(result, seconds=time.monotonic() - started)
 
 
 @dataclass
@@ -118,12 +150,14 @@ def to_json(run: Run) -> str:
     )
 
 
-def to_text(run: Run) -> str:
+def to_text(run: Run, verbose: bool = False) -> str:
+    """One line per check (with its time when `verbose`), then the counts and the run's time."""
     lines = [f"valetkey probe: {run.target}", *(f"NOTE  {note}" for note in run.notes), ""]
     results = run.results
     for result in results:
         mark = {"pass": "PASS", "fail": "FAIL", "n/a": "n/a ", "error": "ERR "}[result.status]
-        lines.append(f"{mark}  {result.id}  {result.reason}".rstrip())
+        took = f" ({result.seconds:.1f} s)" if verbose else ""
+        lines.append(f"{mark}  {result.id}  {result.reason}".rstrip() + took)
         for evidence in result.evidence:
             lines.append(f"        sent:     {evidence.request}")
             lines.append(f"        answered: {evidence.response}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import httpx
 
-from valetkey.probe.report import Result, Run, errored, not_applicable
+from valetkey.probe.report import Result, Run, not_applicable, timed
 from valetkey.probe.server_checks import SERVER_CHECKS
 from valetkey.probe.session import ProbeError, ProbeSession, Target
 from valetkey.useragent.agent import AgentError
@@ -21,6 +23,7 @@ def checks_for(only: Iterable[str] | None) -> list[tuple[str, Callable[[ProbeSes
 def run_server_probe(
     target: Target, only: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
 ) -> Run:
+    started = time.monotonic()
     session = ProbeSession(target)
     run = Run(target.issuer)
     try:
@@ -28,10 +31,11 @@ def run_server_probe(
         for check_id, check in checks_for(only):
             if progress is not None:
                 progress(check_id)
-            run.results.append(_run_one(session, check_id, check))
+            run.results.append(timed(check_id, partial(_run_one, session, check_id, check)))
     finally:
         session.close()
         run.notes = session.notes
+        run.seconds = time.monotonic() - started
     return run
 
 
@@ -46,5 +50,3 @@ def _run_one(
         return not_applicable(check_id, f"could not run: the browser could not go on: {exc}")
     except httpx.HTTPError as exc:
         return not_applicable(check_id, f"could not run: {type(exc).__name__}: {exc}")
-    except Exception as exc:
-        return errored(check_id, exc)

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from valetkey.useragent.agent import UserAgent, Visit
+from valetkey.useragent.agent import UserAgent, Visit, verified_tls
 
 COMMON_PATHS = ("/me", "/profile", "/account", "/dashboard", "/api/me", "/")
 MAX_LINKS = 6
@@ -166,7 +166,7 @@ def find_signal(s: ClientProbeSession, browser: Browser, attempt: Attempt) -> Si
     """What tells this app's signed-in browser from a fresh one (None: nothing does)."""
     who = s.target.signed_in_text or s.target.username
     page: SignInSignal | None = None
-    with httpx.Client(timeout=10.0) as fresh:
+    with httpx.Client(timeout=10.0, verify=verified_tls()) as fresh:
         for url in candidates(s, attempt):
             signed, stranger = (
                 look(browser.agent.http, url, s.app_origin),

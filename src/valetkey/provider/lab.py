@@ -62,8 +62,9 @@ LAB_WARNINGS: dict[LabSwitch, str] = {
         "is the verifier itself"
     ),
     LabSwitch.IMPLICIT: (
-        "response_type=token is accepted: access tokens travel in the URL fragment, through "
-        "the browser's history and any script on the page"
+        "response_type token, id_token and id_token token are accepted: access and ID tokens "
+        "travel through the browser, in the URL fragment or a self-submitting form (form_post), "
+        "within reach of its history and any script on the page"
     ),
     LabSwitch.CODE_REUSE: "authorization codes can be redeemed more than once",
     LabSwitch.NO_REFRESH_ROTATION: (

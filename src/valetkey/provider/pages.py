@@ -84,10 +84,16 @@ class Pages:
         template: str,
         status: int = 200,
         extra: Sequence[tuple[str, str]] = (),
+        csp_extra: Sequence[str] = (),
         **context: Any,
     ) -> Response:
+        """`csp_extra`: directives this page adds to the policy (a script nonce, say)."""
         body = self.env.get_template(template).render(**context).encode()
-        return Response(status, body, [*self.headers, *extra])
+        headers = [
+            (name, "; ".join([value, *csp_extra]) if name == "content-security-policy" else value)
+            for name, value in self.headers
+        ]
+        return Response(status, body, [*headers, *extra])
 
     def error(self, title: str, message: str, status: int = 400) -> Response:
         return self.render("error.html", status=status, title=title, message=message)

@@ -1,8 +1,15 @@
 """A browser-like agent: a cookie jar, redirects followed one hop at a time, and HTML login
-and consent forms filled in the way a person would (username, password, then "allow")."""
+and consent forms filled in the way a person would (username, password, then "allow").
+
+It runs no scripts, with one exception every browser-driven OAuth flow needs: a page whose
+script submits a form of hidden fields as soon as it loads (the form_post response mode) is
+submitted, as a browser would. A fragment is never sent to a server, by it or by browsers."""
 
 from __future__ import annotations
 
+import functools
+import re
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -14,10 +21,23 @@ from valetkey.useragent.forms import Control, Form, allow_button, parse_forms, p
 
 USERNAME_HINTS = ("user", "login", "email", "name", "account", "sub")
 MAX_HOPS = 25
+# a script that submits a form when the page loads: form.submit(), forms[0].submit() ...
+AUTO_SUBMIT = re.compile(r"""\.submit\(\s*\)""")
 
 
 class AgentError(RuntimeError):
     """The agent could not go on: a login was refused, a page had no way forward ..."""
+
+
+Fields = tuple[tuple[str, str], ...]
+
+
+@functools.cache
+def verified_tls() -> ssl.SSLContext:
+    """One certificate-verifying TLS context (httpx's default) for every client the probe
+    makes: loading the trusted roots takes tens of milliseconds, and a probe run opens a
+    fresh browser for nearly every sign-in."""
+    return httpx.create_ssl_context()
 
 
 @dataclass
@@ -25,6 +45,7 @@ class Visit:
     response: httpx.Response
     stopped_at: str | None = None  # the URL not followed, when `stop_at` matched
     hops: list[str] = field(default_factory=list)
+    posted: Fields | None = None  # when stopped at a POST form: the fields it would send
 
 
 Hooks = Mapping[str, Sequence[Callable[..., object]]]
@@ -55,6 +76,7 @@ class UserAgent:
             base_url=base_url,
             follow_redirects=False,
             timeout=timeout,
+            verify=verified_tls(),
             event_hooks={k: list(v) for k, v in (hooks or {}).items()},
             transport=transport,
         )
@@ -62,10 +84,14 @@ class UserAgent:
     def close(self) -> None:
         self.http.close()
 
-    def navigate(self, url: str, stop_at: Callable[[str], bool] | None = None) -> Visit:
-        """Open `url` and keep going (redirects, login, consent) until a page needs nothing
-        more from us, or the next URL matches `stop_at` (it is then not requested)."""
-        visit = Visit(self.http.get(url), hops=[url])
+    def navigate(
+        self, url: str, stop_at: Callable[[str], bool] | None = None, post: Fields | None = None
+    ) -> Visit:
+        """Open `url` (POSTing the fields `post` when given) and keep going (redirects, login,
+        consent, self-submitting forms) until a page needs nothing more from us, or the next
+        URL, or the next form's action, matches `stop_at` (it is then not requested)."""
+        first = self.http.get(url) if post is None else self.http.post(url, data=dict(post))
+        visit = Visit(first, hops=[url])
         logged_in: set[str] = set()  # origins whose login form we have submitted
         for _ in range(MAX_HOPS):
             response = visit.response
@@ -80,6 +106,8 @@ class UserAgent:
             form, data = self._next_form(response, logged_in)
             if form is None:
                 return visit
+            if stop_at is not None and stop_at(form.action):
+                return _stopped_at_form(visit, form, data)
             if form.has_password():
                 logged_in.add(_origin(form.action))
             visit.hops.append(form.action)
@@ -156,7 +184,11 @@ class UserAgent:
     ) -> tuple[Form | None, list[tuple[str, str]]]:
         if "html" not in response.headers.get("content-type", ""):
             return None, []
-        for form in parse_forms(response.text, str(response.url)):
+        forms = parse_forms(response.text, str(response.url))
+        automatic = auto_submitted(response.text, forms)
+        if automatic is not None:
+            return automatic, automatic.fields()
+        for form in forms:
             if form.has_password():
                 if _origin(form.action) in logged_in:
                     raise AgentError("the login form came back: username or password refused")
@@ -202,6 +234,27 @@ class UserAgent:
         if form.method == "POST":
             return self.http.post(form.action, data=dict(data), headers=headers)
         return self.http.get(form.action, params=tuple(data), headers=headers)
+
+
+def auto_submitted(html: str, forms: list[Form]) -> Form | None:
+    """The form a page submits by script as it loads: a POST of hidden fields only (OAuth 2.0
+    Form Post Response Mode §2), on a page whose script calls submit()."""
+    if len(forms) != 1 or not AUTO_SUBMIT.search(html):
+        return None
+    (form,) = forms
+    inputs = [c for c in form.controls if c.tag == "input" and c.type != "submit"]
+    if form.method != "POST" or not inputs or any(c.type != "hidden" for c in inputs):
+        return None
+    return form
+
+
+def _stopped_at_form(visit: Visit, form: Form, data: list[tuple[str, str]]) -> Visit:
+    """Where a form would take the browser, not taken: a GET's URL, or a POST's fields."""
+    if form.method == "POST":
+        visit.stopped_at, visit.posted = form.action, tuple(data)
+    else:
+        visit.stopped_at = str(httpx.URL(form.action).copy_merge_params(dict(data)))
+    return visit
 
 
 def _origin(url: str) -> str:

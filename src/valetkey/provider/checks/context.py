@@ -14,6 +14,7 @@ from typing import Protocol
 
 from valetkey.oauth.scope import Scope
 from valetkey.provider.http import Params, Request
+from valetkey.provider.response_modes import CODE, QUERY
 from valetkey.provider.store.records import Client, Code, Token
 
 
@@ -44,6 +45,14 @@ class AuthorizeContext:
     scopes: Scope = field(default_factory=Scope)
     prompt: frozenset[str] = frozenset()
     max_age: int | None = None
+    # what response_type and response_mode asked for, once checked; until then the strict
+    # default, so a check that runs early never skips PKCE by mistake
+    response_types: frozenset[str] = CODE
+    response_mode: str = QUERY
+
+    @property
+    def returns_code(self) -> bool:
+        return "code" in self.response_types
 
 
 class ProofIds(Protocol):

@@ -9,6 +9,7 @@ from valetkey.oauth.redirect_uris import loose_redirect_uri_problem
 from valetkey.provider.checks import Check
 from valetkey.provider.checks.context import AuthorizeContext, TokenContext
 from valetkey.provider.errors import InvalidGrant, InvalidRequest, PageError
+from valetkey.provider.response_modes import IMPLICIT_TYPES, parse_response_type
 from valetkey.provider.tokens import same
 
 
@@ -119,7 +120,7 @@ def plain_verifier_ok(inner: Check[TokenContext]) -> Check[TokenContext]:
 
 def token_without_pkce(inner: Check[AuthorizeContext]) -> Check[AuthorizeContext]:
     def run(ctx: AuthorizeContext) -> None:
-        if ctx.params.get("response_type") == "code" or ctx.params.get("code_challenge"):
+        if ctx.returns_code or ctx.params.get("code_challenge"):
             inner.run(ctx)
 
     return inner.wrapped(
@@ -131,11 +132,15 @@ def token_without_pkce(inner: Check[AuthorizeContext]) -> Check[AuthorizeContext
 
 def implicit_response_type(strict: Check[AuthorizeContext]) -> Check[AuthorizeContext]:
     def run(ctx: AuthorizeContext) -> None:
-        if ctx.params.get("response_type") != "token":
-            strict.run(ctx)
+        types = parse_response_type(ctx.params.get("response_type") or "")
+        if types in IMPLICIT_TYPES:
+            ctx.response_types = types
+            return
+        strict.run(ctx)
 
     return strict.wrapped(
-        "LAB implicit: response_type is code or token",
-        "The implicit grant puts the access token in the redirect's fragment.",
+        "LAB implicit: response_type is code, token, id_token or id_token token",
+        "The implicit grant (RFC 6749 §4.2) and OIDC's implicit flow (OIDC Core §3.2) put the "
+        "tokens in the front channel: the fragment, or a form the browser posts.",
         run,
     )

@@ -7,6 +7,7 @@ from valetkey.provider.checks.context import AuthorizeContext, FormContext
 from valetkey.provider.errors import (
     AccessDenied,
     InvalidRequest,
+    InvalidScope,
     PageError,
     RequestNotSupported,
     RequestUriNotSupported,
@@ -60,3 +61,23 @@ def consent_by_signed_in_user(ctx: FormContext) -> None:
     """Consent comes from a signed-in user (the one whose data the app will reach)."""
     if not ctx.signed_in:
         raise PageError("nobody is signed in in this browser")
+
+
+@check("AS-32", "OIDC Core §3.2.2.1", needs=("response_types",))
+def nonce_with_front_channel_id_token(ctx: AuthorizeContext) -> None:
+    """nonce is present when the ID token comes from the authorization endpoint.
+
+    OIDC Core §3.2.2.1 makes nonce REQUIRED for the implicit flow: an ID token that travels
+    through the browser can only be tied to this sign-in by the nonce it carries back.
+    """
+    if "id_token" in ctx.response_types and ctx.params.get("nonce") is None:
+        raise InvalidRequest(
+            "nonce is required when the ID token is returned from the authorization endpoint"
+        )
+
+
+@check("", "OIDC Core §3.2.2.1", needs=("response_types", "scopes"))
+def openid_scope_for_id_token(ctx: AuthorizeContext) -> None:
+    """An ID token is only returned to a request whose scope includes `openid`."""
+    if "id_token" in ctx.response_types and "openid" not in ctx.scopes:
+        raise InvalidScope("response_type id_token needs the openid scope")

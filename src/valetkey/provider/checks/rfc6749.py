@@ -19,6 +19,15 @@ from valetkey.provider.errors import (
     UnsupportedResponseType,
 )
 from valetkey.provider.http import Params, value_limit
+from valetkey.provider.response_modes import (
+    CODE,
+    FORM_POST,
+    FRAGMENT,
+    QUERY,
+    default_mode,
+    parse_response_type,
+    spell,
+)
 from valetkey.provider.tokens import digest, same
 
 # -- authorization endpoint: before the redirect URI is trusted, errors are pages --------------
@@ -94,18 +103,20 @@ def response_type_present(ctx: AuthorizeContext) -> None:
         raise InvalidRequest("response_type is required")
 
 
-@check("AS-21", "RFC 9700 §2.1.2")
+@check("AS-21", "RFC 9700 §2.1.2", sets=("response_types",))
 def response_type_code(ctx: AuthorizeContext) -> None:
     """response_type is `code`: the implicit and token-returning hybrid flows are refused.
 
     Tokens in the front channel leak through history, referrers and logs; RFC 9700 §2.1.2
-    says clients SHOULD NOT use them, and the sandbox does not offer them.
+    says clients SHOULD NOT use them, and the strict sandbox does not offer them (the lab
+    switch implicit serves `token`, `id_token` and `id_token token`).
     """
-    value = ctx.params.get("response_type")
-    if value != "code":
+    value = ctx.params.get("response_type") or ""
+    if parse_response_type(value) != CODE:
         raise UnsupportedResponseType(
             f"response_type {value!r} is not supported; use the authorization code flow (code)"
         )
+    ctx.response_types = CODE
 
 
 @check("", "RFC 6749 §4.1.2.1", needs=("client",))
@@ -116,12 +127,29 @@ def client_may_use_code_flow(ctx: AuthorizeContext) -> None:
         raise UnauthorizedClient("this client is not registered for the authorization code flow")
 
 
-@check("", "OAuth 2.0 Multiple Response Types §2.1")
+@check(
+    "",
+    "OAuth 2.0 Multiple Response Types §2.1; OAuth 2.0 Form Post Response Mode §2",
+    needs=("response_types",),
+    sets=("response_mode",),
+)
 def response_mode_query(ctx: AuthorizeContext) -> None:
-    """response_mode, when given, is `query` (the only mode the sandbox supports)."""
+    """response_mode, when given, is `query`, the only mode the strict sandbox supports.
+
+    With LAB implicit, a response carrying tokens goes in the fragment (its default) or by
+    form_post, never in the query: Multiple Response Types §2.1 forbids query encoding for
+    response types whose default is the fragment.
+    """
     mode = ctx.params.get("response_mode")
-    if mode not in (None, "query"):
-        raise InvalidRequest(f"response_mode {mode!r} is not supported; use query")
+    default = default_mode(ctx.response_types)
+    allowed = (QUERY,) if default == QUERY else (FRAGMENT, FORM_POST)  # LAB implicit
+    if mode is not None and mode not in allowed:
+        ctx.response_mode = default  # the error itself travels in the default mode
+        raise InvalidRequest(
+            f"response_mode {mode!r} is not supported with response_type "
+            f"{spell(ctx.response_types)!r}; use {' or '.join(allowed)}"
+        )
+    ctx.response_mode = mode or default
 
 
 @check("AS-43", "RFC 6749 §3.3; RFC 9700 §2.3", needs=("client",), sets=("scopes",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from urllib.parse import urlencode
+from typing import Any
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
@@ -18,10 +18,12 @@ from valetkey.provider.errors import (
     LoginRequired,
     OAuthError,
 )
-from valetkey.provider.grants.issuance import issue, new_grant
+from valetkey.provider.grants.issuance import id_token, issue, new_grant, user_claims
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.lab import LabSwitch
-from valetkey.provider.store.records import AuthRequest, Code
+from valetkey.provider.probe_mode import forge_token_response
+from valetkey.provider.response_modes import FORM_POST, QUERY, ResponseKind, respond
+from valetkey.provider.store.records import AuthRequest, Client, Code, User
 from valetkey.provider.tokens import digest, random_value
 
 # before the client and redirect URI are trusted: errors are pages (AS-09, AS-10)
@@ -40,10 +42,12 @@ REDIRECT_CHECKS = Table.of(
         rfc6749.parameters_not_repeated,
         rfc6749.response_type_present,
         rfc6749.response_type_code,
+        rfc6749.response_mode_query,  # right after: every later error travels in this mode
         rfc6749.client_may_use_code_flow,
-        rfc6749.response_mode_query,
         oidc.no_request_objects,
         rfc6749.scope_registered,
+        oidc.openid_scope_for_id_token,
+        oidc.nonce_with_front_channel_id_token,
         rfc7636.challenge_method_s256,
         rfc7636.challenge_required,
         rfc7636.challenge_well_formed,
@@ -99,7 +103,9 @@ def authorize(provider: Provider, request: Request) -> Response:
         provider.table(REDIRECT_CHECKS).run(ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
-        return error_redirect(provider, flow_id, ctx.redirect_uri, state, exc)
+        return error_redirect(
+            provider, flow_id, ctx.redirect_uri, state, exc, mode=ctx.response_mode
+        )
     _record_request(provider, flow_id, request, results, failed=False)
     browser = provider.browser(request)
     pending = AuthRequest(
@@ -116,7 +122,7 @@ def authorize(provider: Provider, request: Request) -> Response:
         max_age=ctx.max_age,
         flow_id=flow_id,
         expires_at=provider.clock.now() + provider.settings.auth_request_ttl,
-        response_type=params.get("response_type") or "code",
+        response_type=ResponseKind(ctx.response_types, ctx.response_mode).stored(),
     )
     if not provider.save_pending(pending):
         response = provider.page_error(
@@ -165,6 +171,7 @@ def proceed(
                 pending.redirect_uri,
                 pending.state,
                 LoginRequired("the user is not logged in"),
+                mode=ResponseKind.from_stored(pending.response_type).mode,
             )
         return redirect(provider.path(f"/login?request={pending.id}"), status)
     assert browser.session is not None
@@ -180,6 +187,7 @@ def proceed(
                 pending.redirect_uri,
                 pending.state,
                 ConsentRequired("the user has not consented to this app"),
+                mode=ResponseKind.from_stored(pending.response_type).mode,
             )
         return redirect(provider.path(f"/consent?request={pending.id}"), status)
     return issue_code(provider, pending, browser, status)
@@ -216,7 +224,7 @@ def _code_value(provider: Provider) -> str:
 
 def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, status: int) -> Response:
     assert browser.session is not None
-    if pending.response_type == "token":
+    if not ResponseKind.from_stored(pending.response_type).returns_code:
         return implicit_response(provider, pending, browser, status)
     value = _code_value(provider)
     code = Code(
@@ -240,12 +248,7 @@ def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, statu
             "Go back to the app and start signing in again.",
         )
     params = {"code": value, "state": pending.state, "iss": _iss(provider)}
-    if provider.probe is not None:  # LAB probe-mode: a forged authorization response
-        how = provider.probe.take(provider.probe.authorization_forgery, pending.client_id)
-        if how == "no-iss":
-            params["iss"] = None
-        elif how == "wrong-iss":
-            params["iss"] = "https://evil.example"
+    params = _forged_iss(provider, pending.client_id, params)  # LAB probe-mode
     provider.flows.record(
         pending.flow_id,
         "authorization_response",
@@ -273,8 +276,11 @@ def error_redirect(
     state: str | None,
     error: OAuthError,
     status: int = 302,
+    *,
+    mode: str = QUERY,
 ) -> Response:
-    """RFC 6749 §4.1.2.1: the error goes back to the (validated) redirect URI."""
+    """RFC 6749 §4.1.2.1, §4.2.2.1: the error goes back to the (validated) redirect URI, in
+    the response mode of the request (the query, unless LAB implicit)."""
     params = {
         "error": error.error,
         "error_description": error.description,
@@ -289,15 +295,18 @@ def error_redirect(
         params,
         outcome="failed",
     )
-    return redirect(add_query(redirect_uri, params), status)
+    return respond(provider.pages, redirect_uri, params, mode, status)
 
 
 def implicit_response(
     provider: Provider, pending: AuthRequest, browser: Browser, status: int
 ) -> Response:
-    """LAB implicit: the access token in the redirect's fragment (RFC 6749 §4.2.2), the very
-    thing RFC 9700 §2.1.2 tells clients not to use."""
+    """LAB implicit: tokens straight from the authorization endpoint, the very thing RFC 9700
+    §2.1.2 tells clients not to use. `token`: an access token (RFC 6749 §4.2.2); `id_token`
+    and `id_token token`: an ID token with the request's nonce, and at_hash beside an
+    access token (OIDC Core §3.2.2.5, §3.2.2.9, §3.2.2.10). In the fragment or by form_post."""
     assert browser.session is not None
+    kind = ResponseKind.from_stored(pending.response_type)
     client = provider.store.client(pending.client_id)
     user = provider.store.user_by_id(browser.session.user_id)
     if client is None or user is None or not provider.store.finish_auth_request(pending.id, None):
@@ -305,16 +314,89 @@ def implicit_response(
             "This sign-in request is already finished",
             "Go back to the app and start signing in again.",
         )
-    grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
-    issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
-    provider.store.issue(grant, issued.tokens)
-    fragment = {
-        "access_token": issued.body["access_token"],
-        "token_type": "Bearer",
-        "expires_in": str(issued.body["expires_in"]),
-        "scope": pending.scope,
-        "state": pending.state,
-        "iss": _iss(provider),
-    }
-    clean = {k: v for k, v in fragment.items() if v is not None}
-    return redirect(f"{pending.redirect_uri}#{urlencode(clean)}", status)
+    params = _front_channel_tokens(provider, client, user, pending, browser.session.auth_time)
+    params.update(state=pending.state, iss=_iss(provider))
+    params = _maybe_forged(provider, pending.client_id, params)
+    how = (
+        "posted to the app by a self-submitting form"
+        if kind.mode == FORM_POST
+        else ("in the URL fragment")
+    )
+    provider.flows.record(
+        pending.flow_id,
+        "authorization_response",
+        (AUTHORIZATION_SERVER, CLIENT, "front"),
+        f"LAB implicit: the browser carries the tokens back to the app, {how}.",
+        params,
+        response_results(provider, params),
+        user_id=user.id,
+    )
+    return respond(provider.pages, pending.redirect_uri, params, kind.mode, status)
+
+
+def _front_channel_tokens(
+    provider: Provider, client: Client, user: User, pending: AuthRequest, auth_time: float
+) -> dict[str, str | None]:
+    """The access token (RFC 6749 §4.2.2) and/or ID token the response type asks for."""
+    kind = ResponseKind.from_stored(pending.response_type)
+    params: dict[str, str | None] = {}
+    if "token" in kind.types:
+        grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
+        issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
+        provider.store.issue(grant, issued.tokens)
+        params["access_token"] = issued.body["access_token"]
+        params["token_type"] = "Bearer"  # noqa: S105 (a token type, RFC 6750)
+        params["expires_in"] = str(issued.body["expires_in"])
+        params["scope"] = pending.scope
+    if "id_token" in kind.types:
+        access = params.get("access_token")
+        params["id_token"] = _front_channel_id_token(
+            provider, client, user, pending, access, auth_time
+        )
+    return params
+
+
+def _front_channel_id_token(
+    provider: Provider,
+    client: Client,
+    user: User,
+    pending: AuthRequest,
+    access: str | None,
+    auth_time: float,
+) -> str:
+    """OIDC Core §5.4: with no access token, the scopes' claims go in the ID token itself."""
+    assert pending.nonce is not None  # AS-32 refused the request without one
+    scopes = Scope.lenient(pending.scope)
+    claims: dict[str, Any] = user_claims(user, scopes) if access is None else {"sub": user.sub}
+    claims["nonce"] = pending.nonce  # OIDC Core §3.2.2.10
+    claims["auth_time"] = int(auth_time)
+    now = provider.clock.now()
+    queued = provider.admin.take_claims("user", user.username)
+    return id_token(provider, client, {**claims, **queued}, now, access)
+
+
+def _maybe_forged(
+    provider: Provider, client_id: str, params: dict[str, str | None]
+) -> dict[str, str | None]:
+    """LAB probe-mode: the next response carrying tokens for this client, forged as the probe
+    asked (the same ID-token forgeries as at the token endpoint), and a missing or wrong iss."""
+    if provider.probe is None:
+        return params
+    how = provider.probe.take(provider.probe.token_forgery, client_id)
+    if how is not None:
+        params = dict(forge_token_response(params, how, provider.keys))
+    return _forged_iss(provider, client_id, params)
+
+
+def _forged_iss(
+    provider: Provider, client_id: str, params: dict[str, str | None]
+) -> dict[str, str | None]:
+    """LAB probe-mode: an authorization response without iss, or with another issuer's."""
+    if provider.probe is None:
+        return params
+    how = provider.probe.take(provider.probe.authorization_forgery, client_id)
+    if how == "no-iss":
+        return {**params, "iss": None}
+    if how == "wrong-iss":
+        return {**params, "iss": "https://evil.example"}
+    return params

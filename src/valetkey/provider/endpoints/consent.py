@@ -10,6 +10,7 @@ from valetkey.provider.endpoints.authorize import error_redirect, issue_code
 from valetkey.provider.endpoints.login import _expired, _pending
 from valetkey.provider.errors import AccessDenied, OAuthError
 from valetkey.provider.http import Request, Response, redirect
+from valetkey.provider.response_modes import ResponseKind
 
 PURPOSE = "consent"
 CONSENT_FORM = Table.of(
@@ -71,6 +72,7 @@ def consent_submit(provider: Provider, request: Request) -> Response:
             pending.state,
             AccessDenied("the user denied the request"),
             status=303,
+            mode=ResponseKind.from_stored(pending.response_type).mode,
         )
     assert browser.session is not None
     user_id = browser.session.user_id

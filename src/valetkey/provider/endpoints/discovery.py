@@ -8,12 +8,14 @@ from valetkey.provider.checks.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.lab import LabSwitch
+from valetkey.provider.response_modes import FORM_POST, FRAGMENT, IMPLICIT_TYPES, QUERY, spell
 
 PUBLIC_CACHE = [("cache-control", "public, max-age=60"), ("access-control-allow-origin", "*")]
 
 
 def metadata(provider: Provider) -> dict[str, Any]:
     issuer = provider.issuer
+    implicit = provider.lab(LabSwitch.IMPLICIT)
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
@@ -24,10 +26,11 @@ def metadata(provider: Provider) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/introspect",
         "end_session_endpoint": f"{issuer}/logout",
         "scopes_supported": ["openid", "profile", "email", "photos.read", "offline_access"],
-        "response_types_supported": ["code", "token"]
-        if provider.lab(LabSwitch.IMPLICIT)
+        # LAB implicit adds the types that return tokens, and the modes that carry them
+        "response_types_supported": ["code", *(spell(t) for t in IMPLICIT_TYPES)]
+        if implicit
         else ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": [QUERY, FRAGMENT, FORM_POST] if implicit else [QUERY],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],

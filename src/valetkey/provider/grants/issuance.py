@@ -141,20 +141,26 @@ def issue(
         if user is not None and provider.admin.queued_claims:  # queued by the admin API
             queued = provider.admin.take_claims("user", user.username)
             id_token_claims = {**id_token_claims, **queued}
-        body["id_token"] = _id_token(provider, client, access.value, id_token_claims, now)
+        body["id_token"] = id_token(provider, client, id_token_claims, now, access.value)
     return Issued(body, rows)
 
 
-def _id_token(
-    provider: Provider, client: Client, access_token: str, extra: dict[str, Any], now: float
+def id_token(
+    provider: Provider,
+    client: Client,
+    extra: dict[str, Any],
+    now: float,
+    access_token: str | None,
 ) -> str:
-    """OIDC Core §2 and §3.1.3.6: iss, sub, aud, exp, iat, auth_time, nonce, at_hash."""
+    """OIDC Core §2, §3.1.3.6 and §3.2.2.10: iss, sub, aud, exp, iat, auth_time, nonce, and
+    at_hash when an access token is issued with it."""
     claims = {
         **extra,
         "iss": provider.issuer,
         "aud": client.client_id,
         "iat": int(now),
         "exp": int(now) + 300,
-        "at_hash": left_half_hash(access_token),
     }
+    if access_token is not None:
+        claims["at_hash"] = left_half_hash(access_token)
     return sign(claims, provider.keys, client.id_token_alg)
