@@ -91,36 +91,29 @@ def test_a_token_request_touches_few_files_and_writes_once(
     seen, issuer, creds = footprint
     agent = demo_browser(issuer)
 
-    def exchange() -> httpx.Response:
-        code, auth = agent.code("alice", creds.passwords["alice"])
-        return httpx.post(
-            issuer + "/token",
-            auth=("photo-printer", creds.client_secret),
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT,
-                "code_verifier": auth.verifier,
-            },
-            timeout=10,
-        )
+    def redeem(code: str, verifier: str, watched: bool) -> httpx.Response:
+        seen.statements.clear()
+        seen.on = watched
+        try:
+            return httpx.post(
+                issuer + "/token",
+                auth=("photo-printer", creds.client_secret),
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": REDIRECT,
+                    "code_verifier": verifier,
+                },
+                timeout=10,
+            )
+        finally:
+            seen.on = False
 
-    assert exchange().status_code == 200  # the first one also warms caches (tables, SQL)
     code, auth = agent.code("alice", creds.passwords["alice"])
-    seen.on = True
-    answer = httpx.post(
-        issuer + "/token",
-        auth=("photo-printer", creds.client_secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier,
-        },
-        timeout=10,
-    )
-    seen.on = False
+    assert redeem(code, auth.verifier, False).status_code == 200  # warms caches (tables, SQL)
+    code, auth = agent.code("alice", creds.passwords["alice"])
     agent.close()
+    answer = redeem(code, auth.verifier, True)
     assert answer.status_code == 200, answer.text
     print(f"\n{len(seen.files)} files: {sorted(seen.files)}\nSQL: {seen.statements}")
     # the claim, the grant, both tokens and the flow records: one transaction
@@ -131,20 +124,8 @@ def test_a_token_request_touches_few_files_and_writes_once(
     # store, and one module per specification for the checks; a bound, so it cannot grow
     assert len(seen.files) <= 23, sorted(seen.files)
 
-    seen.statements.clear()
-    seen.on = True  # the same code again: refused, its grant revoked, recorded, in one write
-    replay = httpx.post(
-        issuer + "/token",
-        auth=("photo-printer", creds.client_secret),
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier,
-        },
-        timeout=10,
-    )
-    seen.on = False
+    # the same code again: refused, its grant revoked and the refusal recorded, in one write
+    replay = redeem(code, auth.verifier, True)
     assert replay.json()["error"] == "invalid_grant"
     assert seen.statements.count("BEGIN") == 1, seen.statements
     assert "UPDATE" in seen.statements
