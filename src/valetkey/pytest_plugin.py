@@ -19,15 +19,15 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from valetkey.oauth.client_metadata import DEFAULT_SCOPE, client_metadata, client_secret
 from valetkey.probe.agent import UserAgent
 from valetkey.provider import process
 from valetkey.provider.passwords import Passwords
+from valetkey.provider.registration import client_record
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
 
-DEFAULT_SCOPES = "openid profile email photos.read offline_access"
+DEFAULT_SCOPES = DEFAULT_SCOPE
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,18 @@ class SandboxFixture:
 
     def add_client(self, client_id: str, redirect_uris: Sequence[str], *, public: bool = False,
                    scopes: str = DEFAULT_SCOPES,
-                   grants: Sequence[str] = ("authorization_code", "refresh_token"),
-                   ) -> RegisteredClient:
-        """Register a client; a confidential one gets a fresh secret, returned here."""
-        secret = None if public else secrets.token_urlsafe(32)
-        self.process.register(Client(
-            client_id, digest(secret) if secret else None, client_id, tuple(redirect_uris), (),
-            frozenset(scopes.split()), frozenset(grants), "RS256"))
-        return RegisteredClient(client_id, secret, tuple(redirect_uris))
+                   grants: Sequence[str] | None = None, auth_method: str | None = None,
+                   response_types: Sequence[str] | None = None) -> RegisteredClient:
+        """Register a client by the rules `valetkey clients add` follows (its defaults too:
+        authorization_code and refresh_token, client_secret_basic or none for a public
+        client, the code response type); a confidential one gets a fresh secret, returned."""
+        metadata = client_metadata(
+            client_id=client_id, public=public, redirect_uris=redirect_uris, scope=scopes,
+            grant_types=grants, token_endpoint_auth_method=auth_method,
+            response_types=response_types)
+        secret = client_secret(None, public)
+        self.process.register(client_record(metadata, secret))
+        return RegisteredClient(client_id, secret, metadata.redirect_uris)
 
     def login_as(self, username: str, password: str) -> UserAgent:
         """A browser-like session already signed in at the sandbox as this user: hand it

@@ -28,10 +28,10 @@ import httpx
 from valetkey.client import steps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.server import BackgroundServer, free_socket
+from valetkey.oauth.client_metadata import client_metadata
 from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.provider import process
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
+from valetkey.provider.registration import client_record
 
 SIGNED_IN_AS = re.compile(r"Signed in as <strong>([^<]+)</strong>")
 
@@ -51,19 +51,14 @@ class Outcome:
 def _register(
     sandbox: process.SandboxProcess, client_id: str, redirect_uris: tuple[str, ...], secret: str
 ) -> None:
-    scopes = frozenset({"openid", "profile", "photos.read"})
-    sandbox.register(
-        Client(
-            client_id,
-            digest(secret),
-            "Photo Printer",
-            redirect_uris,
-            (),
-            scopes,
-            frozenset({"authorization_code"}),
-            "RS256",
-        )
+    metadata = client_metadata(
+        client_id=client_id,
+        name="Photo Printer",
+        redirect_uris=redirect_uris,
+        scope="openid profile photos.read",
+        grant_types=("authorization_code",),
     )
+    sandbox.register(client_record(metadata, secret))
 
 
 @contextmanager

@@ -21,16 +21,16 @@ from valetkey.client import authlib_app, steps
 from valetkey.client.config import ClientConfig, ClientLab
 from valetkey.client.recording import Message, Traffic
 from valetkey.client.server import BackgroundServer, free_socket
+from valetkey.oauth.client_metadata import client_metadata
 from valetkey.oauth.redaction import fingerprint, masked
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER as AS
 from valetkey.oauth.vocabulary import BROWSER, CLIENT
 from valetkey.oauth.vocabulary import RESOURCE_SERVER as RS
 from valetkey.probe.agent import AgentError, UserAgent
 from valetkey.provider import process
+from valetkey.provider.registration import client_record
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
 from valetkey.trace import records
 
 NAMES = {
@@ -164,18 +164,14 @@ def confinement(messages: list[Message], password: str, issuer: str) -> tuple[bo
 
 def _register_client(sandbox: process.SandboxProcess, redirect_uri: str, secret: str) -> None:
     logout = redirect_uri.rsplit("/", 1)[0] + "/"
-    sandbox.register(
-        Client(
-            DEMO_CLIENT,
-            digest(secret),
-            "Photo Printer",
-            (redirect_uri,),
-            (logout,),
-            frozenset({"openid", "profile", "photos.read"}),
-            frozenset({"authorization_code", "refresh_token"}),
-            "RS256",
-        )
+    metadata = client_metadata(
+        client_id=DEMO_CLIENT,
+        name="Photo Printer",
+        redirect_uris=(redirect_uri,),
+        post_logout_redirect_uris=(logout,),
+        scope="openid profile photos.read",
     )
+    sandbox.register(client_record(metadata, secret))
 
 
 def build_app(variant: str, config: ClientConfig, traffic: Traffic) -> Flask:

@@ -40,7 +40,7 @@ REDIRECT_CHECKS = Table.of(
         rfc6749.parameters_not_repeated,
         rfc6749.response_type_present,
         rfc6749.response_type_code,
-        rfc6749.client_may_use_code_flow,
+        rfc6749.client_may_use_response_type,
         rfc6749.response_mode_query,
         oidc.no_request_objects,
         rfc6749.scope_registered,
