@@ -107,3 +107,11 @@ def allow_button(form: Form) -> Control | None:
         if _means(control, ALLOW_WORDS) and not _means(control, DENY_WORDS):
             return control
     return None
+
+
+def deny_button(form: Form) -> Control | None:
+    """The submit control whose label or value means deny (never one that means allow)."""
+    for control in form.submits():
+        if _means(control, DENY_WORDS) and not _means(control, ALLOW_WORDS):
+            return control
+    return None
