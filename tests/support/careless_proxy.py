@@ -5,6 +5,7 @@ redirects are rewritten to the proxy's, so the probe sees one server."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
@@ -31,6 +32,9 @@ class Outgoing:
     def get(self, name: str) -> str | None:
         return next((v for k, v in [*self.query, *self.form] if k == name), None)
 
+    def set_query(self, name: str, value: str) -> None:
+        self.query = [(k, value if k == name else v) for k, v in self.query]
+
     def set_form(self, name: str, value: str | None) -> None:
         self.form = [(k, v) for k, v in self.form if k != name]
         if value is not None:
@@ -48,6 +52,18 @@ class Incoming:
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k == name), None)
+
+    def json(self) -> dict[str, object]:
+        data = json.loads(self.body)
+        assert isinstance(data, dict)
+        return data
+
+    def with_json(self, data: dict[str, object]) -> Incoming:
+        return Incoming(self.status, self.headers, json.dumps(data).encode())
+
+    def with_location(self, location: str) -> Incoming:
+        kept = [(k, v) for k, v in self.headers if k != "location"]
+        return Incoming(self.status, [*kept, ("location", location)], self.body)
 
     def without(self, *names: str) -> Incoming:
         kept = [(k, v) for k, v in self.headers if k not in names]
