@@ -267,9 +267,94 @@ def _scope_upgrades(grant_type: str) -> tuple[Rewrite, Answer]:
     return rewrite, answer
 
 
+def _metadata_documents_differ(sandbox: Sandbox) -> tuple[Rewrite, Answer]:
+    """AS-01: the RFC 8414 document names another token endpoint than OIDC discovery."""
+
+    def answer(request: Outgoing, incoming: Incoming) -> Incoming:
+        if request.path == "/.well-known/oauth-authorization-server":
+            data = incoming.json()
+            return incoming.with_json({**data, "token_endpoint": f"{data['issuer']}/token2"})
+        return incoming
+
+    return _keep, answer
+
+
+def _codes_unbound(sandbox: Sandbox) -> tuple[Rewrite, Answer]:
+    """AS-19 the other way round: a code issued to the public client is redeemed by the
+    confidential one (the server remembers whose code it is, then forgets to compare)."""
+    owner: dict[str, str] = {"flow": ""}
+
+    def rewrite(request: Outgoing) -> Outgoing | Incoming:
+        if request.path == "/authorize":
+            owner["flow"] = request.get("client_id") or ""
+        code = request.get("code")
+        if _token_request(request, "authorization_code") and owner.get(code or "") == PUBLIC:
+            request.headers.pop("authorization", None)
+            request.set_form("client_id", PUBLIC)
+        return request
+
+    def answer(request: Outgoing, incoming: Incoming) -> Incoming:
+        found = re.search(r"[?&]code=([^&#]+)", incoming.header("location") or "")
+        if found:
+            owner[unquote(found.group(1))] = owner["flow"]
+        return incoming
+
+    return rewrite, answer
+
+
+def _short_refresh_tokens(sandbox: Sandbox) -> tuple[Rewrite, Answer]:
+    """AS-20: refresh tokens of a few guessable characters."""
+    issued = {"n": 0}
+
+    def answer(request: Outgoing, incoming: Incoming) -> Incoming:
+        if request.path == "/token" and incoming.status == 200:
+            data = incoming.json()
+            if "refresh_token" in data:
+                issued["n"] += 1
+                return incoming.with_json({**data, "refresh_token": f"rt-{issued['n']}"})
+        return incoming
+
+    return _keep, answer
+
+
+def _refresh_response_cacheable(sandbox: Sandbox) -> tuple[Rewrite, Answer]:
+    """AS-25: the refresh grant's response may be cached."""
+
+    def answer(request: Outgoing, incoming: Incoming) -> Incoming:
+        if _token_request(request, "refresh_token"):
+            return incoming.without("cache-control")
+        return incoming
+
+    return _keep, answer
+
+
+def _unknown_response_type_is_code(sandbox: Sandbox) -> tuple[Rewrite, Answer]:
+    """AS-39: a response_type it does not know is taken for code."""
+
+    def rewrite(request: Outgoing) -> Outgoing | Incoming:
+        if request.path == "/authorize" and request.get("response_type") == "valetkey-bogus":
+            request.set_query("response_type", "code")
+        return request
+
+    return rewrite, _same
+
+
 # -- the checks fail on them -----------------------------------------------------------------
 
 CASES = [
+    (
+        "AS-01",
+        _metadata_documents_differ,
+        "the two metadata documents disagree on token_endpoint",
+    ),
+    ("AS-19", _codes_unbound, "the probe client redeemed the second client's code"),
+    ("AS-20", _short_refresh_tokens, "refresh tokens carry about 21 bits"),
+    ("AS-25", _refresh_response_cacheable, "the refresh response lacks Cache-Control: no-store"),
+    (
+        "AS-39",
+        _unknown_response_type_is_code,
+        "a request with an unknown response_type got a code",
+    ),
     ("AS-08", lambda s: _decoding_redirect_uri(), "1 near-miss redirect URI(s) accepted"),
     (
         "AS-10",

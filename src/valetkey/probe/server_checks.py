@@ -77,7 +77,23 @@ def discovery(s: ProbeSession) -> Result:
     other = s.http.get(issuer + "/.well-known/oauth-authorization-server")
     if other.status_code == 200 and other.json().get("issuer") != issuer:
         return failed("AS-01", "the two metadata documents disagree on the issuer", other)
-    return passed("AS-01", "metadata served; issuer exact")
+    if other.status_code == 200:
+        theirs = other.json()
+        differ = [k for k in AGREED if k in s.meta and theirs.get(k) != s.meta[k]]
+        if differ:
+            return failed("AS-01", f"the two metadata documents disagree on {differ[0]}", other)
+    return passed("AS-01", "metadata served; issuer exact; both documents agree")
+
+
+# what both metadata documents must say alike (RFC 8414 §3; OIDC Discovery §4)
+AGREED = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+)
 
 
 @server_check("AS-02")
@@ -413,7 +429,19 @@ def code_bound_to_client(s: ProbeSession) -> Result:
     answer = s.token(data, client=(s.target.public_client_id, None))
     if answer.status_code == 200:
         return failed("AS-19", "another client redeemed the code", answer)
-    return passed("AS-19", "another client cannot redeem the code")
+    try:
+        theirs = s.code(client_id=s.target.public_client_id)
+    except ProbeError:
+        return passed(
+            "AS-19",
+            "another client cannot redeem the code (the other way round "
+            "not tried: the second client gets no code)",
+        )
+    data = {**data, "code": theirs.code, "code_verifier": theirs.verifier or ""}
+    answer = s.token(data)
+    if answer.status_code == 200:
+        return failed("AS-19", "the probe client redeemed the second client's code", answer)
+    return passed("AS-19", "neither client can redeem the other's code")
 
 
 @server_check("AS-18")
@@ -436,7 +464,15 @@ def entropy(s: ProbeSession) -> Result:
     bits = _bits(codes)
     if bits < 128 or len(set(codes)) < len(codes):
         return failed("AS-20", f"codes carry about {bits:.0f} bits (e.g. {codes[0]!r})")
-    return passed("AS-20", f"codes carry about {bits:.0f} bits")
+    issued = [s.tokens() for _ in range(3)]
+    for kind in ("access_token", "refresh_token"):
+        values = [str(t[kind]) for t in issued if t.get(kind)]
+        if len(values) < len(issued) or (kind == "access_token" and _jwt_claims(values[0])):
+            continue  # not always issued, or a JWT (its size says nothing of its entropy)
+        token_bits = _bits(values)
+        if token_bits < 128 or len(set(values)) < len(values):
+            return failed("AS-20", f"{kind.replace('_', ' ')}s carry about {token_bits:.0f} bits")
+    return passed("AS-20", f"codes carry about {bits:.0f} bits; opaque tokens 128 or more")
 
 
 @server_check("AS-21", needs="login")
@@ -542,7 +578,13 @@ def no_store(s: ProbeSession) -> Result:
     answer = s.redeem(s.code())
     if "no-store" not in answer.headers.get("cache-control", ""):
         return failed("AS-25", "the token response lacks Cache-Control: no-store", answer)
-    return passed("AS-25", "Cache-Control: no-store")
+    refresh = answer.json().get("refresh_token") if answer.status_code == 200 else None
+    if not refresh:
+        return passed("AS-25", "Cache-Control: no-store (no refresh token to try)")
+    again = s.token({"grant_type": "refresh_token", "refresh_token": str(refresh)})
+    if "no-store" not in again.headers.get("cache-control", ""):
+        return failed("AS-25", "the refresh response lacks Cache-Control: no-store", again)
+    return passed("AS-25", "Cache-Control: no-store on the code and refresh responses")
 
 
 @server_check("AS-26", needs="login")
@@ -851,11 +893,22 @@ def prompt_none(s: ProbeSession) -> Result:
 
 @server_check("AS-39", needs="metadata")
 def response_type_required(s: ProbeSession) -> Result:
-    params, _ = s.params(response_type=None)
-    answer = s.http.get(s.authorize_url(params))
-    if "code=" in answer.headers.get("location", ""):
-        return failed("AS-39", "a request without response_type got a code", answer)
-    return passed("AS-39", "missing response_type is an error")
+    """A missing and an unknown response_type, in the logged-in browser when the probe can
+    log in (a server that sends a fresh browser to its login page first shows nothing)."""
+    for problem, value in (
+        ("a request without response_type got a code", None),
+        ("a request with an unknown response_type got a code", "valetkey-bogus"),
+    ):
+        params, _ = s.params(response_type=value)
+        if s.can_log_in():
+            stopped, answer = s.front(params)
+            got = stopped is not None and "code=" in stopped
+        else:
+            answer = s.http.get(s.authorize_url(params))
+            got = "code=" in answer.headers.get("location", "")
+        if got:
+            return failed("AS-39", problem, answer)
+    return passed("AS-39", "a missing or unknown response_type is an error")
 
 
 @server_check("AS-40")
