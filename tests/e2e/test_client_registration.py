@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
+from tests.e2e.test_cli import vk as cli
 from tests.support.agent import REDIRECT, Agent, query_of
 from tests.support.sandbox import Sandbox, start_sandbox
 
@@ -24,14 +24,7 @@ CC = ("client_credentials",)
 
 
 def vk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "valetkey", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return cli(*args, env={**os.environ, "COLUMNS": "200"})
 
 
 # -- the command line ------------------------------------------------------------------------

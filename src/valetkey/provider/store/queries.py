@@ -186,9 +186,10 @@ def _client(row: Sequence[Any]) -> Client:
         post_logout_redirect_uris=tuple(json.loads(post_logout)),
         scopes=frozenset(scopes.split()),
         grant_types=frozenset(json.loads(grant_types)),
-        id_token_alg=alg,
+        id_token_signed_response_alg=alg,
         token_endpoint_auth_method=auth_method,
         response_types=frozenset(json.loads(response_types)),
+        public=secret_hash is None,
     )
 
 

@@ -17,42 +17,28 @@ class User:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Client:
+class Client(ClientMetadata):
     """A registered client: its validated metadata (valetkey.oauth.client_metadata) and the
-    SHA-256 of its secret (None for a public client)."""
+    SHA-256 of its secret (None, and only None, for a public client)."""
 
-    client_id: str
     secret_hash: str | None
-    name: str
-    redirect_uris: tuple[str, ...]
-    post_logout_redirect_uris: tuple[str, ...]
-    scopes: frozenset[str]
-    grant_types: frozenset[str]
-    id_token_alg: str
-    token_endpoint_auth_method: str
-    response_types: frozenset[str]
+
+    def __post_init__(self) -> None:
+        if self.public != (self.secret_hash is None):
+            raise ValueError("a public client has no secret, a confidential one has one")
 
     @property
     def is_public(self) -> bool:
-        return self.secret_hash is None
+        return self.public
+
+    @property
+    def id_token_alg(self) -> str:
+        return self.id_token_signed_response_alg
 
     @classmethod
     def registered(cls, metadata: ClientMetadata, secret_hash: str | None) -> Client:
         """The row for a registration that passed `client_metadata()`'s rules."""
-        if metadata.public != (secret_hash is None):
-            raise ValueError("a public client has no secret, a confidential one has one")
-        return cls(
-            client_id=metadata.client_id,
-            secret_hash=secret_hash,
-            name=metadata.name,
-            redirect_uris=metadata.redirect_uris,
-            post_logout_redirect_uris=metadata.post_logout_redirect_uris,
-            scopes=metadata.scopes,
-            grant_types=metadata.grant_types,
-            id_token_alg=metadata.id_token_signed_response_alg,
-            token_endpoint_auth_method=metadata.token_endpoint_auth_method,
-            response_types=metadata.response_types,
-        )
+        return cls(**vars(metadata), secret_hash=secret_hash)
 
 
 @dataclass(frozen=True)
