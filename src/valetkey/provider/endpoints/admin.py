@@ -206,7 +206,7 @@ def _client_view(client: Client) -> dict[str, Any]:
         "grants": sorted(client.grant_types),
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "response_types": sorted(client.response_types),
-        "id_token_alg": client.id_token_alg,
+        "id_token_alg": client.id_token_signed_response_alg,
     }
 
 

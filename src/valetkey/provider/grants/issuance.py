@@ -157,4 +157,4 @@ def _id_token(
         "exp": int(now) + 300,
         "at_hash": left_half_hash(access_token),
     }
-    return sign(claims, provider.keys, client.id_token_alg)
+    return sign(claims, provider.keys, client.id_token_signed_response_alg)

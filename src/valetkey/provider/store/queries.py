@@ -540,7 +540,7 @@ class Store:
             "post_logout_redirect_uris": json.dumps(list(client.post_logout_redirect_uris)),
             "scopes": " ".join(sorted(client.scopes)),
             "grant_types": json.dumps(sorted(client.grant_types)),
-            "id_token_alg": client.id_token_alg,
+            "id_token_alg": client.id_token_signed_response_alg,
             "token_endpoint_auth_method": client.token_endpoint_auth_method,
             "response_types": json.dumps(sorted(client.response_types)),
             "created_at": now,

@@ -31,10 +31,6 @@ class Client(ClientMetadata):
     def is_public(self) -> bool:
         return self.public
 
-    @property
-    def id_token_alg(self) -> str:
-        return self.id_token_signed_response_alg
-
     @classmethod
     def registered(cls, metadata: ClientMetadata, secret_hash: str | None) -> Client:
         """The row for a registration that passed `client_metadata()`'s rules."""
