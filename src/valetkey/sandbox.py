@@ -81,9 +81,13 @@ class Sandbox:
         name: str | None = None,
         scopes: str = DEFAULT_SCOPES,
         grants: Sequence[str] = DEFAULT_GRANTS,
+        auth_method: str | None = None,
+        response_types: Sequence[str] | None = None,
     ) -> RegisteredClient:
-        """Register a client; a confidential one without `secret` gets a fresh one, returned
-        here (the sandbox keeps only its hash)."""
+        """Register a client by the rules `valetkey clients add` follows (and its defaults:
+        client_secret_basic, or none for a public client; the code response type); a
+        confidential one without `secret` gets a fresh one, returned here (the sandbox keeps
+        only its hash)."""
         body: dict[str, Any] = {
             "client_id": client_id,
             "redirect_uris": list(redirect_uris),
@@ -92,6 +96,10 @@ class Sandbox:
             "grants": list(grants),
             "name": name or client_id,
         }
+        if auth_method is not None:
+            body["token_endpoint_auth_method"] = auth_method
+        if response_types is not None:
+            body["response_types"] = list(response_types)
         if not public:
             body["secret"] = secret or secrets.token_urlsafe(32)
         answer = self._call("POST", "/clients", body)

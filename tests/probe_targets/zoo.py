@@ -180,9 +180,21 @@ def probe(
     client_id = f"zoo-{app.name}-{secrets.token_hex(3)}"
     secret = secrets.token_urlsafe(32)
 
+    # a legacy implicit app registers the implicit response types too (RFC 7591 §2.1)
+    implicit = app.sandbox == "implicit"
+    grants = ("authorization_code", "refresh_token") + (("implicit",) if implicit else ())
+    types = ("code", "token", "id_token", "id_token token") if implicit else None
+
     def cfg_for(origin: str, scope: str) -> Cfg:
         allowed = registered_scope or scope
-        sandbox.add_client(client_id, secret, (origin + "/callback",), scopes=allowed)
+        sandbox.add_client(
+            client_id,
+            secret,
+            (origin + "/callback",),
+            scopes=allowed,
+            grants=grants,
+            response_types=types,
+        )
         return Cfg(sandbox.issuer, client_id, secret, origin, scope=scope)
 
     with serving(app, cfg_for) as origin:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from valetkey.oauth.client_metadata import client_metadata
 from valetkey.provider import lab
 from valetkey.provider.checks import (
     REGISTRY,
@@ -53,15 +54,11 @@ CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 Appendix B
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 NOW = 1_000_000.0
 
-CLIENT = Client(
-    client_id="app",
-    secret_hash=digest("s3cret"),
-    name="App",
-    redirect_uris=(REDIRECT,),
-    post_logout_redirect_uris=(),
-    scopes=frozenset({"openid", "profile", "photos.read"}),
-    grant_types=frozenset({"authorization_code", "refresh_token"}),
-    id_token_alg="RS256",
+CLIENT = Client.registered(
+    client_metadata(
+        client_id="app", name="App", redirect_uris=(REDIRECT,), scope="openid profile photos.read"
+    ),
+    digest("s3cret"),
 )
 
 

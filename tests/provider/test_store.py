@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from tests.support.postgres import fresh_database
+from valetkey.oauth.client_metadata import client_metadata
 from valetkey.oauth.flow import FlowEvent
 from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
@@ -52,16 +53,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def _client(store: Store, client_id: str = "c1") -> Client:
-    client = Client(
-        client_id,
-        "0" * 64,
-        client_id,
-        ("http://127.0.0.1/cb",),
-        (),
-        frozenset({"openid"}),
-        frozenset({"authorization_code"}),
-        "RS256",
+    metadata = client_metadata(
+        client_id=client_id,
+        redirect_uris=("http://127.0.0.1/cb",),
+        scope="openid",
+        grant_types=("authorization_code",),
     )
+    client = Client.registered(metadata, "0" * 64)
     store.add_client(client, time.time())
     return client
 

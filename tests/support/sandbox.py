@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import httpx
 
+from valetkey.oauth.client_metadata import client_metadata, client_secret
 from valetkey.provider import process
 from valetkey.provider.passwords import Passwords
+from valetkey.provider.registration import client_record
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
 from valetkey.useragent.agent import UserAgent
 from valetkey.useragent.authorization import ClientRequest
 
@@ -81,19 +82,26 @@ class Sandbox(process.SandboxProcess):
         scopes: str = "openid profile email photos.read offline_access",
         grants: tuple[str, ...] = ("authorization_code", "refresh_token"),
         id_token_alg: str = "RS256",
+        auth_method: str | None = None,
+        response_types: tuple[str, ...] | None = None,
     ) -> None:
+        """Register a client by the registration rules, straight in the database. The
+        redirect URIs are stored exactly as given, like rows written before those rules
+        existed (tests of such rows rely on it)."""
         if secret:
             SECRETS.add(secret)
-        client = Client(
-            client_id,
-            digest(secret) if secret else None,
-            client_id,
-            redirect_uris,
-            (),
-            frozenset(scopes.split()),
-            frozenset(grants),
-            id_token_alg,
+        metadata = client_metadata(
+            client_id=client_id,
+            public=secret is None,
+            redirect_uris=redirect_uris,
+            scope=scopes,
+            grant_types=grants,
+            token_endpoint_auth_method=auth_method,
+            response_types=response_types,
+            id_token_signed_response_alg=id_token_alg,
         )
+        record = client_record(metadata, client_secret(secret, secret is None))
+        client = dataclasses.replace(record, redirect_uris=redirect_uris)
         self.store().add_client(client, time.time())
 
 

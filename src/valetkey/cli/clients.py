@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 
 import click
@@ -10,24 +9,35 @@ from rich.console import Console
 from rich.table import Table
 
 from valetkey.cli.common import database_options, load_settings, store_for
-from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_uri
+from valetkey.oauth.client_metadata import (
+    DEFAULT_SCOPE,
+    GRANT_TYPES,
+    ID_TOKEN_ALGS,
+    RESPONSE_TYPES,
+    TOKEN_ENDPOINT_AUTH_METHODS,
+    ClientMetadataError,
+    FieldNames,
+    client_metadata,
+    client_secret,
+)
+from valetkey.provider.registration import client_record
 from valetkey.provider.store.queries import DuplicateError
 from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
 
-GRANTS = ("authorization_code", "refresh_token", "client_credentials")
-DEFAULT_SCOPE = "openid profile email photos.read offline_access"
-
-
-def _check_uris(uris: tuple[str, ...], option: str) -> tuple[str, ...]:
-    """The URIs as registered (hosts in punycode), or a usage error naming the bad one."""
-    normalized = []
-    for uri in uris:
-        try:
-            normalized.append(normalize_redirect_uri(uri))
-        except RedirectUriError as exc:
-            raise click.BadParameter(f"{uri!r} {exc}", param_hint=option) from None
-    return tuple(normalized)
+# what the command's options are called, for the registration rules' messages
+OPTION_NAMES = FieldNames(
+    client_id="CLIENT_ID",
+    name="--name",
+    secret="--secret",  # noqa: S106 (an option's name)
+    public="--public",
+    redirect_uri="--redirect-uri",
+    post_logout_redirect_uri="--post-logout-redirect-uri",
+    scope="--scope",
+    grant="--grant",
+    auth_method="--auth-method",
+    response_type="--response-type",
+    id_token_alg="--id-token-alg",  # noqa: S106 (an option's name)
+)
 
 
 @click.group()
@@ -65,13 +75,29 @@ def clients() -> None:
     "--grant",
     "grants",
     multiple=True,
-    type=click.Choice(GRANTS),
-    help="An allowed grant type. Repeatable. [default: authorization_code, refresh_token]",
+    type=click.Choice(GRANT_TYPES),
+    help="An allowed grant type. Repeatable. [default: authorization_code, refresh_token, "
+    "or what the response types need]",
+)
+@click.option(
+    "--auth-method",
+    type=click.Choice(TOKEN_ENDPOINT_AUTH_METHODS),
+    default=None,
+    help="How the client authenticates at the token endpoint (RFC 7591 §2); any other way "
+    "is refused. [default: client_secret_basic, none for --public]",
+)
+@click.option(
+    "--response-type",
+    "response_types",
+    multiple=True,
+    type=click.Choice(RESPONSE_TYPES),
+    help="A response type the client may ask for at /authorize. Repeatable. [default: code "
+    "for the authorization_code grant]",
 )
 @click.option("--name", default=None, help="Name shown on the consent page [default: CLIENT_ID].")
 @click.option(
     "--id-token-alg",
-    type=click.Choice(["RS256", "ES256"]),
+    type=click.Choice(ID_TOKEN_ALGS),
     default="RS256",
     show_default=True,
     help="Signing algorithm of this client's ID tokens.",
@@ -85,6 +111,8 @@ def add(
     logout_uris: tuple[str, ...],
     scope: str,
     grants: tuple[str, ...],
+    auth_method: str | None,
+    response_types: tuple[str, ...],
     name: str | None,
     id_token_alg: str,
     db: str | None,
@@ -97,41 +125,42 @@ def add(
       valetkey clients add photo-app --redirect-uri http://127.0.0.1:5000/callback
       valetkey clients add spa --public --redirect-uri http://localhost:3000/cb
       valetkey clients add batch --grant client_credentials --scope photos.read
+      valetkey clients add poster --auth-method client_secret_post \\
+          --redirect-uri https://app.example/cb
     """
-    if public and secret is not None:
-        raise click.UsageError("--public and --secret exclude each other")
-    chosen = frozenset(grants or ("authorization_code", "refresh_token"))
-    if "authorization_code" in chosen and not redirect_uris:
-        raise click.UsageError("the authorization_code grant needs at least one --redirect-uri")
-    if public and "client_credentials" in chosen:
-        raise click.UsageError("a public client cannot use client_credentials (RFC 6749 §4.4)")
-    if secret == "":
-        raise click.UsageError("--secret must not be empty; use --public for a public client")
-    if "/" in client_id:
-        raise click.UsageError("CLIENT_ID must not contain '/' (it is part of admin URLs)")
-    redirect_uris = _check_uris(redirect_uris, "--redirect-uri")
-    logout_uris = _check_uris(logout_uris, "--post-logout-redirect-uri")
-    generated = secret is None and not public
-    if generated:
-        secret = secrets.token_urlsafe(32)
-    client = Client(
-        client_id,
-        None if public else digest(secret or ""),
-        name or client_id,
-        redirect_uris,
-        logout_uris,
-        frozenset(scope.split()),
-        chosen,
-        id_token_alg,
-    )
+    try:
+        metadata = client_metadata(
+            client_id=client_id,
+            name=name,
+            public=public,
+            redirect_uris=redirect_uris,
+            post_logout_redirect_uris=logout_uris,
+            scope=scope,
+            grant_types=grants or None,
+            token_endpoint_auth_method=auth_method,
+            response_types=response_types or None,
+            id_token_signed_response_alg=id_token_alg,
+            names=OPTION_NAMES,
+        )
+        chosen = client_secret(secret, public, OPTION_NAMES)
+    except ClientMetadataError as exc:
+        raise click.UsageError(exc.description) from None
+    client = client_record(metadata, chosen)
     store = store_for(load_settings(db=db, data_dir=data_dir))
     try:
         store.add_client(client, time.time())
     except DuplicateError as exc:
         raise click.ClickException(f"{exc}; remove it first or pick another id") from None
-    click.echo(f"added {'public' if public else 'confidential'} client {client_id}")
-    if generated:
-        click.echo(f"client secret (shown once, store it safely): {secret}")
+    click.echo(
+        f"added {'public' if public else 'confidential'} client {client_id} "
+        f"({client.token_endpoint_auth_method}; response types: {_types(client)})"
+    )
+    if secret is None and chosen is not None:
+        click.echo(f"client secret (shown once, store it safely): {chosen}")
+
+
+def _types(client: Client) -> str:
+    return ", ".join(sorted(client.response_types)) or "none"
 
 
 @clients.command("list")
@@ -139,14 +168,18 @@ def add(
 def list_clients(db: str | None, data_dir: str | None) -> None:
     """List registered clients."""
     store = store_for(load_settings(db=db, data_dir=data_dir))
-    table = Table("client_id", "type", "redirect URIs", "scopes", "grants")
+    table = Table(
+        "client_id", "type", "auth method", "redirect URIs", "scopes", "grants", "response types"
+    )
     for c in store.clients():
         table.add_row(
             c.client_id,
             "public" if c.is_public else "confidential",
+            c.token_endpoint_auth_method,
             "\n".join(c.redirect_uris),
             " ".join(sorted(c.scopes)),
             " ".join(sorted(c.grant_types)),
+            "\n".join(sorted(c.response_types)),
         )
     Console().print(table)
 

@@ -1,4 +1,5 @@
-"""`valetkey probe`: attack a running authorization server and report what got through."""
+"""`valetkey probe`: attack a running authorization server (`probe server`, the AS checks) or
+client app (`probe client`, the LC checks) and report what got through."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import click
 
 @click.group()
 def probe() -> None:
-    """Black-box checks of a running authorization server (AS checks) or client app (LC)."""
+    """Black-box checks of a running authorization server (probe server: AS checks) or client
+    app (probe client: LC checks)."""
 
 
 @probe.command("server")

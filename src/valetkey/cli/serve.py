@@ -99,7 +99,8 @@ def _demo_lines(settings: Settings) -> list[str]:
 def _seed(settings: Settings, provider: Provider) -> None:
     from valetkey.provider.demo_data import seed
 
-    made = seed(provider.store, provider.passwords, time.time())
+    implicit = provider.lab(LabSwitch.IMPLICIT)
+    made = seed(provider.store, provider.passwords, time.time(), implicit_lab=implicit)
     if made is not None:
         _save_credentials(
             settings,

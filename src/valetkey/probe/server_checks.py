@@ -17,6 +17,9 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from valetkey import catalogue
 from valetkey.oauth.jose import MalformedJwt, left_half_hash, unverified_claims, unverified_header
@@ -25,6 +28,7 @@ from valetkey.probe.dpop import DpopKey
 from valetkey.probe.report import Result, failed, not_applicable, passed
 from valetkey.probe.session import Grant, ProbeError, ProbeSession
 from valetkey.useragent.agent import UserAgent
+from valetkey.useragent.forms import Form, allow_button, deny_button, parse_forms
 
 Check = Callable[[ProbeSession], Result]
 SERVER_CHECKS: list[tuple[str, Check]] = []
@@ -77,7 +81,23 @@ def discovery(s: ProbeSession) -> Result:
     other = s.http.get(issuer + "/.well-known/oauth-authorization-server")
     if other.status_code == 200 and other.json().get("issuer") != issuer:
         return failed("AS-01", "the two metadata documents disagree on the issuer", other)
-    return passed("AS-01", "metadata served; issuer exact")
+    if other.status_code == 200:
+        theirs = other.json()
+        differ = [k for k in AGREED if k in s.meta and theirs.get(k) != s.meta[k]]
+        if differ:
+            return failed("AS-01", f"the two metadata documents disagree on {differ[0]}", other)
+    return passed("AS-01", "metadata served; issuer exact; both documents agree")
+
+
+# what both metadata documents must say alike (RFC 8414 §3; OIDC Discovery §4)
+AGREED = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+)
 
 
 @server_check("AS-02")
@@ -173,9 +193,21 @@ def near_misses(uri: str) -> list[str]:
         uri.replace(parts.scheme + "://", "https://" if parts.scheme == "http" else "http://", 1),
         uri.replace(host, host.upper(), 1) if host.upper() != host else f"{uri}#x",
         uri.replace(path, path.replace("/", "/%2F", 1), 1) if path != "/" else f"{uri}%2F",
+        uri.replace(path, _encode_last(path), 1) if path.rstrip("/") else f"{uri}%7E",
         f"{parts.scheme}://{netloc}@evil.example{path}",
         f"{parts.scheme}://evil.example{path}",
     ]
+
+
+def _encode_last(path: str) -> str:
+    """The path with its last letter or digit percent-encoded: the same resource for RFC
+    3986 §6.2.2.2, a different string for exact matching (RFC 9700 §4.1.3)."""
+    index = (
+        max(i for i, c in enumerate(path) if c.isalnum())
+        if any(c.isalnum() for c in path)
+        else len(path) - 1
+    )
+    return f"{path[:index]}%{ord(path[index]):02X}{path[index + 1 :]}"
 
 
 def _accepts(s: ProbeSession, redirect_uri: str) -> httpx.Response | None:
@@ -217,26 +249,93 @@ def unknown_client_page(s: ProbeSession) -> Result:
     return passed("AS-09", "error page, no redirect")
 
 
+EVIL_REDIRECT = "https://evil.example/cb"
+ERROR_KINDS = (  # what is wrong, the parameter, its wrong value
+    ("a bad scope", "scope", "valetkey-no-such-scope"),
+    ("a bad response_type", "response_type", "valetkey-bogus"),
+)
+
+
 @server_check("AS-10", needs="metadata")
 def errors_not_redirected_to_bad_uri(s: ProbeSession) -> Result:
-    params, _ = s.params(
-        redirect_uri="https://evil.example/cb",
-        scope="valetkey-no-such-scope",
-        response_type="valetkey-bogus",
-    )
-    response = _leaves(s, params)
-    if response is not None and "evil.example" in response.headers.get("location", ""):
-        return failed("AS-10", "an error was redirected to an unvalidated redirect_uri", response)
-    return passed("AS-10", "errors with a bad redirect_uri are shown, not redirected")
+    """Each error kind on its own (a server may validate the redirect URI for one kind of
+    error and not another): a bad scope, a bad response_type, and the user's denial."""
+    for kind, name, value in ERROR_KINDS:
+        params, _ = s.params(redirect_uri=EVIL_REDIRECT)
+        params[name] = value
+        response = _leaves(s, params)
+        if response is not None and "evil.example" in response.headers.get("location", ""):
+            return failed(
+                "AS-10",
+                f"an error for {kind} was redirected to an unvalidated redirect_uri",
+                response,
+            )
+    if not s.can_log_in():
+        return passed(
+            "AS-10",
+            "bad scope and response_type shown, not redirected (denial "
+            "not tried: " + NEEDS_LOGIN + ")",
+        )
+    denied = _denied(s, EVIL_REDIRECT)
+    if denied is not None and "evil.example" in denied.headers.get("location", ""):
+        return failed("AS-10", "a denial was redirected to an unvalidated redirect_uri", denied)
+    return passed("AS-10", "bad scope, bad response_type and denial: shown, not redirected")
+
+
+def _denied(s: ProbeSession, redirect_uri: str) -> httpx.Response | None:
+    """The answer to pressing "deny" on the consent page a request with this redirect URI
+    led to, or None when no consent page came."""
+    assert s.agent is not None
+    page = _consent_page(s, redirect_uri)
+    form = _consent_form(page) if page is not None else None
+    button = deny_button(form) if form is not None else None
+    if form is None or button is None:
+        return None
+    data = [*form.fields(), *([(button.name, button.value)] if button.name else [])]
+    return s.agent.http.request(form.method, form.action, data=dict(data))
+
+
+def _consent_page(s: ProbeSession, redirect_uri: str) -> httpx.Response | None:
+    """The consent page the logged-in browser gets for a request with this redirect URI
+    (prompt=consent: asked again though the user consented), or None if none came."""
+    assert s.agent is not None
+    s.code()  # logged in, so the next page is consent, not login
+    params, _ = s.params(redirect_uri=redirect_uri, prompt="consent")
+    response = s.agent.http.get(s.authorize_url(params))
+    for _ in range(10):
+        if not response.is_redirect:
+            return response if _consent_form(response) is not None else None
+        target = response.url.join(response.headers["location"])
+        if _origin_of(target) != _origin_of(response.url):
+            return None
+        response = s.agent.http.get(target)
+    return None
+
+
+def _origin_of(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def _consent_form(page: httpx.Response) -> Form | None:
+    """The page's consent form: one with an allow button and no password field."""
+    if "html" not in page.headers.get("content-type", ""):
+        return None
+    forms = parse_forms(page.text, str(page.url))
+    return next((f for f in forms if not f.has_password() and allow_button(f)), None)
 
 
 @server_check("AS-11", needs="login")
 def token_redirect_uri(s: ProbeSession) -> Result:
-    grant = s.code()
-    answer = s.redeem(grant, redirect_uri=s.target.redirect_uri + "/other")
-    if answer.status_code == 200:
-        return failed("AS-11", "the token endpoint took a different redirect_uri", answer)
-    return passed("AS-11", "a different redirect_uri is refused at the token endpoint")
+    """A different redirect_uri, and none at all (RFC 6749 §4.1.3: required when the
+    authorization request carried one)."""
+    for problem, value in (
+        ("the token endpoint took a different redirect_uri", s.target.redirect_uri + "/other"),
+        ("the token endpoint redeemed the code without its redirect_uri", None),
+    ):
+        answer = s.redeem(s.code(), redirect_uri=value)
+        if answer.status_code == 200:
+            return failed("AS-11", problem, answer)
+    return passed("AS-11", "a different or missing redirect_uri is refused at the token endpoint")
 
 
 @server_check("AS-12", needs="login")
@@ -291,7 +390,16 @@ def reuse_revokes(s: ProbeSession) -> Result:
     s.redeem(grant)
     if s.token_works(first.json()["access_token"]):
         return failed("AS-16", "the first access token still works after the code was replayed")
-    return passed("AS-16", "tokens from a replayed code are revoked")
+    refresh = first.json().get("refresh_token")
+    if not refresh:
+        return passed(
+            "AS-16",
+            "the access token from a replayed code is revoked (no refresh token was issued)",
+        )
+    again = s.token({"grant_type": "refresh_token", "refresh_token": refresh})
+    if again.status_code == 200:
+        return failed("AS-16", "the refresh token from a replayed code still works", again)
+    return passed("AS-16", "the access and refresh tokens from a replayed code are revoked")
 
 
 @server_check("AS-17")
@@ -325,7 +433,19 @@ def code_bound_to_client(s: ProbeSession) -> Result:
     answer = s.token(data, client=(s.target.public_client_id, None))
     if answer.status_code == 200:
         return failed("AS-19", "another client redeemed the code", answer)
-    return passed("AS-19", "another client cannot redeem the code")
+    try:
+        theirs = s.code(client_id=s.target.public_client_id)
+    except ProbeError:
+        return passed(
+            "AS-19",
+            "another client cannot redeem the code (the other way round "
+            "not tried: the second client gets no code)",
+        )
+    data = {**data, "code": theirs.code, "code_verifier": theirs.verifier or ""}
+    answer = s.token(data)
+    if answer.status_code == 200:
+        return failed("AS-19", "the probe client redeemed the second client's code", answer)
+    return passed("AS-19", "neither client can redeem the other's code")
 
 
 @server_check("AS-18")
@@ -348,13 +468,21 @@ def entropy(s: ProbeSession) -> Result:
     bits = _bits(codes)
     if bits < 128 or len(set(codes)) < len(codes):
         return failed("AS-20", f"codes carry about {bits:.0f} bits (e.g. {codes[0]!r})")
-    return passed("AS-20", f"codes carry about {bits:.0f} bits")
+    issued = [s.tokens() for _ in range(3)]
+    for kind in ("access_token", "refresh_token"):
+        values = [str(t[kind]) for t in issued if t.get(kind)]
+        if len(values) < len(issued) or (kind == "access_token" and _jwt_claims(values[0])):
+            continue  # not always issued, or a JWT (its size says nothing of its entropy)
+        token_bits = _bits(values)
+        if token_bits < 128 or len(set(values)) < len(values):
+            return failed("AS-20", f"{kind.replace('_', ' ')}s carry about {token_bits:.0f} bits")
+    return passed("AS-20", f"codes carry about {bits:.0f} bits; opaque tokens 128 or more")
 
 
 @server_check("AS-21", needs="login")
 def no_implicit(s: ProbeSession) -> Result:
     leaked = []
-    for response_type in ("token", "id_token token", "code token"):
+    for response_type in ("token", "id_token token", "code token", "code id_token token"):
         params, _ = s.params(response_type=response_type)
         stopped, response = s.front(params)
         if stopped and "access_token=" in stopped:
@@ -433,7 +561,20 @@ def token_request_shape(s: ProbeSession) -> Result:
     )
     if doubled.status_code == 200:
         return failed("AS-24", "a duplicated parameter was accepted", doubled)
-    return passed("AS-24", "GET and duplicated parameters refused")
+    if not s.can_log_in():
+        return passed(
+            "AS-24",
+            "GET and duplicated parameters refused (unknown parameters "
+            "not tried: " + NEEDS_LOGIN + ")",
+        )
+    unknown = s.redeem(s.code(), valetkey_probe_unknown="1")
+    if unknown.status_code != 200:
+        return failed(
+            "AS-24",
+            "a token request with an unknown parameter was refused (RFC 6749 §3.2: ignore it)",
+            unknown,
+        )
+    return passed("AS-24", "GET and duplicated parameters refused; unknown ones ignored")
 
 
 @server_check("AS-25", needs="login")
@@ -441,7 +582,13 @@ def no_store(s: ProbeSession) -> Result:
     answer = s.redeem(s.code())
     if "no-store" not in answer.headers.get("cache-control", ""):
         return failed("AS-25", "the token response lacks Cache-Control: no-store", answer)
-    return passed("AS-25", "Cache-Control: no-store")
+    refresh = answer.json().get("refresh_token") if answer.status_code == 200 else None
+    if not refresh:
+        return passed("AS-25", "Cache-Control: no-store (no refresh token to try)")
+    again = s.token({"grant_type": "refresh_token", "refresh_token": str(refresh)})
+    if "no-store" not in again.headers.get("cache-control", ""):
+        return failed("AS-25", "the refresh response lacks Cache-Control: no-store", again)
+    return passed("AS-25", "Cache-Control: no-store on the code and refresh responses")
 
 
 @server_check("AS-26", needs="login")
@@ -462,7 +609,27 @@ def refresh_rotation(s: ProbeSession) -> Result:
     family = s.token({"grant_type": "refresh_token", "refresh_token": new})
     if family.status_code == 200:
         return failed("AS-26", "after a replay, the rest of the family still works", family)
-    return passed("AS-26", "rotated; replay refused and the family revoked")
+    if not s.target.public_client_id:
+        return passed(
+            "AS-26",
+            "rotated; replay refused and the family revoked (client "
+            "binding not tried: needs a second client, --public-client-id)",
+        )
+    other = _refresh_as_other_client(s)
+    if other is not None and other.status_code == 200:
+        return failed("AS-26", "another client used the refresh token", other)
+    return passed("AS-26", "rotated; replay refused, the family revoked; bound to the client")
+
+
+def _refresh_as_other_client(s: ProbeSession) -> httpx.Response | None:
+    """The second client's try with a fresh refresh token of the probe's client."""
+    refresh = s.tokens().get("refresh_token")
+    if not refresh:
+        return None
+    return s.token(
+        {"grant_type": "refresh_token", "refresh_token": str(refresh)},
+        client=(str(s.target.public_client_id), None),
+    )
 
 
 @server_check("AS-27")
@@ -548,7 +715,22 @@ def id_token(s: ProbeSession) -> Result:
     problems = _id_token_problems(s, id_token, str(tokens["access_token"]), grant.nonce)
     if problems:
         return failed("AS-31", "; ".join(problems))
-    return passed("AS-31", "strong alg, kid in JWKS, iss, aud, nonce, at_hash right")
+    return passed(
+        "AS-31", "strong alg, kid in JWKS, signature verifies; iss, aud, nonce, at_hash right"
+    )
+
+
+STRONG_ALGS = ("RS256", "ES256", "PS256", "EdDSA")
+
+
+def _signature_verifies(token: str, jwks: dict[str, Any], alg: str) -> bool:
+    """Does the JWS verify with the key its kid names in the published set (RFC 7515)?"""
+    try:
+        keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+        jws.deserialize_compact(token, keys, algorithms=[alg])
+    except (JoseError, ValueError):
+        return False
+    return True
 
 
 def _id_token_problems(s: ProbeSession, id_token: str, access: str, nonce: str) -> list[str]:
@@ -558,11 +740,15 @@ def _id_token_problems(s: ProbeSession, id_token: str, access: str, nonce: str) 
         return ["not a compact JWT"]
     claims = _jwt_claims(id_token) or {}
     problems = []
-    if header.get("alg") not in ("RS256", "ES256", "PS256", "EdDSA"):
-        problems.append(f"alg {header.get('alg')!r}")
-    kids = {k.get("kid") for k in s.http.get(s.endpoint("jwks_uri")).json().get("keys", [])}
+    alg = header.get("alg")
+    if alg not in STRONG_ALGS:
+        problems.append(f"alg {alg!r}")
+    jwks = s.http.get(s.endpoint("jwks_uri")).json()
+    kids = {k.get("kid") for k in jwks.get("keys", [])}
     if header.get("kid") not in kids:
         problems.append("kid not in the JWKS")
+    elif alg in STRONG_ALGS and not _signature_verifies(id_token, jwks, str(alg)):
+        problems.append("the signature does not verify with the JWKS key")
     if claims.get("iss") != s.target.issuer.rstrip("/"):
         problems.append("wrong iss")
     aud = claims.get("aud")
@@ -611,33 +797,57 @@ def _login_page(s: ProbeSession) -> httpx.Response | None:
     return None
 
 
+def _provider_pages(s: ProbeSession) -> list[tuple[str, httpx.Response]]:
+    """The pages a person meets at the provider: the login page (a fresh browser), the
+    consent page (logged in; prompt=consent) and the authorization endpoint's own page
+    (for a request it cannot send back: an unknown client)."""
+    pages = []
+    login = _login_page(s)
+    if login is not None:
+        pages.append(("login page", login))
+    consent = _consent_page(s, s.target.redirect_uri) if s.can_log_in() else None
+    if consent is not None:
+        pages.append(("consent page", consent))
+    params, _ = s.params(client_id="valetkey-probe-unknown")
+    own = s.http.get(s.authorize_url(params))
+    if not own.is_redirect and "html" in own.headers.get("content-type", ""):
+        pages.append(("authorization endpoint's page", own))
+    return pages
+
+
+def _seen(pages: list[tuple[str, httpx.Response]]) -> str:
+    return ", ".join(name for name, _ in pages)
+
+
 @server_check("AS-33", needs="metadata")
 def no_framing(s: ProbeSession) -> Result:
-    page = _login_page(s)
-    if page is None:
-        return not_applicable("AS-33", "the provider shows no login page")
-    csp = page.headers.get("content-security-policy", "")
-    if "frame-ancestors" not in csp and "x-frame-options" not in page.headers:
-        return failed("AS-33", "the login page can be framed", page)
-    return passed("AS-33", "frame-ancestors / X-Frame-Options set")
+    pages = _provider_pages(s)
+    if not pages:
+        return not_applicable("AS-33", "the provider shows no login, consent or error page")
+    for name, page in pages:
+        csp = page.headers.get("content-security-policy", "")
+        if "frame-ancestors" not in csp and "x-frame-options" not in page.headers:
+            return failed("AS-33", f"the {name} can be framed", page)
+    return passed("AS-33", f"frame-ancestors / X-Frame-Options set on: {_seen(pages)}")
 
 
 @server_check("AS-34", needs="metadata")
 def referrer_policy(s: ProbeSession) -> Result:
-    page = _login_page(s)
-    if page is None:
-        return not_applicable("AS-34", "the provider shows no login page")
-    if "referrer-policy" not in page.headers:
-        return failed("AS-34", "the login page sets no Referrer-Policy", page)
-    origin = f"{page.url.scheme}://{page.url.netloc.decode()}"
-    outside = [
-        u
-        for u in re.findall(r'(?:src|href)="(https?://[^"]+)"', page.text)
-        if not u.startswith(origin)
-    ]
-    if outside:
-        return failed("AS-34", f"third-party content: {outside[0]}", page)
-    return passed("AS-34", "Referrer-Policy set; nothing third-party")
+    pages = _provider_pages(s)
+    if not pages:
+        return not_applicable("AS-34", "the provider shows no login, consent or error page")
+    for name, page in pages:
+        if "referrer-policy" not in page.headers:
+            return failed("AS-34", f"the {name} sets no Referrer-Policy", page)
+        origin = f"{page.url.scheme}://{page.url.netloc.decode()}"
+        outside = [
+            u
+            for u in re.findall(r'(?:src|href)="(https?://[^"]+)"', page.text)
+            if not u.startswith(origin)
+        ]
+        if outside:
+            return failed("AS-34", f"third-party content on the {name}: {outside[0]}", page)
+    return passed("AS-34", f"Referrer-Policy set, nothing third-party on: {_seen(pages)}")
 
 
 @server_check("AS-35", needs="login")
@@ -687,11 +897,22 @@ def prompt_none(s: ProbeSession) -> Result:
 
 @server_check("AS-39", needs="metadata")
 def response_type_required(s: ProbeSession) -> Result:
-    params, _ = s.params(response_type=None)
-    answer = s.http.get(s.authorize_url(params))
-    if "code=" in answer.headers.get("location", ""):
-        return failed("AS-39", "a request without response_type got a code", answer)
-    return passed("AS-39", "missing response_type is an error")
+    """A missing and an unknown response_type, in the logged-in browser when the probe can
+    log in (a server that sends a fresh browser to its login page first shows nothing)."""
+    for problem, value in (
+        ("a request without response_type got a code", None),
+        ("a request with an unknown response_type got a code", "valetkey-bogus"),
+    ):
+        params, _ = s.params(response_type=value)
+        if s.can_log_in():
+            stopped, answer = s.front(params)
+            got = stopped is not None and "code=" in stopped
+        else:
+            answer = s.http.get(s.authorize_url(params))
+            got = "code=" in answer.headers.get("location", "")
+        if got:
+            return failed("AS-39", problem, answer)
+    return passed("AS-39", "a missing or unknown response_type is an error")
 
 
 @server_check("AS-40")
@@ -705,12 +926,24 @@ def revocation(s: ProbeSession) -> Result:
     anonymous = s.http.post(endpoint, data={"token": access})
     if s.token_works(access) is False:
         return failed("AS-40", "a revocation without client authentication took effect", anonymous)
+    if s.target.public_client_id:
+        other = s.http.post(
+            endpoint, data={"token": access, "client_id": s.target.public_client_id}
+        )
+        if s.token_works(access) is False:
+            return failed("AS-40", "another client revoked the probe client's token", other)
     own = s.http.post(
         endpoint, data={"token": access}, auth=(s.target.client_id, s.target.client_secret)
     )
     if s.token_works(access):
         return failed("AS-40", "the client could not revoke its own token", own)
-    return passed("AS-40", "needs client authentication; revokes the client's token")
+    if not s.target.public_client_id:
+        return passed(
+            "AS-40",
+            "needs client authentication; revokes the client's token "
+            "(another client's try not made: needs --public-client-id)",
+        )
+    return passed("AS-40", "needs client authentication; revokes only the client's own tokens")
 
 
 @server_check("AS-43", needs="login")
@@ -742,4 +975,47 @@ def scope_escalation(s: ProbeSession) -> Result:
         )
         if wider.status_code == 200:
             return failed("AS-43", "a refresh widened the scope", wider)
-    return passed("AS-43", "unregistered scopes refused or dropped; no upgrade on refresh")
+    upgraded = _granted_scope_upgrade(s)
+    if upgraded is not None:
+        return failed("AS-43", *upgraded)
+    return passed(
+        "AS-43",
+        "unregistered scopes refused or dropped; no upgrade at the token endpoint "
+        "(code redemption or refresh)",
+    )
+
+
+def _narrowed(scope: str) -> tuple[str, set[str]]:
+    """A narrower scope than the probe's (openid and offline_access kept, so an ID token
+    and a refresh token still come), and the registered scopes it leaves out."""
+    words = scope.split()
+    kept = [w for w in words if w in ("openid", "offline_access")] or words[:1]
+    return " ".join(kept), set(words) - set(kept)
+
+
+def _widened(answer: httpx.Response, left_out: set[str]) -> bool:
+    if answer.status_code != 200:
+        return False
+    return bool(set(str(answer.json().get("scope", "")).split()) & left_out)
+
+
+def _granted_scope_upgrade(s: ProbeSession) -> tuple[str, httpx.Response] | None:
+    """A grant for fewer scopes than the client registered, then the token endpoint asked
+    for the rest: at the code's redemption and at a refresh (RFC 6749 §3.3, §6)."""
+    narrow, left_out = _narrowed(s.target.scope)
+    if not left_out:
+        return None
+    redeemed = s.redeem(s.code(scope=narrow), scope=s.target.scope)
+    if _widened(redeemed, left_out):
+        return "the token endpoint widened the scope the user granted with the code", redeemed
+    if redeemed.status_code != 200:
+        redeemed = s.redeem(s.code(scope=narrow))
+    refresh = redeemed.json().get("refresh_token") if redeemed.status_code == 200 else None
+    if not refresh:
+        return None
+    upgraded = s.token(
+        {"grant_type": "refresh_token", "refresh_token": str(refresh), "scope": s.target.scope}
+    )
+    if _widened(upgraded, left_out):
+        return "a refresh widened the scope to registered scopes never granted", upgraded
+    return None

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.client_metadata import (
+    GRANT_TYPES,
+    ID_TOKEN_ALGS,
+    RESPONSE_TYPES,
+    SECRET_LENGTHS,
+    TOKEN_ENDPOINT_AUTH_METHODS,
+)
+
 _ERROR = {
     "description": "an error",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -130,6 +138,12 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "error": {"type": "string"},
                     "error_description": {"type": "string"},
+                    "registration_error": {
+                        "type": "string",
+                        "enum": ["invalid_redirect_uri", "invalid_client_metadata"],
+                        "description": "for a refused client registration: its RFC 7591 "
+                        "§3.2.2 error code",
+                    },
                 },
             },
             "NewUser": {
@@ -154,18 +168,31 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "client_id": {"type": "string", "minLength": 1, "maxLength": 255},
                     "public": {"type": "boolean"},
-                    "secret": {"type": "string"},
+                    "secret": {
+                        "type": "string",
+                        "minLength": SECRET_LENGTHS[0],
+                        "maxLength": SECRET_LENGTHS[1],
+                    },
                     "name": {"type": "string"},
                     "redirect_uris": {"type": "array", "items": {"type": "string"}},
                     "scopes": {"type": "string"},
                     "grants": {
                         "type": "array",
-                        "items": {
-                            "type": "string",
-                            "enum": ["authorization_code", "refresh_token", "client_credentials"],
-                        },
+                        "items": {"type": "string", "enum": list(GRANT_TYPES)},
                     },
-                    "id_token_alg": {"type": "string", "enum": ["RS256", "ES256"]},
+                    "token_endpoint_auth_method": {
+                        "type": "string",
+                        "enum": list(TOKEN_ENDPOINT_AUTH_METHODS),
+                        "description": "RFC 7591 §2; default client_secret_basic, or none "
+                        "for a public client; the token endpoint refuses any other method",
+                    },
+                    "response_types": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": list(RESPONSE_TYPES)},
+                        "description": "RFC 7591 §2; default: what the grants need (code "
+                        "for authorization_code); /authorize refuses any other",
+                    },
+                    "id_token_alg": {"type": "string", "enum": list(ID_TOKEN_ALGS)},
                 },
             },
             "QueuedClaims": {

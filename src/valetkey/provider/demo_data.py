@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from valetkey.oauth.client_metadata import IMPLICIT_RESPONSE_TYPES, client_metadata
 from valetkey.provider.passwords import Passwords
+from valetkey.provider.registration import client_record
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
 
 DEMO_SCOPES = frozenset(
     {"openid", "profile", "email", "photos.read", "offline_access", "read:user"}
@@ -69,41 +69,40 @@ DEMO_REDIRECTS = ("http://127.0.0.1:8500/callback", "http://localhost:8500/callb
 SPA_REDIRECTS = ("http://127.0.0.1:8501/callback",)
 
 
-def seed(store: Store, passwords: Passwords, now: float) -> DemoCredentials | None:
-    """Create the demo world if there are no users yet; return its credentials once."""
+def seed(
+    store: Store, passwords: Passwords, now: float, implicit_lab: bool = False
+) -> DemoCredentials | None:
+    """Create the demo world if there are no users yet; return its credentials once.
+
+    With the implicit lab switch on, the confidential demo client is also registered for
+    the implicit response types, so that the lab's lesson works on it; the strict sandbox
+    refuses those response types whatever a client registered (AS-21)."""
     if store.count_users() > 0:
         return None
     chosen = {name: secrets.token_urlsafe(9) for name in USERS}
     for name, claims in USERS.items():
         store.add_user(name, passwords.hash(chosen[name]), dict(claims), now)
     secret = secrets.token_urlsafe(32)
-    grants = frozenset({"authorization_code", "refresh_token"})
+    scope = " ".join(sorted(DEMO_SCOPES))
+    lab_types = ("code", *IMPLICIT_RESPONSE_TYPES) if implicit_lab else None
     if store.client("photo-printer") is None:
-        store.add_client(
-            Client(
-                "photo-printer",
-                digest(secret),
-                "Photo Printer",
-                DEMO_REDIRECTS,
-                ("http://127.0.0.1:8500/", "http://localhost:8500/"),
-                DEMO_SCOPES,
-                grants,
-                "RS256",
-            ),
-            now,
+        printer = client_metadata(
+            client_id="photo-printer",
+            name="Photo Printer",
+            redirect_uris=DEMO_REDIRECTS,
+            post_logout_redirect_uris=("http://127.0.0.1:8500/", "http://localhost:8500/"),
+            scope=scope,
+            response_types=lab_types,
         )
+        store.add_client(client_record(printer, secret), now)
     if store.client("photo-printer-spa") is None:
-        store.add_client(
-            Client(
-                "photo-printer-spa",
-                None,
-                "Photo Printer (browser app)",
-                SPA_REDIRECTS,
-                ("http://127.0.0.1:8501/",),
-                DEMO_SCOPES,
-                grants,
-                "RS256",
-            ),
-            now,
+        spa = client_metadata(
+            client_id="photo-printer-spa",
+            name="Photo Printer (browser app)",
+            public=True,
+            redirect_uris=SPA_REDIRECTS,
+            post_logout_redirect_uris=("http://127.0.0.1:8501/",),
+            scope=scope,
         )
+        store.add_client(client_record(spa, None), now)
     return DemoCredentials(chosen, secret, DEMO_REDIRECTS, SPA_REDIRECTS)

@@ -113,3 +113,10 @@ def pressing(form: Form, value: str) -> Control | None:
     """The submit control that sends exactly `value` (a named choice such as deny or allow)."""
     return next((c for c in form.submits() if c.name and c.value == value), None)
 
+
+def deny_button(form: Form) -> Control | None:
+    """The submit control whose label or value means deny (never one that means allow)."""
+    for control in form.submits():
+        if _means(control, DENY_WORDS) and not _means(control, ALLOW_WORDS):
+            return control
+    return None

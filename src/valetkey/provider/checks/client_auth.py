@@ -1,9 +1,11 @@
 """Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3).
 
-Accepted: `client_secret_basic` (the id and secret form-urlencoded, then Basic-encoded, per
+Methods: `client_secret_basic` (the id and secret form-urlencoded, then Basic-encoded, per
 §2.3.1), `client_secret_post`, and `none` for public clients, which identify themselves with
-client_id and must then prove possession with PKCE. Using two methods at once, or putting a
-secret in the URL, is refused. Secrets are compared as SHA-256 digests in constant time.
+client_id and must then prove possession with PKCE. Each client uses the one method it
+registered (RFC 7591 §2 `token_endpoint_auth_method`); any other is `invalid_client`. Using
+two methods at once, or putting a secret in the URL, is refused. Secrets are compared as
+SHA-256 digests in constant time.
 """
 
 from __future__ import annotations
@@ -82,7 +84,19 @@ def authenticate(named: Client | None, request: Request) -> tuple[Client, str]:
         return client, method
     if method == "none" or not same(digest(secret), client.secret_hash):
         raise InvalidClient("client authentication failed", detail=f"bad secret for {client_id!r}")
+    _registered_method(client, method)
     return client, method
+
+
+def _registered_method(client: Client, method: str) -> None:
+    """The method is the one the client registered (RFC 7591 §2); told only to a client
+    that proved its secret."""
+    registered = client.token_endpoint_auth_method
+    if method != registered:
+        raise InvalidClient(
+            f"this client is registered for {registered}, not {method}; authenticate with "
+            f"{registered} (RFC 7591 §2)"
+        )
 
 
 @check("AS-23", "RFC 6749 §2.3.1, §3.2.1", sets=("client",))

@@ -119,12 +119,21 @@ def response_type_code(ctx: AuthorizeContext) -> None:
     ctx.response_types = CODE
 
 
-@check("", "RFC 6749 §4.1.2.1", needs=("client",))
-def client_may_use_code_flow(ctx: AuthorizeContext) -> None:
-    """The client is registered for the authorization_code grant."""
+@check("", "RFC 6749 §4.1.2.1; RFC 7591 §2", needs=("client",))
+def client_may_use_response_type(ctx: AuthorizeContext) -> None:
+    """The client registered this response_type (`code` for the authorization_code grant).
+
+    A response type served to every client would let any client run a flow its owner never
+    chose; this answers unauthorized_client, sent to the redirect URI validated above.
+    """
     assert ctx.client is not None
-    if "authorization_code" not in ctx.client.grant_types:
-        raise UnauthorizedClient("this client is not registered for the authorization code flow")
+    value = ctx.params.get("response_type") or ""
+    requested = " ".join(sorted(value.split(" ")))  # a space-separated set (RFC 6749 §3.1.1)
+    if requested not in ctx.client.response_types:
+        raise UnauthorizedClient(
+            f"this client is not registered for response_type {value!r}; register it with "
+            f"--response-type {requested!r}"
+        )
 
 
 @check(

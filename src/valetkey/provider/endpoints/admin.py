@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from valetkey.oauth import strict_json
-from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_uri
+from valetkey.oauth.client_metadata import (
+    DEFAULT_SCOPE,
+    ClientMetadataError,
+    client_metadata,
+    client_secret,
+)
 from valetkey.provider import usernames
 from valetkey.provider.admin_openapi import OPENAPI
 from valetkey.provider.admin_state import Fault
@@ -25,24 +29,26 @@ from valetkey.provider.core import Provider
 from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.keys import rotate
+from valetkey.provider.registration import client_record
 from valetkey.provider.store.queries import DuplicateError
 from valetkey.provider.store.records import Client
-from valetkey.provider.tokens import digest
-
-GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
 
 
 class AdminError(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, registration_error: str = "") -> None:
         super().__init__(description)
         self.status, self.description = status, description
+        self.registration_error = registration_error  # RFC 7591 §3.2.2, for client metadata
 
 
-def _error(status: int, description: str) -> Response:
+def _error(status: int, description: str, registration_error: str = "") -> Response:
     error = {400: "invalid_request", 401: "unauthorized", 404: "not_found", 409: "conflict"}.get(
         status, "error"
     )
-    return json_response({"error": error, "error_description": description}, status)
+    body = {"error": error, "error_description": description}
+    if registration_error:
+        body["registration_error"] = registration_error
+    return json_response(body, status)
 
 
 def _authorized(provider: Provider, request: Request) -> bool:
@@ -83,16 +89,6 @@ def _field(data: dict[str, Any], name: str, kind: Kind, default: Any = None) -> 
     return value
 
 
-def _name(data: dict[str, Any], field: str, default: str | None = None) -> str:
-    """A name used in admin URLs and pages: 1 to 255 characters, no '/', no control ones."""
-    value = str(_field(data, field, str, default))
-    if not 1 <= len(value) <= 255:
-        raise AdminError(400, f"{field} has 1 to 255 characters")
-    if "/" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise AdminError(400, f"{field} must not contain '/' or control characters")
-    return value
-
-
 def _strings(data: dict[str, Any], field: str, default: list[str]) -> list[str]:
     values = _field(data, field, list, default)
     if len(values) > 100 or not all(isinstance(v, str) and 0 < len(v) <= 2000 for v in values):
@@ -113,7 +109,7 @@ def guarded(
         try:
             return handler(provider, request)
         except AdminError as exc:
-            return _error(exc.status, exc.description)
+            return _error(exc.status, exc.description, exc.registration_error)
 
     return run
 
@@ -210,61 +206,41 @@ def _client_view(client: Client) -> dict[str, Any]:
         "redirect_uris": list(client.redirect_uris),
         "scopes": sorted(client.scopes),
         "grants": sorted(client.grant_types),
-        "id_token_alg": client.id_token_alg,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "response_types": sorted(client.response_types),
+        "id_token_alg": client.id_token_signed_response_alg,
     }
 
 
-def _redirect_uris(data: dict[str, Any]) -> tuple[str, ...]:
-    """The redirect URIs as registered (one validator for every way in), or 400."""
-    normalized = []
-    for uri in _strings(data, "redirect_uris", []):
-        try:
-            normalized.append(normalize_redirect_uri(uri))
-        except RedirectUriError as exc:
-            raise AdminError(400, f"redirect_uri {uri!r} {exc}") from None
-    return tuple(normalized)
-
-
-def _secret(data: dict[str, Any], public: bool) -> str | None:
-    if public:
-        if "secret" in data:
-            raise AdminError(400, "a public client has no secret; leave secret out")
-        return None
-    secret = str(_field(data, "secret", str, secrets.token_urlsafe(32)))
-    if not 16 <= len(secret) <= 1024:
-        raise AdminError(
-            400, 'secret has 16 to 1024 characters; for a public client send "public": true'
-        )
-    return secret
+def _optional_strings(data: dict[str, Any], field: str) -> list[str] | None:
+    return _strings(data, field, []) if field in data else None
 
 
 def _new_client(data: dict[str, Any]) -> tuple[Client, str | None]:
-    client_id = _name(data, "client_id")
+    """The client the body registers, by the one set of rules (valetkey.oauth.client_metadata);
+    this function only checks the JSON types."""
+    client_id = _field(data, "client_id", str)
     public = _field(data, "public", bool, False)
-    redirect_uris = _redirect_uris(data)
-    grants = frozenset(_strings(data, "grants", ["authorization_code", "refresh_token"]))
-    scopes = _field(data, "scopes", str, "openid profile email photos.read offline_access")
-    if not grants <= GRANTS:
-        raise AdminError(400, f"grants are from {sorted(GRANTS)}")
-    if len(scopes) > 2000 or any(ord(c) < 0x21 and c != " " for c in scopes):
-        raise AdminError(400, "scopes is a space-separated list of at most 2000 characters")
-    if "authorization_code" in grants and not redirect_uris:
-        raise AdminError(400, "the authorization_code grant needs at least one redirect_uri")
-    secret = _secret(data, public)
-    alg = _field(data, "id_token_alg", str, "RS256")
-    if alg not in ("RS256", "ES256"):
-        raise AdminError(400, "id_token_alg is RS256 or ES256")
-    client = Client(
-        client_id,
-        digest(secret) if secret is not None else None,
-        _name(data, "name", client_id),
-        redirect_uris,
-        (),
-        frozenset(scopes.split()),
-        grants,
-        alg,
-    )
-    return client, secret
+    method = data.get("token_endpoint_auth_method")
+    secret = data.get("secret")
+    try:
+        metadata = client_metadata(
+            client_id=client_id,
+            name=_field(data, "name", str, client_id),
+            public=public,
+            redirect_uris=_strings(data, "redirect_uris", []),
+            scope=_field(data, "scopes", str, DEFAULT_SCOPE),
+            grant_types=_optional_strings(data, "grants"),
+            token_endpoint_auth_method=None
+            if method is None
+            else _field(data, "token_endpoint_auth_method", str),
+            response_types=_optional_strings(data, "response_types"),
+            id_token_signed_response_alg=_field(data, "id_token_alg", str, "RS256"),
+        )
+        secret = client_secret(None if secret is None else _field(data, "secret", str), public)
+    except ClientMetadataError as exc:
+        raise AdminError(400, exc.description, exc.error) from None
+    return client_record(metadata, secret), secret
 
 
 @guarded

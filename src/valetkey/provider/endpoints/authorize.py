@@ -43,7 +43,7 @@ REDIRECT_CHECKS = Table.of(
         rfc6749.response_type_present,
         rfc6749.response_type_code,
         rfc6749.response_mode_query,  # right after: every later error travels in this mode
-        rfc6749.client_may_use_code_flow,
+        rfc6749.client_may_use_response_type,
         oidc.no_request_objects,
         rfc6749.scope_registered,
         oidc.openid_scope_for_id_token,

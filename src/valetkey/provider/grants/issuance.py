@@ -163,4 +163,4 @@ def id_token(
     }
     if access_token is not None:
         claims["at_hash"] = left_half_hash(access_token)
-    return sign(claims, provider.keys, client.id_token_alg)
+    return sign(claims, provider.keys, client.id_token_signed_response_alg)

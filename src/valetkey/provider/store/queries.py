@@ -60,6 +60,8 @@ CLIENT_COLUMNS = (
     "scopes",
     "grant_types",
     "id_token_alg",
+    "token_endpoint_auth_method",
+    "response_types",
 )
 AUTH_REQUEST_COLUMNS = _names(AuthRequest)
 CODE_COLUMNS = _names(Code)
@@ -174,7 +176,8 @@ def _user(row: Sequence[Any]) -> User:
 
 
 def _client(row: Sequence[Any]) -> Client:
-    client_id, secret_hash, name, redirect_uris, post_logout, scopes, grant_types, alg = row
+    client_id, secret_hash, name, redirect_uris, post_logout, scopes, grant_types, alg = row[:8]
+    auth_method, response_types = row[8:]
     return Client(
         client_id=client_id,
         secret_hash=secret_hash,
@@ -183,7 +186,10 @@ def _client(row: Sequence[Any]) -> Client:
         post_logout_redirect_uris=tuple(json.loads(post_logout)),
         scopes=frozenset(scopes.split()),
         grant_types=frozenset(json.loads(grant_types)),
-        id_token_alg=alg,
+        id_token_signed_response_alg=alg,
+        token_endpoint_auth_method=auth_method,
+        response_types=frozenset(json.loads(response_types)),
+        public=secret_hash is None,
     )
 
 
@@ -534,7 +540,9 @@ class Store:
             "post_logout_redirect_uris": json.dumps(list(client.post_logout_redirect_uris)),
             "scopes": " ".join(sorted(client.scopes)),
             "grant_types": json.dumps(sorted(client.grant_types)),
-            "id_token_alg": client.id_token_alg,
+            "id_token_alg": client.id_token_signed_response_alg,
+            "token_endpoint_auth_method": client.token_endpoint_auth_method,
+            "response_types": json.dumps(sorted(client.response_types)),
             "created_at": now,
         }
         with self._cursor() as cursor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from valetkey.oauth.client_metadata import ClientMetadata
 from valetkey.oauth.flow import FlowEvent
 
 
@@ -16,20 +17,25 @@ class User:
     claims: dict[str, object]
 
 
-@dataclass(frozen=True)
-class Client:
-    client_id: str
+@dataclass(frozen=True, kw_only=True)
+class Client(ClientMetadata):
+    """A registered client: its validated metadata (valetkey.oauth.client_metadata) and the
+    SHA-256 of its secret (None, and only None, for a public client)."""
+
     secret_hash: str | None
-    name: str
-    redirect_uris: tuple[str, ...]
-    post_logout_redirect_uris: tuple[str, ...]
-    scopes: frozenset[str]
-    grant_types: frozenset[str]
-    id_token_alg: str
+
+    def __post_init__(self) -> None:
+        if self.public != (self.secret_hash is None):
+            raise ValueError("a public client has no secret, a confidential one has one")
 
     @property
     def is_public(self) -> bool:
-        return self.secret_hash is None
+        return self.public
+
+    @classmethod
+    def registered(cls, metadata: ClientMetadata, secret_hash: str | None) -> Client:
+        """The row for a registration that passed `client_metadata()`'s rules."""
+        return cls(**vars(metadata), secret_hash=secret_hash)
 
 
 @dataclass(frozen=True)

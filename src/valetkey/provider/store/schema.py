@@ -62,6 +62,9 @@ clients = Table(
     Column("grant_types", Text, nullable=False),
     Column("id_token_alg", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
+    # RFC 7591 §2; rows from before revision 0004 got values that keep how they worked
+    Column("token_endpoint_auth_method", String(32), nullable=False),
+    Column("response_types", Text, nullable=False),  # a JSON list of space-separated sets
 )
 
 login_sessions = Table(
