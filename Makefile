@@ -33,6 +33,7 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check src tests tools $(wildcard bench)
+	$(VENV)/bin/ruff format --check src tests tools $(wildcard bench)
 	$(VENV)/bin/mypy --strict src tools
 	$(PY) tools/import_cycles.py src
 

@@ -150,9 +150,7 @@ def _shortest_cycle(graph: dict[str, list[Edge]], start: str, group: set[str]) -
     raise AssertionError(f"{start} is in a cycle group without a cycle")
 
 
-def package_edges(
-    all_edges: list[Edge], modules: dict[str, Path], depth: int = 2
-) -> list[Edge]:
+def package_edges(all_edges: list[Edge], modules: dict[str, Path], depth: int = 2) -> list[Edge]:
     """The edges between different packages `depth` names deep (plain modules at that depth
     are left to the module graph), one per importing line."""
 
@@ -170,6 +168,7 @@ def package_edges(
 
 def _example_edges(cycle: list[Edge], all_edges: list[Edge]) -> list[Edge]:
     """For a cycle between packages, one module-level import behind each of its steps."""
+
     def behind(step: Edge) -> Edge:
         matching = [
             e

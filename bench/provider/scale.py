@@ -74,8 +74,11 @@ def nginx(tmp: Path, port: int, upstreams: list[str]) -> Iterator[subprocess.Pop
     servers = " ".join(f"server {u.removeprefix('http://')};" for u in upstreams)
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, servers=servers))
-    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -93,15 +96,20 @@ def nginx(tmp: Path, port: int, upstreams: list[str]) -> Iterator[subprocess.Pop
 def target(issuer: str, creds: dict[str, object]) -> FlowTarget:
     users = creds["users"]
     assert isinstance(users, dict)
-    return FlowTarget(issuer + "/authorize", issuer + "/token", "photo-printer",
-                      str(creds["client_secret"]), "http://127.0.0.1:8500/callback",
-                      "openid profile photos.read",
-                      {"username": "alice", "password": str(users["alice"]),
-                       "decision": "allow"})
+    return FlowTarget(
+        issuer + "/authorize",
+        issuer + "/token",
+        "photo-printer",
+        str(creds["client_secret"]),
+        "http://127.0.0.1:8500/callback",
+        "openid profile photos.read",
+        {"username": "alice", "password": str(users["alice"]), "decision": "allow"},
+    )
 
 
-def measure(flows_target: FlowTarget, pids: list[int], args: argparse.Namespace
-            ) -> dict[str, object]:
+def measure(
+    flows_target: FlowTarget, pids: list[int], args: argparse.Namespace
+) -> dict[str, object]:
     run_flows(flows_target, 2, 1.0, 20)  # warm up (and consent once)
     rates, cpu = [], []
     for _ in range(args.repeats):
@@ -112,8 +120,11 @@ def measure(flows_target: FlowTarget, pids: list[int], args: argparse.Namespace
             raise SystemExit(f"flows failed: {run.first_error}")
         rates.append(run.flows_per_s)
         cpu.append(1000 * used / max(run.flows, 1))
-    return {"flows_per_s": statistics.median(rates), "runs": rates,
-            "server_cpu_ms_per_flow": statistics.median(cpu)}
+    return {
+        "flows_per_s": statistics.median(rates),
+        "runs": rates,
+        "server_cpu_ms_per_flow": statistics.median(cpu),
+    }
 
 
 def one(tmp: Path, db: str | None, args: argparse.Namespace) -> dict[str, object]:
@@ -152,21 +163,33 @@ def main() -> None:
         with pg_database() as db:
             results["two on PostgreSQL behind nginx"] = pair(tmp / "pair", db, args)
     base = float(results["one on SQLite"]["flows_per_s"])  # type: ignore[arg-type]
-    lines = ["| setup | flows/s (median) | runs | server CPU ms/flow | vs one on SQLite |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| setup | flows/s (median) | runs | server CPU ms/flow | vs one on SQLite |",
+        "|---|---|---|---|---|",
+    ]
     for name, row in results.items():
         rate = float(row["flows_per_s"])  # type: ignore[arg-type]
         runs = " / ".join(f"{r:.0f}" for r in row["runs"])  # type: ignore[attr-defined]
-        lines.append(f"| {name} | {rate:.1f} | {runs} | "
-                     f"{float(row['server_cpu_ms_per_flow']):.2f} | {rate / base:.2f}x |")  # type: ignore[arg-type]
+        lines.append(
+            f"| {name} | {rate:.1f} | {runs} | "
+            f"{float(row['server_cpu_ms_per_flow']):.2f} | {rate / base:.2f}x |"
+        )  # type: ignore[arg-type]
     table = "\n".join(lines)
     print(table)
     stamp = time.strftime("%Y%m%d")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"scale-{stamp}.json").write_text(json.dumps(
-        {"concurrency": args.concurrency, "seconds": args.seconds, "repeats": args.repeats,
-         "password_hash": "argon2id m=1 MiB t=1 p=1 (--lab weak-password-hash)",
-         "results": results}, indent=2))
+    (RESULTS / f"scale-{stamp}.json").write_text(
+        json.dumps(
+            {
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+                "repeats": args.repeats,
+                "password_hash": "argon2id m=1 MiB t=1 p=1 (--lab weak-password-hash)",
+                "results": results,
+            },
+            indent=2,
+        )
+    )
     (RESULTS / f"scale-{stamp}.md").write_text(table + "\n")
 
 

@@ -68,8 +68,7 @@ class Sandbox:
 
     def add_user(self, username: str, password: str, **claims: object) -> None:
         """A user with a password and claims (name=..., email=..., email_verified=True)."""
-        self._call("POST", "/users", {"username": username, "password": password,
-                                      "claims": claims})
+        self._call("POST", "/users", {"username": username, "password": password, "claims": claims})
 
     def add_client(
         self,
@@ -158,6 +157,7 @@ def start(
     """Start `valetkey serve ARGS` on a free loopback port, its data in `data_dir` (SQLite
     there unless `db` names a database), with a fresh admin token; stop it with `.stop()`."""
     token = secrets.token_urlsafe(24)
-    running = process.start(data_dir, *args, db=db, env={**(env or {}),
-                                                          "VALETKEY_ADMIN_TOKEN": token})
+    running = process.start(
+        data_dir, *args, db=db, env={**(env or {}), "VALETKEY_ADMIN_TOKEN": token}
+    )
     return Sandbox(running, token)

@@ -161,7 +161,9 @@ def test_flows_over_the_admin_api(sandbox: Sandbox, admin: httpx.Client) -> None
     assert [e["step"] for e in events][:2] == ["authorization_request", "login"]
     login = events[1]
     assert (login["sender"], login["receiver"], login["carried_password"]) == (
-        "browser", "authorization_server", True
+        "browser",
+        "authorization_server",
+        True,
     )
     assert sandbox.password("alice") not in one.text
     assert admin.get("/flows", params={"client_id": "nobody-here"}).json() == {"flows": []}

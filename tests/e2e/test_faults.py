@@ -70,8 +70,12 @@ def _free_port() -> int:
 def _all_active(sandbox: Sandbox, tokens: list[str]) -> list[str]:
     inactive = []
     for token in tokens:
-        answer = httpx.post(sandbox.url + "/introspect", data={"token": token},
-                            auth=("photo-printer", sandbox.secret), timeout=10)
+        answer = httpx.post(
+            sandbox.url + "/introspect",
+            data={"token": token},
+            auth=("photo-printer", sandbox.secret),
+            timeout=10,
+        )
         if answer.json().get("active") is not True:
             inactive.append(token[:12])
     return inactive
@@ -117,8 +121,12 @@ def test_postgresql_restart_under_load(tmp_path: Path) -> None:
             with Load(sandbox) as load:
                 time.sleep(1.0)
                 before = len(load.acknowledged)
-                subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main",
-                                "restart"], check=True, timeout=60, capture_output=True)
+                subprocess.run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                    check=True,
+                    timeout=60,
+                    capture_output=True,
+                )
                 time.sleep(1.5)
             assert before >= 2, "the load did not get going"
             assert _all_active(sandbox, load.acknowledged) == []

@@ -217,14 +217,14 @@ def _refresh(
     )
 
 
-def _bound_refresh_token(
-    sandbox: Sandbox, key: DpopKey, client: tuple[str, str | None]
-) -> str:
+def _bound_refresh_token(sandbox: Sandbox, key: DpopKey, client: tuple[str, str | None]) -> str:
     client_id, secret = client
     agent = demo_browser(sandbox.issuer)
     try:
         code, auth = agent.code(
-            "alice", sandbox.password("alice"), client_id=client_id,
+            "alice",
+            sandbox.password("alice"),
+            client_id=client_id,
             scope="openid photos.read offline_access",
         )
     finally:
@@ -365,9 +365,7 @@ def test_deeply_nested_token_header_is_no_500(
 ) -> None:
     url = sandbox.issuer + path
     if auth:
-        answer = httpx.post(
-            url, data={"token": NESTED_JWT}, auth=("photo-printer", sandbox.secret)
-        )
+        answer = httpx.post(url, data={"token": NESTED_JWT}, auth=("photo-printer", sandbox.secret))
         assert answer.json() in ({"active": False}, {})
     else:
         answer = httpx.request(method, url, headers={"authorization": f"Bearer {NESTED_JWT}"})
@@ -594,15 +592,32 @@ NESTED_BODY = '{"advance": ' + "[" * 1000 + "]" * 1000 + "}"
         ("/users", '{"username": "\\ud800x", "password": "pw"}', "lone surrogate"),
         ("/clients", '{"client_id": "g", "grants": [["authorization_code"]]}', "grants is a list"),
         ("/clients", '{"client_id": "g", "grants": [{}]}', "grants is a list"),
-        ("/clients", '{"client_id": "s", "secret": "", "redirect_uris": ["https://a.example/"]}',
-         "secret has 16 to 1024"),
-        ("/clients", '{"client_id": "a/b", "redirect_uris": ["https://a.example/"]}',
-         "must not contain '/'"),
-        ("/clients", json.dumps({"client_id": "long-name", "name": "n" * 300,
-                                 "redirect_uris": ["https://a.example/"]}),
-         "name has 1 to 255 characters"),
-        ("/clients", json.dumps({"client_id": "c" * 300, "redirect_uris": ["https://a.example/"]}),
-         "client_id has 1 to 255 characters"),
+        (
+            "/clients",
+            '{"client_id": "s", "secret": "", "redirect_uris": ["https://a.example/"]}',
+            "secret has 16 to 1024",
+        ),
+        (
+            "/clients",
+            '{"client_id": "a/b", "redirect_uris": ["https://a.example/"]}',
+            "must not contain '/'",
+        ),
+        (
+            "/clients",
+            json.dumps(
+                {
+                    "client_id": "long-name",
+                    "name": "n" * 300,
+                    "redirect_uris": ["https://a.example/"],
+                }
+            ),
+            "name has 1 to 255 characters",
+        ),
+        (
+            "/clients",
+            json.dumps({"client_id": "c" * 300, "redirect_uris": ["https://a.example/"]}),
+            "client_id has 1 to 255 characters",
+        ),
         ("/users", '{"username": "a/b", "password": "pw"}', "must not contain '/'"),
         ("/users", json.dumps({"username": "u" * 151, "password": "pw"}), "1 to 150 characters"),
         ("/users", json.dumps({"username": "pw-long", "password": "p" * 1025}), "at most 1024"),

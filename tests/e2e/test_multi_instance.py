@@ -52,29 +52,50 @@ def _token(base: str, secret: str, data: dict[str, str]) -> httpx.Response:
 def test_flow_started_on_one_finishes_on_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
     one, two = pair
     code, auth = _code(one)
-    tokens = _token(two.url, one.secret, {"grant_type": "authorization_code", "code": code,
-                                           "redirect_uri": REDIRECT,
-                                           "code_verifier": auth.verifier})
+    tokens = _token(
+        two.url,
+        one.secret,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": auth.verifier,
+        },
+    )
     assert tokens.status_code == 200, tokens.text
     access = tokens.json()["access_token"]
-    assert httpx.get(one.issuer + "/api/photos",
-                     headers={"authorization": f"Bearer {access}"}).status_code == 200
-    revoked = httpx.post(two.url + "/revoke", data={"token": access},
-                         auth=("photo-printer", one.secret))
+    assert (
+        httpx.get(
+            one.issuer + "/api/photos", headers={"authorization": f"Bearer {access}"}
+        ).status_code
+        == 200
+    )
+    revoked = httpx.post(
+        two.url + "/revoke", data={"token": access}, auth=("photo-printer", one.secret)
+    )
     assert revoked.status_code == 200
-    assert httpx.get(one.issuer + "/api/photos",
-                     headers={"authorization": f"Bearer {access}"}).status_code == 401
+    assert (
+        httpx.get(
+            one.issuer + "/api/photos", headers={"authorization": f"Bearer {access}"}
+        ).status_code
+        == 401
+    )
 
 
 def test_one_code_redeemed_by_fifty_requests_across_both(pair: tuple[Sandbox, Sandbox]) -> None:
     one, two = pair
     code, auth = _code(one)
     bases = [one.issuer, two.url]
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-            "code_verifier": auth.verifier}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": auth.verifier,
+    }
     with concurrent.futures.ThreadPoolExecutor(25) as pool:
-        statuses = list(pool.map(lambda i: _token(bases[i % 2], one.secret, data).status_code,
-                                 range(50)))
+        statuses = list(
+            pool.map(lambda i: _token(bases[i % 2], one.secret, data).status_code, range(50))
+        )
     assert statuses.count(200) == 1
     assert statuses.count(400) == 49
 
@@ -96,9 +117,16 @@ def test_rotation_on_one_reaches_the_other(pair: tuple[Sandbox, Sandbox]) -> Non
 def test_one_refresh_token_used_fifty_times_across_both(pair: tuple[Sandbox, Sandbox]) -> None:
     one, two = pair
     code, auth = _code(one)
-    tokens = _token(one.url, one.secret, {"grant_type": "authorization_code", "code": code,
-                                          "redirect_uri": REDIRECT,
-                                          "code_verifier": auth.verifier}).json()
+    tokens = _token(
+        one.url,
+        one.secret,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": auth.verifier,
+        },
+    ).json()
     data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     bases = [one.url, two.url]
     with concurrent.futures.ThreadPoolExecutor(25) as pool:

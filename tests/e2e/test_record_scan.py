@@ -15,13 +15,32 @@ def test_scanner_catches_secrets(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'records.db'}"
     store = open_store(build_settings({"db": url}, environ={}))
     store.start_flow("f", "client", time.time())
-    clean = FlowEvent("f", time.time(), "login", "browser", "authorization_server", "front",
-                      "s", {"username": "alice", "password": "(hidden)"}, [], True)
+    clean = FlowEvent(
+        "f",
+        time.time(),
+        "login",
+        "browser",
+        "authorization_server",
+        "front",
+        "s",
+        {"username": "alice", "password": "(hidden)"},
+        [],
+        True,
+    )
     store.record(clean)
     assert scan([url], {"a-secret-password"}) == []
-    leaky = FlowEvent("f", time.time(), "login", "browser", "authorization_server", "front",
-                      "s", {"password": "a-secret-password",
-                            "t": "vk_at_0123456789abcDEFghijkl"}, [], True)
+    leaky = FlowEvent(
+        "f",
+        time.time(),
+        "login",
+        "browser",
+        "authorization_server",
+        "front",
+        "s",
+        {"password": "a-secret-password", "t": "vk_at_0123456789abcDEFghijkl"},
+        [],
+        True,
+    )
     store.record(leaky)
     store.close()
     assert scan([url], {"a-secret-password"}) == [

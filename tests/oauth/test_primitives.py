@@ -41,8 +41,15 @@ def test_fresh_pkce_is_well_formed_and_unique() -> None:
 
 
 @pytest.mark.parametrize(
-    ("verifier", "ok"), [("a" * 42, False), ("a" * 43, True), ("a" * 128, True), ("a" * 129, False),
-                         ("a" * 42 + "+", False), ("-._~" * 11, True)]
+    ("verifier", "ok"),
+    [
+        ("a" * 42, False),
+        ("a" * 43, True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("a" * 42 + "+", False),
+        ("-._~" * 11, True),
+    ],
 )
 def test_verifier_grammar(verifier: str, ok: bool) -> None:
     assert pkce.is_well_formed(verifier) is ok
@@ -121,7 +128,10 @@ def test_authorization_request_url_keeps_the_endpoint_query() -> None:
 
 def test_vocabulary_numbers_the_five_steps() -> None:
     assert [p.id for p in PARTICIPANTS] == [
-        "browser", "client", "authorization_server", "resource_server"
+        "browser",
+        "client",
+        "authorization_server",
+        "resource_server",
     ]
     assert sorted({s.number for s in STEPS}) == [1, 2, 3, 4, 5]
     assert STEP_BY_ID["token_request"].number == 4

@@ -35,8 +35,13 @@ def test_strict_json_counts_brackets_outside_strings_only() -> None:
 
 @pytest.mark.parametrize(
     ("name", "same_as"),
-    [("Alice", "alice"), (" alice ", "alice"), ("ALICE", "alice"), ("\uff41lice", "alice"),
-     ("\u0430\u043e\u0435", "aoe")],
+    [
+        ("Alice", "alice"),
+        (" alice ", "alice"),
+        ("ALICE", "alice"),
+        ("\uff41lice", "alice"),
+        ("\u0430\u043e\u0435", "aoe"),
+    ],
 )
 def test_look_alikes_share_an_account_key(name: str, same_as: str) -> None:
     assert usernames.account_key(name) == usernames.account_key(same_as)

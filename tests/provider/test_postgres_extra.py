@@ -30,7 +30,11 @@ def test_postgresql_url_without_the_driver(tmp_path: Path, args: tuple[str, ...]
     env |= {"VALETKEY_DB": URL, "VALETKEY_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-c", WITHOUT_PSYCOPG, *args],
-        capture_output=True, text=True, timeout=60, check=False, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
     )
     assert result.returncode == 1
     assert result.stderr == MESSAGE
@@ -42,7 +46,11 @@ def test_sqlite_needs_no_driver_of_its_own(tmp_path: Path) -> None:
     env |= {"VALETKEY_DB": f"sqlite:///{tmp_path / 'v.db'}"}
     result = subprocess.run(
         [sys.executable, "-c", WITHOUT_PSYCOPG, "users", "list"],
-        capture_output=True, text=True, timeout=60, check=False, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""

@@ -148,8 +148,9 @@ def test_unreachable_database_is_a_clear_error() -> None:
 def test_prune_expired_keeps_a_day_of_history(store: Store) -> None:
     _client(store, "p1")
     now = time.time()
-    old = Token("old", "access", None, "p1", None, "x", now - 3 * 86400, now - 2 * 86400,
-                None, None)
+    old = Token(
+        "old", "access", None, "p1", None, "x", now - 3 * 86400, now - 2 * 86400, None, None
+    )
     recent = Token("recent", "access", None, "p1", None, "x", now - 3600, now - 60, None, None)
     live = Token("live", "access", None, "p1", None, "x", now, now + 300, None, None)
     store.issue(None, [old, recent, live])
@@ -180,8 +181,18 @@ def test_client_change_by_another_connection_shows_at_once(store: Store) -> None
 
 def _event(flow_id: str, step: str, result: str = "pass") -> FlowEvent:
     checks = [{"id": "AS-01", "clause": "x", "title": "t", "result": result, "detail": ""}]
-    return FlowEvent(flow_id, time.time(), step, "browser", "authorization_server", "front",
-                     "s", {"client_id": "c1"}, checks, False)
+    return FlowEvent(
+        flow_id,
+        time.time(),
+        step,
+        "browser",
+        "authorization_server",
+        "front",
+        "s",
+        {"client_id": "c1"},
+        checks,
+        False,
+    )
 
 
 def test_flow_records_in_one_batch_are_stored_at_its_end(store: Store) -> None:
@@ -195,8 +206,14 @@ def test_flow_records_in_one_batch_are_stored_at_its_end(store: Store) -> None:
     assert row is not None
     assert [e.step for e in store.flow_events(flow_id)] == ["authorize"]
     with recorder.batch():
-        recorder.record(flow_id, "login", ("browser", "authorization_server", "front"), "s",
-                        outcome="failed", user_id=None)
+        recorder.record(
+            flow_id,
+            "login",
+            ("browser", "authorization_server", "front"),
+            "s",
+            outcome="failed",
+            user_id=None,
+        )
     row = store.flow(flow_id)
     assert row is not None
     assert row["outcome"] == "failed"
@@ -221,12 +238,14 @@ def test_flow_batch_left_by_an_error_writes_nothing(store: Store) -> None:
 
 def test_flow_update_counts_failed_checks_and_keeps_outcome(store: Store) -> None:
     store.save_flow_records([FlowStart("f1", "c1", time.time())])
-    store.save_flow_records([
-        FlowUpdate(_event("f1", "authorize", "fail")),
-        FlowUpdate(_event("f1", "login"), user_id=7),
-        FlowUpdate(_event("f1", "token_request", "fail"), outcome="failed"),
-        FlowUpdate(_event("f1", "token_response")),
-    ])
+    store.save_flow_records(
+        [
+            FlowUpdate(_event("f1", "authorize", "fail")),
+            FlowUpdate(_event("f1", "login"), user_id=7),
+            FlowUpdate(_event("f1", "token_request", "fail"), outcome="failed"),
+            FlowUpdate(_event("f1", "token_response")),
+        ]
+    )
     row = store.flow("f1")
     assert row is not None
     assert (row["failed_checks"], row["outcome"], row["user_id"]) == (2, "failed", 7)
@@ -281,11 +300,11 @@ def test_a_failed_write_leaves_nothing_of_its_transaction(store: Store) -> None:
     duplicate id), the grant written before it in the same transaction is not kept."""
     _client(store)
     now = time.time()
-    store.issue(None, [Token("dup", "access", None, "c1", None, "openid", now, now + 60,
-                             None, None)])
+    store.issue(
+        None, [Token("dup", "access", None, "c1", None, "openid", now, now + 60, None, None)]
+    )
     grant = Grant("g-rolled-back", "c1", None, "openid", None, now, None)
-    again = Token("dup", "access", "g-rolled-back", "c1", None, "openid", now, now + 60,
-                  None, None)
+    again = Token("dup", "access", "g-rolled-back", "c1", None, "openid", now, now + 60, None, None)
     with pytest.raises(StoreError):
         store.issue(grant, [again])
     assert store.grant("g-rolled-back") is None

@@ -113,8 +113,15 @@ def start_sandbox(
     SECRETS.update(str(p) for p in started.creds.get("users", {}).values())
     if started.creds.get("client_secret"):
         SECRETS.add(str(started.creds["client_secret"]))
-    return Sandbox(started.issuer, started.data_dir, started.proc, started.db, started.log,
-                   started.creds, started.url)
+    return Sandbox(
+        started.issuer,
+        started.data_dir,
+        started.proc,
+        started.db,
+        started.log,
+        started.creds,
+        started.url,
+    )
 
 
 def demo_browser(issuer: str) -> UserAgent:

@@ -13,7 +13,10 @@ SCRIPT = ROOT / "tools" / "import_cycles.py"
 def _run(src: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(SCRIPT), str(src)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -35,13 +38,16 @@ def test_src_has_no_import_cycle() -> None:
 
 
 def test_cycle_behind_type_checking_and_a_local_import(tmp_path: Path) -> None:
-    src = _tree(tmp_path, {
-        "app/__init__.py": "",
-        "app/a.py": (
-            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.b import B\n"
-        ),
-        "app/b.py": "def f():\n    from . import a\n    return a\n",
-    })
+    src = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/a.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.b import B\n"
+            ),
+            "app/b.py": "def f():\n    from . import a\n    return a\n",
+        },
+    )
     result = _run(src)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
@@ -55,32 +61,37 @@ def test_cycle_behind_type_checking_and_a_local_import(tmp_path: Path) -> None:
 def test_package_init_counts_only_from_outside_the_package(tmp_path: Path) -> None:
     """A package whose __init__ imports its own modules is no cycle; a module outside it
     that the __init__ imports back is one."""
-    src = _tree(tmp_path, {
-        "app/__init__.py": "",
-        "app/checks/__init__.py": "from app.checks import one\n",
-        "app/checks/one.py": "from app.checks.base import check\n",
-        "app/checks/base.py": "check = 1\n",
-        "app/core.py": "import app.checks.base\n",
-    })
+    src = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/checks/__init__.py": "from app.checks import one\n",
+            "app/checks/one.py": "from app.checks.base import check\n",
+            "app/checks/base.py": "check = 1\n",
+            "app/core.py": "import app.checks.base\n",
+        },
+    )
     assert _run(src).returncode == 0
     (src / "app" / "checks" / "base.py").write_text("from app import core\ncheck = 1\n")
     result = _run(src)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == (
-        "import cycle: app.checks -> app.checks.one -> app.checks.base -> app.core "
-        "-> app.checks"
+        "import cycle: app.checks -> app.checks.one -> app.checks.base -> app.core -> app.checks"
     )
 
 
 def test_cycle_between_packages(tmp_path: Path) -> None:
-    src = _tree(tmp_path, {
-        "app/__init__.py": "",
-        "app/server/__init__.py": "",
-        "app/server/store.py": "from app.render.model import Event\n",
-        "app/render/__init__.py": "",
-        "app/render/model.py": "class Event: ...\n",
-        "app/render/draw.py": "from app.server.store import rows\n",
-    })
+    src = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/server/__init__.py": "",
+            "app/server/store.py": "from app.render.model import Event\n",
+            "app/render/__init__.py": "",
+            "app/render/model.py": "class Event: ...\n",
+            "app/render/draw.py": "from app.server.store import rows\n",
+        },
+    )
     result = _run(src)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [

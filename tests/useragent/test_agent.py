@@ -44,17 +44,22 @@ class Server:
 
 
 def _agent(server: Server) -> UserAgent:
-    return UserAgent(base_url="http://as.test", client=CLIENT,
-                     transport=httpx.MockTransport(server))
+    return UserAgent(
+        base_url="http://as.test", client=CLIENT, transport=httpx.MockTransport(server)
+    )
 
 
 def test_login_fills_the_form_and_sends_extra_headers() -> None:
     server = Server()
-    answer = _agent(server).login("/login?request=r-1", "alice", "pw-1",
-                                  headers={"origin": "null"})
+    answer = _agent(server).login("/login?request=r-1", "alice", "pw-1", headers={"origin": "null"})
     assert answer.status_code == 303
-    assert server.posted == [("/login", {"csrf": ["c-1"], "request": ["r-1"],
-                                         "username": ["alice"], "password": ["pw-1"]}, "null")]
+    assert server.posted == [
+        (
+            "/login",
+            {"csrf": ["c-1"], "request": ["r-1"], "username": ["alice"], "password": ["pw-1"]},
+            "null",
+        )
+    ]
 
 
 @pytest.mark.parametrize("decision", ["allow", "deny"])
@@ -86,8 +91,9 @@ def test_refusals_are_agent_errors() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, text="invalid_request")
 
-    agent = UserAgent(base_url="http://as.test", client=CLIENT,
-                      transport=httpx.MockTransport(refuse))
+    agent = UserAgent(
+        base_url="http://as.test", client=CLIENT, transport=httpx.MockTransport(refuse)
+    )
     with pytest.raises(AgentError) as stopped:
         agent.code("alice", "pw-1")
     assert str(stopped.value) == "status 400 on the way: invalid_request"

@@ -37,8 +37,9 @@ class ClientRequest:
             self.client_id, self.redirect_uri, Scope.parse(self.scope), pkce=pkce
         )
         assert request.state is not None and request.nonce is not None
-        return Authorization(pkce.verifier, request.state, request.nonce,
-                             request.params(**overrides))
+        return Authorization(
+            pkce.verifier, request.state, request.nonce, request.params(**overrides)
+        )
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -97,9 +97,7 @@ def token_used_as_bound(ctx: BearerContext) -> None:
 def scope_sufficient(ctx: BearerContext) -> None:
     """The token carries the scope this resource needs."""
     assert ctx.token is not None
-    if ctx.required_scope is not None and ctx.required_scope not in Scope.lenient(
-        ctx.token.scope
-    ):
+    if ctx.required_scope is not None and ctx.required_scope not in Scope.lenient(ctx.token.scope):
         raise InsufficientScope(
             f"this call needs the scope {ctx.required_scope}", ctx.required_scope
         )

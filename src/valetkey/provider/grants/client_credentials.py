@@ -17,6 +17,4 @@ CHECKS = Table.of(
 def redeem(provider: Provider, ctx: TokenContext) -> Issued:
     """No refresh token (RFC 6749 §4.4.3; AS-27) and no ID token: there is no user."""
     assert ctx.client is not None
-    return issue(
-        provider, ctx.client, None, str(ctx.scopes), None, refresh=False, jkt=ctx.dpop_jkt
-    )
+    return issue(provider, ctx.client, None, str(ctx.scopes), None, refresh=False, jkt=ctx.dpop_jkt)

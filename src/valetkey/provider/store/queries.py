@@ -659,9 +659,7 @@ class Store:
 
     def rebind_auth_request(self, request_id: str, old_hash: str, new_hash: str) -> bool:
         """Move a pending request to the browser's new id (rotated at login)."""
-        sql = (
-            "UPDATE auth_requests SET browser_hash = :new WHERE id = :id AND browser_hash = :old"
-        )
+        sql = "UPDATE auth_requests SET browser_hash = :new WHERE id = :id AND browser_hash = :old"
         return self._write(sql, {"id": request_id, "old": old_hash, "new": new_hash}) == 1
 
     def finish_auth_request(self, request_id: str, code: Code | None) -> bool:
