@@ -4,8 +4,6 @@ strict sandbox refusing every one of them."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Iterator
 
@@ -15,6 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, hidden, start_sandbox
+from valetkey.oauth.jose import left_half_hash
 from valetkey.oauth.redaction import fingerprint
 from valetkey.useragent.agent import UserAgent
 from valetkey.useragent.authorization import query_of
@@ -75,11 +74,6 @@ def _claims(sandbox: Sandbox, token: str) -> dict[str, object]:
     return dict(jwt.decode(token, keys, algorithms=["RS256", "ES256"]).claims)
 
 
-def _at_hash(access_token: str) -> str:
-    digest = hashlib.sha256(access_token.encode()).digest()[:16]
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("response_type", TYPES)
 def test_each_type_in_each_mode(lab: Sandbox, response_type: str, mode: str) -> None:
@@ -108,7 +102,7 @@ def test_each_type_in_each_mode(lab: Sandbox, response_type: str, mode: str) -> 
             params["nonce"],
         )
         if "access_token" in fields:  # OIDC Core §3.2.2.10
-            assert claims["at_hash"] == _at_hash(fields["access_token"])
+            assert claims["at_hash"] == left_half_hash(fields["access_token"])
             assert "preferred_username" not in claims  # the scopes' claims are at userinfo
         else:  # OIDC Core §5.4: no access token, so the claims are in the ID token
             assert "at_hash" not in claims

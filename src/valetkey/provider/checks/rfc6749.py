@@ -128,7 +128,7 @@ def client_may_use_response_type(ctx: AuthorizeContext) -> None:
     """
     assert ctx.client is not None
     value = ctx.params.get("response_type") or ""
-    requested = " ".join(sorted(value.split(" ")))  # a space-separated set (RFC 6749 §3.1.1)
+    requested = spell(parse_response_type(value))  # a space-separated set (RFC 6749 §3.1.1)
     if requested not in ctx.client.response_types:
         raise UnauthorizedClient(
             f"this client is not registered for response_type {value!r}; register it with "
