@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from valetkey.provider import lab
 from valetkey.provider.admin_state import AdminState
 from valetkey.provider.checks import Table
+from valetkey.provider.checks.client_auth import named_client_id
 from valetkey.provider.checks.context import Action, DpopInputs, FormContext, RevokeGrant
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.clock import Clock
@@ -30,7 +31,7 @@ from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import AuthRequest, LoginSession
+from valetkey.provider.store.records import AuthRequest, Client, LoginSession
 from valetkey.provider.tokens import digest, same
 
 log = logging.getLogger("valetkey.provider")
@@ -83,6 +84,7 @@ class Provider:
         self.secure_cookies = self.issuer.startswith("https://")
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
+        self.dpop = DpopInputs(self.origin, self.dpop_replay)  # what DPoP checks read
         self.admin = AdminState()
         self._lab_lines = [
             f"LAB SWITCH {switch.value} is on: {switch.warning}"
@@ -167,8 +169,11 @@ class Provider:
             else:
                 self.store.revoke_token(action.token_id, now)
 
-    def dpop_inputs(self) -> DpopInputs:
-        return DpopInputs(self.origin, self.dpop_replay)
+    def named_client(self, request: Request) -> Client | None:
+        """The stored client a back-channel request's credentials name, read for the checks
+        (`client_auth.authenticate` then decides whether they authenticate it)."""
+        client_id = named_client_id(request)
+        return self.store.client(client_id) if client_id else None
 
     def table(self, table: Table[C]) -> Table[C]:
         """`table` as this sandbox's lab switches change it: worked out once, then reused."""

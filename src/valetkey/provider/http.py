@@ -56,6 +56,11 @@ class Params:
                 return value
         return None
 
+    def values(self, name: str) -> list[str]:
+        """Every non-empty value sent for `name`, in order (a repeated parameter gives more
+        than one)."""
+        return [value for key, value in self.pairs if key == name and value != ""]
+
     def names(self) -> set[str]:
         return {key for key, value in self.pairs if value != ""}
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from valetkey.provider.checks import Check, Table, lab_variants, rfc6749, rfc7636, rfc9700
@@ -150,8 +149,9 @@ CHANGES: dict[LabSwitch, tuple[Change, ...]] = {
 }
 
 
-@cache
-def _applied(table: Table[Any], switches: frozenset[LabSwitch]) -> Table[Any]:
+def apply(table: Table[Any], switches: frozenset[LabSwitch]) -> Table[Any]:
+    """`table` as the switches that are on change it (the strict table when none is). Each
+    sandbox works this out once per table (`Provider.table`)."""
     for switch in LabSwitch:  # a fixed order, so the same switches give the same table
         if switch not in switches:
             continue
@@ -159,8 +159,3 @@ def _applied(table: Table[Any], switches: frozenset[LabSwitch]) -> Table[Any]:
             if table.has(change.target):
                 table = change(table)
     return table
-
-
-def apply(table: Table[Any], switches: frozenset[LabSwitch]) -> Table[Any]:
-    """`table` as the switches that are on change it (the strict table when none is)."""
-    return _applied(table, switches) if switches else table

@@ -16,7 +16,7 @@ from valetkey.provider.tokens import same
 def prefix_redirect_uri(strict: Check[AuthorizeContext]) -> Check[AuthorizeContext]:
     def run(ctx: AuthorizeContext) -> None:
         assert ctx.client is not None
-        values = [v for k, v in ctx.params.pairs if k == "redirect_uri" and v]
+        values = ctx.params.values("redirect_uri")
         if len(values) != 1:
             raise PageError("The request must carry the app's redirect_uri exactly once.")
         if not any(values[0].startswith(uri) for uri in ctx.client.redirect_uris):

@@ -40,7 +40,7 @@ def client_id_known(ctx: AuthorizeContext) -> None:
     An unknown or repeated client_id is shown to the user as an error page; nothing is
     redirected, because there is no trusted redirect URI to send it to.
     """
-    values = [v for k, v in ctx.params.pairs if k == "client_id" and v]
+    values = ctx.params.values("client_id")
     if len(values) != 1:
         raise PageError("The request must name the app (client_id) exactly once.")
     client = ctx.named_client  # loaded for the one client_id
@@ -57,7 +57,7 @@ def redirect_uri_exact(ctx: AuthorizeContext) -> None:
     string matching. A mismatch is an error page, never a redirect (AS-09, AS-10).
     """
     assert ctx.client is not None
-    values = [v for k, v in ctx.params.pairs if k == "redirect_uri" and v]
+    values = ctx.params.values("redirect_uri")
     if len(values) != 1:
         raise PageError("The request must carry the app's redirect_uri exactly once.")
     if values[0] not in ctx.client.redirect_uris:

@@ -75,7 +75,7 @@ AUTHORIZE_PARAMS = (
 def load(provider: Provider, params: Params) -> AuthorizeContext:
     """What the checks read from the store: the client the one client_id names."""
     ctx = AuthorizeContext(params, provider.clock.now())
-    named = [value for name, value in params.pairs if name == "client_id" and value]
+    named = params.values("client_id")
     if len(named) == 1:
         ctx.named_client = provider.store.client(named[0])
     return ctx

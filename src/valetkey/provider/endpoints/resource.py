@@ -42,7 +42,7 @@ def bearer_error(exc: OAuthError) -> Response:
 
 def load(provider: Provider, request: Request, scope: str | None) -> BearerContext:
     """The stored token behind the presented value, looked up before the checks run."""
-    ctx = BearerContext(request, provider.clock.now(), provider.dpop_inputs(), scope)
+    ctx = BearerContext(request, provider.clock.now(), provider.dpop, scope)
     value = presented_value(request)
     if value is not None:
         try:

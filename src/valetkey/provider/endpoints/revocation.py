@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc7009
-from valetkey.provider.checks.client_auth import named_client_id
 from valetkey.provider.checks.context import RevokeGrant, RevokeToken, TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.token import error_response
@@ -40,8 +39,7 @@ def _lookup(provider: Provider, value: str) -> tuple[Token, float | None] | None
 def load(provider: Provider, request: Request) -> TokenContext:
     """The client the credentials name and the token the request is about."""
     ctx = TokenContext(request, provider.clock.now())
-    client_id = named_client_id(request)
-    ctx.named_client = provider.store.client(client_id) if client_id else None
+    ctx.named_client = provider.named_client(request)
     value = request.form.get("token")
     if value is not None:
         ctx.presented_token = _lookup(provider, value)

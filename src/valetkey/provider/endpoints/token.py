@@ -15,7 +15,7 @@ from typing import Any
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc9449
-from valetkey.provider.checks.client_auth import named_client_id, presented_secret
+from valetkey.provider.checks.client_auth import presented_secret
 from valetkey.provider.checks.context import TokenContext
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
@@ -67,10 +67,9 @@ def error_response(exc: OAuthError) -> Response:
 
 def load(provider: Provider, request: Request) -> TokenContext:
     """Everything the checks read from the store, read before they run."""
-    ctx = TokenContext(request, provider.clock.now(), provider.dpop_inputs())
+    ctx = TokenContext(request, provider.clock.now(), provider.dpop)
     store, form = provider.store, request.form
-    client_id = named_client_id(request)
-    ctx.named_client = store.client(client_id) if client_id else None
+    ctx.named_client = provider.named_client(request)
     code = form.get("code")
     if code is not None and form.get("grant_type") == "authorization_code":
         ctx.presented_code = store.code(digest(code))
