@@ -13,7 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, hidden, start_sandbox
-from valetkey.oauth.jose import left_half_hash
+from valetkey.oauth.base64url import left_half_hash
 from valetkey.oauth.redaction import fingerprint
 from valetkey.useragent.agent import UserAgent
 from valetkey.useragent.authorization import query_of

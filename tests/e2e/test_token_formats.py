@@ -7,7 +7,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser
-from valetkey.oauth.jose import left_half_hash as at_hash
+from valetkey.oauth.base64url import left_half_hash as at_hash
 from valetkey.useragent.agent import UserAgent
 
 

@@ -8,28 +8,26 @@ from dataclasses import replace
 import pytest
 
 from valetkey.oauth.client_metadata import client_metadata
-from valetkey.provider import lab
+from valetkey.provider import grants, lab
 from valetkey.provider.checks import (
     REGISTRY,
+    AuthorizeContext,
+    BearerContext,
+    Check,
     CheckResult,
+    DpopInputs,
+    FormContext,
+    RevokeGrant,
     Table,
     TableError,
+    TokenContext,
     check,
-    client_auth,
     csrf,
     oidc,
     rfc6749,
     rfc6750,
     rfc7636,
     rfc9700,
-)
-from valetkey.provider.checks.context import (
-    AuthorizeContext,
-    BearerContext,
-    DpopInputs,
-    FormContext,
-    RevokeGrant,
-    TokenContext,
 )
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.endpoints import authorize, revocation, token
@@ -108,7 +106,7 @@ def test_every_endpoint_table_is_in_an_order_that_works() -> None:
         authorize.PAGE_CHECKS,
         authorize.REDIRECT_CHECKS,
         token.COMMON_CHECKS,
-        *(grant.checks for grant in token.GRANTS.values()),
+        *(grant.checks for grant in grants.GRANT_TYPES.values()),
         revocation.REVOCATION_CHECKS,
         revocation.INTROSPECTION_CHECKS,
         rfc6750.BEARER_CHECKS,
@@ -187,7 +185,7 @@ def test_two_switches_that_relax_one_check_compose() -> None:
 
 def test_code_reuse_drops_the_replay_check_from_the_code_grant_only() -> None:
     switches = frozenset({LabSwitch.CODE_REUSE})
-    grant = token.GRANTS["authorization_code"].checks
+    grant = grants.GRANT_TYPES["authorization_code"].checks
     assert not lab.apply(grant, switches).has(rfc6749.code_not_used_before)
     assert lab.apply(token.COMMON_CHECKS, switches).checks == token.COMMON_CHECKS.checks
 
@@ -235,14 +233,14 @@ def test_client_authentication_reads_only_what_was_loaded() -> None:
     basic = "Basic YXBwOnMzY3JldA=="  # app:s3cret
     ctx = TokenContext(_token_request("grant_type=authorization_code", basic), NOW)
     ctx.named_client = CLIENT
-    client_auth.client_authenticated.run(ctx)
+    rfc6749.client_authenticated.run(ctx)
     assert (ctx.client, ctx.auth_method) == (CLIENT, "client_secret_basic")
     wrong = TokenContext(_token_request("", "Basic YXBwOndyb25n"), NOW, named_client=CLIENT)
     with pytest.raises(InvalidClient):
-        client_auth.client_authenticated.run(wrong)
+        rfc6749.client_authenticated.run(wrong)
     unknown = TokenContext(_token_request("", basic), NOW, named_client=None)
     with pytest.raises(InvalidClient):
-        client_auth.client_authenticated.run(unknown)
+        rfc6749.client_authenticated.run(unknown)
 
 
 def _code_context(form: str, code: Code) -> TokenContext:
@@ -253,7 +251,7 @@ def _code_context(form: str, code: Code) -> TokenContext:
 
 def test_a_good_code_passes_the_whole_grant_table() -> None:
     ctx = _code_context(f"code=the-code&redirect_uri={REDIRECT}&code_verifier={VERIFIER}", _code())
-    results = _run(token.GRANTS["authorization_code"].checks, ctx)
+    results = _run(grants.GRANT_TYPES["authorization_code"].checks, ctx)
     assert [r.id for r in results] == [
         "AS-15",
         "AS-19",
@@ -272,7 +270,7 @@ def test_a_replayed_code_asks_for_its_grant_to_be_revoked() -> None:
     used = _code(used_at=NOW - 1, grant_id="g1")
     ctx = _code_context(f"code=the-code&redirect_uri={REDIRECT}&code_verifier={VERIFIER}", used)
     with pytest.raises(InvalidGrant) as caught:
-        _run(token.GRANTS["authorization_code"].checks, ctx)
+        _run(grants.GRANT_TYPES["authorization_code"].checks, ctx)
     assert caught.value.check_id == "AS-16"
     assert ctx.actions == [RevokeGrant("g1")]
 
@@ -295,7 +293,7 @@ def test_a_replayed_code_asks_for_its_grant_to_be_revoked() -> None:
 )
 def test_each_code_check_refuses_its_case(form: str, code: Code, check_id: str) -> None:
     with pytest.raises(OAuthError) as caught:
-        _run(token.GRANTS["authorization_code"].checks, _code_context(form, code))
+        _run(grants.GRANT_TYPES["authorization_code"].checks, _code_context(form, code))
     assert caught.value.check_id == check_id
 
 
@@ -324,7 +322,7 @@ def test_a_replayed_refresh_token_revokes_the_family_and_may_not_widen_scope() -
     )
     used.client, used.grant_type = CLIENT, "refresh_token"
     with pytest.raises(InvalidGrant):
-        _run(token.GRANTS["refresh_token"].checks, used)
+        _run(grants.GRANT_TYPES["refresh_token"].checks, used)
     assert used.actions == [RevokeGrant("g1")]
     wider = TokenContext(
         _token_request("refresh_token=the-refresh&scope=openid%20photos.read"),
@@ -333,7 +331,7 @@ def test_a_replayed_refresh_token_revokes_the_family_and_may_not_widen_scope() -
     )
     wider.client, wider.grant_type = CLIENT, "refresh_token"
     with pytest.raises(InvalidScope) as caught:
-        _run(token.GRANTS["refresh_token"].checks, wider)
+        _run(grants.GRANT_TYPES["refresh_token"].checks, wider)
     assert caught.value.check_id == "AS-43"
 
 
@@ -388,3 +386,26 @@ def test_every_check_that_runs_is_registered() -> None:
     registered = {c.slot for c in REGISTRY}
     for table in (authorize.PAGE_CHECKS, token.COMMON_CHECKS, rfc6750.BEARER_CHECKS):
         assert {c.slot for c in table} <= registered
+
+
+def test_a_check_about_an_absent_header_passes_without_being_called() -> None:
+    calls: list[str] = []
+
+    def judge(ctx: TokenContext) -> None:
+        calls.append(ctx.request.headers["x-proof"])
+        raise InvalidRequest("a bad proof")
+
+    about_header: Check[TokenContext] = Check(
+        "", "test", "Judge x-proof", "", judge, header="x-proof"
+    )
+    table = Table.of("test", [about_header])
+    without = TokenContext(_token_request("grant_type=x"), NOW)
+    results = _run(table, without)
+    assert calls == []
+    assert [(r.title, r.passed) for r in results] == [("Judge x-proof", True)]
+
+    sent = _token_request("grant_type=x")
+    with_header = TokenContext(replace(sent, headers={**sent.headers, "x-proof": "p"}), NOW)
+    with pytest.raises(InvalidRequest):
+        _run(table, with_header)
+    assert calls == ["p"]

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from valetkey.provider.checks import REGISTRY, CheckResult, rfc7636, run_checks
-from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.checks import REGISTRY, CheckResult, TokenContext, rfc7636, run_checks
 from valetkey.provider.errors import InvalidGrant, OAuthError
 from valetkey.provider.http import Params, Request
 from valetkey.provider.store.records import Code

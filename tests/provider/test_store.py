@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from tests.support.postgres import fresh_database
 from valetkey.oauth.client_metadata import client_metadata
 from valetkey.oauth.flow import FlowEvent
-from valetkey.provider.clock import Clock
+from valetkey.provider.admin_state import Clock
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store import queries, schema

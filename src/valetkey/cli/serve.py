@@ -216,12 +216,11 @@ def _tenant(settings: Settings, name: str, admin_token: str) -> Provider:
 def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     import uvicorn
 
-    from valetkey.provider.app import create_app
+    from valetkey.provider.app import Housekeeper, create_app, quietly
     from valetkey.provider.core import Provider
     from valetkey.provider.file_modes import private_umask, secure_folder, secure_sqlite_files
     from valetkey.provider.http_limits import MAX_CONNECTIONS, BoundedHttpToolsProtocol
     from valetkey.provider.store.open import tenant_database
-    from valetkey.provider.workers import Housekeeper, quietly
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

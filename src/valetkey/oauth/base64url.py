@@ -1,11 +1,13 @@
-"""base64url without padding (RFC 7515 §2 and Appendix C; RFC 4648 §5), on joserfc's codec.
+"""base64url without padding (RFC 7515 §2 and Appendix C; RFC 4648 §5), on joserfc's codec,
+and the SHA-256 digests OAuth and OIDC carry in it (PKCE S256, `at_hash`, DPoP `ath`).
 
-Every token, PKCE challenge and JWS segment in valetkey goes through these two functions.
+Every token, PKCE challenge and JWS segment in valetkey goes through `encode` and `decode`.
 """
 
 from __future__ import annotations
 
 import binascii
+import hashlib
 
 from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
@@ -27,3 +29,14 @@ def decode(text: str) -> bytes:
         return urlsafe_b64decode(text.rstrip("=").encode("ascii"))
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise Base64UrlError("not base64url text") from None
+
+
+def sha256_b64url(text: str) -> str:
+    """BASE64URL(SHA256(ASCII(text))): PKCE S256 (RFC 7636 §4.2), DPoP `ath` (RFC 9449 §4.2)."""
+    return encode(hashlib.sha256(text.encode("ascii")).digest())
+
+
+def left_half_hash(text: str) -> str:
+    """The left half of SHA-256, base64url: `at_hash` and `c_hash` for the *256 algorithms
+    (OIDC Core §3.1.3.6, §3.3.2.11)."""
+    return encode(hashlib.sha256(text.encode("ascii")).digest()[:16])

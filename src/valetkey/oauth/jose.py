@@ -1,5 +1,4 @@
-"""JOSE helpers that are not signing: reading a compact JWT's parts without trusting them, and
-the SHA-256 digests OAuth and OIDC carry in base64url (PKCE S256, `at_hash`, DPoP `ath`).
+"""JOSE helpers that are not signing: reading a compact JWT's parts without trusting them.
 
 Signing and verification stay with joserfc; what is here never decides whether a token is
 genuine. `unverified_*` read a token so that a probe or the inspector can say what it claims.
@@ -7,7 +6,6 @@ genuine. `unverified_*` read a token so that a probe or the inspector can say wh
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from valetkey.oauth import base64url, strict_json
@@ -15,17 +13,6 @@ from valetkey.oauth import base64url, strict_json
 
 class MalformedJwt(ValueError):
     """The text is not a compact JWS/JWT (RFC 7515 §7.1)."""
-
-
-def sha256_b64url(text: str) -> str:
-    """BASE64URL(SHA256(ASCII(text))): PKCE S256 (RFC 7636 §4.2), DPoP `ath` (RFC 9449 §4.2)."""
-    return base64url.encode(hashlib.sha256(text.encode("ascii")).digest())
-
-
-def left_half_hash(text: str) -> str:
-    """The left half of SHA-256, base64url: `at_hash` and `c_hash` for the *256 algorithms
-    (OIDC Core §3.1.3.6, §3.3.2.11)."""
-    return base64url.encode(hashlib.sha256(text.encode("ascii")).digest()[:16])
 
 
 def _segments(token: str) -> list[str]:

@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from valetkey.oauth.jose import sha256_b64url
+from valetkey.oauth.base64url import sha256_b64url
 
 # RFC 7636 §4.1: 43 to 128 characters from the unreserved set
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")

@@ -9,7 +9,7 @@ import time
 from joserfc import jws
 from joserfc.jwk import ECKey
 
-from valetkey.oauth.jose import sha256_b64url
+from valetkey.oauth.base64url import sha256_b64url
 
 
 class DpopKey:

@@ -22,7 +22,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from valetkey import catalogue
-from valetkey.oauth.jose import MalformedJwt, left_half_hash, unverified_claims, unverified_header
+from valetkey.oauth.base64url import left_half_hash
+from valetkey.oauth.jose import MalformedJwt, unverified_claims, unverified_header
 from valetkey.oauth.pkce import s256
 from valetkey.probe.dpop import DpopKey
 from valetkey.probe.report import Result, failed, not_applicable, passed

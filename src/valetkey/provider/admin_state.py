@@ -1,9 +1,10 @@
-"""What the admin API changes in a running sandbox, kept in the process: injected faults,
-claims queued for the next token, and the recent request log."""
+"""What the admin API changes in a running sandbox, kept in the process: the clock, injected
+faults, claims queued for the next token, and the recent request log."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,3 +56,17 @@ class AdminState:
                 "ms": round(seconds * 1000, 2),
             }
         )
+
+
+class Clock:
+    """The sandbox's notion of now, as seconds since the epoch, with an offset that the admin
+    API (`POST /admin/clock`) and tests can move."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds

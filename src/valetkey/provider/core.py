@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from valetkey.provider import lab
-from valetkey.provider.admin_state import AdminState
-from valetkey.provider.checks import Table
-from valetkey.provider.checks.client_auth import named_client_id
-from valetkey.provider.checks.context import Action, DpopInputs, FormContext, RevokeGrant
+from valetkey.provider.admin_state import AdminState, Clock
+from valetkey.provider.checks import Action, DpopInputs, FormContext, RevokeGrant, Table
+from valetkey.provider.checks.rfc6749 import named_client_id
 from valetkey.provider.checks.rfc9449 import ReplayCache
-from valetkey.provider.clock import Clock
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Params, Request, Response, cookie
 from valetkey.provider.keys import KeyRing, load_key_ring
@@ -171,7 +169,7 @@ class Provider:
 
     def named_client(self, request: Request) -> Client | None:
         """The stored client a back-channel request's credentials name, read for the checks
-        (`client_auth.authenticate` then decides whether they authenticate it)."""
+        (`rfc6749.authenticate` then decides whether they authenticate it)."""
         client_id = named_client_id(request)
         return self.store.client(client_id) if client_id else None
 

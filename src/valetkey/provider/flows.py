@@ -17,8 +17,8 @@ from contextvars import ContextVar
 from valetkey.oauth.flow import FlowEvent
 from valetkey.oauth.redaction import masked
 from valetkey.oauth.vocabulary import Channel
+from valetkey.provider.admin_state import Clock
 from valetkey.provider.checks import CheckResult
-from valetkey.provider.clock import Clock
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import FlowStart, FlowUpdate
 

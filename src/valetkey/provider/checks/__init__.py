@@ -6,6 +6,8 @@ documentation. `check()` tags it with its id in the check catalogue (`valetkey.c
 empty where the catalogue has none; an id the catalogue lacks fails at import), the clause
 it enforces, and what it reads and fills in of the context: `needs` names the
 fields an earlier check (or the endpoint's loader) must have set, `sets` the fields it sets.
+A check about one optional request header (a DPoP proof, say) names it as `header`: a
+request without that header passes it without the check being called.
 
 A `Table` is the ordered list an endpoint runs. It is checked when it is built, at import:
 a check that needs a field nothing before it sets is a `TableError` naming both, never a
@@ -23,10 +25,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar, cast
 
 from valetkey import catalogue
+from valetkey.oauth.scope import Scope
 from valetkey.provider.errors import OAuthError
+from valetkey.provider.http import Params, Request
+from valetkey.provider.response_modes import CODE, QUERY
+from valetkey.provider.store.records import Client, Code, Token
 
 log = logging.getLogger("valetkey.provider")
 
@@ -43,6 +49,7 @@ class Check(Generic[C]):
     needs: frozenset[str] = frozenset()
     sets: frozenset[str] = frozenset()
     slot: str = ""  # the place in a table it fills: its own name, or the check it wraps
+    header: str = ""  # the optional request header the check judges; absent, it passes
 
     @property
     def name(self) -> str:
@@ -54,16 +61,24 @@ class Check(Generic[C]):
 
     def wrapped(self, title: str, doc: str, run: Callable[[C], None]) -> Check[C]:
         """Another check in this one's slot (a lab switch's variant), with its id and clause."""
-        return Check(self.id, self.clause, title, doc, run, self.needs, self.sets, self.slot)
+        return Check(
+            self.id, self.clause, title, doc, run, self.needs, self.sets, self.slot, self.header
+        )
 
 
 REGISTRY: list[Check[object]] = []
 
 
 def check(
-    check_id: str, clause: str, *, needs: Iterable[str] = (), sets: Iterable[str] = ()
+    check_id: str,
+    clause: str,
+    *,
+    needs: Iterable[str] = (),
+    sets: Iterable[str] = (),
+    header: str = "",
 ) -> Callable[[Callable[[C], None]], Check[C]]:
-    """Register a check under its catalogue id and clause, with what it needs and sets."""
+    """Register a check under its catalogue id and clause, with what it needs and sets, and
+    the optional request header (lower case) it judges, if that is all it judges."""
 
     def register(func: Callable[[C], None]) -> Check[C]:
         if check_id:
@@ -71,7 +86,7 @@ def check(
         doc = (func.__doc__ or func.__name__).strip()
         title = doc.splitlines()[0].rstrip(".")
         registered: Check[C] = Check(
-            check_id, clause, title, doc, func, frozenset(needs), frozenset(sets)
+            check_id, clause, title, doc, func, frozenset(needs), frozenset(sets), header=header
         )
         REGISTRY.append(registered)  # type: ignore[arg-type]
         return registered
@@ -159,9 +174,16 @@ def result_of(item: Check[C], passed: bool, detail: str = "") -> CheckResult:
     return CheckResult(item.id, item.clause, item.title, passed, detail)
 
 
+class _HasRequest(Protocol):
+    request: Request
+
+
 def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) -> None:
     """Run each check in order; record it; re-raise the first failure, tagged with its id."""
     for item in table:
+        if item.header and item.header not in cast(_HasRequest, ctx).request.headers:
+            results.append(result_of(item, True))  # nothing of what it judges was sent
+            continue
         try:
             item.run(ctx)
         except OAuthError as exc:
@@ -171,3 +193,133 @@ def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) ->
                 log.info("check %s failed: %s (%s)", item.id or item.slot, exc.error, exc.detail)
             raise
         results.append(result_of(item, True))
+
+
+# The contexts: what each endpoint's checks read and fill in as they pass. A context is
+# narrow and typed: the request's parameters, the time, and the rows the endpoint's loader
+# read from the store before the table runs (the client a request names, the code or refresh
+# token it presents). Checks never reach the store; what they want done to it (revoking a
+# grant whose code was replayed, say) they append to `actions`, which the endpoint performs
+# after the table, in the request's one transaction.
+
+
+@dataclass(frozen=True)
+class RevokeGrant:
+    """Revoke a grant and every token issued under it (RFC 6749 §4.1.2, RFC 9700 §4.14.2)."""
+
+    grant_id: str
+
+
+@dataclass(frozen=True)
+class RevokeToken:
+    """Revoke one token (RFC 7009 §2.1)."""
+
+    token_id: str
+
+
+Action = RevokeGrant | RevokeToken
+
+
+@dataclass
+class AuthorizeContext:
+    params: Params
+    now: float
+    named_client: Client | None = None  # loaded: the client the single client_id names
+    client: Client | None = None
+    redirect_uri: str | None = None
+    scopes: Scope = field(default_factory=Scope)
+    prompt: frozenset[str] = frozenset()
+    max_age: int | None = None
+    # what response_type and response_mode asked for, once checked; until then the strict
+    # default, so a check that runs early never skips PKCE by mistake
+    response_types: frozenset[str] = CODE
+    response_mode: str = QUERY
+
+    @property
+    def returns_code(self) -> bool:
+        return "code" in self.response_types
+
+
+class ProofIds(Protocol):
+    """The DPoP proof ids seen lately (RFC 9449 §11.1): True the first time an id is used."""
+
+    def first_use(self, jti: str, now: float) -> bool: ...
+
+
+@dataclass
+class DpopInputs:
+    """What checking a DPoP proof needs besides the request: the server's origin (for
+    `htu`) and the proof ids it has seen."""
+
+    origin: str
+    replay: ProofIds
+
+
+@dataclass
+class TokenContext:
+    request: Request
+    now: float
+    dpop: DpopInputs | None = None
+    named_client: Client | None = None  # loaded: the client the credentials name
+    presented_code: Code | None = None  # loaded: the code presented, looked up by its hash
+    presented_refresh: tuple[Token, float | None] | None = None  # loaded, with grant revocation
+    presented_token: tuple[Token, float | None] | None = None  # revocation, introspection
+    client: Client | None = None
+    auth_method: str = "none"
+    grant_type: str = ""
+    code: Code | None = None
+    refresh: Token | None = None
+    scopes: Scope = field(default_factory=Scope)
+    notes: list[str] = field(default_factory=list)
+    dpop_jkt: str | None = None  # set when a valid DPoP proof came with the request
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def params(self) -> Params:
+        return self.request.form
+
+
+@dataclass
+class BearerContext:
+    """A request to the resource server or userinfo, and the access token it presents."""
+
+    request: Request
+    now: float
+    dpop: DpopInputs
+    required_scope: str | None = None  # what the resource needs, if anything
+    found: tuple[Token, float | None] | None = None  # loaded: the stored token, if any
+    value: str = ""
+    token: Token | None = None
+
+
+@dataclass
+class FormContext:
+    """A form posted to one of the sandbox's pages (login, consent, logout).
+
+    `expected_csrf` is the token this browser session and this request should carry, which
+    only the server can compute (an HMAC under its key); `fresh_browser` says the browser
+    came without a browser id this server issued. `password_ok` is filled in by the login
+    page once the password was verified (in a worker thread), before its second table runs.
+    """
+
+    form: Params
+    fresh_browser: bool
+    expected_csrf: str
+    signed_in: bool
+    password_ok: bool | None = None
+
+
+@dataclass
+class AdminContext:
+    """A request to the admin API and the admin token the sandbox was started with."""
+
+    request: Request
+    admin_token: str
+
+
+@dataclass
+class ResponseContext:
+    """An authorization response about to leave, and the issuer it must name."""
+
+    params: dict[str, str | None]
+    issuer: str

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from valetkey.provider.checks import Table, check
-from valetkey.provider.checks.context import AdminContext
+from valetkey.provider.checks import AdminContext, Table, check
 from valetkey.provider.errors import InvalidToken
 from valetkey.provider.tokens import same
 

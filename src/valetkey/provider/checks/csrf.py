@@ -3,8 +3,7 @@ authorization server's pages; the login, consent and logout forms)."""
 
 from __future__ import annotations
 
-from valetkey.provider.checks import check
-from valetkey.provider.checks.context import FormContext
+from valetkey.provider.checks import FormContext, check
 from valetkey.provider.errors import PageError
 from valetkey.provider.tokens import same
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from valetkey.oauth import pkce
 from valetkey.oauth.redirect_uris import loose_redirect_uri_problem
-from valetkey.provider.checks import Check
-from valetkey.provider.checks.context import AuthorizeContext, TokenContext
+from valetkey.provider.checks import AuthorizeContext, Check, TokenContext
 from valetkey.provider.errors import InvalidGrant, InvalidRequest, PageError
 from valetkey.provider.response_modes import IMPLICIT_TYPES, parse_response_type
 from valetkey.provider.tokens import same

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from valetkey.provider.checks import check
-from valetkey.provider.checks.context import AuthorizeContext, FormContext
+from valetkey.provider.checks import AuthorizeContext, FormContext, check
 from valetkey.provider.errors import (
     AccessDenied,
     InvalidRequest,

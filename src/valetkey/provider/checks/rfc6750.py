@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 
 from valetkey.oauth.scope import Scope
-from valetkey.provider.checks import Table, check
-from valetkey.provider.checks.context import BearerContext
+from valetkey.provider.checks import BearerContext, Table, check
 from valetkey.provider.checks.rfc9449 import request_url, verify_proof
 from valetkey.provider.errors import (
     InsufficientScope,

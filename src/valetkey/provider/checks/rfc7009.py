@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from valetkey.provider.checks import check
-from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.checks import TokenContext, check
 from valetkey.provider.errors import InvalidClient, InvalidRequest, UnsupportedTokenType
 
 HINTS = (None, "access_token", "refresh_token")

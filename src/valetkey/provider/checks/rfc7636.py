@@ -7,8 +7,7 @@ from `valetkey.provider.lab`, never from in here.
 from __future__ import annotations
 
 from valetkey.oauth import pkce
-from valetkey.provider.checks import check
-from valetkey.provider.checks.context import AuthorizeContext, TokenContext
+from valetkey.provider.checks import AuthorizeContext, TokenContext, check
 from valetkey.provider.errors import InvalidGrant, InvalidRequest
 from valetkey.provider.tokens import same
 

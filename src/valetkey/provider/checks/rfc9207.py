@@ -7,8 +7,7 @@ did not, and the record says that too).
 
 from __future__ import annotations
 
-from valetkey.provider.checks import Table, check
-from valetkey.provider.checks.context import ResponseContext
+from valetkey.provider.checks import ResponseContext, Table, check
 from valetkey.provider.errors import OAuthError
 
 

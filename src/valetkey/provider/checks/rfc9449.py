@@ -17,9 +17,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
 from valetkey.oauth import strict_json
-from valetkey.oauth.jose import sha256_b64url, unverified_header
-from valetkey.provider.checks import check
-from valetkey.provider.checks.context import ProofIds, TokenContext
+from valetkey.oauth.base64url import sha256_b64url
+from valetkey.oauth.jose import unverified_header
+from valetkey.provider.checks import ProofIds, TokenContext, check
 from valetkey.provider.errors import InvalidDpopProof, InvalidGrant
 from valetkey.provider.http import Request
 
@@ -110,12 +110,10 @@ def request_url(origin: str, request: Request) -> str:
     return origin + request.path
 
 
-@check("AS-29", "RFC 9449 §4.3, §5")
+@check("AS-29", "RFC 9449 §4.3, §5", header="dpop")
 def dpop_proof_valid(ctx: TokenContext) -> None:
     """A DPoP proof, when sent, is valid for this request; the token will be bound to its key."""
-    proof = ctx.request.headers.get("dpop")
-    if proof is None:
-        return
+    proof = ctx.request.headers["dpop"]
     assert ctx.dpop is not None
     ctx.dpop_jkt = verify_proof(
         proof, "POST", request_url(ctx.dpop.origin, ctx.request), ctx.now, ctx.dpop.replay

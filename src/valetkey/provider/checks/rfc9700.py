@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from valetkey.oauth.scope import Scope
-from valetkey.provider.checks import check
-from valetkey.provider.checks.context import RevokeGrant, TokenContext
+from valetkey.provider.checks import RevokeGrant, TokenContext, check
 from valetkey.provider.checks.rfc6749 import requested_scope
 from valetkey.provider.errors import InvalidGrant, InvalidRequest, InvalidScope
 from valetkey.provider.tokens import digest, same

@@ -23,8 +23,8 @@ from valetkey.oauth.client_metadata import (
 from valetkey.provider import usernames
 from valetkey.provider.admin_openapi import OPENAPI
 from valetkey.provider.admin_state import Fault
+from valetkey.provider.checks import AdminContext
 from valetkey.provider.checks.admin_api import ADMIN_CHECKS
-from valetkey.provider.checks.context import AdminContext
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response

@@ -9,8 +9,15 @@ from typing import Any
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
-from valetkey.provider.checks import CheckResult, Table, oidc, rfc6749, rfc7636
-from valetkey.provider.checks.context import AuthorizeContext, ResponseContext
+from valetkey.provider.checks import (
+    AuthorizeContext,
+    CheckResult,
+    ResponseContext,
+    Table,
+    oidc,
+    rfc6749,
+    rfc7636,
+)
 from valetkey.provider.checks.rfc9207 import RESPONSE_CHECKS
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.errors import (
@@ -18,7 +25,7 @@ from valetkey.provider.errors import (
     LoginRequired,
     OAuthError,
 )
-from valetkey.provider.grants.issuance import id_token, issue, new_grant, user_claims
+from valetkey.provider.grants import id_token, issue, new_grant, user_claims
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.probe_mode import forge_token_response

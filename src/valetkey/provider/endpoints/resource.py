@@ -11,8 +11,7 @@ from collections.abc import Callable
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import CLIENT, RESOURCE_SERVER
-from valetkey.provider.checks import CheckResult
-from valetkey.provider.checks.context import BearerContext
+from valetkey.provider.checks import BearerContext, CheckResult
 from valetkey.provider.checks.rfc6750 import BEARER_CHECKS, presented_value
 from valetkey.provider.core import Provider
 from valetkey.provider.demo_data import photos_for

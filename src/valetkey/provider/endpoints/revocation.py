@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc7009
-from valetkey.provider.checks.context import RevokeGrant, RevokeToken, TokenContext
+from valetkey.provider.checks import (
+    CheckResult,
+    RevokeGrant,
+    RevokeToken,
+    Table,
+    TokenContext,
+    rfc6749,
+    rfc7009,
+)
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.token import error_response
 from valetkey.provider.errors import OAuthError
@@ -18,7 +25,7 @@ REQUEST_CHECKS = [
     rfc6749.no_query_parameters,
     rfc6749.form_encoded,
     rfc6749.token_parameters_not_repeated,
-    client_auth.client_authenticated,
+    rfc6749.client_authenticated,
     rfc7009.token_parameter_present,
     rfc7009.token_type_hint_known,
 ]

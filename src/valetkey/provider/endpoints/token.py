@@ -8,19 +8,15 @@ of it, with the flow records, is the request's one write transaction (see `app._
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
-from valetkey.provider.checks import CheckResult, Table, client_auth, rfc6749, rfc9449
-from valetkey.provider.checks.client_auth import presented_secret
-from valetkey.provider.checks.context import TokenContext
+from valetkey.provider.checks import CheckResult, Table, TokenContext, rfc6749, rfc9449
+from valetkey.provider.checks.rfc6749 import presented_secret
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
-from valetkey.provider.grants import authorization_code, client_credentials, refresh_token
-from valetkey.provider.grants.issuance import Issued
+from valetkey.provider.grants import GRANT_TYPES
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.probe_mode import forge_token_response
 from valetkey.provider.tokens import digest
@@ -32,25 +28,13 @@ COMMON_CHECKS = Table.of(
         rfc6749.no_query_parameters,
         rfc6749.form_encoded,
         rfc6749.token_parameters_not_repeated,
-        client_auth.client_authenticated,
+        rfc6749.client_authenticated,
         rfc9449.dpop_proof_valid,
         rfc6749.grant_type_supported,
         rfc6749.client_may_use_grant,
     ],
 )
 
-
-@dataclass(frozen=True)
-class Grant:
-    checks: Table[TokenContext]
-    redeem: Callable[[Provider, TokenContext], Issued]
-
-
-GRANTS: dict[str, Grant] = {
-    "authorization_code": Grant(authorization_code.CHECKS, authorization_code.redeem),
-    "refresh_token": Grant(refresh_token.CHECKS, refresh_token.redeem),
-    "client_credentials": Grant(client_credentials.CHECKS, client_credentials.redeem),
-}
 
 TOKEN_PARAMS = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
 
@@ -84,7 +68,7 @@ def token(provider: Provider, request: Request) -> Response:
     results: list[CheckResult] = []
     try:
         provider.table(COMMON_CHECKS).run(ctx, results)
-        grant = GRANTS[ctx.grant_type]
+        grant = GRANT_TYPES[ctx.grant_type]
         provider.table(grant.checks).run(ctx, results)
         issued = grant.redeem(provider, ctx)
         provider.store.issue(issued.new_grant, issued.tokens)

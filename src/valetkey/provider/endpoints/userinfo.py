@@ -6,7 +6,7 @@ from valetkey.oauth.scope import Scope
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints.resource import bearer_error, protected
 from valetkey.provider.errors import InvalidToken
-from valetkey.provider.grants.issuance import user_claims
+from valetkey.provider.grants import user_claims
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
 

@@ -1,1 +1,0 @@
-"""The grants the token endpoint serves, one module each, and what they issue."""
