@@ -229,18 +229,36 @@ def test_scope_is_parsed_as_rfc_6749_says() -> None:
 # -- token endpoint checks --------------------------------------------------------------------
 
 
+def _presenting(request: Request, named: Client | None) -> TokenContext:
+    """A token context as the loader leaves it: the credentials read, the client they name."""
+    ctx = TokenContext(request, NOW, named_client=named)
+    ctx.credentials = rfc6749.presented_credentials(request)
+    return ctx
+
+
 def test_client_authentication_reads_only_what_was_loaded() -> None:
     basic = "Basic YXBwOnMzY3JldA=="  # app:s3cret
-    ctx = TokenContext(_token_request("grant_type=authorization_code", basic), NOW)
-    ctx.named_client = CLIENT
+    ctx = _presenting(_token_request("grant_type=authorization_code", basic), CLIENT)
     rfc6749.client_authenticated.run(ctx)
     assert (ctx.client, ctx.auth_method) == (CLIENT, "client_secret_basic")
-    wrong = TokenContext(_token_request("", "Basic YXBwOndyb25n"), NOW, named_client=CLIENT)
+    wrong = _presenting(_token_request("", "Basic YXBwOndyb25n"), CLIENT)
     with pytest.raises(InvalidClient):
         rfc6749.client_authenticated.run(wrong)
-    unknown = TokenContext(_token_request("", basic), NOW, named_client=None)
+    unknown = _presenting(_token_request("", basic), None)
     with pytest.raises(InvalidClient):
         rfc6749.client_authenticated.run(unknown)
+
+
+def test_unreadable_credentials_are_refused_by_the_check_not_the_loader() -> None:
+    both = _token_request("client_secret=s3cret", "Basic YXBwOnMzY3JldA==")
+    ctx = _presenting(both, CLIENT)  # the loader reads them without raising
+    assert ctx.credentials is not None
+    assert isinstance(ctx.credentials.problem, InvalidRequest)
+    with pytest.raises(InvalidRequest):
+        rfc6749.client_authenticated.run(ctx)
+    not_base64 = _presenting(_token_request("", "Basic %%%"), CLIENT)
+    with pytest.raises(InvalidClient):
+        rfc6749.client_authenticated.run(not_base64)
 
 
 def _code_context(form: str, code: Code) -> TokenContext:

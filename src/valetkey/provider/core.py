@@ -16,8 +16,15 @@ from typing import Any, TypeVar
 
 from valetkey.provider import lab
 from valetkey.provider.admin_state import AdminState, Clock
-from valetkey.provider.checks import Action, DpopInputs, FormContext, RevokeGrant, Table
-from valetkey.provider.checks.rfc6749 import named_client_id
+from valetkey.provider.checks import (
+    Action,
+    DpopInputs,
+    FormContext,
+    RevokeGrant,
+    Table,
+    TokenContext,
+)
+from valetkey.provider.checks.rfc6749 import presented_credentials
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Params, Request, Response, cookie
@@ -29,7 +36,7 @@ from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import AuthRequest, Client, LoginSession
+from valetkey.provider.store.records import AuthRequest, LoginSession
 from valetkey.provider.tokens import digest, same
 
 log = logging.getLogger("valetkey.provider")
@@ -167,11 +174,13 @@ class Provider:
             else:
                 self.store.revoke_token(action.token_id, now)
 
-    def named_client(self, request: Request) -> Client | None:
-        """The stored client a back-channel request's credentials name, read for the checks
-        (`rfc6749.authenticate` then decides whether they authenticate it)."""
-        client_id = named_client_id(request)
-        return self.store.client(client_id) if client_id else None
+    def load_credentials(self, ctx: TokenContext) -> None:
+        """The credentials a back-channel request presents and the stored client they name,
+        read for the checks (`rfc6749.authenticate` then decides whether they authenticate
+        it)."""
+        ctx.credentials = presented = presented_credentials(ctx.request)
+        if presented.client_id:
+            ctx.named_client = self.store.client(presented.client_id)
 
     def table(self, table: Table[C]) -> Table[C]:
         """`table` as this sandbox's lab switches change it: worked out once, then reused."""

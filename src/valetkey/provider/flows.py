@@ -10,9 +10,8 @@ in one transaction when the request's handler returns, before the response goes 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar, Token
 
 from valetkey.oauth.flow import FlowEvent
 from valetkey.oauth.redaction import masked
@@ -27,6 +26,24 @@ def new_flow_id() -> str:
     return secrets.token_hex(8)
 
 
+class FlowBatch:
+    """`FlowRecorder.batch()`'s block (a plain context manager: it runs on every request)."""
+
+    def __init__(self, recorder: FlowRecorder) -> None:
+        self.recorder = recorder
+        self.pending: list[FlowStart | FlowUpdate] = []
+        self.token: Token[list[FlowStart | FlowUpdate] | None] | None = None
+
+    def __enter__(self) -> None:
+        self.token = self.recorder._pending.set(self.pending)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: object, tb: object) -> None:
+        assert self.token is not None
+        self.recorder._pending.reset(self.token)
+        if kind is None and self.pending:
+            self.recorder.store.save_flow_records(self.pending)
+
+
 class FlowRecorder:
     def __init__(self, store: Store, clock: Clock, retention: int, days: int) -> None:
         self.store = store
@@ -38,17 +55,9 @@ class FlowRecorder:
             f"valetkey_flow_records_{id(self)}", default=None
         )
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> FlowBatch:
         """Keep the records made inside; store them together when the block ends normally."""
-        pending: list[FlowStart | FlowUpdate] = []
-        token = self._pending.set(pending)
-        try:
-            yield
-        finally:
-            self._pending.reset(token)
-        if pending:
-            self.store.save_flow_records(pending)
+        return FlowBatch(self)
 
     def _save(self, record: FlowStart | FlowUpdate) -> None:
         pending = self._pending.get()

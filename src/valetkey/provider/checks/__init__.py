@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Generic, Protocol, TypeVar, cast
 
 from valetkey import catalogue
@@ -58,6 +59,11 @@ class Check(Generic[C]):
     def __post_init__(self) -> None:
         if not self.slot:
             object.__setattr__(self, "slot", self.name)
+
+    @cached_property
+    def passed(self) -> CheckResult:
+        """Its result when it passes: the same for every request, so made once."""
+        return CheckResult(self.id, self.clause, self.title, True)
 
     def wrapped(self, title: str, doc: str, run: Callable[[C], None]) -> Check[C]:
         """Another check in this one's slot (a lab switch's variant), with its id and clause."""
@@ -182,7 +188,7 @@ def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) ->
     """Run each check in order; record it; re-raise the first failure, tagged with its id."""
     for item in table:
         if item.header and item.header not in cast(_HasRequest, ctx).request.headers:
-            results.append(result_of(item, True))  # nothing of what it judges was sent
+            results.append(item.passed)  # nothing of what it judges was sent
             continue
         try:
             item.run(ctx)
@@ -192,7 +198,7 @@ def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) ->
             if exc.detail:  # the log's part only: never shown to the browser or client
                 log.info("check %s failed: %s (%s)", item.id or item.slot, exc.error, exc.detail)
             raise
-        results.append(result_of(item, True))
+        results.append(item.passed)
 
 
 # The contexts: what each endpoint's checks read and fill in as they pass. A context is
@@ -255,11 +261,24 @@ class DpopInputs:
     replay: ProofIds
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """The client credentials a back-channel request presents (RFC 6749 §2.3), read once:
+    `method` is client_secret_basic, client_secret_post or none; `problem`, when they cannot
+    be read (two methods at once, bad Basic encoding), is what authenticating them raises."""
+
+    client_id: str
+    secret: str | None
+    method: str
+    problem: OAuthError | None = None
+
+
 @dataclass
 class TokenContext:
     request: Request
     now: float
     dpop: DpopInputs | None = None
+    credentials: Credentials | None = None  # loaded: what the request presents
     named_client: Client | None = None  # loaded: the client the credentials name
     presented_code: Code | None = None  # loaded: the code presented, looked up by its hash
     presented_refresh: tuple[Token, float | None] | None = None  # loaded, with grant revocation

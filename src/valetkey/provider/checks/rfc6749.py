@@ -10,13 +10,14 @@ from urllib.parse import unquote_plus
 
 from valetkey.oauth.redirect_uris import redirect_uri_problem
 from valetkey.oauth.scope import Scope, ScopeError
-from valetkey.provider.checks import AuthorizeContext, RevokeGrant, TokenContext, check
+from valetkey.provider.checks import AuthorizeContext, Credentials, RevokeGrant, TokenContext, check
 from valetkey.provider.errors import (
     InvalidClient,
     InvalidGrant,
     InvalidRequest,
     InvalidScope,
     MethodNotAllowed,
+    OAuthError,
     PageError,
     UnauthorizedClient,
     UnsupportedGrantType,
@@ -335,45 +336,33 @@ def _basic_credentials(header: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def presented_secret(request: Request) -> str | None:
-    """The client secret the request carried (Basic or posted), if any; never raises."""
-    header = request.headers.get("authorization")
-    if header is None:
-        return request.form.get("client_secret")
-    try:
-        return _basic_credentials(header)[1]
-    except InvalidClient:
-        return None
-
-
-def named_client_id(request: Request) -> str | None:
-    """The client id the credentials name (for the loader); None when they cannot be read.
-    `authenticate` reads them again and raises on what is wrong with them."""
-    header = request.headers.get("authorization")
-    if header is None:
-        return request.form.get("client_id") or None
-    try:
-        return _basic_credentials(header)[0] or None
-    except InvalidClient:
-        return None
-
-
-def authenticate(named: Client | None, request: Request) -> tuple[Client, str]:
-    """The authenticated client and the method it used; raises InvalidClient (401).
-    `named` is the stored client `named_client_id` names, loaded before."""
+def presented_credentials(request: Request) -> Credentials:
+    """What a back-channel request presents to authenticate its client (RFC 6749 §2.3), read
+    once by the endpoint's loader. Never raises: what is wrong with them is kept as `problem`,
+    which `client_authenticated` raises in its turn."""
     form = request.form
     header = request.headers.get("authorization")
     posted_secret = form.get("client_secret")
-    if header is not None and posted_secret is not None:
-        raise InvalidRequest("use one client authentication method, not two (RFC 6749 §2.3)")
-    if header is not None:
+    if header is None:
+        method = "client_secret_post" if posted_secret is not None else "none"
+        return Credentials(form.get("client_id") or "", posted_secret, method)
+    try:
+        if posted_secret is not None:
+            raise InvalidRequest("use one client authentication method, not two (RFC 6749 §2.3)")
         client_id, secret = _basic_credentials(header)
-        method = "client_secret_basic"
         if form.get("client_id") not in (None, client_id):
             raise InvalidRequest("client_id in the body differs from the Basic credentials")
-    else:
-        client_id, secret = form.get("client_id") or "", posted_secret or ""
-        method = "client_secret_post" if posted_secret is not None else "none"
+    except OAuthError as problem:
+        return Credentials("", None, "", problem)
+    return Credentials(client_id, secret, "client_secret_basic")
+
+
+def authenticate(named: Client | None, presented: Credentials) -> tuple[Client, str]:
+    """The authenticated client and the method it used; raises InvalidClient (401).
+    `named` is the stored client the credentials name, loaded before."""
+    if presented.problem is not None:
+        raise presented.problem
+    client_id, method = presented.client_id, presented.method
     client = named if named is not None and named.client_id == client_id else None
     if client is None:
         raise InvalidClient("client authentication failed", detail=f"unknown client {client_id!r}")
@@ -381,7 +370,8 @@ def authenticate(named: Client | None, request: Request) -> tuple[Client, str]:
         if method != "none":
             raise InvalidClient("this public client has no secret; send client_id only")
         return client, method
-    if method == "none" or not same(digest(secret), client.secret_hash):
+    secret = presented.secret
+    if secret is None or not same(digest(secret), client.secret_hash):
         raise InvalidClient("client authentication failed", detail=f"bad secret for {client_id!r}")
     _registered_method(client, method)
     return client, method
@@ -398,7 +388,8 @@ def _registered_method(client: Client, method: str) -> None:
         )
 
 
-@check("AS-23", "RFC 6749 §2.3.1, §3.2.1", sets=("client",))
+@check("AS-23", "RFC 6749 §2.3.1, §3.2.1", needs=("credentials",), sets=("client",))
 def client_authenticated(ctx: TokenContext) -> None:
     """The client authenticates (confidential) or identifies itself (public)."""
-    ctx.client, ctx.auth_method = authenticate(ctx.named_client, ctx.request)
+    assert ctx.credentials is not None
+    ctx.client, ctx.auth_method = authenticate(ctx.named_client, ctx.credentials)

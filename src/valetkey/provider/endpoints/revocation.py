@@ -29,9 +29,10 @@ REQUEST_CHECKS = [
     rfc7009.token_parameter_present,
     rfc7009.token_type_hint_known,
 ]
-REVOCATION_CHECKS = Table.of("revocation", REQUEST_CHECKS)
+LOADED = ("credentials",)  # by `load`
+REVOCATION_CHECKS = Table.of("revocation", REQUEST_CHECKS, given=LOADED)
 INTROSPECTION_CHECKS = Table.of(
-    "introspection", [*REQUEST_CHECKS, rfc7009.introspecting_client_confidential]
+    "introspection", [*REQUEST_CHECKS, rfc7009.introspecting_client_confidential], given=LOADED
 )
 
 
@@ -46,7 +47,7 @@ def _lookup(provider: Provider, value: str) -> tuple[Token, float | None] | None
 def load(provider: Provider, request: Request) -> TokenContext:
     """The client the credentials name and the token the request is about."""
     ctx = TokenContext(request, provider.clock.now())
-    ctx.named_client = provider.named_client(request)
+    provider.load_credentials(ctx)
     value = request.form.get("token")
     if value is not None:
         ctx.presented_token = _lookup(provider, value)

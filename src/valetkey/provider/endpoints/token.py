@@ -13,7 +13,6 @@ from typing import Any
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.checks import CheckResult, Table, TokenContext, rfc6749, rfc9449
-from valetkey.provider.checks.rfc6749 import presented_secret
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
 from valetkey.provider.grants import GRANT_TYPES
@@ -33,6 +32,7 @@ COMMON_CHECKS = Table.of(
         rfc6749.grant_type_supported,
         rfc6749.client_may_use_grant,
     ],
+    given=("credentials",),  # by `load`
 )
 
 
@@ -53,7 +53,7 @@ def load(provider: Provider, request: Request) -> TokenContext:
     """Everything the checks read from the store, read before they run."""
     ctx = TokenContext(request, provider.clock.now(), provider.dpop)
     store, form = provider.store, request.form
-    ctx.named_client = provider.named_client(request)
+    provider.load_credentials(ctx)
     code = form.get("code")
     if code is not None and form.get("grant_type") == "authorization_code":
         ctx.presented_code = store.code(digest(code))
@@ -104,7 +104,7 @@ def _probe_log(
     if probe is None:
         return
     code = ctx.params.get("code")
-    secret = presented_secret(ctx.request) if ctx.client is not None else None
+    secret = ctx.credentials.secret if ctx.client and ctx.credentials else None
     probe.record(
         endpoint="token",
         status=status,

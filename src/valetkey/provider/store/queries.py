@@ -227,6 +227,35 @@ class _Unit:
     failed: bool = False
 
 
+class UnitOfWork:
+    """`Store.transaction()`'s block (a plain context manager: it runs on every request)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.unit: _Unit | None = None  # None: inside another unit, which commits
+
+    def __enter__(self) -> None:
+        local = self.store._local
+        if getattr(local, "unit", None) is None:
+            self.unit = local.unit = _Unit()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: object, tb: object) -> None:
+        unit = self.unit
+        if unit is None:
+            return
+        try:
+            if kind is None and unit.failed:  # a statement failed and the caller went on
+                raise StoreError("a statement of this unit of work failed")
+            if unit.cursor is not None:
+                self.store._finish(unit.cursor, commit=kind is None)
+        except BaseException:
+            if kind is None and unit.cursor is not None:  # keep nothing: roll back
+                self.store._finish(unit.cursor, commit=False)
+            raise
+        finally:
+            self.store._local.unit = None
+
+
 class Store:
     """Queries over one database. Each thread keeps its own open connection: opening one
     for every query cost more than the query itself."""
@@ -255,29 +284,12 @@ class Store:
             self._local.conn = conn
         return conn
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> UnitOfWork:
         """One unit of work: every write made inside (from any layer) goes into a single
         transaction, begun lazily at the first write and committed when the block ends
         normally; an exception rolls all of it back. Reads inside see the writes made before
         them. The app opens one around each request, so a request writes at most once."""
-        if getattr(self._local, "unit", None) is not None:
-            yield  # already inside one: the outer block commits
-            return
-        unit = _Unit()
-        self._local.unit = unit
-        try:
-            yield
-            if unit.failed:  # a statement failed and the caller went on: keep nothing
-                raise StoreError("a statement of this unit of work failed")
-            if unit.cursor is not None:
-                self._finish(unit.cursor, commit=True)
-        except BaseException:
-            if unit.cursor is not None:
-                self._finish(unit.cursor, commit=False)
-            raise
-        finally:
-            self._local.unit = None
+        return UnitOfWork(self)
 
     def _finish(self, cursor: Any, *, commit: bool) -> None:
         conn = getattr(self._local, "conn", None)
