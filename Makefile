@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint docs bench browser clean
+.PHONY: install demo test test-fast lint docs bench bench-tools browser clean
 
 install: $(STAMP)
 
@@ -41,8 +41,14 @@ lint: install
 docs: install
 	$(PY) -m valetkey.catalogue.docs > docs/checks.md
 
-bench: install
+bench: install bench-tools
 	$(PY) bench/run.py
+
+## bench-tools: Debian's wrk (the load generator) and nginx (scale.py's load balancer)
+bench-tools:
+	@test -x /usr/bin/wrk -a -x /usr/sbin/nginx || { \
+	  echo "installing Debian's wrk and nginx for the benchmarks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; }
 
 clean:
 	rm -rf $(VENV) .valetkey .pytest_cache .mypy_cache .ruff_cache

@@ -234,7 +234,7 @@ def machine() -> dict[str, Any]:
 
 
 def run(cfg: Config, output: Path | None) -> int:
-    wrk = require_tool("wrk", "install it: apt-get install -y wrk")
+    wrk = require_tool("wrk", "install it with `make bench-tools`")
     print("installing peers into bench/.peers/ ...", file=sys.stderr, flush=True)
     peers = install()
     # valetkey's source is installed editable: compile it as a wheel install would, so that

@@ -71,6 +71,8 @@ def pg_database() -> Iterator[str]:
 @contextmanager
 def nginx(tmp: Path, port: int, upstreams: list[str]) -> Iterator[subprocess.Popen[bytes]]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).is_file():
+        raise SystemExit("scale.py needs nginx as its load balancer: run `make bench-tools`")
     servers = " ".join(f"server {u.removeprefix('http://')};" for u in upstreams)
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, servers=servers))
