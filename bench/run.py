@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py              # all (default)
     .venv/bin/python bench/run.py provider     # bench/provider/run.py
     .venv/bin/python bench/run.py audit        # bench/audit/run.py, if it exists
+    .venv/bin/python bench/run.py fixture      # bench/fixture/signin.py (pytest fixture)
     .venv/bin/python bench/run.py provider -- --quick
 
 Each suite runs as its own process with this interpreter; extra arguments after `--` go to
@@ -17,7 +18,11 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SUITES = {"provider": BENCH / "provider" / "run.py", "audit": BENCH / "audit" / "run.py"}
+SUITES = {
+    "provider": BENCH / "provider" / "run.py",
+    "audit": BENCH / "audit" / "run.py",
+    "fixture": BENCH / "fixture" / "signin.py",
+}
 
 
 def run_suite(name: str, extra: list[str]) -> int:

@@ -43,3 +43,46 @@ def test_plugin_is_registered() -> None:
     )
     assert "valetkey_sandbox" in result.stdout
     assert "A fresh valetkey sandbox provider for one test." in result.stdout
+
+
+HASHING_CHOICE = """
+import pytest
+
+
+def test_default(valetkey_sandbox):
+    assert valetkey_sandbox.strict_hashing is False
+    assert "password hashing: weak (--lab weak-password-hash)" in repr(valetkey_sandbox)
+    valetkey_sandbox.add_user("carol", "carol-password-123")
+    valetkey_sandbox.login_as("carol", "carol-password-123").close()
+    assert "weak-password-hash" in valetkey_sandbox.output()
+
+
+@pytest.mark.valetkey_sandbox(strict_hashing=True)
+def test_strict(valetkey_sandbox):
+    assert valetkey_sandbox.strict_hashing is True
+    assert "password hashing: strict" in repr(valetkey_sandbox)
+    valetkey_sandbox.add_user("carol", "carol-password-123")
+    valetkey_sandbox.login_as("carol", "carol-password-123").close()
+    assert "weak-password-hash" not in valetkey_sandbox.output()
+
+
+@pytest.mark.valetkey_sandbox(strict_hashing="yes")
+def test_bad_option(valetkey_sandbox):
+    pass
+"""
+
+
+def test_the_fixture_names_its_weak_hashing_and_a_marker_switches_it_back(tmp_path: Path) -> None:
+    (tmp_path / "test_hashing.py").write_text(HASHING_CHOICE)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_hashing.py"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    out = result.stdout + result.stderr
+    assert "2 passed" in out, out
+    assert "1 error" in out, out
+    assert "strict_hashing=...) takes True or False" in out, out

@@ -49,11 +49,17 @@ class RegisteredClient:
     redirect_uris: tuple[str, ...]
 
 
+WEAK_HASHING = "weak-password-hash"  # the lab switch a test sandbox may choose for speed
+
+
 class Sandbox:
     """A running `valetkey serve`, set up over its admin API."""
 
-    def __init__(self, running: process.SandboxProcess, admin_token: str) -> None:
+    def __init__(
+        self, running: process.SandboxProcess, admin_token: str, *, strict_hashing: bool = True
+    ) -> None:
         self._process = running
+        self.strict_hashing = strict_hashing  # False: started with --lab weak-password-hash
         self.issuer = running.issuer
         self.url = running.url  # where it listens (the issuer may name another instance)
         self.data_dir = running.data_dir
@@ -126,6 +132,10 @@ class Sandbox:
         agent.navigate(f"{self.issuer}/login")
         return agent
 
+    def __repr__(self) -> str:
+        hashing = "strict" if self.strict_hashing else f"weak (--lab {WEAK_HASHING})"
+        return f"<Sandbox {self.issuer} password hashing: {hashing}>"
+
     def output(self) -> str:
         """What the server printed so far."""
         return self._process.output()
@@ -152,12 +162,23 @@ class Sandbox:
 
 
 def start(
-    data_dir: Path, *args: str, db: str | None = None, env: dict[str, str] | None = None
+    data_dir: Path,
+    *args: str,
+    db: str | None = None,
+    env: dict[str, str] | None = None,
+    strict_hashing: bool = True,
 ) -> Sandbox:
     """Start `valetkey serve ARGS` on a free loopback port, its data in `data_dir` (SQLite
-    there unless `db` names a database), with a fresh admin token; stop it with `.stop()`."""
+    there unless `db` names a database), with a fresh admin token; stop it with `.stop()`.
+
+    `strict_hashing=False` adds `--lab weak-password-hash`: passwords hashed with argon2id
+    at 1 MiB and one pass instead of the default 19 MiB and two, so that each sign-in costs
+    about a millisecond of hashing instead of tens. For test suites only: the sandbox warns,
+    and the repr says so."""
+    if not strict_hashing and WEAK_HASHING not in args:
+        args = (*args, "--lab", WEAK_HASHING)
     token = secrets.token_urlsafe(24)
     running = process.start(
         data_dir, *args, db=db, env={**(env or {}), "VALETKEY_ADMIN_TOKEN": token}
     )
-    return Sandbox(running, token)
+    return Sandbox(running, token, strict_hashing=WEAK_HASHING not in args)
