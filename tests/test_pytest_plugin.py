@@ -9,24 +9,21 @@ from pathlib import Path
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 
-def test_documented_example_passes(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tmp_path),
-            str(EXAMPLE / "test_sign_in_with_sandbox.py"),
-        ],
+def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest in a child process, as a user's suite runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
-        cwd=tmp_path,
+        cwd=cwd,
+    )
+
+
+def test_documented_example_passes(tmp_path: Path) -> None:
+    result = _pytest(
+        tmp_path, "--rootdir", str(tmp_path), str(EXAMPLE / "test_sign_in_with_sandbox.py")
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
@@ -74,14 +71,7 @@ def test_bad_option(valetkey_sandbox):
 
 def test_the_fixture_names_its_weak_hashing_and_a_marker_switches_it_back(tmp_path: Path) -> None:
     (tmp_path / "test_hashing.py").write_text(HASHING_CHOICE)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_hashing.py"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
+    result = _pytest(tmp_path, "test_hashing.py")
     out = result.stdout + result.stderr
     assert "2 passed" in out, out
     assert "1 error" in out, out
