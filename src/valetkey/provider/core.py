@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 
 from valetkey.provider import lab
 from valetkey.provider.admin_state import AdminState, Clock
-from valetkey.provider.checks import Action, DpopInputs, FormContext, RevokeGrant, Table
+from valetkey.provider.checks import (
+    Action,
+    DpopInputs,
+    FormContext,
+    RevokeGrant,
+    Table,
+    rfc8707,
+)
 from valetkey.provider.checks.rfc6749 import named_client_id
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.flows import FlowRecorder
@@ -29,7 +36,7 @@ from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import AuthRequest, Client, LoginSession
+from valetkey.provider.store.records import AuthRequest, Client, LoginSession, Resource
 from valetkey.provider.tokens import digest, same
 
 log = logging.getLogger("valetkey.provider")
@@ -172,6 +179,17 @@ class Provider:
         (`rfc6749.authenticate` then decides whether they authenticate it)."""
         client_id = named_client_id(request)
         return self.store.client(client_id) if client_id else None
+
+    def named_resources(self, params: Params) -> dict[str, Resource]:
+        """The registered resources the well-formed `resource` values name, by canonical URI
+        (RFC 8707 §2), read for the checks; at most as many as the checks accept."""
+        found: dict[str, Resource] = {}
+        for value in params.values("resource")[: rfc8707.MAX_RESOURCES]:
+            uri = rfc8707.canonical_or_none(value)
+            resource = None if uri is None else self.store.resource(uri)
+            if resource is not None:
+                found[resource.uri] = resource
+        return found
 
     def table(self, table: Table[C]) -> Table[C]:
         """`table` as this sandbox's lab switches change it: worked out once, then reused."""
