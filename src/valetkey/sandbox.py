@@ -49,6 +49,13 @@ class RegisteredClient:
     redirect_uris: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RegisteredResource:
+    uri: str  # canonical: what `aud` carries
+    name: str
+    scopes: tuple[str, ...]
+
+
 class Sandbox:
     """A running `valetkey serve`, set up over its admin API."""
 
@@ -105,6 +112,18 @@ class Sandbox:
         return RegisteredClient(
             client_id, answer.get("client_secret"), tuple(answer["redirect_uris"])
         )
+
+    def add_resource(
+        self, uri: str, scopes: Sequence[str], *, name: str | None = None
+    ) -> RegisteredResource:
+        """Register a protected resource (RFC 8707) and the scopes it serves, by the rules
+        `valetkey resources add` follows; a client names it with `resource=URI`, and its
+        access tokens then carry `aud` = the returned canonical URI."""
+        body: dict[str, Any] = {"uri": uri, "scopes": list(scopes)}
+        if name is not None:
+            body["name"] = name
+        answer = self._call("POST", "/resources", body)
+        return RegisteredResource(answer["uri"], answer["name"], tuple(answer["scopes"]))
 
     def flows(self, client_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """Recent flows, newest first (id, client_id, username, outcome, failed_checks ...)."""
