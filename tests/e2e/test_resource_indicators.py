@@ -352,3 +352,16 @@ def test_introspection_gives_an_opaque_tokens_aud(opaque: Sandbox) -> None:
     code, verifier = _code(opaque)
     plain = _redeem(opaque, code, verifier).json()
     assert _introspect(opaque, plain["access_token"])["aud"] == opaque.issuer + "/api"
+
+
+def test_the_check_reference_lists_the_rfc8707_checks(world: Sandbox) -> None:
+    page = httpx.get(world.issuer + "/inspector/checks")
+    assert page.status_code == 200
+    for title in (
+        "Each resource is an absolute URI, without a fragment, of a resource registered here",
+        "Every scope asked for is served by one of the resources named (or by the server)",
+        "Each resource named with the code is one the authorization request named",
+        "A refresh names only resources the grant holds: it may narrow, never widen",
+    ):
+        assert title in page.text
+    assert "RFC 8707 §2.2" in page.text

@@ -3,6 +3,7 @@ migration that adds them on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
 
 MCP = "http://127.0.0.1:8790/mcp"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
 
 
 # -- the CLI --------------------------------------------------------------------------------
@@ -78,6 +80,25 @@ def test_resources_add_refuses_bad_input(tmp_path: Path, args: list[str], messag
         assert store.resources() == []
     finally:
         store.close()
+
+
+def test_the_docs_resources_examples_run(tmp_path: Path) -> None:
+    """docs/sandbox.md's `valetkey resources` commands, in order, on a fresh database."""
+    lines = [
+        line
+        for line in DOC.read_text().splitlines()
+        if line.startswith(".venv/bin/valetkey resources")
+    ]
+    assert len(lines) == 4
+    outputs = []
+    for line in lines:
+        args = shlex.split(line)[1:]
+        result = vk(*args, "--data-dir", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == f"added resource {MCP} (scopes: photos.print photos.read)\n"
+    assert "Photo MCP server" in outputs[2]
+    assert outputs[3] == "removed resource https://orders.example/v1\n"
 
 
 def test_resources_remove_refuses_a_malformed_uri(tmp_path: Path) -> None:
