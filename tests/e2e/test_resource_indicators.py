@@ -365,3 +365,50 @@ def test_the_check_reference_lists_the_rfc8707_checks(world: Sandbox) -> None:
     ):
         assert title in page.text
     assert "RFC 8707 §2.2" in page.text
+
+
+# -- client credentials ---------------------------------------------------------------------
+
+BATCH, BATCH_SECRET = "rs-batch", "rs-batch-secret-0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("pairs", "status", "expected"),
+    [
+        ([("resource", MCP)], 200, (MCP, "photos.print photos.read")),
+        ([("resource", PHOTOS)], 200, (PHOTOS, "photos.read")),
+        (
+            [("resource", MCP), ("resource", PHOTOS)],
+            200,
+            ([MCP, PHOTOS], "photos.print photos.read"),
+        ),
+        ([("resource", PHOTOS), ("scope", "photos.print")], 400, "invalid_scope"),
+        ([("resource", UNREGISTERED)], 400, "invalid_target"),
+        ([("resource", "http://127.0.0.1:8790/mcp#x")], 400, "invalid_target"),
+        ([], 200, (None, "photos.print photos.read")),
+    ],
+)
+def test_client_credentials_with_resource(
+    world: Sandbox, pairs: list[tuple[str, str]], status: int, expected: object
+) -> None:
+    if world.store().client(BATCH) is None:
+        world.add_client(
+            BATCH,
+            BATCH_SECRET,
+            (),
+            scopes="photos.read photos.print",
+            grants=("client_credentials",),
+        )
+    form: dict[str, list[str]] = {"grant_type": ["client_credentials"]}
+    for name, value in pairs:
+        form.setdefault(name, []).append(value)
+    answer = httpx.post(world.issuer + "/token", auth=(BATCH, BATCH_SECRET), data=form)
+    assert answer.status_code == status, answer.text
+    if status != 200:
+        assert answer.json()["error"] == expected
+        return
+    claims = _claims(world, answer.json()["access_token"])
+    assert isinstance(expected, tuple)
+    aud, scope = expected
+    assert claims["aud"] == (aud or world.issuer + "/api")
+    assert claims["scope"] == scope

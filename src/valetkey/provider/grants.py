@@ -317,7 +317,11 @@ def redeem_refresh(provider: Provider, ctx: TokenContext) -> Issued:
 
 CLIENT_CREDENTIALS_CHECKS = Table.of(
     "token: client_credentials",
-    [rfc6749.client_credentials_confidential, rfc6749.client_scope_registered],
+    [
+        rfc6749.client_credentials_confidential,
+        rfc6749.client_scope_registered,
+        rfc8707.client_credentials_resources,
+    ],
     given=("client", "grant_type"),
 )
 
@@ -325,7 +329,17 @@ CLIENT_CREDENTIALS_CHECKS = Table.of(
 def redeem_client_credentials(provider: Provider, ctx: TokenContext) -> Issued:
     """No refresh token (RFC 6749 §4.4.3; AS-27) and no ID token: there is no user."""
     assert ctx.client is not None
-    return issue(provider, ctx.client, None, str(ctx.scopes), None, refresh=False, jkt=ctx.dpop_jkt)
+    scope = ctx.scopes if ctx.access_scopes is None else ctx.access_scopes  # RFC 8707 §2
+    return issue(
+        provider,
+        ctx.client,
+        None,
+        str(scope),
+        None,
+        refresh=False,
+        jkt=ctx.dpop_jkt,
+        audience=Audience.of(ctx.resources, ""),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Resource indicators (RFC 8707): which protected resource a token is for.
 
-The `resource` parameter may be repeated (RFC 8707 §2) on the authorization request, the
-authorization-code token request and the refresh request. Each value is an absolute URI
+The `resource` parameter may be repeated (RFC 8707 §2) on the authorization request and on
+every token request (authorization code, refresh, client credentials). Each value is an absolute URI
 without a fragment (the sandbox also wants https or loopback http, and no query; see
 `valetkey.oauth.resource_uri`), registered here with `valetkey resources add`; a value that
 is not is `invalid_target` (RFC 8707 §2). At the token endpoint a resource must be one the
@@ -116,6 +116,19 @@ def code_resources_authorized(ctx: TokenContext) -> None:
     ctx.access_scopes = Scope(name for name in Scope.lenient(ctx.code.scope) if name in served)
 
 
+def _cut_to_audience(ctx: TokenContext) -> None:
+    """The access token's scope: `ctx.scopes` cut down to what the named resources serve;
+    a scope the client asked for explicitly that none of them serves is invalid_scope."""
+    assert ctx.resources is not None
+    served = _served(ctx.resources, ctx.named_resources)
+    asked = ctx.params.get("scope")
+    if asked is not None:
+        unserved = sorted(requested_scope(asked).names - served)
+        if unserved:
+            raise InvalidScope(f"no resource named serves the scope: {' '.join(unserved)}")
+    ctx.access_scopes = Scope(name for name in ctx.scopes if name in served)
+
+
 @check(
     "",
     "RFC 8707 §2.2",
@@ -132,11 +145,15 @@ def refresh_resources_within_grant(ctx: TokenContext) -> None:
     RFC 8707 §2.2), so a later refresh may name another of the grant's resources."""
     assert ctx.refresh is not None
     _authorized(ctx, ctx.refresh.resources)
-    assert ctx.resources is not None
-    served = _served(ctx.resources, ctx.named_resources)
-    asked = ctx.params.get("scope")
-    if asked is not None:
-        unserved = sorted(requested_scope(asked).names - served)
-        if unserved:
-            raise InvalidScope(f"no resource named serves the scope: {' '.join(unserved)}")
-    ctx.access_scopes = Scope(name for name in ctx.scopes if name in served)
+    _cut_to_audience(ctx)
+
+
+@check("", "RFC 8707 §2", param="resource", needs=("scopes",), sets=("resources", "access_scopes"))
+def client_credentials_resources(ctx: TokenContext) -> None:
+    """Each resource a client-credentials request names is registered here; the token is
+    for those.
+
+    A scope asked for explicitly must be served by them (invalid_scope); without `scope`,
+    the client's scopes are cut down to what they serve."""
+    ctx.resources = _registered(ctx.params.values("resource"), ctx.named_resources)
+    _cut_to_audience(ctx)

@@ -27,7 +27,7 @@ from valetkey.provider.errors import (
     LoginRequired,
     OAuthError,
 )
-from valetkey.provider.grants import id_token, issue, new_grant, user_claims
+from valetkey.provider.grants import Audience, id_token, issue, new_grant, user_claims
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.probe_mode import forge_token_response
@@ -359,7 +359,10 @@ def _front_channel_tokens(
     params: dict[str, str | None] = {}
     if "token" in kind.types:
         grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
-        issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
+        audience = Audience.of(None, pending.resources)  # RFC 8707 §2
+        issued = issue(
+            provider, client, user, pending.scope, grant.id, refresh=False, audience=audience
+        )
         provider.store.issue(grant, issued.tokens)
         params["access_token"] = issued.body["access_token"]
         params["token_type"] = "Bearer"  # noqa: S105 (a token type, RFC 6750)
