@@ -28,4 +28,4 @@ def path_inserted(path: str) -> tuple[str, str] | None:
 
 def is_metadata_path(path: str) -> bool:
     """A well-known path, under any prefix: an unknown one is answered 404 in JSON."""
-    return "/.well-known/" in path or path.startswith("/.well-known/")
+    return "/.well-known/" in path
