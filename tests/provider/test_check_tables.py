@@ -279,6 +279,7 @@ def test_a_good_code_passes_the_whole_grant_table() -> None:
         "AS-07",
         "AS-04",
         "AS-05",
+        "",  # RFC 8707 §2.2: no resource sent, so passed without being called
     ]
     assert all(r.passed for r in results)
     assert ctx.actions == []

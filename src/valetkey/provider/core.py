@@ -23,6 +23,7 @@ from valetkey.provider.checks import (
     RevokeGrant,
     Table,
     TokenContext,
+    rfc8707,
 )
 from valetkey.provider.checks.rfc6749 import presented_credentials
 from valetkey.provider.checks.rfc9449 import ReplayCache
@@ -36,7 +37,7 @@ from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import AuthRequest, LoginSession
+from valetkey.provider.store.records import AuthRequest, LoginSession, Resource
 from valetkey.provider.tokens import digest, same
 
 log = logging.getLogger("valetkey.provider")
@@ -181,6 +182,17 @@ class Provider:
         ctx.credentials = presented = presented_credentials(ctx.request)
         if presented.client_id:
             ctx.named_client = self.store.client(presented.client_id)
+
+    def named_resources(self, params: Params) -> dict[str, Resource]:
+        """The registered resources the well-formed `resource` values name, by canonical URI
+        (RFC 8707 §2), read for the checks; at most as many as the checks accept."""
+        found: dict[str, Resource] = {}
+        for value in params.values("resource")[: rfc8707.MAX_RESOURCES]:
+            uri = rfc8707.canonical_or_none(value)
+            resource = None if uri is None else self.store.resource(uri)
+            if resource is not None:
+                found[resource.uri] = resource
+        return found
 
     def table(self, table: Table[C]) -> Table[C]:
         """`table` as this sandbox's lab switches change it: worked out once, then reused."""

@@ -58,6 +58,12 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: the resource named is invalid, missing, unknown or malformed."""
+
+    error = "invalid_target"
+
+
 class AccessDenied(OAuthError):
     error = "access_denied"
     status = 403

@@ -86,8 +86,12 @@ def redirect_uri_safe_scheme(ctx: AuthorizeContext) -> None:
 # -- authorization endpoint: errors go back to the client's redirect URI ----------------------
 
 
+# RFC 8707 §2: `resource` may be sent more than once, one value per resource
+REPEATABLE = frozenset({"resource"})
+
+
 def _single_and_bounded(params: Params) -> None:
-    repeated = params.duplicated()
+    repeated = [name for name in params.duplicated() if name not in REPEATABLE]
     if repeated:
         raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
     oversized = params.oversized()

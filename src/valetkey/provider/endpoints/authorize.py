@@ -17,7 +17,9 @@ from valetkey.provider.checks import (
     oidc,
     rfc6749,
     rfc7636,
+    rfc8707,
 )
+from valetkey.provider.checks.rfc6749 import REPEATABLE
 from valetkey.provider.checks.rfc9207 import RESPONSE_CHECKS
 from valetkey.provider.core import Browser, Provider
 from valetkey.provider.errors import (
@@ -25,7 +27,7 @@ from valetkey.provider.errors import (
     LoginRequired,
     OAuthError,
 )
-from valetkey.provider.grants import id_token, issue, new_grant, user_claims
+from valetkey.provider.grants import Audience, id_token, issue, new_grant, user_claims
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.probe_mode import forge_token_response
@@ -53,6 +55,8 @@ REDIRECT_CHECKS = Table.of(
         rfc6749.client_may_use_response_type,
         oidc.no_request_objects,
         rfc6749.scope_registered,
+        rfc8707.resources_registered,
+        rfc8707.scopes_served_by_resources,
         oidc.openid_scope_for_id_token,
         oidc.nonce_with_front_channel_id_token,
         rfc7636.challenge_method_s256,
@@ -76,15 +80,19 @@ AUTHORIZE_PARAMS = (
     "prompt",
     "max_age",
     "response_mode",
+    "resource",
 )
 
 
 def load(provider: Provider, params: Params) -> AuthorizeContext:
-    """What the checks read from the store: the client the one client_id names."""
+    """What the checks read from the store: the client the one client_id names, and the
+    registered resources the `resource` values name (RFC 8707)."""
     ctx = AuthorizeContext(params, provider.clock.now())
     named = params.values("client_id")
     if len(named) == 1:
         ctx.named_client = provider.store.client(named[0])
+    if params.get("resource") is not None:
+        ctx.named_resources = provider.named_resources(params)
     return ctx
 
 
@@ -130,6 +138,7 @@ def authorize(provider: Provider, request: Request) -> Response:
         flow_id=flow_id,
         expires_at=provider.clock.now() + provider.settings.auth_request_ttl,
         response_type=ResponseKind(ctx.response_types, ctx.response_mode).stored(),
+        resources=" ".join(ctx.resources),
     )
     if not provider.save_pending(pending):
         response = provider.page_error(
@@ -153,7 +162,7 @@ def _record_request(
         "authorization_request",
         (BROWSER, AUTHORIZATION_SERVER, "front"),
         "The browser is sent to the authorization endpoint with the app's request.",
-        {name: params.get(name) for name in AUTHORIZE_PARAMS},
+        params.summary(AUTHORIZE_PARAMS, REPEATABLE),
         results,
         outcome="failed" if failed else None,
     )
@@ -248,6 +257,7 @@ def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, statu
         expires_at=provider.clock.now() + provider.settings.code_ttl,
         used_at=None,
         grant_id=None,
+        resources=pending.resources,
     )
     if not provider.store.finish_auth_request(pending.id, code):
         return provider.page_error(
@@ -349,7 +359,10 @@ def _front_channel_tokens(
     params: dict[str, str | None] = {}
     if "token" in kind.types:
         grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
-        issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
+        audience = Audience.of(None, pending.resources)  # RFC 8707 §2
+        issued = issue(
+            provider, client, user, pending.scope, grant.id, refresh=False, audience=audience
+        )
         provider.store.issue(grant, issued.tokens)
         params["access_token"] = issued.body["access_token"]
         params["token_type"] = "Bearer"  # noqa: S105 (a token type, RFC 6750)

@@ -18,7 +18,7 @@ from valetkey.provider.endpoints.token import error_response
 from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
-from valetkey.provider.tokens import TokenFormatError, digest, token_id
+from valetkey.provider.tokens import TokenFormatError, aud_claim, digest, token_id
 
 REQUEST_CHECKS = [
     rfc6749.token_request_is_post,
@@ -121,6 +121,6 @@ def _describe(provider: Provider, token: Token) -> dict[str, Any]:
         body["cnf"] = {"jkt": token.jkt}  # RFC 9449 §6.2
     if user is not None:
         body["username"] = user.username
-    if token.kind == "access":
-        body["aud"] = provider.issuer + "/api"
+    if token.kind == "access":  # RFC 7662 §2.2; RFC 8707 §2: the resources it is for
+        body["aud"] = aud_claim(provider.issuer, token.resources.split())
     return body

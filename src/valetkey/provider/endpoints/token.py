@@ -13,6 +13,7 @@ from typing import Any
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.checks import CheckResult, Table, TokenContext, rfc6749, rfc9449
+from valetkey.provider.checks.rfc6749 import REPEATABLE
 from valetkey.provider.core import Provider
 from valetkey.provider.errors import InvalidClient, OAuthError
 from valetkey.provider.grants import GRANT_TYPES
@@ -36,7 +37,15 @@ COMMON_CHECKS = Table.of(
 )
 
 
-TOKEN_PARAMS = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
+TOKEN_PARAMS = (
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+    "resource",
+)
 
 
 def error_response(exc: OAuthError) -> Response:
@@ -60,6 +69,8 @@ def load(provider: Provider, request: Request) -> TokenContext:
     refresh = form.get("refresh_token")
     if refresh is not None and form.get("grant_type") == "refresh_token":
         ctx.presented_refresh = store.token(digest(refresh))
+    if form.get("resource") is not None:  # RFC 8707
+        ctx.named_resources = provider.named_resources(form)
     return ctx
 
 
@@ -141,7 +152,7 @@ def _record(
     if flow_id is None:
         return
     flows = provider.flows
-    params = {name: ctx.params.get(name) for name in TOKEN_PARAMS}
+    params = ctx.params.summary(TOKEN_PARAMS, REPEATABLE)
     params["client_auth"] = ctx.auth_method
     summary = "The app exchanges the code for tokens over the back channel."
     if ctx.grant_type == "refresh_token":

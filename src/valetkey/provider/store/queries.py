@@ -33,6 +33,7 @@ from valetkey.provider.store.records import (
     FlowUpdate,
     Grant,
     LoginSession,
+    Resource,
     Token,
     User,
 )
@@ -77,6 +78,7 @@ FLOW_COLUMNS = (
     "failed_checks",
 )
 EVENT_COLUMNS = _names(FlowEvent)
+RESOURCE_COLUMNS = ("uri", "name", "scopes")
 MAX_CACHED_CLIENTS = 1000
 
 
@@ -93,6 +95,7 @@ def _insert(table: str, columns: Sequence[str]) -> str:
 SQL_USER_BY_NAME = _select(USER_COLUMNS, "FROM users WHERE username = :username")
 SQL_USER_BY_ID = _select(USER_COLUMNS, "FROM users WHERE id = :user_id")
 SQL_CLIENT = _select(CLIENT_COLUMNS, "FROM clients WHERE client_id = :client_id")
+SQL_RESOURCE = _select(RESOURCE_COLUMNS, "FROM resources WHERE uri = :uri")
 SQL_SESSION = (
     "SELECT user_id, auth_time, expires_at FROM login_sessions"
     " WHERE id_hash = :id_hash AND expires_at > :now"
@@ -191,6 +194,11 @@ def _client(row: Sequence[Any]) -> Client:
         response_types=frozenset(json.loads(response_types)),
         public=secret_hash is None,
     )
+
+
+def _resource(row: Sequence[Any]) -> Resource:
+    uri, name, scopes = row
+    return Resource(uri, name, frozenset(scopes.split()))
 
 
 def _fields(record: object) -> dict[str, Any]:
@@ -595,6 +603,36 @@ class Store:
             )
             self._run(cursor, "DELETE FROM consents WHERE client_id = :client_id", params)
             return self._run(cursor, "DELETE FROM clients WHERE client_id = :client_id", params) > 0
+
+    # -- resources (RFC 8707) -----------------------------------------------------------------
+
+    def add_resource(self, resource: Resource, now: float) -> None:
+        values = {
+            "uri": resource.uri,
+            "name": resource.name,
+            "scopes": " ".join(sorted(resource.scopes)),
+            "created_at": now,
+        }
+        with self._cursor() as cursor:
+            self._run(cursor, "SELECT 1 FROM resources WHERE uri = :uri", values)
+            if cursor.fetchone() is not None:
+                raise DuplicateError(f"a resource {resource.uri!r} is registered already")
+            self._run(cursor, _insert("resources", tuple(values)), values)
+
+    def resource(self, uri: str) -> Resource | None:
+        row = self._one(SQL_RESOURCE, {"uri": uri})
+        return None if row is None else _resource(row)
+
+    def resources(self) -> list[Resource]:
+        return [
+            _resource(r)
+            for r in self._all(_select(RESOURCE_COLUMNS, "FROM resources ORDER BY uri"))
+        ]
+
+    def remove_resource(self, uri: str) -> bool:
+        """Forget a resource: no new request can name it; tokens issued for it keep their
+        audience until they expire (revoke the grants to stop them sooner)."""
+        return self._write("DELETE FROM resources WHERE uri = :uri", {"uri": uri}) > 0
 
     # -- login sessions -----------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class AuthRequest:
     flow_id: str
     expires_at: float
     response_type: str = "code"
+    resources: str = ""  # RFC 8707 §2: the canonical resources asked for, space-separated
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Code:
     expires_at: float
     used_at: float | None
     grant_id: str | None
+    resources: str = ""  # RFC 8707 §2: the resources authorized, space-separated
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,18 @@ class Token:
     revoked_at: float | None
     used_at: float | None
     jkt: str | None = None  # the DPoP key this token is bound to (RFC 9449 §6)
+    # RFC 8707: an access token's audience (empty: the sandbox's own API), a refresh
+    # token's authorized resources; canonical URIs, space-separated
+    resources: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A protected resource a `resource` parameter may name (RFC 8707 §2)."""
+
+    uri: str  # canonical
+    name: str
+    scopes: frozenset[str]
 
 
 @dataclass(frozen=True)

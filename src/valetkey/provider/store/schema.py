@@ -67,6 +67,16 @@ clients = Table(
     Column("response_types", Text, nullable=False),  # a JSON list of space-separated sets
 )
 
+# RFC 8707 §2: the resources a `resource` parameter may name, with the scopes each serves
+resources = Table(
+    "resources",
+    metadata,
+    Column("uri", String(2000), primary_key=True),  # canonical (valetkey.oauth.resource_uri)
+    Column("name", String(255), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("created_at", Float, nullable=False),
+)
+
 login_sessions = Table(
     "login_sessions",
     metadata,
@@ -107,6 +117,7 @@ auth_requests = Table(
     Column("flow_id", String(64), nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("response_type", String(32), nullable=False, server_default="code"),
+    Column("resources", Text, nullable=False, server_default=""),  # RFC 8707: space-separated
 )
 
 codes = Table(
@@ -125,6 +136,7 @@ codes = Table(
     Column("expires_at", Float, nullable=False),
     Column("used_at", Float),
     Column("grant_id", String(64)),
+    Column("resources", Text, nullable=False, server_default=""),  # RFC 8707: authorized
 )
 
 grants = Table(
@@ -154,6 +166,8 @@ tokens = Table(
     Column("revoked_at", Float),
     Column("used_at", Float),
     Column("jkt", String(64)),
+    # RFC 8707: an access token's audience; a refresh token's authorized resources
+    Column("resources", Text, nullable=False, server_default=""),
     Index("ix_tokens_grant", "grant_id"),
 )
 
