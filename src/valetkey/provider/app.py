@@ -33,6 +33,7 @@ from valetkey.provider.endpoints import (
     login,
     logout,
     probe_api,
+    registration,
     resource,
     revocation,
     token,
@@ -112,6 +113,7 @@ ENDPOINTS = (
     Endpoint("/token", ("GET", "POST", "PUT", "DELETE", "PATCH"), token.token, "json"),
     Endpoint("/userinfo", ("GET", "POST"), userinfo.userinfo, "json"),
     Endpoint("/revoke", ("POST",), revocation.revoke, "json"),
+    Endpoint("/register", ("GET", "POST", "PUT", "DELETE"), registration.register, "json"),
     Endpoint("/introspect", ("POST",), revocation.introspect, "json"),
     Endpoint("/logout", ("GET", "POST"), same_origin_only(logout.logout), "page"),
     Endpoint("/account", ("GET",), _account, "page"),
@@ -335,10 +337,6 @@ async def _answer(
         return _failure(provider, endpoint.kind, 500, "An unexpected error happened.")
 
 
-def _not_found(provider: Provider) -> Response:
-    return provider.page_error("Not found", "There is no page at this address.", 404)
-
-
 def _not_allowed(provider: Provider, endpoint: Endpoint) -> Response:
     allowed = ", ".join(endpoint.methods)
     response = _failure(provider, endpoint.kind, 405, f"this endpoint answers {allowed}")
@@ -382,7 +380,7 @@ class SandboxApp:
         method = scope["method"]
         head_only = method == "HEAD"
         if endpoint is None:
-            response = _not_found(provider)
+            response = provider.not_found()
         elif method not in endpoint.methods and not (head_only and "GET" in endpoint.methods):
             response = _not_allowed(provider, endpoint)
         else:

@@ -268,3 +268,7 @@ class Provider:
 
     def page_error(self, title: str, message: str, status: int = 400) -> Response:
         return self.pages.error(title, message, status)
+
+    def not_found(self) -> Response:
+        """What an address with nothing behind it answers (or an endpoint switched off)."""
+        return self.page_error("Not found", "There is no page at this address.", 404)

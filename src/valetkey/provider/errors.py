@@ -129,3 +129,16 @@ class ResourceDpopError(InvalidDpopProof):
 
 class MissingToken(InvalidToken):
     """RFC 6750 §3.1: no credentials at all; the challenge carries no error code."""
+
+
+class InvalidClientMetadata(OAuthError):
+    """RFC 7591 §3.2.2: a client metadata field has an invalid value (or the request is not
+    a JSON object of metadata at all)."""
+
+    error = "invalid_client_metadata"
+
+
+class InvalidRedirectUri(OAuthError):
+    """RFC 7591 §3.2.2: a redirect URI the sandbox will not register."""
+
+    error = "invalid_redirect_uri"

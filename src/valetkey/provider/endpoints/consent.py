@@ -33,6 +33,8 @@ def consent_page(provider: Provider, request: Request) -> Response:
         request_id=pending.id,
         client_name=client.name if client else pending.client_id,
         client_id=pending.client_id,
+        registered_itself=bool(client and client.registered_itself),
+        origin=client.origin if client else "",
         redirect_host=pending.redirect_uri.split("/")[2] if "//" in pending.redirect_uri else "",
         username=user.username if user else "",
         scopes=list(Scope.lenient(pending.scope)),

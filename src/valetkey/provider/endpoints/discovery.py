@@ -13,10 +13,19 @@ from valetkey.provider.response_modes import FORM_POST, FRAGMENT, IMPLICIT_TYPES
 PUBLIC_CACHE = [("cache-control", "public, max-age=60"), ("access-control-allow-origin", "*")]
 
 
+def registration_metadata(provider: Provider) -> dict[str, Any]:
+    """RFC 8414 §2 `registration_endpoint` (unless `--no-registration`), and CIMD support
+    (draft-ietf-oauth-client-id-metadata-document §4)."""
+    found: dict[str, Any] = {"client_id_metadata_document_supported": True}
+    if provider.settings.registration:
+        found["registration_endpoint"] = f"{provider.issuer}/register"
+    return found
+
+
 def metadata(provider: Provider) -> dict[str, Any]:
     issuer = provider.issuer
     implicit = provider.lab(LabSwitch.IMPLICIT)
-    return {
+    return registration_metadata(provider) | {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",

@@ -62,6 +62,8 @@ CLIENT_COLUMNS = (
     "id_token_alg",
     "token_endpoint_auth_method",
     "response_types",
+    "application_type",
+    "origin",
 )
 AUTH_REQUEST_COLUMNS = _names(AuthRequest)
 CODE_COLUMNS = _names(Code)
@@ -177,7 +179,7 @@ def _user(row: Sequence[Any]) -> User:
 
 def _client(row: Sequence[Any]) -> Client:
     client_id, secret_hash, name, redirect_uris, post_logout, scopes, grant_types, alg = row[:8]
-    auth_method, response_types = row[8:]
+    auth_method, response_types, application_type, origin = row[8:]
     return Client(
         client_id=client_id,
         secret_hash=secret_hash,
@@ -190,7 +192,27 @@ def _client(row: Sequence[Any]) -> Client:
         token_endpoint_auth_method=auth_method,
         response_types=frozenset(json.loads(response_types)),
         public=secret_hash is None,
+        application_type=application_type,
+        origin=origin,
     )
+
+
+def _client_values(client: Client, now: float) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "secret_hash": client.secret_hash,
+        "name": client.name,
+        "redirect_uris": json.dumps(list(client.redirect_uris)),
+        "post_logout_redirect_uris": json.dumps(list(client.post_logout_redirect_uris)),
+        "scopes": " ".join(sorted(client.scopes)),
+        "grant_types": json.dumps(sorted(client.grant_types)),
+        "id_token_alg": client.id_token_signed_response_alg,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "response_types": json.dumps(sorted(client.response_types)),
+        "application_type": client.application_type,
+        "origin": client.origin,
+        "created_at": now,
+    }
 
 
 def _fields(record: object) -> dict[str, Any]:
@@ -532,24 +554,33 @@ class Store:
     # -- clients ------------------------------------------------------------------------------
 
     def add_client(self, client: Client, now: float) -> None:
-        values = {
-            "client_id": client.client_id,
-            "secret_hash": client.secret_hash,
-            "name": client.name,
-            "redirect_uris": json.dumps(list(client.redirect_uris)),
-            "post_logout_redirect_uris": json.dumps(list(client.post_logout_redirect_uris)),
-            "scopes": " ".join(sorted(client.scopes)),
-            "grant_types": json.dumps(sorted(client.grant_types)),
-            "id_token_alg": client.id_token_signed_response_alg,
-            "token_endpoint_auth_method": client.token_endpoint_auth_method,
-            "response_types": json.dumps(sorted(client.response_types)),
-            "created_at": now,
-        }
+        values = _client_values(client, now)
         with self._cursor() as cursor:
             self._run(cursor, "SELECT 1 FROM clients WHERE client_id = :client_id", values)
             if cursor.fetchone() is not None:
                 raise DuplicateError(f"a client with id {client.client_id!r} already exists")
             self._run(cursor, _insert("clients", tuple(values)), values)
+
+    def save_document_client(self, client: Client, now: float) -> None:
+        """Store (or update) a client a metadata document describes: its row follows the
+        document, so consents and grants can name it. A row of another origin is kept."""
+        values = _client_values(client, now)
+        with self._cursor() as cursor:
+            self._run(cursor, "SELECT origin FROM clients WHERE client_id = :client_id", values)
+            found = cursor.fetchone()
+            if found is None:
+                self._run(cursor, _insert("clients", tuple(values)), values)
+                return
+            if found[0] != "cimd":
+                raise DuplicateError(f"a client with id {client.client_id!r} already exists")
+            changed = [c for c in values if c not in ("client_id", "created_at")]
+            assignments = ", ".join(f"{c} = :{c}" for c in changed)
+            sql = f"UPDATE clients SET {assignments} WHERE client_id = :client_id"  # noqa: S608
+            self._run(cursor, sql, values)
+
+    def count_clients(self, origin: str) -> int:
+        row = self._one("SELECT COUNT(*) FROM clients WHERE origin = :origin", {"origin": origin})
+        return 0 if row is None else int(row[0])
 
     def client(self, client_id: str) -> Client | None:
         """Read on every call (a change by another process shows at once); parsed only when
@@ -622,7 +653,8 @@ class Store:
 
     def consents(self, user_id: int) -> list[Consent]:
         rows = self._all(
-            "SELECT consents.client_id, clients.name, consents.scope, consents.granted_at"
+            "SELECT consents.client_id, clients.name, consents.scope, consents.granted_at,"
+            " clients.origin"
             " FROM consents JOIN clients ON clients.client_id = consents.client_id"
             " WHERE consents.user_id = :user_id ORDER BY clients.name",
             {"user_id": user_id},

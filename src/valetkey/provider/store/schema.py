@@ -65,6 +65,9 @@ clients = Table(
     # RFC 7591 §2; rows from before revision 0004 got values that keep how they worked
     Column("token_endpoint_auth_method", String(32), nullable=False),
     Column("response_types", Text, nullable=False),  # a JSON list of space-separated sets
+    # revision 0006: OIDC Registration §2, and how the client was registered (records.ORIGINS)
+    Column("application_type", String(16), nullable=False, server_default="web"),
+    Column("origin", String(16), nullable=False, server_default="admin"),
 )
 
 login_sessions = Table(
