@@ -48,19 +48,20 @@ def test_clients_add_and_list_show_the_method_and_response_types(tmp_path: Path)
     rows = {
         cells[0]: cells[1:]
         for line in vk("clients", "list", *db).stdout.splitlines()
-        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 7
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 8
     }
     assert rows["poster"] == [
         "confidential",
+        "admin",
         "client_secret_post",
         "http://127.0.0.1:9999/cb",
         "email offline_access openid photos.read profile",
         "authorization_code refresh_token",
         "code",
     ]
-    assert rows["legacy"][1] == "client_secret_basic"
-    assert rows["legacy"][4:] == ["implicit", "id_token token"]
-    assert rows["spa"][:2] == ["public", "none"]
+    assert rows["legacy"][2] == "client_secret_basic"
+    assert rows["legacy"][5:] == ["implicit", "id_token token"]
+    assert rows["spa"][:3] == ["public", "admin", "none"]
 
 
 @pytest.mark.parametrize(
@@ -130,16 +131,6 @@ def test_probe_help_names_both_families() -> None:
 # -- the admin API ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sandbox.issuer + "/admin",
-        timeout=10,
-        headers={"authorization": f"Bearer {sandbox.admin_token}"},
-    ) as client:
-        yield client
-
-
 def test_admin_api_registers_and_shows_the_method(sandbox: Sandbox, admin: httpx.Client) -> None:
     made = admin.post(
         "/clients",
@@ -163,6 +154,8 @@ def test_admin_api_registers_and_shows_the_method(sandbox: Sandbox, admin: httpx
         "token_endpoint_auth_method": "client_secret_post",
         "response_types": [],
         "id_token_alg": "RS256",
+        "application_type": "web",
+        "origin": "admin",
     }
     listed = {c["client_id"]: c for c in admin.get("/clients").json()["clients"]}
     assert listed["admin-poster"] == view
@@ -500,7 +493,9 @@ def test_an_old_database_migrates_to_values_that_keep_its_clients_working(
 
     store = open_store(build_settings({"db": old_database}, environ={}))
     try:
-        assert current_revision(store.database) == HEAD_REVISION == "0004"
+        assert current_revision(store.database) == HEAD_REVISION == "0006"
+        # revision 0006: every old row was registered by an admin, for a web app
+        assert {(c.origin, c.application_type) for c in store.clients()} == {("admin", "web")}
         migrated = {
             c.client_id: (c.token_endpoint_auth_method, sorted(c.response_types))
             for c in store.clients()

@@ -19,6 +19,7 @@ from valetkey.provider.admin_state import AdminState, Clock
 from valetkey.provider.checks import Action, DpopInputs, FormContext, RevokeGrant, Table
 from valetkey.provider.checks.rfc6749 import named_client_id
 from valetkey.provider.checks.rfc9449 import ReplayCache
+from valetkey.provider.client_documents import DocumentCache
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Params, Request, Response, cookie
 from valetkey.provider.keys import KeyRing, load_key_ring
@@ -83,6 +84,7 @@ class Provider:
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
         self.dpop = DpopInputs(self.origin, self.dpop_replay)  # what DPoP checks read
+        self.documents = DocumentCache(settings.cimd_allow)  # client ID metadata documents
         self.admin = AdminState()
         self._lab_lines = [
             f"LAB SWITCH {switch.value} is on: {switch.warning}"

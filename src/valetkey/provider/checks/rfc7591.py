@@ -108,20 +108,26 @@ def metadata_types(ctx: RegistrationContext) -> None:
     Strings of at most 2000 characters; lists of at most 20 such strings. Fields the sandbox
     does not understand are ignored, as RFC 7591 §2 requires.
     """
+    check_types(ctx.data)
+
+
+def check_types(data: dict[str, Any]) -> None:
+    """InvalidClientMetadata unless each understood field has its JSON type and size."""
     for name in STRING_FIELDS:
-        if name in ctx.data:
-            _string(name, ctx.data[name])
+        if name in data:
+            _string(name, data[name])
     for name in LIST_FIELDS:
-        if name not in ctx.data:
+        if name not in data:
             continue
-        values = ctx.data[name]
+        values = data[name]
         if not isinstance(values, list) or len(values) > MAX_LIST:
             raise InvalidClientMetadata(f"{name} is a JSON list of at most {MAX_LIST} strings")
         for value in values:
             _string(f"each of {name}", value)
 
 
-def _raised(exc: ClientMetadataError) -> OAuthError:
+def raised(exc: ClientMetadataError) -> OAuthError:
+    """The RFC 7591 §3.2.2 error for a broken registration rule."""
     if exc.error == "invalid_redirect_uri":
         return InvalidRedirectUri(exc.description)
     return InvalidClientMetadata(exc.description)
@@ -154,14 +160,16 @@ def metadata_valid(ctx: RegistrationContext) -> None:
             names=JSON_NAMES,
         )
     except ClientMetadataError as exc:
-        raise _raised(exc) from None
+        raise raised(exc) from None
 
 
 @check("", "RFC 9700 §2.1.2; RFC 7591 §2", needs=("metadata",))
 def no_implicit_registration(ctx: RegistrationContext) -> None:
-    """A client registers itself for the code flow only: no implicit grant, no token in the
-    front channel (RFC 9700 §2.1.2)."""
+    """A client registers itself for at least one grant, and not for the implicit one: no
+    token in the front channel (RFC 9700 §2.1.2)."""
     assert ctx.metadata is not None
+    if not ctx.metadata.grant_types:
+        raise InvalidClientMetadata("grant_types: register at least one, e.g. authorization_code")
     extra = ctx.metadata.grant_types - SELF_GRANTS
     if extra:
         raise InvalidClientMetadata(
