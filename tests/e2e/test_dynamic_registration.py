@@ -284,3 +284,40 @@ def test_the_cap_on_self_registered_clients(tmp_path: Path) -> None:
         assert still_bad.json()["error"] == BAD_URI  # a malformed one still gets its error
     finally:
         sandbox.stop()
+
+
+def test_revision_0006_marks_old_rows_admin_and_native_where_a_scheme_says_so(
+    tmp_path: Path, store_url: str | None
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from valetkey.provider.settings import build_settings
+    from valetkey.provider.store.driver import Database
+    from valetkey.provider.store.engine import MIGRATIONS, open_engine
+    from valetkey.provider.store.open import open_store
+
+    url = store_url or f"sqlite:///{tmp_path / 'at-0004.db'}"
+    database = Database(url, "")
+    engine = open_engine(database)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+        for client_id, uris in (("old-web", [CALLBACK]), ("old-app", ["com.example.app:/cb"])):
+            conn.execute(
+                text(
+                    "INSERT INTO clients (client_id, secret_hash, name, redirect_uris,"
+                    " post_logout_redirect_uris, scopes, grant_types, id_token_alg, created_at,"
+                    " token_endpoint_auth_method, response_types) VALUES (:id, NULL, :id, :uris,"
+                    " '[]', 'openid', '[\"authorization_code\"]', 'RS256', 0, 'none', '[\"code\"]')"
+                ),
+                {"id": client_id, "uris": json.dumps(uris)},
+            )
+    engine.dispose()
+    database.close()
+    store = open_store(build_settings({"db": url, "demo_data": "false"}, environ={}))
+    migrated = {c.client_id: (c.origin, c.application_type) for c in store.clients()}
+    assert migrated == {"old-web": ("admin", "web"), "old-app": ("admin", "native")}

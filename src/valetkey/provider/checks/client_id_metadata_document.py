@@ -52,7 +52,7 @@ def document_url_valid(ctx: DocumentContext) -> None:
         raise InvalidClientMetadata(f"a client_id URL {problem} (CIMD §3)")
 
 
-@check("", "CIMD §4; CIMD §6 (SSRF)")
+@check("", "CIMD §4, Security Considerations (SSRF)")
 def document_fetched(ctx: DocumentContext) -> None:
     """The document was fetched: from an allowed host, within 2 s and 5 KiB, no redirect.
 
