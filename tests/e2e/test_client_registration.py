@@ -16,6 +16,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.e2e.test_cli import vk as cli
+from tests.support.old_database import database_at
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
 from valetkey.useragent.authorization import query_of
 
@@ -436,38 +437,24 @@ OLD_ROWS = (
 
 def _database_at_0003(url: str) -> None:
     """A database as valetkey left it before revision 0004, with clients in it."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import text
-
-    from valetkey.provider.store.driver import Database
-    from valetkey.provider.store.engine import MIGRATIONS, open_engine
     from valetkey.provider.tokens import digest
 
-    database = Database(url, "")
-    engine = open_engine(database)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0003")
-        for client_id, secret_hash, grants in OLD_ROWS:
-            conn.execute(
-                text(
-                    "INSERT INTO clients (client_id, secret_hash, name, redirect_uris,"
-                    " post_logout_redirect_uris, scopes, grant_types, id_token_alg, created_at)"
-                    " VALUES (:id, :hash, :id, :uris, '[]', 'openid photos.read', :grants,"
-                    " 'RS256', 0)"
-                ),
-                {
-                    "id": client_id,
-                    "hash": secret_hash and digest(SECRET),
-                    "uris": f'["{REDIRECT}"]',
-                    "grants": grants,
-                },
-            )
-    engine.dispose()
-    database.close()
+    database_at(
+        url,
+        "0003",
+        "INSERT INTO clients (client_id, secret_hash, name, redirect_uris,"
+        " post_logout_redirect_uris, scopes, grant_types, id_token_alg, created_at)"
+        " VALUES (:id, :hash, :id, :uris, '[]', 'openid photos.read', :grants, 'RS256', 0)",
+        [
+            {
+                "id": client_id,
+                "hash": secret_hash and digest(SECRET),
+                "uris": f'["{REDIRECT}"]',
+                "grants": grants,
+            }
+            for client_id, secret_hash, grants in OLD_ROWS
+        ],
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

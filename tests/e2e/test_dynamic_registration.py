@@ -14,6 +14,7 @@ import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.e2e.test_cli import vk as cli
+from tests.support.old_database import database_at
 from tests.support.sandbox import SECRETS, Sandbox, start_sandbox
 from valetkey.useragent.agent import UserAgent
 
@@ -289,35 +290,22 @@ def test_the_cap_on_self_registered_clients(tmp_path: Path) -> None:
 def test_revision_0006_marks_old_rows_admin_and_native_where_a_scheme_says_so(
     tmp_path: Path, store_url: str | None
 ) -> None:
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import text
-
     from valetkey.provider.settings import build_settings
-    from valetkey.provider.store.driver import Database
-    from valetkey.provider.store.engine import MIGRATIONS, open_engine
     from valetkey.provider.store.open import open_store
 
     url = store_url or f"sqlite:///{tmp_path / 'at-0004.db'}"
-    database = Database(url, "")
-    engine = open_engine(database)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0004")
-        for client_id, uris in (("old-web", [CALLBACK]), ("old-app", ["com.example.app:/cb"])):
-            conn.execute(
-                text(
-                    "INSERT INTO clients (client_id, secret_hash, name, redirect_uris,"
-                    " post_logout_redirect_uris, scopes, grant_types, id_token_alg, created_at,"
-                    " token_endpoint_auth_method, response_types) VALUES (:id, NULL, :id, :uris,"
-                    " '[]', 'openid', '[\"authorization_code\"]', 'RS256', 0, 'none', '[\"code\"]')"
-                ),
-                {"id": client_id, "uris": json.dumps(uris)},
-            )
-    engine.dispose()
-    database.close()
+    database_at(
+        url,
+        "0004",
+        "INSERT INTO clients (client_id, secret_hash, name, redirect_uris,"
+        " post_logout_redirect_uris, scopes, grant_types, id_token_alg, created_at,"
+        " token_endpoint_auth_method, response_types) VALUES (:id, NULL, :id, :uris,"
+        " '[]', 'openid', '[\"authorization_code\"]', 'RS256', 0, 'none', '[\"code\"]')",
+        [
+            {"id": "old-web", "uris": json.dumps([CALLBACK])},
+            {"id": "old-app", "uris": json.dumps(["com.example.app:/cb"])},
+        ],
+    )
     store = open_store(build_settings({"db": url, "demo_data": "false"}, environ={}))
     migrated = {c.client_id: (c.origin, c.application_type) for c in store.clients()}
     assert migrated == {"old-web": ("admin", "web"), "old-app": ("admin", "native")}
