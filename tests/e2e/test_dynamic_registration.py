@@ -309,3 +309,16 @@ def test_revision_0006_marks_old_rows_admin_and_native_where_a_scheme_says_so(
     store = open_store(build_settings({"db": url, "demo_data": "false"}, environ={}))
     migrated = {c.client_id: (c.origin, c.application_type) for c in store.clients()}
     assert migrated == {"old-web": ("admin", "web"), "old-app": ("admin", "native")}
+
+
+def test_the_documented_example_registers(sandbox: Sandbox) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "sandbox.md").read_text()
+    section = text.split("## Dynamic registration (RFC 7591)", 1)[1]
+    example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    response = _register(sandbox, example)
+    assert response.status_code == 201, response.text
+    registered = response.json()
+    for name, value in example.items():
+        assert registered[name] == value, name
+    assert registered["client_id"].startswith("dyn-")
+    assert "client_secret" not in registered
