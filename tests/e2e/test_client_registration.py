@@ -480,7 +480,7 @@ def test_an_old_database_migrates_to_values_that_keep_its_clients_working(
 
     store = open_store(build_settings({"db": old_database}, environ={}))
     try:
-        assert current_revision(store.database) == HEAD_REVISION == "0006"
+        assert current_revision(store.database) == HEAD_REVISION == "0007"
         # revision 0006: every old row was registered by an admin, for a web app
         assert {(c.origin, c.application_type) for c in store.clients()} == {("admin", "web")}
         migrated = {

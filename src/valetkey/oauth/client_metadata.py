@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_uri
 
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials")
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", DEVICE_CODE)
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 # RFC 7591 §2.1: the grant type each response type belongs to (space-separated sets, so
 # the words are kept in sorted order: "token id_token" is "id_token token")
@@ -187,7 +188,7 @@ def _auth_method(method: str | None, public: bool, names: FieldNames) -> str:
 def _grants_allowed(
     grants: frozenset[str], public: bool, uris: tuple[str, ...], names: FieldNames
 ) -> None:
-    if public and "client_credentials" in grants:
+    if public and "client_credentials" in grants:  # (RFC 8628 §3.1: a device may be public)
         raise _metadata_error("a public client cannot use client_credentials (RFC 6749 §4.4)")
     redirecting = sorted(grants & {"authorization_code", "implicit"})
     if redirecting and not uris:

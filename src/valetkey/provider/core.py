@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 
 from valetkey.provider import lab
 from valetkey.provider.admin_state import AdminState, Clock
-from valetkey.provider.checks import Action, DpopInputs, FormContext, RevokeGrant, Table
+from valetkey.provider.checks import (
+    Action,
+    DpopInputs,
+    FormContext,
+    RecordPoll,
+    RevokeGrant,
+    Table,
+)
 from valetkey.provider.checks.rfc6749 import named_client_id
 from valetkey.provider.checks.rfc9449 import ReplayCache
 from valetkey.provider.client_documents import DocumentCache
@@ -166,6 +173,8 @@ class Provider:
         for action in actions:
             if isinstance(action, RevokeGrant):
                 self.store.revoke_grant(action.grant_id, now)
+            elif isinstance(action, RecordPoll):
+                self.store.record_device_poll(action.device_code_hash, now, action.interval)
             else:
                 self.store.revoke_token(action.token_id, now)
 

@@ -142,3 +142,21 @@ class InvalidRedirectUri(OAuthError):
     """RFC 7591 §3.2.2: a redirect URI the sandbox will not register."""
 
     error = "invalid_redirect_uri"
+
+
+class AuthorizationPending(OAuthError):
+    """RFC 8628 §3.5: the user has not decided yet; poll again after the interval."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(OAuthError):
+    """RFC 8628 §3.5: polled too fast; the interval grows by 5 seconds."""
+
+    error = "slow_down"
+
+
+class ExpiredToken(OAuthError):
+    """RFC 8628 §3.5: the device code expired; start again."""
+
+    error = "expired_token"

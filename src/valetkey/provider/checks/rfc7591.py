@@ -15,6 +15,7 @@ from typing import Any
 from valetkey.oauth import strict_json
 from valetkey.oauth.client_metadata import (
     DEFAULT_SCOPE,
+    DEVICE_CODE,
     MAX_REDIRECT_URIS,
     ClientMetadata,
     ClientMetadataError,
@@ -48,7 +49,7 @@ STRING_FIELDS = (
 )
 LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 # what a client may register for itself: no implicit grant (RFC 9700 §2.1.2)
-SELF_GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
+SELF_GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials", DEVICE_CODE})
 JSON_NAMES = FieldNames(
     client_id="client_id",
     name="client_name",

@@ -9,6 +9,7 @@ from typing import Any
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
+from valetkey.provider import device_flow
 from valetkey.provider.checks import (
     AuthorizeContext,
     CheckResult,
@@ -21,6 +22,7 @@ from valetkey.provider.checks import (
 from valetkey.provider.checks.client_id_metadata_document import DocumentContext
 from valetkey.provider.checks.rfc9207 import RESPONSE_CHECKS
 from valetkey.provider.core import Browser, Provider
+from valetkey.provider.device_flow import is_device
 from valetkey.provider.document_clients import document_client, load_document
 from valetkey.provider.errors import (
     ConsentRequired,
@@ -247,6 +249,8 @@ def _code_value(provider: Provider) -> str:
 
 def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, status: int) -> Response:
     assert browser.session is not None
+    if is_device(pending):  # RFC 8628: the device gets its tokens at its next poll
+        return device_flow.decide(provider, pending, browser, approved=True)
     if not ResponseKind.from_stored(pending.response_type).returns_code:
         return implicit_response(provider, pending, browser, status)
     value = _code_value(provider)

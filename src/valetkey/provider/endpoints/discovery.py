@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.provider.checks.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response, json_response
@@ -40,7 +41,13 @@ def metadata(provider: Provider) -> dict[str, Any]:
         if implicit
         else ["code"],
         "response_modes_supported": [QUERY, FRAGMENT, FORM_POST] if implicit else [QUERY],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            DEVICE_CODE,  # RFC 8628 §4
+        ],
+        "device_authorization_endpoint": f"{issuer}/device_authorization",
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.checks import CheckResult, Table, TokenContext, rfc6749, rfc9449
@@ -38,7 +39,15 @@ COMMON_CHECKS = Table.of(
 )
 
 
-TOKEN_PARAMS = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
+TOKEN_PARAMS = (
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+    "device_code",
+)
 
 
 def error_response(exc: OAuthError) -> Response:
@@ -67,6 +76,9 @@ def load(provider: Provider, request: Request) -> tuple[TokenContext, DocumentCo
     refresh = form.get("refresh_token")
     if refresh is not None and form.get("grant_type") == "refresh_token":
         ctx.presented_refresh = store.token(digest(refresh))
+    device = form.get("device_code")
+    if device is not None and form.get("grant_type") == DEVICE_CODE:  # RFC 8628 §3.4
+        ctx.presented_device = store.device_code(digest(device))
     return ctx, document
 
 

@@ -29,6 +29,7 @@ from valetkey.provider.store.records import (
     Client,
     Code,
     Consent,
+    DeviceCode,
     FlowStart,
     FlowUpdate,
     Grant,
@@ -66,6 +67,7 @@ CLIENT_COLUMNS = (
     "origin",
 )
 AUTH_REQUEST_COLUMNS = _names(AuthRequest)
+DEVICE_COLUMNS = _names(DeviceCode)
 CODE_COLUMNS = _names(Code)
 GRANT_COLUMNS = _names(Grant)
 TOKEN_COLUMNS = _names(Token)
@@ -144,6 +146,7 @@ SQL_SET_USER_HIGH_WATER = (
 SQL_PRUNE = (
     "DELETE FROM auth_requests WHERE expires_at < :now",
     "DELETE FROM codes WHERE expires_at < :before",
+    "DELETE FROM device_codes WHERE expires_at < :before",
     "DELETE FROM login_sessions WHERE expires_at < :now",
     "DELETE FROM tokens WHERE expires_at < :before",
 )
@@ -705,6 +708,63 @@ class Store:
             if code is not None:
                 self._run(cursor, SQL_INSERT_CODE, _fields(code))
             return True
+
+    # -- device authorization (RFC 8628) -----------------------------------------------------
+
+    def save_device_code(self, device: DeviceCode) -> bool:
+        """Store a new device request; False when its user code is taken (the caller draws
+        another)."""
+        with self._cursor() as cursor:
+            self._run(
+                cursor,
+                "SELECT 1 FROM device_codes WHERE user_code = :user_code",
+                {"user_code": device.user_code},
+            )
+            if cursor.fetchone() is not None:
+                return False
+            self._run(cursor, _insert("device_codes", DEVICE_COLUMNS), _fields(device))
+            return True
+
+    def device_code(self, device_code_hash: str) -> DeviceCode | None:
+        sql = _select(DEVICE_COLUMNS, "FROM device_codes WHERE device_code_hash = :h")
+        row = self._one(sql, {"h": device_code_hash})
+        return None if row is None else DeviceCode(*row)
+
+    def device_by_user_code(self, user_code: str, now: float) -> DeviceCode | None:
+        """The pending, unexpired request with this user code."""
+        sql = _select(
+            DEVICE_COLUMNS,
+            "FROM device_codes WHERE user_code = :code AND status = 'pending'"
+            " AND expires_at > :now",
+        )
+        row = self._one(sql, {"code": user_code, "now": now})
+        return None if row is None else DeviceCode(*row)
+
+    def decide_device_code(
+        self, user_code: str, status: str, user_id: int, auth_time: float
+    ) -> bool:
+        """The user's decision (approved or denied), once: False if already decided."""
+        sql = (
+            "UPDATE device_codes SET status = :status, user_id = :user_id,"
+            " auth_time = :auth_time WHERE user_code = :code AND status = 'pending'"
+        )
+        values = {"status": status, "user_id": user_id, "auth_time": auth_time, "code": user_code}
+        return self._write(sql, values) == 1
+
+    def record_device_poll(self, device_code_hash: str, now: float, interval: int) -> None:
+        sql = (
+            "UPDATE device_codes SET last_polled_at = :now, poll_interval = :interval"
+            " WHERE device_code_hash = :h"
+        )
+        self._write(sql, {"now": now, "interval": interval, "h": device_code_hash})
+
+    def claim_device_code(self, device_code_hash: str) -> bool:
+        """Mark an approved request used; True only for the one caller that did it."""
+        sql = (
+            "UPDATE device_codes SET status = 'used'"
+            " WHERE device_code_hash = :h AND status = 'approved'"
+        )
+        return self._write(sql, {"h": device_code_hash}) == 1
 
     def code(self, code_hash: str) -> Code | None:
         row = self._one(SQL_CODE, {"code_hash": code_hash})

@@ -148,3 +148,21 @@ class FlowUpdate:
     event: FlowEvent
     outcome: str | None = None
     user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DeviceCode:
+    """A device authorization request (RFC 8628 §3.1): the device code as its SHA-256, the
+    user code the user types, and what the user decided (`status`)."""
+
+    device_code_hash: str
+    user_code: str
+    client_id: str
+    scope: str
+    flow_id: str
+    expires_at: float
+    poll_interval: int  # seconds the device waits between polls (RFC 8628 §3.2, §3.5)
+    last_polled_at: float | None
+    status: str  # pending, approved, denied, used
+    user_id: int | None
+    auth_time: float | None

@@ -188,3 +188,19 @@ flow_events = Table(
     Column("carried_password", Boolean, nullable=False),
     Index("ix_flow_events_flow", "flow_id"),
 )
+
+device_codes = Table(  # revision 0007: RFC 8628 device authorization
+    "device_codes",
+    metadata,
+    Column("device_code_hash", String(64), primary_key=True),
+    Column("user_code", String(16), nullable=False, unique=True),
+    Column("client_id", String(255), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("flow_id", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("poll_interval", Integer, nullable=False),
+    Column("last_polled_at", Float),
+    Column("status", String(16), nullable=False),
+    Column("user_id", Integer),
+    Column("auth_time", Float),
+)
