@@ -322,3 +322,16 @@ def test_the_documented_example_registers(sandbox: Sandbox) -> None:
         assert registered[name] == value, name
     assert registered["client_id"].startswith("dyn-")
     assert "client_secret" not in registered
+
+
+def test_a_registration_is_drawn_in_the_inspector(sandbox: Sandbox, admin: httpx.Client) -> None:
+    registered = _register(sandbox, {**GOOD, "token_endpoint_auth_method": "none"}).json()
+    flows = admin.get("/flows", params={"client_id": registered["client_id"]}).json()["flows"]
+    assert len(flows) == 1
+    flow = admin.get(f"/flows/{flows[0]['id']}").json()
+    assert [e["step"] for e in flow["events"]] == ["client_registration"]
+    assert [c["result"] for c in flow["events"][0]["checks"]] == ["pass"] * 5
+    page = httpx.get(f"{sandbox.issuer}/inspector/flows/{flows[0]['id']}")
+    assert page.status_code == 200
+    assert "client_registration" in page.text
+    assert "The metadata follows the sandbox&#39;s registration rules" in page.text

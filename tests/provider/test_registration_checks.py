@@ -1,5 +1,5 @@
-"""The registration and metadata-document checks on contexts built by hand: for each, one
-case that must trigger (with its RFC 7591 §3.2.2 error) and one that must stay silent."""
+"""The registration, metadata-document and device-grant checks on contexts built by hand:
+for each, one case that must trigger (with its error) and one that must stay silent."""
 
 from __future__ import annotations
 
@@ -8,16 +8,22 @@ from typing import Any
 
 import pytest
 
-from valetkey.provider.checks import Check, CheckResult, rfc7591
+from valetkey.oauth.client_metadata import DEVICE_CODE, client_metadata
+from valetkey.provider.checks import Check, CheckResult, RecordPoll, TokenContext, rfc7591, rfc8628
 from valetkey.provider.checks import client_id_metadata_document as cimd
 from valetkey.provider.client_documents import Fetched
 from valetkey.provider.errors import (
     AccessDenied,
+    AuthorizationPending,
+    ExpiredToken,
     InvalidClientMetadata,
+    InvalidGrant,
     InvalidRedirectUri,
     OAuthError,
+    SlowDown,
 )
 from valetkey.provider.http import Params, Request
+from valetkey.provider.store.records import Client, DeviceCode
 
 CALLBACK = "http://127.0.0.1:8601/callback"
 URL = "http://127.0.0.1:9000/client.json"
@@ -173,3 +179,62 @@ def test_document_metadata_valid() -> None:
     bad = _document({**GOOD, "redirect_uris": ["data:text/html,x"]})
     cimd.document_is_json.run(bad)
     assert "not data:" in _refused(cimd.document_metadata_valid, bad, InvalidRedirectUri)
+
+
+# -- RFC 8628: the device_code grant ------------------------------------------------------
+
+
+def _device(status: str = "pending", polled: float | None = None) -> TokenContext:
+    device = DeviceCode("h", "BCDFGHJK", "tv", "openid", "f", 2000.0, 5, polled, status, 1, 1.0)
+    form = Params((("grant_type", DEVICE_CODE), ("device_code", "x"), ("client_id", "tv")))
+    request = Request("POST", "/token", Params(), form, {}, {})
+    ctx = TokenContext(request, 1000.0, presented_device=device)
+    ctx.client = Client.registered(
+        client_metadata(client_id="tv", public=True, grant_types=[DEVICE_CODE]), None
+    )
+    return ctx
+
+
+def test_device_code_known() -> None:
+    ctx = _device()
+    _run(rfc8628.device_code_known, ctx)
+    assert ctx.device is not None
+    unknown = _device()
+    unknown.presented_device = None
+    _refused(rfc8628.device_code_known, unknown, InvalidGrant)
+
+
+def test_device_code_not_expired() -> None:
+    ctx = _device()
+    rfc8628.device_code_known.run(ctx)
+    _run(rfc8628.device_code_not_expired, ctx)
+    ctx.now = 2000.0
+    _refused(rfc8628.device_code_not_expired, ctx, ExpiredToken)
+
+
+def test_device_polls_slowly() -> None:
+    ctx = _device(polled=990.0)
+    rfc8628.device_code_known.run(ctx)
+    _run(rfc8628.device_polls_slowly, ctx)
+    assert ctx.actions == [RecordPoll("h", 5)]
+    fast = _device(polled=998.0)
+    rfc8628.device_code_known.run(fast)
+    assert _refused(rfc8628.device_polls_slowly, fast, SlowDown) == "poll at most every 10 seconds"
+    assert fast.actions == [RecordPoll("h", 10)]
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        ("pending", AuthorizationPending),
+        ("denied", rfc8628.DeviceAccessDenied),
+        ("used", InvalidGrant),
+    ],
+)
+def test_device_decided(status: str, kind: type[OAuthError]) -> None:
+    ctx = _device("approved")
+    rfc8628.device_code_known.run(ctx)
+    _run(rfc8628.device_decided, ctx)
+    other = _device(status)
+    rfc8628.device_code_known.run(other)
+    _refused(rfc8628.device_decided, other, kind)
