@@ -10,6 +10,7 @@ import html
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,31 @@ def test_a_document_that_does_not_arrive_within_2_s_is_refused(
     assert response.status_code == 400
     assert "the document did not arrive within 2 s" in _page_text(response)
     assert url not in _stored(admin)
+
+
+def test_a_fetch_in_progress_does_not_hold_up_the_event_loop(
+    sandbox: Sandbox, docs: DocumentServer
+) -> None:
+    """The fetch runs in a store worker: while the document server holds its answer back,
+    discovery and the JWKS (answered on the loop) and a token request (another worker)
+    are answered; then the held authorization request completes."""
+    url = docs.document("/held.json", redirect_uris=[CALLBACK])
+    held = docs.answers["/held.json"]
+    held.gate = threading.Event()
+    answers: list[httpx.Response] = []
+    request = threading.Thread(target=lambda: answers.append(_authorize(sandbox, url)))
+    request.start()
+    try:
+        assert held.arrived.wait(10)
+        assert httpx.get(sandbox.issuer + "/.well-known/openid-configuration").status_code == 200
+        assert httpx.get(sandbox.issuer + "/jwks.json").status_code == 200
+        token = httpx.post(sandbox.issuer + "/token", data={"grant_type": "refresh_token"})
+        assert token.status_code == 401  # answered (no client), not queued behind the fetch
+        assert answers == []  # the authorization request is still waiting for its document
+    finally:
+        held.gate.set()
+        request.join(15)
+    assert answers[0].status_code == 302
 
 
 @pytest.mark.parametrize(

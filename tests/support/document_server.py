@@ -21,6 +21,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the answer (a slow server)
     length: bool = True  # send Content-Length (else the body ends when the connection does)
+    gate: threading.Event | None = None  # held until the test sets it
+    arrived: threading.Event = field(default_factory=threading.Event)  # set at each request
 
 
 class DocumentServer:
@@ -57,6 +59,9 @@ def _handler(server: DocumentServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             server.hits[self.path] += 1
             answer = server.answers.get(self.path, Answer(404, b"{}"))
+            answer.arrived.set()
+            if answer.gate is not None:
+                answer.gate.wait(10)
             if answer.delay:
                 time.sleep(answer.delay)
             self.send_response(answer.status)
