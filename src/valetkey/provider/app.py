@@ -28,12 +28,14 @@ from valetkey.provider.endpoints import (
     admin,
     authorize,
     consent,
+    device,
     discovery,
     github,
     inspector,
     login,
     logout,
     probe_api,
+    registration,
     resource,
     revocation,
     token,
@@ -114,6 +116,9 @@ ENDPOINTS = (
     Endpoint("/token", ("GET", "POST", "PUT", "DELETE", "PATCH"), token.token, "json"),
     Endpoint("/userinfo", ("GET", "POST"), userinfo.userinfo, "json"),
     Endpoint("/revoke", ("POST",), revocation.revoke, "json"),
+    Endpoint("/register", ("GET", "POST", "PUT", "DELETE"), registration.register, "json"),
+    Endpoint("/device_authorization", ("POST",), device.device_authorization, "json"),
+    Endpoint("/device", ("GET",), device.device_page, "page"),
     Endpoint("/introspect", ("POST",), revocation.introspect, "json"),
     Endpoint("/logout", ("GET", "POST"), same_origin_only(logout.logout), "page"),
     Endpoint("/account", ("GET",), _account, "page"),
@@ -352,7 +357,7 @@ def _not_found(provider: Provider, path: str) -> Response:
             },
             404,
         )
-    return provider.page_error("Not found", "There is no page at this address.", 404)
+    return provider.not_found()
 
 
 def _not_allowed(provider: Provider, endpoint: Endpoint) -> Response:

@@ -20,6 +20,7 @@ from valetkey.provider.checks import (
     Action,
     DpopInputs,
     FormContext,
+    RecordPoll,
     RevokeGrant,
     Table,
     TokenContext,
@@ -27,6 +28,7 @@ from valetkey.provider.checks import (
 )
 from valetkey.provider.checks.rfc6749 import presented_credentials
 from valetkey.provider.checks.rfc9449 import ReplayCache
+from valetkey.provider.client_documents import DocumentCache
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Params, Request, Response, cookie
 from valetkey.provider.keys import KeyRing, load_key_ring
@@ -91,6 +93,7 @@ class Provider:
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
         self.dpop = DpopInputs(self.origin, self.dpop_replay)  # what DPoP checks read
+        self.documents = DocumentCache(settings.cimd_allow)  # client ID metadata documents
         self.admin = AdminState()
         self._lab_lines = [
             f"LAB SWITCH {switch.value} is on: {switch.warning}"
@@ -172,6 +175,8 @@ class Provider:
         for action in actions:
             if isinstance(action, RevokeGrant):
                 self.store.revoke_grant(action.grant_id, now)
+            elif isinstance(action, RecordPoll):
+                self.store.record_device_poll(action.device_code_hash, now, action.interval)
             else:
                 self.store.revoke_token(action.token_id, now)
 
@@ -289,3 +294,7 @@ class Provider:
 
     def page_error(self, title: str, message: str, status: int = 400) -> Response:
         return self.pages.error(title, message, status)
+
+    def not_found(self) -> Response:
+        """What an address with nothing behind it answers (or an endpoint switched off)."""
+        return self.page_error("Not found", "There is no page at this address.", 404)

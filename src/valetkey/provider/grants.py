@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from valetkey.oauth.base64url import left_half_hash
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.oauth.scope import Scope
 from valetkey.provider.checks import (
     RevokeGrant,
@@ -22,6 +23,7 @@ from valetkey.provider.checks import (
     TokenContext,
     rfc6749,
     rfc7636,
+    rfc8628,
     rfc8707,
     rfc9449,
     rfc9700,
@@ -342,6 +344,37 @@ def redeem_client_credentials(provider: Provider, ctx: TokenContext) -> Issued:
     )
 
 
+# the device_code grant (RFC 8628 §3.4, §3.5)
+
+
+def redeem_device(provider: Provider, ctx: TokenContext) -> Issued:
+    """Claim the approved device request atomically (once), then issue as for a code."""
+    device, client = ctx.device, ctx.client
+    assert device is not None and client is not None
+    user = provider.store.user_by_id(device.user_id) if device.user_id is not None else None
+    if user is None:
+        raise InvalidGrant("the user of this device request no longer exists")
+    if not provider.store.claim_device_code(device.device_code_hash):
+        raise InvalidGrant("the device code was already used")
+    grant = new_grant(client, user, device.scope, device.flow_id, ctx.now)
+    scopes = Scope.lenient(device.scope)
+    id_claims: dict[str, Any] | None = None
+    if "openid" in scopes:
+        id_claims = {**user_claims(user, scopes), "auth_time": int(device.auth_time or ctx.now)}
+    refresh = "refresh_token" in client.grant_types
+    issued = issue(
+        provider,
+        client,
+        user,
+        device.scope,
+        grant.id,
+        refresh=refresh,
+        id_token_claims=id_claims,
+        jkt=ctx.dpop_jkt,
+    )
+    return Issued(issued.body, issued.tokens, grant)
+
+
 @dataclass(frozen=True)
 class GrantType:
     """A grant_type the token endpoint serves: its checks and how it redeems."""
@@ -354,4 +387,5 @@ GRANT_TYPES: dict[str, GrantType] = {
     "authorization_code": GrantType(AUTHORIZATION_CODE_CHECKS, redeem_code),
     "refresh_token": GrantType(REFRESH_TOKEN_CHECKS, redeem_refresh),
     "client_credentials": GrantType(CLIENT_CREDENTIALS_CHECKS, redeem_client_credentials),
+    DEVICE_CODE: GrantType(rfc8628.DEVICE_CODE_CHECKS, redeem_device),
 }

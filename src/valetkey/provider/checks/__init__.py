@@ -34,7 +34,7 @@ from valetkey.oauth.scope import Scope
 from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Params, Request
 from valetkey.provider.response_modes import CODE, QUERY
-from valetkey.provider.store.records import Client, Code, Resource, Token
+from valetkey.provider.store.records import Client, Code, DeviceCode, Resource, Token
 
 log = logging.getLogger("valetkey.provider")
 
@@ -256,7 +256,15 @@ class RevokeToken:
     token_id: str
 
 
-Action = RevokeGrant | RevokeToken
+@dataclass(frozen=True)
+class RecordPoll:
+    """Note a device's poll and the interval it must now keep (RFC 8628 §3.5)."""
+
+    device_code_hash: str
+    interval: int
+
+
+Action = RevokeGrant | RevokeToken | RecordPoll
 
 
 @dataclass
@@ -320,11 +328,13 @@ class TokenContext:
     presented_code: Code | None = None  # loaded: the code presented, looked up by its hash
     presented_refresh: tuple[Token, float | None] | None = None  # loaded, with grant revocation
     presented_token: tuple[Token, float | None] | None = None  # revocation, introspection
+    presented_device: DeviceCode | None = None  # loaded: the device code presented (RFC 8628)
     client: Client | None = None
     auth_method: str = "none"
     grant_type: str = ""
     code: Code | None = None
     refresh: Token | None = None
+    device: DeviceCode | None = None
     scopes: Scope = field(default_factory=Scope)
     notes: list[str] = field(default_factory=list)
     dpop_jkt: str | None = None  # set when a valid DPoP proof came with the request

@@ -8,6 +8,7 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.oauth.redirect_uris import redirect_uri_problem
 from valetkey.oauth.scope import Scope, ScopeError
 from valetkey.provider.checks import AuthorizeContext, Credentials, RevokeGrant, TokenContext, check
@@ -215,7 +216,7 @@ def token_parameters_not_repeated(ctx: TokenContext) -> None:
     _single_and_bounded(ctx.params)
 
 
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE)
 
 
 @check("AS-22", "RFC 6749 §5.2; RFC 9700 §2.4", sets=("grant_type",))

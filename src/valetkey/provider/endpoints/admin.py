@@ -211,6 +211,8 @@ def _client_view(client: Client) -> dict[str, Any]:
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "response_types": sorted(client.response_types),
         "id_token_alg": client.id_token_signed_response_alg,
+        "application_type": client.application_type,
+        "origin": client.origin,  # admin, dynamic (RFC 7591) or cimd (a metadata document)
     }
 
 

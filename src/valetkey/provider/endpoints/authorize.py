@@ -9,6 +9,7 @@ from typing import Any
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
+from valetkey.provider import device_flow
 from valetkey.provider.checks import (
     AuthorizeContext,
     CheckResult,
@@ -19,13 +20,17 @@ from valetkey.provider.checks import (
     rfc7636,
     rfc8707,
 )
+from valetkey.provider.checks.client_id_metadata_document import DocumentContext
 from valetkey.provider.checks.rfc6749 import REPEATABLE
 from valetkey.provider.checks.rfc9207 import RESPONSE_CHECKS
 from valetkey.provider.core import Browser, Provider
+from valetkey.provider.device_flow import is_device
+from valetkey.provider.document_clients import document_client, load_document
 from valetkey.provider.errors import (
     ConsentRequired,
     LoginRequired,
     OAuthError,
+    PageError,
 )
 from valetkey.provider.grants import Audience, id_token, issue, new_grant, user_claims
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
@@ -84,25 +89,38 @@ AUTHORIZE_PARAMS = (
 )
 
 
-def load(provider: Provider, params: Params) -> AuthorizeContext:
-    """What the checks read from the store: the client the one client_id names, and the
-    registered resources the `resource` values name (RFC 8707)."""
+def load(provider: Provider, params: Params) -> tuple[AuthorizeContext, DocumentContext | None]:
+    """What the checks read: the client the one client_id names, from the store, or, when
+    the client_id is a URL, the metadata document fetched from it (CIMD); and the registered
+    resources the `resource` values name (RFC 8707)."""
     ctx = AuthorizeContext(params, provider.clock.now())
     named = params.values("client_id")
+    document = None
     if len(named) == 1:
-        ctx.named_client = provider.store.client(named[0])
+        document = load_document(provider, named[0])
+        if document is None:
+            ctx.named_client = provider.store.client(named[0])
     if params.get("resource") is not None:
         ctx.named_resources = provider.named_resources(params)
-    return ctx
+    return ctx, document
+
+
+def _page_problem(exc: OAuthError) -> str:
+    """A refusal before the redirect URI is trusted, as the error page says it."""
+    if isinstance(exc, PageError):
+        return exc.description
+    return f"The app's client metadata document cannot be used ({exc.error}): {exc.description}"
 
 
 def authorize(provider: Provider, request: Request) -> Response:
     params = request.query if request.method == "GET" else request.form
-    ctx = load(provider, params)
+    ctx, document = load(provider, params)
     results: list[CheckResult] = []
     client_id = params.get("client_id") or "(none)"
     flow_id = provider.flows.start(client_id)
     try:
+        if document is not None:
+            ctx.named_client = document_client(provider, document, results)
         provider.table(PAGE_CHECKS).run(ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
@@ -111,7 +129,7 @@ def authorize(provider: Provider, request: Request) -> Response:
             return redirect(
                 add_query(target, {"error": exc.error, "state": params.get("state")}), 302
             )
-        return provider.page_error("This sign-in link is not valid", exc.description)
+        return provider.page_error("This sign-in link is not valid", _page_problem(exc))
     assert ctx.client is not None and ctx.redirect_uri is not None
     state = params.get("state")
     try:
@@ -240,6 +258,8 @@ def _code_value(provider: Provider) -> str:
 
 def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, status: int) -> Response:
     assert browser.session is not None
+    if is_device(pending):  # RFC 8628: the device gets its tokens at its next poll
+        return device_flow.decide(provider, pending, browser, approved=True)
     if not ResponseKind.from_stored(pending.response_type).returns_code:
         return implicit_response(provider, pending, browser, status)
     value = _code_value(provider)
