@@ -44,13 +44,13 @@ class Guard:
         path = scope["path"]
         resource = self.verifier.resource
         if path in metadata.metadata_paths(resource) and scope["method"] in ("GET", "HEAD"):
-            await _json(send, 200, self._document(), [(b"access-control-allow-origin", b"*")])
+            await _json(send, 200, self.document(), [(b"access-control-allow-origin", b"*")])
         elif path.rstrip("/") == self.mcp_path:
             await self._guarded(scope, receive, send)
         else:
             await _json(send, 404, {"error": "not_found"})
 
-    def _document(self) -> dict[str, Any]:
+    def document(self) -> dict[str, Any]:
         resource, issuer = self.verifier.resource, self.verifier.issuer
         return metadata.document(resource, issuer, scopes.SCOPES_SUPPORTED)
 
@@ -59,16 +59,24 @@ class Guard:
         if body is None:
             await _json(send, 413, {"error": "invalid_request", "error_description": "too big"})
             return
-        refusal = await self._refusal(scope, body)
+        refusal = await self.refusal(scope, body)
         if refusal is not None:
-            header = refusal.challenge(metadata.metadata_url(self.verifier.resource))
+            header = self.challenge(refusal)
             await _raw(send, refusal.status, refusal.body(), [(b"www-authenticate", header)])
             return
         await self.inner(scope, _replay(body, receive), send)
 
-    async def _refusal(self, scope: Scope, body: bytes) -> Refusal | None:
+    def challenge(self, refusal: Refusal) -> str:
+        return refusal.challenge(metadata.metadata_url(self.verifier.resource))
+
+    def bearer(self, scope: Scope) -> str | None:
+        """The token of the Authorization header (RFC 6750 §2.1), the only place we read."""
+        return _bearer(scope)
+
+    async def refusal(self, scope: Scope, body: bytes) -> Refusal | None:
+        """Why the request may not reach the MCP server, or None when it may."""
         wanted = scopes.needed(body)
-        token = _bearer(scope)
+        token = self.bearer(scope)
         if token is None:
             return challenges.no_token(" ".join(wanted[:1]))
         try:

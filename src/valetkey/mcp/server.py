@@ -55,26 +55,36 @@ def _photos_server(upstream: Upstream, http: httpx.AsyncClient) -> MCPServer[Any
     return server
 
 
-def build_app(settings: McpSettings) -> App:
-    """The ASGI app: the guard in front of the SDK's stateless streamable-HTTP app."""
-    http = httpx.AsyncClient()
+def transport_security(url: str) -> TransportSecuritySettings:
+    """The SDK's DNS-rebinding guard (MCP transport security): our Host, our Origin only; a
+    foreign Origin or `null` gets 403, no Origin (a non-browser client) is fine."""
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[httpx.URL(url).netloc.decode()],
+        allowed_origins=[origin_of(url)],
+    )
+
+
+def verifier_for(settings: McpSettings) -> Verifier:
     issuer, creds = settings.issuer, settings.credentials
-    upstream = Upstream(issuer + "/token", issuer + "/api/photos", creds)
     introspection = (
         Introspection(issuer + "/introspect", creds.client_id, creds.client_secret)
         if creds
         else None
     )
-    verifier = Verifier(issuer, settings.url, issuer + "/jwks.json", introspection)
-    security = TransportSecuritySettings(  # MCP transport security: DNS rebinding
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[httpx.URL(settings.url).netloc.decode()],
-        allowed_origins=[origin_of(settings.url)],
-    )
+    return Verifier(issuer, settings.url, issuer + "/jwks.json", introspection)
+
+
+def build_app(settings: McpSettings) -> App:
+    """The ASGI app: the guard in front of the SDK's stateless streamable-HTTP app."""
+    http = httpx.AsyncClient()
+    issuer = settings.issuer
+    upstream = Upstream(issuer + "/token", issuer + "/api/photos", settings.credentials)
+    path = httpx.URL(settings.url).path
     inner = _photos_server(upstream, http).streamable_http_app(
-        streamable_http_path=httpx.URL(settings.url).path,
+        streamable_http_path=path,
         stateless_http=True,
         json_response=True,
-        transport_security=security,
+        transport_security=transport_security(settings.url),
     )
-    return Guard(inner, verifier, http, httpx.URL(settings.url).path.rstrip("/"))
+    return Guard(inner, verifier_for(settings), http, path.rstrip("/"))
