@@ -60,10 +60,10 @@ def serve(url: str, issuer: str, client_id: str | None, client_secret: str | Non
     if bool(client_id) != bool(client_secret):
         raise click.ClickException("give both --client-id and --client-secret, or neither")
     creds = Credentials(client_id, client_secret) if client_id and client_secret else None
-    app = build_app(McpSettings(url, issuer.rstrip("/"), creds))
     where = urlsplit(url)
     if where.scheme not in ("http", "https") or not where.hostname or not where.path:
         raise click.ClickException(f"--url must be an http(s) URL with a path, not {url!r}")
+    app = build_app(McpSettings(url, issuer, creds))
     click.echo(f"MCP server at {url}, trusting {issuer}")
     port = where.port or (443 if where.scheme == "https" else 80)
     uvicorn.run(app, host=where.hostname, port=port, log_level="warning")

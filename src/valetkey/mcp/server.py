@@ -26,7 +26,7 @@ DEFAULT_URL = "http://127.0.0.1:8790/mcp"
 @dataclass(frozen=True)
 class McpSettings:
     url: str  # the canonical server URL: the audience its tokens must name (RFC 8707 §2)
-    issuer: str  # the authorization server, byte for byte as its tokens carry it
+    issuer: str  # the authorization server, byte for byte as its tokens carry it (`iss`)
     credentials: Credentials | None = None  # its own client, for introspection and the API
 
 
@@ -66,20 +66,21 @@ def transport_security(url: str) -> TransportSecuritySettings:
 
 
 def verifier_for(settings: McpSettings) -> Verifier:
-    issuer, creds = settings.issuer, settings.credentials
+    """The sandbox's endpoints sit under its issuer; `iss` is compared with it unchanged."""
+    base, creds = settings.issuer.rstrip("/"), settings.credentials
     introspection = (
-        Introspection(issuer + "/introspect", creds.client_id, creds.client_secret)
+        Introspection(base + "/introspect", creds.client_id, creds.client_secret)
         if creds
         else None
     )
-    return Verifier(issuer, settings.url, issuer + "/jwks.json", introspection)
+    return Verifier(settings.issuer, settings.url, base + "/jwks.json", introspection)
 
 
 def build_app(settings: McpSettings) -> App:
     """The ASGI app: the guard in front of the SDK's stateless streamable-HTTP app."""
     http = httpx.AsyncClient()
-    issuer = settings.issuer
-    upstream = Upstream(issuer + "/token", issuer + "/api/photos", settings.credentials)
+    base = settings.issuer.rstrip("/")
+    upstream = Upstream(base + "/token", base + "/api/photos", settings.credentials)
     path = httpx.URL(settings.url).path
     inner = _photos_server(upstream, http).streamable_http_app(
         streamable_http_path=path,
