@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import importlib
 import json
+import shlex
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.mcp_server import serving_mcp
 from tests.support.sandbox import Sandbox
+from valetkey.client.server import free_socket
 from valetkey.mcp.server import McpSettings, build_app
 from valetkey.mcp.upstream import Credentials
 from valetkey.probe.mcp_server import run_mcp_server_probe
@@ -120,3 +124,64 @@ def test_cli_without_probe_mode_says_so(sandbox: Sandbox) -> None:
     )
     assert done.returncode == 1
     assert done.stderr == "Error: the sandbox is not in probe mode (valetkey serve --probe-mode)\n"
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "mcp.md"
+
+
+def _doc_commands() -> list[list[str]]:
+    """The server author's five commands in docs/mcp.md, as argument lists."""
+    block = DOC.read_text(encoding="utf-8").split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    return [shlex.split(line) for line in lines if line]
+
+
+def test_the_docs_five_commands_work(probe_sandbox: Sandbox, upstream: Credentials) -> None:
+    """docs/mcp.md's commands, on free ports: the reference server process, then the probe."""
+    commands = _doc_commands()
+    assert [c[:3] for c in commands] == [
+        ["make", "install"],
+        [".venv/bin/valetkey", "serve", "--probe-mode"],
+        [".venv/bin/valetkey", "mcp", "serve"],
+        ["export", "VALETKEY_ADMIN_TOKEN=TOKEN"],
+        [".venv/bin/valetkey", "probe", "mcp-server"],
+    ]
+    sock = free_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+    sock.close()
+    serve = [
+        sys.executable,
+        "-m",
+        "valetkey",
+        *commands[2][1:],
+        "--url",
+        url,
+        "--issuer",
+        probe_sandbox.issuer,
+    ]
+    env = {"PATH": "/usr/bin:/bin", "VALETKEY_ADMIN_TOKEN": probe_sandbox.admin_token}
+    server = subprocess.Popen(serve, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(url.replace("/mcp", "/.well-known/oauth-protected-resource"))
+        probe = [
+            a.replace("http://127.0.0.1:8790/mcp", url).replace(
+                "http://127.0.0.1:8400", probe_sandbox.issuer
+            )
+            for a in commands[4][3:]
+        ]
+        done = _probe_cli(*probe, env=env)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    assert done.returncode == 0, done.stdout
+    assert "\n10 passed, 0 failed, 0 not applicable, 0 broke; " in done.stdout
+
+
+def _wait_for(url: str) -> None:
+    for _ in range(200):
+        try:
+            httpx.get(url)
+            return
+        except httpx.ConnectError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing answered at {url}")
