@@ -24,10 +24,7 @@ in audit findings, and `valetkey explain ID` prints any entry below in the termi
 
 | family | what it checks | run by |
 |---|---|---|
-""" + "".join(
-    f"| {f.prefix} | {f.subject} | `{f.command}` |\n"
-    for f in Family
-)
+""" + "".join(f"| {f.prefix} | {f.subject} | `{f.command}` |\n" for f in Family)
 
 HEADINGS = {
     Family.AS: "Authorization servers (AS)",

@@ -69,9 +69,7 @@ def verifier_for(settings: McpSettings) -> Verifier:
     """The sandbox's endpoints sit under its issuer; `iss` is compared with it unchanged."""
     base, creds = settings.issuer.rstrip("/"), settings.credentials
     introspection = (
-        Introspection(base + "/introspect", creds.client_id, creds.client_secret)
-        if creds
-        else None
+        Introspection(base + "/introspect", creds.client_id, creds.client_secret) if creds else None
     )
     return Verifier(settings.issuer, settings.url, base + "/jwks.json", introspection)
 

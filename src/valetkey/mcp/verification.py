@@ -24,6 +24,7 @@ from valetkey.oauth import strict_json
 from valetkey.oauth.jose import MalformedJwt, unverified_header
 
 LEEWAY = 30.0
+AT_JWT = ("at+jwt", "application/at+jwt")  # RFC 9068 §2.1
 
 
 class TokenRejected(Exception):
@@ -68,7 +69,7 @@ class Verifier:
             header = unverified_header(token)
         except MalformedJwt as exc:
             raise TokenRejected("the token is not a JWT") from exc
-        if header.get("alg") != "ES256" or header.get("typ") != "at+jwt":
+        if header.get("alg") != "ES256" or header.get("typ") not in AT_JWT:
             raise TokenRejected("only ES256 access-token JWTs (typ at+jwt) are accepted")
         kid = header.get("kid")
         if not isinstance(kid, str):
