@@ -33,10 +33,12 @@ async def _session(
     url: str, token: str, tool: str, arguments: dict[str, str]
 ) -> tuple[list[str], str]:
     headers = {"authorization": f"Bearer {token}"}
-    async with httpx2.AsyncClient(headers=headers) as http:
-        async with Client(streamable_http_client(url, http_client=http)) as client:
-            tools = await client.list_tools()
-            result = await client.call_tool(tool, arguments)
+    async with (
+        httpx2.AsyncClient(headers=headers) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        tools = await client.list_tools()
+        result = await client.call_tool(tool, arguments)
     text = result.content[0]
     return [t.name for t in tools.tools], getattr(text, "text", "")
 
