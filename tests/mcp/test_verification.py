@@ -116,3 +116,18 @@ def test_audience_is_compared_exactly(aud: object, accepted: bool) -> None:
 )
 def test_scope_needed_per_request(body: bytes, needed: tuple[str, ...]) -> None:
     assert scopes.needed(body) == needed
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"keys": [{"kty": "nope"}]}', b"[]"])
+def test_a_broken_jwks_is_an_http_error_not_a_crash(body: bytes) -> None:
+    """The guard answers an HTTPError with 401 `invalid_token` ("try again"), never a 500."""
+    key = ECKey.generate_key("P-256", private=True, auto_kid=True)
+    verifier = Verifier(ISSUER, RESOURCE, "http://as.test/jwks.json")
+
+    async def run() -> None:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+        async with httpx.AsyncClient(transport=transport) as http:
+            await verifier.verify(_signed(key), http)
+
+    with pytest.raises(httpx.DecodingError, match="JWKS is not a key set"):
+        asyncio.run(run())

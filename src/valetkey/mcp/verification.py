@@ -85,10 +85,8 @@ class Verifier:
         known = self._keys is not None and any(k.kid == kid for k in self._keys.keys)
         due = time.monotonic() - self._fetched_at >= self.refetch_every
         if not known and due:
-            answer = await http.get(self.jwks_uri, timeout=5)
-            answer.raise_for_status()
-            self._keys = KeySet.import_key_set(answer.json())
             self._fetched_at = time.monotonic()
+            self._keys = await _fetched_key_set(self.jwks_uri, http)
         if self._keys is None or not any(k.kid == kid for k in self._keys.keys):
             raise TokenRejected("the token's key is not in the authorization server's JWKS")
         return self._keys
@@ -104,9 +102,19 @@ class Verifier:
             timeout=5,
         )
         described = answer.json() if answer.status_code == 200 else {}
-        if described.get("active") is not True:
+        if not isinstance(described, dict) or described.get("active") is not True:
             raise TokenRejected("the authorization server says the token is not active")
         return _verified(described, self.issuer, self.resource)
+
+
+async def _fetched_key_set(uri: str, http: httpx.AsyncClient) -> KeySet:
+    """The JWKS (RFC 7517 §5); a failure to read it is the caller's HTTP error."""
+    answer = await http.get(uri, timeout=5)
+    answer.raise_for_status()
+    try:
+        return KeySet.import_key_set(answer.json())
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
+        raise httpx.DecodingError("the authorization server's JWKS is not a key set") from exc
 
 
 def _audiences(claims: dict[str, Any]) -> list[str]:
