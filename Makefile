@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,mcp]'
 	@# bytecode for the editable source too, as an installed wheel has (start-up compiles nothing)
 	$(PY) -m compileall -q src >/dev/null
 	touch $(STAMP)

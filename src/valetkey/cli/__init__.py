@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("valetkey.cli.demo:demo", "Walk through the authorization-code flow, step by step."),
     "client": ("valetkey.cli.client:client", "Run the photo-printer reference app."),
     "lab": ("valetkey.cli.lab:lab", "Play a classic OAuth attack: login-csrf, redirect-theft."),
+    "mcp": ("valetkey.cli.mcp:mcp", "Run the reference protected MCP server (mcp serve)."),
     "probe": (
         "valetkey.cli.probe:probe",
         "Attack a live server (probe server) or client app (probe client).",

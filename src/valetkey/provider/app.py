@@ -142,6 +142,7 @@ ENDPOINTS = (
     Endpoint("/admin/requests", ("GET",), admin.requests_log, "json"),
     Endpoint("/probe/log", ("GET",), probe_api.probe_log, "json"),
     Endpoint("/probe/forge", ("POST",), probe_api.probe_forge, "json"),
+    Endpoint("/probe/mint", ("POST",), probe_api.probe_mint, "json"),
     Endpoint("/inspector", ("GET",), inspector.flow_list, "page"),
     Endpoint("/inspector/checks", ("GET",), inspector.check_reference, "page"),
     Endpoint("/inspector/checks/{check_id}", ("GET",), inspector.check_entry, "page"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.redaction import fingerprint
 from valetkey.provider.checks import (
     CheckResult,
     RevokeGrant,
@@ -88,6 +89,11 @@ def introspect(provider: Provider, request: Request) -> Response:
     except OAuthError as exc:
         return error_response(exc)
     assert ctx.client is not None
+    if provider.probe is not None:  # LAB probe-mode: the MCP probe sees who introspects what
+        value = request.form.get("token") or ""
+        provider.probe.record(
+            endpoint="introspect", client_id=ctx.client.client_id, access_token=fingerprint(value)
+        )
     found = ctx.presented_token
     if found is None or found[1] is not None or found[0].revoked_at is not None:
         return json_response({"active": False})
