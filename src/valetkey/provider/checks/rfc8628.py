@@ -107,6 +107,7 @@ DEVICE_AUTHORIZATION_CHECKS = Table.of(
         device_grant_registered,
         device_scope_registered,
     ],
+    given=("credentials",),  # by the endpoint, before the table
 )
 DEVICE_CODE_CHECKS = Table.of(
     "token: device_code",

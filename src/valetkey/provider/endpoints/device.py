@@ -53,7 +53,7 @@ def _new_device(provider: Provider, ctx: TokenContext, device_code: str) -> Devi
 def device_authorization(provider: Provider, request: Request) -> Response:
     """RFC 8628 §3.1: the client asks; §3.2: a device code, a user code and where to go."""
     ctx = TokenContext(request, provider.clock.now(), provider.dpop)
-    ctx.named_client = provider.named_client(request)
+    provider.load_credentials(ctx)
     results: list[CheckResult] = []
     try:
         provider.table(DEVICE_AUTHORIZATION_CHECKS).run(ctx, results)
