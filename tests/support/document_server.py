@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.tls import LoopbackCertificate
+
 
 @dataclass
 class Answer:
@@ -26,12 +28,20 @@ class Answer:
 
 
 class DocumentServer:
-    def __init__(self) -> None:
+    """`tls`: serve https with that certificate (an https client_id, as MCP clients send)."""
+
+    def __init__(self, tls: LoopbackCertificate | None = None) -> None:
         self.answers: dict[str, Answer] = {}
         self.hits: Counter[str] = Counter()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            self.httpd.socket = tls.server_context().wrap_socket(
+                self.httpd.socket, server_side=True
+            )
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> DocumentServer:

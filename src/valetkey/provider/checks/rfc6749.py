@@ -174,13 +174,24 @@ def response_mode_query(ctx: AuthorizeContext) -> None:
 
 @check("AS-43", "RFC 6749 §3.3; RFC 9700 §2.3", needs=("client",), sets=("scopes",))
 def scope_registered(ctx: AuthorizeContext) -> None:
-    """scope is present and every scope in it is registered for the client."""
+    """scope is present and every scope in it is registered for the client.
+
+    A client that registered itself (RFC 7591, or a client ID metadata document) may also ask
+    for the scopes that a resource it names serves (RFC 8707 §2): what it registered is its
+    own assertion, not an administrator's limit, and the user consents to every scope. This
+    is the step-up of an MCP client, which registers with the first challenge's scope and is
+    later asked for more. A client an administrator registered gets its registered scopes
+    only.
+    """
     assert ctx.client is not None
     scope = ctx.params.get("scope")
     if scope is None:
         raise InvalidScope("scope is required; ask only for what the app needs")
     scopes = requested_scope(scope)
-    unknown = sorted(scopes.names - ctx.client.scopes)
+    allowed = ctx.client.scopes
+    if ctx.client.registered_itself:
+        allowed = allowed.union(*(r.scopes for r in ctx.named_resources.values()))
+    unknown = sorted(scopes.names - allowed)
     if unknown:
         raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
     ctx.scopes = scopes
