@@ -30,7 +30,8 @@ URI = "invalid_redirect_uri"
 
 
 @pytest.fixture(scope="module")
-def docs() -> Iterator[DocumentServer]:
+def docs(sandbox: Sandbox) -> Iterator[DocumentServer]:
+    """A document server for each sandbox (each store), so its request counts are its own."""
     server = DocumentServer().start()
     yield server
     server.stop()

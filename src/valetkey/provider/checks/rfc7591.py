@@ -50,10 +50,10 @@ STRING_FIELDS = (
 LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 # what a client may register for itself: no implicit grant (RFC 9700 §2.1.2)
 SELF_GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials", DEVICE_CODE})
-JSON_NAMES = FieldNames(
+JSON_NAMES = FieldNames(  # valetkey: ignore[OA101] (field names, not a request)
     client_id="client_id",
     name="client_name",
-    secret="client_secret",  # noqa: S106 (a field's name)
+    secret="client_secret",  # noqa: S106  # valetkey: ignore[OA105] (a field's name)
     public='token_endpoint_auth_method "none"',
     redirect_uri="redirect_uris",
     scope="scope",
