@@ -116,16 +116,17 @@ def test_clients_add_refuses_with_a_usage_error(
     assert result.stdout == ""
 
 
-def test_probe_help_names_both_families() -> None:
+def test_probe_help_names_every_family() -> None:
     text = " ".join(vk("probe", "--help").stdout.split())
     assert (
-        "Black-box checks of a running authorization server (probe server: AS checks) or "
-        "client app (probe client: LC checks)."
+        "Black-box checks of a running authorization server (probe server: AS checks), "
+        "client app (probe client: LC checks) or protected MCP server (probe mcp-server: MS "
+        "checks)."
     ) in text
     top = vk("--help").stdout
     line = next(x for x in top.splitlines() if x.strip().startswith("probe "))
     assert " ".join(line.split()) == (
-        "probe Attack a live server (probe server) or client app (probe client)."
+        "probe Attack a live authorization server, client app or MCP server."
     )
 
 

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mcp": ("valetkey.cli.mcp:mcp", "Run the reference protected MCP server (mcp serve)."),
     "probe": (
         "valetkey.cli.probe:probe",
-        "Attack a live server (probe server) or client app (probe client).",
+        "Attack a live authorization server, client app or MCP server.",
     ),
     "trace": ("valetkey.cli.trace:trace", "Show recorded flows as diagrams (SVG, Mermaid)."),
     "audit": ("valetkey.cli.audit:audit", "Find OAuth/OIDC pitfalls in Python source."),
