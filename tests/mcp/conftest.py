@@ -15,12 +15,17 @@ from tests.support.tls import LoopbackCertificate, loopback_certificate
 from valetkey.mcp.guard import App
 from valetkey.mcp.server import McpSettings, build_app
 from valetkey.mcp.upstream import Credentials
+from valetkey.mcp.verification import LEEWAY
 from valetkey.sandbox import Sandbox, start
 
 CALLBACK = "http://127.0.0.1:8791/callback"  # never served: the browser stops there
 SCOPES = ("photos.read", "photos.print")
 TOKEN_TTL = 6  # seconds: short, so that a flow sees its access token expire
+# how long a flow waits for it to expire, at the reference server too (its clock-skew leeway)
+TOKEN_WAIT = TOKEN_TTL + LEEWAY + 1
 USER, PASSWORD = "carol", "carol-password-123"
+# tools/list, list_photos, print_photo (after the step-up), list_photos (after the refresh)
+EXPECTED_ANSWERS = ["list_photos,print_photo", "no photos", "no photo p1; none queued", "no photos"]
 
 
 def sign_in_and_consent(sandbox: Sandbox, url: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ from joserfc.jwk import KeySet
 from valetkey.oauth import strict_json
 from valetkey.oauth.jose import MalformedJwt, unverified_header
 
-LEEWAY = 30.0
+LEEWAY = 5.0  # seconds of clock skew allowed on exp and nbf: the sandbox is usually on this machine
 AT_JWT = ("at+jwt", "application/at+jwt")  # RFC 9068 §2.1
 
 

@@ -14,7 +14,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 
 const [mcpUrl, callback, mode, named] = process.argv.slice(2);
-const waitSeconds = Number(process.env.TOKEN_TTL || "0") + 1;
+const waitSeconds = Number(process.env.TOKEN_WAIT || "0"); // until the access token expired
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const traffic = [];
 
@@ -70,6 +70,7 @@ async function finish(error) {
 // transport (a started transport cannot be started twice).
 async function connect() {
   for (let attempt = 0; attempt < 3; attempt += 1) {
+    if (client) await client.close().catch(() => {}); // the one a step-up replaces
     transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
       authProvider: provider,
       fetch: recordingFetch,
@@ -139,4 +140,5 @@ try {
   process.exitCode = 1;
 } finally {
   if (client) await client.close().catch(() => {});
+  process.exit(); // nothing of the SDK's may keep the process alive once the report is out
 }
