@@ -4,7 +4,6 @@ migration that adds them on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -12,7 +11,6 @@ import httpx
 import pytest
 
 from tests.e2e.test_cli import vk
-from tests.support.sandbox import Sandbox
 from valetkey import sandbox as facade
 from valetkey.provider.settings import build_settings
 from valetkey.provider.store.open import open_store
@@ -108,16 +106,6 @@ def test_resources_remove_refuses_a_malformed_uri(tmp_path: Path) -> None:
 
 
 # -- the admin API --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sandbox.issuer + "/admin",
-        timeout=10,
-        headers={"authorization": f"Bearer {sandbox.admin_token}"},
-    ) as client:
-        yield client
 
 
 def test_admin_resources_crud(admin: httpx.Client) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support.document_server import DocumentServer
 from tests.support.mcp_server import serving_mcp
 from tests.support.tls import LoopbackCertificate, loopback_certificate
 from valetkey.mcp.guard import App
@@ -26,6 +27,18 @@ TOKEN_WAIT = TOKEN_TTL + LEEWAY + 1
 USER, PASSWORD = "carol", "carol-password-123"
 # tools/list, list_photos, print_photo (after the step-up), list_photos (after the refresh)
 EXPECTED_ANSWERS = ["list_photos,print_photo", "no photos", "no photo p1; none queued", "no photos"]
+
+
+def client_document(documents: DocumentServer, path: str, name: str) -> str:
+    """Serve the client ID metadata document of a public MCP client at `path`; its URL."""
+    return documents.document(
+        path,
+        client_name=name,
+        redirect_uris=[CALLBACK],
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="none",
+    )
 
 
 def sign_in_and_consent(sandbox: Sandbox, url: str) -> dict[str, str]:

@@ -36,6 +36,7 @@ from tests.mcp.conftest import (
     EXPECTED_ANSWERS,
     SCOPES,
     TOKEN_WAIT,
+    client_document,
     sign_in_and_consent_async,
 )
 from tests.support.document_server import DocumentServer
@@ -216,14 +217,7 @@ def test_a_client_id_metadata_document_client_completes_the_whole_flow(
 ) -> None:
     documents = DocumentServer(tls).start()
     try:
-        document_url = documents.document(
-            "/clients/sdk.json",
-            client_name="SDK test client (CIMD)",
-            redirect_uris=[CALLBACK],
-            grant_types=["authorization_code", "refresh_token"],
-            response_types=["code"],
-            token_endpoint_auth_method="none",
-        )
+        document_url = client_document(documents, "/clients/sdk.json", "SDK test client (CIMD)")
         storage, traffic = Memory(), Traffic()
         auth = _provider(mcp_url, Browser(sandbox, traffic), storage, document_url)
         answers = asyncio.run(_session(mcp_url, auth, traffic))

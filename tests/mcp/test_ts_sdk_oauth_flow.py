@@ -23,7 +23,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.mcp.conftest import CALLBACK, EXPECTED_ANSWERS, SCOPES, TOKEN_WAIT, sign_in_and_consent
+from tests.mcp.conftest import (
+    CALLBACK,
+    EXPECTED_ANSWERS,
+    SCOPES,
+    TOKEN_WAIT,
+    client_document,
+    sign_in_and_consent,
+)
 from tests.support.document_server import DocumentServer
 from tests.support.tls import LoopbackCertificate
 from valetkey.oauth.jose import unverified_claims
@@ -141,13 +148,8 @@ def test_a_client_id_metadata_document_client_completes_the_whole_flow(
 ) -> None:
     documents = DocumentServer(tls).start()
     try:
-        document_url = documents.document(
-            "/clients/ts.json",
-            client_name="TypeScript SDK test client (CIMD)",
-            redirect_uris=[CALLBACK],
-            grant_types=["authorization_code", "refresh_token"],
-            response_types=["code"],
-            token_endpoint_auth_method="none",
+        document_url = client_document(
+            documents, "/clients/ts.json", "TypeScript SDK test client (CIMD)"
         )
         report = _run_client(sandbox, mcp_url, "cimd", document_url)
     finally:

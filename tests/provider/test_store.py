@@ -14,6 +14,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from tests.support.old_database import database_at
 from tests.support.postgres import fresh_database
 from valetkey.oauth.client_metadata import client_metadata
 from valetkey.oauth.flow import FlowEvent
@@ -332,34 +333,21 @@ def test_resources_add_read_remove(store: Store) -> None:
 
 def _at_0004(url: str) -> None:
     """A database as valetkey left it before revision 0005, with a code and a token in it."""
-    from alembic import command
-    from sqlalchemy import text
-
-    from valetkey.provider.store.driver import Database
-    from valetkey.provider.store.engine import open_engine
-
-    database = Database(url, "")
-    engine = open_engine(database)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0004")
-        conn.execute(
-            text(
-                "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scope,"
-                " auth_time, flow_id, expires_at) VALUES ('h', 'c1', 1, 'http://127.0.0.1/cb',"
-                " 'openid', 0, 'f', 9e12)"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO tokens (id, kind, client_id, scope, created_at, expires_at)"
-                " VALUES ('t', 'access', 'c1', 'openid', 0, 9e12)"
-            )
-        )
-    engine.dispose()
-    database.close()
+    database_at(
+        url,
+        "0004",
+        "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scope, auth_time,"
+        " flow_id, expires_at) VALUES ('h', 'c1', 1, 'http://127.0.0.1/cb', 'openid', 0,"
+        " 'f', 9e12)",
+        [{}],
+    )
+    database_at(
+        url,
+        "0004",
+        "INSERT INTO tokens (id, kind, client_id, scope, created_at, expires_at)"
+        " VALUES ('t', 'access', 'c1', 'openid', 0, 9e12)",
+        [{}],
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
