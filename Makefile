@@ -4,17 +4,25 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint docs bench bench-tools browser clean
+.PHONY: install demo test test-fast lint docs bench bench-tools browser interop clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,mcp]'
 	@# bytecode for the editable source too, as an installed wheel has (start-up compiles nothing)
 	$(PY) -m compileall -q src >/dev/null
 	touch $(STAMP)
+
+## interop: the third-party clients the interoperability tests run (npm, from the lock file)
+INTEROP_TS := tests/interop/mcp_ts_client
+interop: $(INTEROP_TS)/node_modules/.installed
+
+$(INTEROP_TS)/node_modules/.installed: $(INTEROP_TS)/package-lock.json
+	npm ci --prefix $(INTEROP_TS) --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## browser: Debian's chromium for the Playwright tests (Playwright's own download cannot work here)
 browser:
@@ -25,7 +33,7 @@ browser:
 demo: install
 	$(VENV)/bin/valetkey demo
 
-test: install browser
+test: install browser interop
 	$(PY) -m pytest
 
 test-fast: install

@@ -34,6 +34,14 @@ def sandbox(
         _assert_no_secrets([url])  # before the database is dropped
 
 
+@pytest.fixture(scope="module")
+def probe_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A real sandbox process in probe mode (`--probe-mode`: the /probe API is on)."""
+    running = start_sandbox(tmp_path_factory.mktemp("probe-mode"), "--probe-mode")
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def agent(sandbox: Sandbox) -> Iterator[UserAgent]:
     browser = demo_browser(sandbox.issuer)

@@ -49,6 +49,13 @@ class RegisteredClient:
     redirect_uris: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RegisteredResource:
+    uri: str  # canonical: what `aud` carries
+    name: str
+    scopes: tuple[str, ...]
+
+
 WEAK_HASHING = "weak-password-hash"  # the lab switch a test sandbox may choose for speed
 
 
@@ -111,6 +118,18 @@ class Sandbox:
         return RegisteredClient(
             client_id, answer.get("client_secret"), tuple(answer["redirect_uris"])
         )
+
+    def add_resource(
+        self, uri: str, scopes: Sequence[str], *, name: str | None = None
+    ) -> RegisteredResource:
+        """Register a protected resource (RFC 8707) and the scopes it serves, by the rules
+        `valetkey resources add` follows; a client names it with `resource=URI`, and its
+        access tokens then carry `aud` = the returned canonical URI."""
+        body: dict[str, Any] = {"uri": uri, "scopes": list(scopes)}
+        if name is not None:
+            body["name"] = name
+        answer = self._call("POST", "/resources", body)
+        return RegisteredResource(answer["uri"], answer["name"], tuple(answer["scopes"]))
 
     def flows(self, client_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """Recent flows, newest first (id, client_id, username, outcome, failed_checks ...)."""

@@ -23,5 +23,5 @@ def test_one_anchor_per_id() -> None:
 
 def test_readme_and_family_docs_link_the_reference() -> None:
     assert "(docs/checks.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
-    for page in ("audit.md", "probe.md"):
+    for page in ("audit.md", "probe.md", "mcp.md"):
         assert "(checks.md" in (ROOT / "docs" / page).read_text(encoding="utf-8")

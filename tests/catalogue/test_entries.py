@@ -63,9 +63,12 @@ def test_auditor_implements_every_oa_id_and_no_other() -> None:
     assert {check.id for check in all_checks()} == _ids(Family.OA)
 
 
-def test_mcp_ids_are_planned_and_only_they() -> None:
-    assert {entry.id for entry in ALL if entry.planned} == _ids(Family.MS)
+def test_mcp_probe_implements_every_ms_id_and_none_is_planned() -> None:
+    from valetkey.probe.mcp_server_checks import MCP_SERVER_CHECKS
+
+    assert {check_id for check_id, _check in MCP_SERVER_CHECKS} == _ids(Family.MS)
     assert len(_ids(Family.MS)) == 10
+    assert [entry.id for entry in ALL if entry.planned] == []
 
 
 def test_sandbox_checks_name_as_ids_or_none() -> None:

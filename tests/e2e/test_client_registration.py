@@ -16,6 +16,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.e2e.test_cli import vk as cli
+from tests.support.old_database import database_at
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
 from valetkey.useragent.authorization import query_of
 
@@ -48,19 +49,20 @@ def test_clients_add_and_list_show_the_method_and_response_types(tmp_path: Path)
     rows = {
         cells[0]: cells[1:]
         for line in vk("clients", "list", *db).stdout.splitlines()
-        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 7
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 8
     }
     assert rows["poster"] == [
         "confidential",
+        "admin",
         "client_secret_post",
         "http://127.0.0.1:9999/cb",
         "email offline_access openid photos.read profile",
         "authorization_code refresh_token",
         "code",
     ]
-    assert rows["legacy"][1] == "client_secret_basic"
-    assert rows["legacy"][4:] == ["implicit", "id_token token"]
-    assert rows["spa"][:2] == ["public", "none"]
+    assert rows["legacy"][2] == "client_secret_basic"
+    assert rows["legacy"][5:] == ["implicit", "id_token token"]
+    assert rows["spa"][:3] == ["public", "admin", "none"]
 
 
 @pytest.mark.parametrize(
@@ -114,30 +116,21 @@ def test_clients_add_refuses_with_a_usage_error(
     assert result.stdout == ""
 
 
-def test_probe_help_names_both_families() -> None:
+def test_probe_help_names_every_family() -> None:
     text = " ".join(vk("probe", "--help").stdout.split())
     assert (
-        "Black-box checks of a running authorization server (probe server: AS checks) or "
-        "client app (probe client: LC checks)."
+        "Black-box checks of a running authorization server (probe server: AS checks), "
+        "client app (probe client: LC checks) or protected MCP server (probe mcp-server: MS "
+        "checks)."
     ) in text
     top = vk("--help").stdout
     line = next(x for x in top.splitlines() if x.strip().startswith("probe "))
     assert " ".join(line.split()) == (
-        "probe Attack a live server (probe server) or client app (probe client)."
+        "probe Attack a live authorization server, client app or MCP server."
     )
 
 
 # -- the admin API ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sandbox.issuer + "/admin",
-        timeout=10,
-        headers={"authorization": f"Bearer {sandbox.admin_token}"},
-    ) as client:
-        yield client
 
 
 def test_admin_api_registers_and_shows_the_method(sandbox: Sandbox, admin: httpx.Client) -> None:
@@ -163,6 +156,8 @@ def test_admin_api_registers_and_shows_the_method(sandbox: Sandbox, admin: httpx
         "token_endpoint_auth_method": "client_secret_post",
         "response_types": [],
         "id_token_alg": "RS256",
+        "application_type": "web",
+        "origin": "admin",
     }
     listed = {c["client_id"]: c for c in admin.get("/clients").json()["clients"]}
     assert listed["admin-poster"] == view
@@ -443,38 +438,24 @@ OLD_ROWS = (
 
 def _database_at_0003(url: str) -> None:
     """A database as valetkey left it before revision 0004, with clients in it."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import text
-
-    from valetkey.provider.store.driver import Database
-    from valetkey.provider.store.engine import MIGRATIONS, open_engine
     from valetkey.provider.tokens import digest
 
-    database = Database(url, "")
-    engine = open_engine(database)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0003")
-        for client_id, secret_hash, grants in OLD_ROWS:
-            conn.execute(
-                text(
-                    "INSERT INTO clients (client_id, secret_hash, name, redirect_uris,"
-                    " post_logout_redirect_uris, scopes, grant_types, id_token_alg, created_at)"
-                    " VALUES (:id, :hash, :id, :uris, '[]', 'openid photos.read', :grants,"
-                    " 'RS256', 0)"
-                ),
-                {
-                    "id": client_id,
-                    "hash": secret_hash and digest(SECRET),
-                    "uris": f'["{REDIRECT}"]',
-                    "grants": grants,
-                },
-            )
-    engine.dispose()
-    database.close()
+    database_at(
+        url,
+        "0003",
+        "INSERT INTO clients (client_id, secret_hash, name, redirect_uris,"
+        " post_logout_redirect_uris, scopes, grant_types, id_token_alg, created_at)"
+        " VALUES (:id, :hash, :id, :uris, '[]', 'openid photos.read', :grants, 'RS256', 0)",
+        [
+            {
+                "id": client_id,
+                "hash": secret_hash and digest(SECRET),
+                "uris": f'["{REDIRECT}"]',
+                "grants": grants,
+            }
+            for client_id, secret_hash, grants in OLD_ROWS
+        ],
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -500,7 +481,9 @@ def test_an_old_database_migrates_to_values_that_keep_its_clients_working(
 
     store = open_store(build_settings({"db": old_database}, environ={}))
     try:
-        assert current_revision(store.database) == HEAD_REVISION == "0004"
+        assert current_revision(store.database) == HEAD_REVISION
+        # revision 0006: every old row was registered by an admin, for a web app
+        assert {(c.origin, c.application_type) for c in store.clients()} == {("admin", "web")}
         migrated = {
             c.client_id: (c.token_endpoint_auth_method, sorted(c.response_types))
             for c in store.clients()

@@ -222,14 +222,14 @@ def test_check_entry_page_renders_the_catalogue_entry(sandbox: Sandbox) -> None:
     assert re.findall(r'(?:src|href)="(?!/|https://www\.rfc-editor\.org/|#)', text) == []
 
 
-def test_entry_pages_cover_every_family_and_planned_ids_say_so(sandbox: Sandbox) -> None:
+def test_entry_pages_cover_every_family_and_name_their_checker(sandbox: Sandbox) -> None:
     for check_id in ("LC-14", "OA103", "MS-03"):
         page = httpx.get(f"{sandbox.issuer}/inspector/checks/{check_id}")
         assert page.status_code == 200
         assert f"<h1>{check_id} " in page.text
-    planned = httpx.get(sandbox.issuer + "/inspector/checks/MS-03").text
-    assert "<dd>planned: no part of valetkey checks this yet</dd>" in planned
-    assert "Enforced in this sandbox by" not in planned
+    mcp = httpx.get(sandbox.issuer + "/inspector/checks/MS-03").text
+    assert "<dt>Checked by</dt><dd><code>valetkey probe mcp-server</code></dd>" in mcp
+    assert "Enforced in this sandbox by" not in mcp
 
 
 def test_unknown_check_entry_is_404(sandbox: Sandbox) -> None:

@@ -234,5 +234,5 @@ def test_top_level_help_names_both_probes() -> None:
     )
     line = next(x for x in result.stdout.splitlines() if x.strip().startswith("probe "))
     assert " ".join(line.split()) == (
-        "probe Attack a live server (probe server) or client app (probe client)."
+        "probe Attack a live authorization server, client app or MCP server."
     )

@@ -91,7 +91,8 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     (
         {"grant_types": ["password"]},
         "invalid_client_metadata",
-        "grants are from ['authorization_code', 'client_credentials', 'implicit', 'refresh_token']",
+        "grants are from ['authorization_code', 'client_credentials', 'implicit', "
+        "'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']",
     ),
     (
         {"public": True, "grant_types": ["client_credentials"]},

@@ -44,7 +44,7 @@ from valetkey.provider.errors import (
 )
 from valetkey.provider.http import Params, Request
 from valetkey.provider.lab import LabSwitch
-from valetkey.provider.store.records import Client, Code, Token
+from valetkey.provider.store.records import Client, Code, Resource, Token
 from valetkey.provider.tokens import digest
 
 REDIRECT = "http://127.0.0.1:8500/callback"
@@ -279,6 +279,7 @@ def test_a_good_code_passes_the_whole_grant_table() -> None:
         "AS-07",
         "AS-04",
         "AS-05",
+        "",  # RFC 8707 §2.2: no resource sent, so passed without being called
     ]
     assert all(r.passed for r in results)
     assert ctx.actions == []
@@ -427,3 +428,32 @@ def test_a_check_about_an_absent_header_passes_without_being_called() -> None:
     with pytest.raises(InvalidRequest):
         _run(table, with_header)
     assert calls == ["p"]
+
+
+MCP = Resource("http://127.0.0.1:8790/mcp", "MCP", frozenset({"photos.read", "photos.print"}))
+
+
+@pytest.mark.parametrize(
+    ("origin", "named", "allowed"),
+    [
+        ("dynamic", True, True),  # registered itself, names the resource that serves the scope
+        ("cimd", True, True),
+        ("dynamic", False, False),  # no resource named: its registered scopes only
+        ("admin", True, False),  # an administrator's client: its registered scopes only
+    ],
+)
+def test_a_self_registered_client_may_ask_for_what_a_named_resource_serves(
+    origin: str, named: bool, allowed: bool
+) -> None:
+    client = replace(CLIENT, origin=origin)
+    ctx = _authorize("scope=photos.read+photos.print", client)
+    ctx.client = client
+    if named:
+        ctx.named_resources = {MCP.uri: MCP}
+    if allowed:
+        rfc6749.scope_registered.run(ctx)
+        assert str(ctx.scopes) == "photos.read photos.print"
+    else:
+        with pytest.raises(InvalidScope) as caught:
+            rfc6749.scope_registered.run(ctx)
+        assert caught.value.description == "scope not allowed for this client: photos.print"

@@ -14,6 +14,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from tests.support.old_database import database_at
 from tests.support.postgres import fresh_database
 from valetkey.oauth.client_metadata import client_metadata
 from valetkey.oauth.flow import FlowEvent
@@ -31,6 +32,7 @@ from valetkey.provider.store.records import (
     FlowStart,
     FlowUpdate,
     Grant,
+    Resource,
     Token,
 )
 
@@ -260,6 +262,7 @@ def test_flow_update_counts_failed_checks_and_keeps_outcome(store: Store) -> Non
         (schema.codes, queries.CODE_COLUMNS, set()),
         (schema.grants, queries.GRANT_COLUMNS, set()),
         (schema.tokens, queries.TOKEN_COLUMNS, set()),
+        (schema.resources, queries.RESOURCE_COLUMNS, {"created_at"}),
         (schema.flows, queries.FLOW_COLUMNS, set()),
         (schema.flow_events, queries.EVENT_COLUMNS, {"id"}),
     ],
@@ -309,3 +312,66 @@ def test_a_failed_write_leaves_nothing_of_its_transaction(store: Store) -> None:
         store.issue(grant, [again])
     assert store.grant("g-rolled-back") is None
     assert store.client("c1") is not None  # the connection is usable afterwards
+
+
+# -- resources (RFC 8707) ---------------------------------------------------------------------
+
+
+def test_resources_add_read_remove(store: Store) -> None:
+    mcp = Resource("http://127.0.0.1:8790/mcp", "MCP", frozenset({"photos.read", "photos.print"}))
+    store.add_resource(mcp, time.time())
+    with pytest.raises(DuplicateError, match="is registered already"):
+        store.add_resource(mcp, time.time())
+    assert store.resource(mcp.uri) == mcp
+    assert store.resource(mcp.uri + "/") is None
+    assert store.resource("http://127.0.0.1:8790/mcp\x00") is None  # NUL: no match, no error
+    assert store.resources() == [mcp]
+    assert store.remove_resource(mcp.uri) is True
+    assert store.remove_resource(mcp.uri) is False
+    assert store.resources() == []
+
+
+def _at_0004(url: str) -> None:
+    """A database as valetkey left it before revision 0005, with a code and a token in it."""
+    database_at(
+        url,
+        "0004",
+        "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scope, auth_time,"
+        " flow_id, expires_at) VALUES ('h', 'c1', 1, 'http://127.0.0.1/cb', 'openid', 0,"
+        " 'f', 9e12)",
+        [{}],
+    )
+    database_at(
+        url,
+        "0004",
+        "INSERT INTO tokens (id, kind, client_id, scope, created_at, expires_at)"
+        " VALUES ('t', 'access', 'c1', 'openid', 0, 9e12)",
+        [{}],
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        _at_0004(url)
+        yield url
+        return
+    with fresh_database() as url:
+        _at_0004(url)
+        yield url
+
+
+def test_migration_0005_gives_old_rows_no_resources(database_at_0004: str) -> None:
+    """Codes and tokens from before resource indicators named none: the default audience."""
+    store = open_store(build_settings({"db": database_at_0004}, environ={}))
+    try:
+        assert current_revision(store.database) == HEAD_REVISION
+        code = store.code("h")
+        found = store.token("t")
+        assert code is not None
+        assert found is not None
+        assert (code.resources, found[0].resources) == ("", "")
+        assert store.resources() == []
+    finally:
+        store.close()

@@ -16,10 +16,12 @@ from valetkey.client.server import free_socket
 
 
 class AsgiServer:
-    def __init__(self, app: Any, sock: socket.socket | None = None) -> None:
+    def __init__(self, app: Any, sock: socket.socket | None = None, lifespan: str = "off") -> None:
+        """`lifespan="on"` for apps that start things at start-up (the MCP SDK's session
+        manager)."""
         self.sock = sock or free_socket()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
+        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan=lifespan)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True

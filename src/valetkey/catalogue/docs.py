@@ -24,16 +24,13 @@ in audit findings, and `valetkey explain ID` prints any entry below in the termi
 
 | family | what it checks | run by |
 |---|---|---|
-""" + "".join(
-    f"| {f.prefix} | {f.subject} | `{f.command}`{' (planned)' if f is Family.MS else ''} |\n"
-    for f in Family
-)
+""" + "".join(f"| {f.prefix} | {f.subject} | `{f.command}` |\n" for f in Family)
 
 HEADINGS = {
     Family.AS: "Authorization servers (AS)",
     Family.LC: "Client apps (LC)",
     Family.OA: "Python source (OA)",
-    Family.MS: "MCP servers (MS, planned)",
+    Family.MS: "MCP servers (MS)",
 }
 
 

@@ -1,7 +1,5 @@
-"""The MS ids: the authorization of an MCP server, for the coming `valetkey probe mcp-server`.
-
-No part of valetkey implements them yet, so every entry is marked planned.
-"""
+"""The MS ids: the authorization of an MCP server, checked by `valetkey probe mcp-server`
+(src/valetkey/probe/mcp_server_checks.py) and met by the reference server (valetkey.mcp)."""
 
 from __future__ import annotations
 
@@ -49,7 +47,6 @@ HTTP/1.1 200 OK
             "Serve /.well-known/oauth-protected-resource/<path> with `resource` equal to the "
             "endpoint's URL and a working `authorization_servers` list."
         ),
-        planned=True,
     ),
     Entry(
         id="MS-02",
@@ -90,7 +87,6 @@ WWW-Authenticate: Bearer
             "Answer unauthenticated requests with 401 and `WWW-Authenticate: Bearer "
             'resource_metadata="..."`.'
         ),
-        planned=True,
     ),
     Entry(
         id="MS-03",
@@ -127,7 +123,6 @@ WWW-Authenticate: Bearer error="invalid_token"
             "Validate `aud` (or the introspection answer's audience) against the canonical "
             "resource URL on every request."
         ),
-        planned=True,
     ),
     Entry(
         id="MS-04",
@@ -168,7 +163,6 @@ HTTP/1.1 401 Unauthorized
             "Verify with a maintained JWT library, pin algorithms and issuer, and take keys only "
             "from the issuer's JWKS."
         ),
-        planned=True,
     ),
     Entry(
         id="MS-05",
@@ -207,7 +201,6 @@ WWW-Authenticate: Bearer error="invalid_token"
             "Check `exp` (with a small leeway) on every request, and honour `active: false` from "
             "introspection."
         ),
-        planned=True,
     ),
     Entry(
         id="MS-06",
@@ -243,7 +236,6 @@ WWW-Authenticate: Bearer error="insufficient_scope", scope="photos:write"
 """,
         ),
         fix="Check each tool's required scopes and answer with 403 and the needed `scope`.",
-        planned=True,
     ),
     Entry(
         id="MS-07",
@@ -274,7 +266,6 @@ WWW-Authenticate: Bearer resource_metadata="..."
 """,
         ),
         fix="Ignore tokens outside the `Authorization` header and answer 401.",
-        planned=True,
     ),
     Entry(
         id="MS-08",
@@ -306,7 +297,6 @@ Authorization: Bearer (a token issued to the MCP server, aud=https://auth.exampl
 """,
         ),
         fix="Obtain a separate token for the upstream (token exchange or the server's own grant).",
-        planned=True,
     ),
     Entry(
         id="MS-09",
@@ -344,7 +334,6 @@ HTTP/1.1 403 Forbidden
             "Compare `Origin` with an allow-list and refuse the rest; bind local servers to "
             "127.0.0.1."
         ),
-        planned=True,
     ),
     Entry(
         id="MS-10",
@@ -379,6 +368,5 @@ WWW-Authenticate: Bearer error="invalid_token"
             "Map exceptions to fixed JSON-RPC errors, log the detail server side, and add the "
             "challenge to every 401."
         ),
-        planned=True,
     ),
 )

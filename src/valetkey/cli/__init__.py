@@ -17,12 +17,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("valetkey.cli.serve:serve", "Run the sandbox OAuth 2.0 / OpenID Connect provider."),
     "users": ("valetkey.cli.users:users", "Add and list the sandbox's users (no server needed)."),
     "clients": ("valetkey.cli.clients:clients", "Add, list and remove registered clients."),
+    "resources": (
+        "valetkey.cli.resources:resources",
+        "Add, list and remove protected resources (RFC 8707 resource indicators).",
+    ),
     "demo": ("valetkey.cli.demo:demo", "Walk through the authorization-code flow, step by step."),
     "client": ("valetkey.cli.client:client", "Run the photo-printer reference app."),
     "lab": ("valetkey.cli.lab:lab", "Play a classic OAuth attack: login-csrf, redirect-theft."),
+    "mcp": ("valetkey.cli.mcp:mcp", "Run the reference protected MCP server (mcp serve)."),
     "probe": (
         "valetkey.cli.probe:probe",
-        "Attack a live server (probe server) or client app (probe client).",
+        "Attack a live authorization server, client app or MCP server.",
     ),
     "trace": ("valetkey.cli.trace:trace", "Show recorded flows as diagrams (SVG, Mermaid)."),
     "audit": ("valetkey.cli.audit:audit", "Find OAuth/OIDC pitfalls in Python source."),

@@ -159,6 +159,9 @@ def add(
         click.echo(f"client secret (shown once, store it safely): {chosen}")
 
 
+REGISTERED_BY = {"admin": "admin", "dynamic": "itself (dynamic)", "cimd": "itself (cimd)"}
+
+
 def _types(client: Client) -> str:
     return ", ".join(sorted(client.response_types)) or "none"
 
@@ -169,12 +172,20 @@ def list_clients(db: str | None, data_dir: str | None) -> None:
     """List registered clients."""
     store = store_for(load_settings(db=db, data_dir=data_dir))
     table = Table(
-        "client_id", "type", "auth method", "redirect URIs", "scopes", "grants", "response types"
+        "client_id",
+        "type",
+        "registered by",
+        "auth method",
+        "redirect URIs",
+        "scopes",
+        "grants",
+        "response types",
     )
     for c in store.clients():
         table.add_row(
             c.client_id,
             "public" if c.is_public else "confidential",
+            REGISTERED_BY[c.origin],
             c.token_endpoint_auth_method,
             "\n".join(c.redirect_uris),
             " ".join(sorted(c.scopes)),

@@ -4,14 +4,41 @@ client app (`probe client`, the LC checks) and report what got through."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from valetkey.probe.report import Run
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+VERBOSE = click.option(
+    "--verbose", "-v", is_flag=True, help="Show how long each check took (JSON always does)."
+)
+SANDBOX_TOKEN = click.option(
+    "--sandbox-token",
+    envvar="VALETKEY_ADMIN_TOKEN",
+    default="",
+    help="The sandbox's admin token (printed at start); the /probe API needs it. "
+    "[env: VALETKEY_ADMIN_TOKEN]",
+)
+
+
+def _report(run: Run, fmt: str, verbose: bool) -> None:
+    """Print the run's report; exit 1 when a check failed."""
+    from valetkey.probe.report import to_json, to_text
+
+    click.echo(to_json(run) if fmt == "json" else to_text(run, verbose), nl=False)
+    if any(r.status == "fail" for r in run.results):
+        sys.exit(1)
 
 
 @click.group()
 def probe() -> None:
-    """Black-box checks of a running authorization server (probe server: AS checks) or client
-    app (probe client: LC checks)."""
+    """Black-box checks of a running authorization server (probe server: AS checks), client
+    app (probe client: LC checks) or protected MCP server (probe mcp-server: MS checks)."""
 
 
 @probe.command("server")
@@ -27,12 +54,8 @@ def probe() -> None:
 @click.option("--username", default=None, help="A test user, for the checks that log in.")
 @click.option("--password", default=None, help="Its password.")
 @click.option("--scope", default="openid", show_default=True)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@click.option(
-    "--verbose", "-v", is_flag=True, help="Show how long each check took (JSON always does)."
-)
+@FORMAT
+@VERBOSE
 @click.option("--only", default=None, metavar="IDS", help="Comma-separated ids, e.g. AS-08,AS-15.")
 def server(
     issuer: str,
@@ -60,7 +83,6 @@ def server(
         --client-secret SECRET --redirect-uri http://127.0.0.1:8500/callback \\
         --username alice --password PASSWORD
     """
-    from valetkey.probe.report import to_json, to_text
     from valetkey.probe.server import run_server_probe
     from valetkey.probe.session import Target
 
@@ -83,9 +105,7 @@ def server(
     results = run_server_probe(target, ids, progress)
     if sys.stderr.isatty():
         click.echo("\r" + " " * 20 + "\r", nl=False, err=True)
-    click.echo(to_json(results) if fmt == "json" else to_text(results, verbose), nl=False)
-    if any(r.status == "fail" for r in results.results):
-        sys.exit(1)
+    _report(results, fmt, verbose)
 
 
 @probe.command("client")
@@ -112,19 +132,9 @@ def server(
     show_default=True,
     help="Scopes the app may ask for (LC-10).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@click.option(
-    "--verbose", "-v", is_flag=True, help="Show how long each check took (JSON always does)."
-)
-@click.option(
-    "--sandbox-token",
-    envvar="VALETKEY_ADMIN_TOKEN",
-    default="",
-    help="The sandbox's admin token (printed at start); the /probe API needs it. "
-    "[env: VALETKEY_ADMIN_TOKEN]",
-)
+@FORMAT
+@VERBOSE
+@SANDBOX_TOKEN
 @click.option(
     "--signed-in-url",
     default=None,
@@ -173,7 +183,6 @@ def client(
     """
     from valetkey.probe.client import run_client_probe
     from valetkey.probe.client_session import ClientTarget
-    from valetkey.probe.report import to_json, to_text
 
     target = ClientTarget(
         login_url,
@@ -193,6 +202,45 @@ def client(
         results = run_client_probe(target, only.split(",") if only else None)
     except ClientProbeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(to_json(results) if fmt == "json" else to_text(results, verbose), nl=False)
-    if any(r.status == "fail" for r in results.results):
-        sys.exit(1)
+    _report(results, fmt, verbose)
+
+
+@probe.command("mcp-server")
+@click.argument("url")
+@click.option(
+    "--sandbox",
+    "sandbox",
+    required=True,
+    metavar="ISSUER",
+    help="The sandbox the server trusts, started with `valetkey serve --probe-mode`.",
+)
+@SANDBOX_TOKEN
+@FORMAT
+@VERBOSE
+@click.option("--only", default=None, metavar="IDS", help="Comma-separated ids, e.g. MS-03,MS-06.")
+def mcp_server(
+    url: str, sandbox: str, sandbox_token: str, fmt: str, verbose: bool, only: str | None
+) -> None:
+    """Probe the protected MCP server whose streamable-HTTP endpoint is URL.
+
+    The server must trust the sandbox as its authorization server, and the sandbox must run
+    with --probe-mode: it mints the crafted tokens (any audience, issuer, key, algorithm,
+    lifetime, scope) and shows which calls reached its API. A check fails when the server
+    answers an MCP request it had to refuse. Exits 1 when a check fails.
+
+    \b
+    Example:
+      valetkey serve --probe-mode &
+      valetkey mcp serve &
+      valetkey probe mcp-server http://127.0.0.1:8790/mcp --sandbox http://127.0.0.1:8400 \\
+        --sandbox-token TOKEN
+    """
+    from valetkey.probe.mcp_server import run_mcp_server_probe
+    from valetkey.probe.mcp_session import McpProbeError, McpTarget
+
+    target = McpTarget(url, sandbox.rstrip("/"), sandbox_token)
+    try:
+        results = run_mcp_server_probe(target, only.split(",") if only else None)
+    except McpProbeError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(results, fmt, verbose)

@@ -146,6 +146,19 @@ def _seed(settings: Settings, provider: Provider) -> None:
     "Repeatable.  [env VALETKEY_TENANTS]",
 )
 @click.option("--no-demo-data", is_flag=True, help="Do not create the demo users and clients.")
+@click.option(
+    "--no-registration",
+    is_flag=True,
+    help="Turn RFC 7591 dynamic registration off (/register answers 404, not advertised).",
+)
+@click.option(
+    "--cimd-allow",
+    "cimd_allow",
+    multiple=True,
+    metavar="HOST",
+    help="Let client ID metadata documents be fetched from HOST too (by default only from "
+    "loopback: an SSRF guard). Repeatable.  [env VALETKEY_CIMD_ALLOW]",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -157,6 +170,8 @@ def serve(
     no_demo_data: bool,
     probe_mode: bool,
     tenants: tuple[str, ...],
+    no_registration: bool,
+    cimd_allow: tuple[str, ...],
 ) -> None:
     """Run the sandbox OAuth 2.0 + OpenID Connect provider.
 
@@ -181,6 +196,8 @@ def serve(
         lab=" ".join([*labs, *(["probe-mode"] if probe_mode else [])]) or None,
         demo_data="false" if no_demo_data else None,
         tenants=" ".join(tenants) or None,
+        registration="false" if no_registration else None,
+        cimd_allow=" ".join(cimd_allow) or None,
     )
     sock = _bind(settings.host, settings.port)
     settings = settings.with_port(sock.getsockname()[1])

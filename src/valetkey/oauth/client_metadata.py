@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from valetkey.oauth.redirect_uris import RedirectUriError, normalize_redirect_uri
 
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials")
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", DEVICE_CODE)
 DEFAULT_GRANT_TYPES = ("authorization_code", "refresh_token")
 # RFC 7591 §2.1: the grant type each response type belongs to (space-separated sets, so
 # the words are kept in sorted order: "token id_token" is "id_token token")
@@ -35,6 +36,8 @@ RESPONSE_TYPE_GRANTS = {
 RESPONSE_TYPES = tuple(RESPONSE_TYPE_GRANTS)
 IMPLICIT_RESPONSE_TYPES = ("token", "id_token token", "id_token")
 ID_TOKEN_ALGS = ("RS256", "ES256")
+APPLICATION_TYPES = ("web", "native")  # OIDC Registration §2
+MAX_REDIRECT_URIS = 20
 DEFAULT_SCOPE = "openid profile email photos.read offline_access"
 MAX_NAME = 255
 MAX_SCOPE = 2000
@@ -64,6 +67,7 @@ class FieldNames:
     auth_method: str = "token_endpoint_auth_method"
     response_type: str = "response_types"
     id_token_alg: str = "id_token_alg"  # noqa: S105 (a field's name)
+    application_type: str = "application_type"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +84,7 @@ class ClientMetadata:
     response_types: frozenset[str]
     id_token_signed_response_alg: str
     public: bool
+    application_type: str = "web"
 
 
 def _metadata_error(description: str) -> ClientMetadataError:
@@ -97,8 +102,19 @@ def _label(value: str, field: str) -> str:
     return value
 
 
+def _document_client_id(value: str, field: str) -> str:
+    """A client id that is a metadata document's URL (its URL rules are checked where it is
+    fetched): at most 255 characters, as the store keeps it."""
+    if not 1 <= len(value) <= MAX_NAME:
+        raise _metadata_error(f"{field} has 1 to {MAX_NAME} characters")
+    return value
+
+
 def _uris(uris: Iterable[str], field: str) -> tuple[str, ...]:
     """The URIs as registered (hosts in punycode); RFC 6749 §3.1.2, RFC 9700 §4.1.3."""
+    uris = tuple(uris)
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise _metadata_error(f"{field}: at most {MAX_REDIRECT_URIS} URIs")
     normalized = []
     for uri in uris:
         try:
@@ -172,11 +188,32 @@ def _auth_method(method: str | None, public: bool, names: FieldNames) -> str:
 def _grants_allowed(
     grants: frozenset[str], public: bool, uris: tuple[str, ...], names: FieldNames
 ) -> None:
-    if public and "client_credentials" in grants:
+    if public and "client_credentials" in grants:  # (RFC 8628 §3.1: a device may be public)
         raise _metadata_error("a public client cannot use client_credentials (RFC 6749 §4.4)")
     redirecting = sorted(grants & {"authorization_code", "implicit"})
     if redirecting and not uris:
         raise _metadata_error(f"the {redirecting[0]} grant needs at least one {names.redirect_uri}")
+
+
+def _application_type(value: str | None, uris: tuple[str, ...], names: FieldNames) -> str:
+    """web or native (OIDC Registration §2). Private-use schemes are for native apps only
+    (RFC 8252 §7.1); both kinds may use http to a loopback address (RFC 8252 §7.3), which
+    is what developers run locally (OIDC Registration reserves localhost for native).
+    Not stated (the CLI, the admin API): native when a URI has a private-use scheme."""
+    if value is None:
+        web = all(uri.startswith(("https:", "http:")) for uri in uris)
+        return "web" if web else "native"
+    if value not in APPLICATION_TYPES:
+        raise _metadata_error(f"{names.application_type} is web or native")
+    if value == "web":
+        for uri in uris:
+            if not uri.startswith(("https:", "http:")):
+                raise ClientMetadataError(
+                    "invalid_redirect_uri",
+                    f"{names.redirect_uri} {uri!r}: a private-use scheme is for native apps "
+                    f'(RFC 8252 §7.1): register with {names.application_type} "native"',
+                )
+    return value
 
 
 def client_metadata(
@@ -191,16 +228,20 @@ def client_metadata(
     token_endpoint_auth_method: str | None = None,
     response_types: Iterable[str] | None = None,
     id_token_signed_response_alg: str = "RS256",  # noqa: S107 (an algorithm)
+    application_type: str | None = None,
+    document: bool = False,
     names: FieldNames = FieldNames(),
 ) -> ClientMetadata:
-    """The registration, defaults filled in, or ClientMetadataError saying what is wrong."""
+    """The registration, defaults filled in, or ClientMetadataError saying what is wrong.
+    `document`: the client id is the URL of its metadata document (CIMD)."""
     uris = _uris(redirect_uris, names.redirect_uri)
+    kind = _application_type(application_type, uris, names)
     grants, types = _grant_and_response_types(grant_types, response_types, names)
     _grants_allowed(grants, public, uris, names)
     if id_token_signed_response_alg not in ID_TOKEN_ALGS:
         raise _metadata_error(f"{names.id_token_alg} is {' or '.join(ID_TOKEN_ALGS)}")
     return ClientMetadata(
-        client_id=_label(client_id, names.client_id),
+        client_id=(_document_client_id if document else _label)(client_id, names.client_id),
         name=_label(client_id if name is None else name, names.name),
         redirect_uris=uris,
         post_logout_redirect_uris=_uris(post_logout_redirect_uris, names.post_logout_redirect_uri),
@@ -210,6 +251,7 @@ def client_metadata(
         response_types=types,
         id_token_signed_response_alg=id_token_signed_response_alg,
         public=public,
+        application_type=kind,
     )
 
 

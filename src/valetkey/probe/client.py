@@ -15,7 +15,7 @@ import httpx
 
 from valetkey.probe.client_checks import CLIENT_CHECKS, Check
 from valetkey.probe.client_session import ClientProbeError, ClientProbeSession, ClientTarget
-from valetkey.probe.report import Result, Run, not_applicable, timed
+from valetkey.probe.report import Result, Run, not_applicable, run_selected
 from valetkey.probe.signed_in import Undecidable
 from valetkey.useragent.agent import AgentError
 
@@ -26,7 +26,6 @@ def run_client_probe(
     progress: Callable[[str], None] | None = None,
 ) -> Run:
     """Raises ClientProbeError only when the sandbox is not usable at all."""
-    wanted = {item.strip().upper() for item in only} if only else None
     started = time.monotonic()
     run = Run(target.login_url)
     session = ClientProbeSession(target)
@@ -35,12 +34,7 @@ def run_client_probe(
         problem = session.learn()
         if problem:
             run.notes.append(f"the app's normal sign-in did not complete: {problem}")
-        for check_id, check in sorted(CLIENT_CHECKS, key=lambda item: item[0]):
-            if wanted is not None and check_id not in wanted:
-                continue
-            if progress is not None:
-                progress(check_id)
-            run.results.append(timed(check_id, partial(_run_one, session, check_id, check)))
+        run_selected(run, CLIENT_CHECKS, only, progress, partial(_run_one, session))
     finally:
         session.close()
         run.seconds = time.monotonic() - started

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from functools import partial
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -123,6 +124,26 @@ def timed(check_id: str, run_check: Callable[[], Result]) -> Result:
     except Exception as exc:
         result = errored(check_id, exc)
     return replace(result, seconds=time.monotonic() - started)
+
+
+C = TypeVar("C")
+
+
+def run_selected(
+    run: Run,
+    checks: Iterable[tuple[str, C]],
+    only: Iterable[str] | None,
+    progress: Callable[[str], None] | None,
+    one: Callable[[str, C], Result],
+) -> None:
+    """Run the chosen checks (all without `only`) in id order, each isolated and timed."""
+    wanted = {item.strip().upper() for item in only} if only else None
+    for check_id, check in sorted(checks, key=lambda item: item[0]):
+        if wanted is not None and check_id not in wanted:
+            continue
+        if progress is not None:
+            progress(check_id)
+        run.results.append(timed(check_id, partial(one, check_id, check)))
 
 
 @dataclass

@@ -38,6 +38,13 @@ def _ok(description: str, status: str = "200") -> dict[str, Any]:
 
 _NAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
 _CLIENT = {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_RESOURCE = {
+    "name": "uri",
+    "in": "path",
+    "required": True,
+    "description": "the resource URI, percent-encoded",
+    "schema": {"type": "string"},
+}
 _FLOW = {"name": "flow_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _LIMIT = {
     "name": "limit",
@@ -85,6 +92,21 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Remove a client (its tokens are revoked)",
                 "parameters": [_CLIENT],
                 "responses": {"204": {"description": "removed"}, "404": _ERROR, "401": _ERROR},
+            },
+        },
+        "/admin/resources": {
+            "get": {"summary": "List protected resources (RFC 8707)", "responses": _ok("them")},
+            "post": {
+                "summary": "Register a protected resource and the scopes it serves",
+                "requestBody": _json_body("NewResource"),
+                "responses": {**_ok("created", "201"), "409": _ERROR},
+            },
+        },
+        "/admin/resources/{uri}": {
+            "delete": {
+                "summary": "Remove a protected resource",
+                "parameters": [_RESOURCE],
+                "responses": {"204": {"description": "removed"}, "404": _ERROR, **_ERRORS},
             },
         },
         "/admin/flows": {
@@ -161,6 +183,26 @@ OPENAPI: dict[str, Any] = {
                     "password": {"type": "string", "maxLength": 1024},
                     "claims": {"type": "object"},
                 },
+            },
+            "NewResource": {
+                "type": "object",
+                "required": ["uri", "scopes"],
+                "properties": {
+                    "uri": {
+                        "type": "string",
+                        "description": "absolute https URL (or http to loopback), no fragment"
+                        " or query (RFC 8707 §2)",
+                        "maxLength": 2000,
+                    },
+                    "scopes": {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1},
+                        "minItems": 1,
+                        "maxItems": 50,
+                    },
+                    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                },
+                "additionalProperties": False,
             },
             "NewClient": {
                 "type": "object",

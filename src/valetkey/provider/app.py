@@ -21,18 +21,21 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Literal, TypeVar
 
+from valetkey.provider import cors
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints import (
     account,
     admin,
     authorize,
     consent,
+    device,
     discovery,
     github,
     inspector,
     login,
     logout,
     probe_api,
+    registration,
     resource,
     revocation,
     token,
@@ -43,6 +46,7 @@ from valetkey.provider.http import MalformedRequest, Params, Request, Response, 
 from valetkey.provider.login_throttle import TooManyAttempts
 from valetkey.provider.same_origin import same_origin_only
 from valetkey.provider.store.driver import StoreError
+from valetkey.provider.well_known import is_metadata_path, path_inserted
 
 log = logging.getLogger("valetkey.provider")
 
@@ -112,6 +116,9 @@ ENDPOINTS = (
     Endpoint("/token", ("GET", "POST", "PUT", "DELETE", "PATCH"), token.token, "json"),
     Endpoint("/userinfo", ("GET", "POST"), userinfo.userinfo, "json"),
     Endpoint("/revoke", ("POST",), revocation.revoke, "json"),
+    Endpoint("/register", ("GET", "POST", "PUT", "DELETE"), registration.register, "json"),
+    Endpoint("/device_authorization", ("POST",), device.device_authorization, "json"),
+    Endpoint("/device", ("GET",), device.device_page, "page"),
     Endpoint("/introspect", ("POST",), revocation.introspect, "json"),
     Endpoint("/logout", ("GET", "POST"), same_origin_only(logout.logout), "page"),
     Endpoint("/account", ("GET",), _account, "page"),
@@ -124,6 +131,8 @@ ENDPOINTS = (
     Endpoint("/admin/users/{username}", ("PATCH", "DELETE"), admin.user, "json"),
     Endpoint("/admin/clients", ("GET", "POST"), admin.clients, "json"),
     Endpoint("/admin/clients/{client_id}", ("DELETE",), admin.client, "json"),
+    Endpoint("/admin/resources", ("GET", "POST"), admin.resources, "json"),
+    Endpoint("/admin/resources/{uri*}", ("DELETE",), admin.resource, "json"),
     Endpoint("/admin/flows", ("GET",), admin.flows, "json"),
     Endpoint("/admin/flows/{flow_id}", ("GET",), admin.flow, "json"),
     Endpoint("/admin/claims", ("POST",), admin.claims, "json"),
@@ -133,6 +142,7 @@ ENDPOINTS = (
     Endpoint("/admin/requests", ("GET",), admin.requests_log, "json"),
     Endpoint("/probe/log", ("GET",), probe_api.probe_log, "json"),
     Endpoint("/probe/forge", ("POST",), probe_api.probe_forge, "json"),
+    Endpoint("/probe/mint", ("POST",), probe_api.probe_mint, "json"),
     Endpoint("/inspector", ("GET",), inspector.flow_list, "page"),
     Endpoint("/inspector/checks", ("GET",), inspector.check_reference, "page"),
     Endpoint("/inspector/checks/{check_id}", ("GET",), inspector.check_entry, "page"),
@@ -160,17 +170,19 @@ class ClientGone(Exception):
 
 @dataclass(frozen=True)
 class Pattern:
-    """A path with one `{name}` segment: PREFIX{name}SUFFIX, the name without a slash."""
+    """A path with one `{name}` segment: PREFIX{name}SUFFIX, the name without a slash; a
+    `{name*}` segment may hold slashes (a percent-encoded URI arrives decoded)."""
 
     prefix: str
     suffix: str
     endpoint: Endpoint
+    greedy: bool = False
 
     def match(self, path: str) -> bool:
         if not (path.startswith(self.prefix) and path.endswith(self.suffix)):
             return False
         middle = path[len(self.prefix) : len(path) - len(self.suffix)]
-        return bool(middle) and "/" not in middle
+        return bool(middle) and (self.greedy or "/" not in middle)
 
 
 class Router:
@@ -182,7 +194,8 @@ class Router:
         for endpoint in endpoints:
             if "{" in endpoint.path:
                 prefix, rest = endpoint.path.split("{", 1)
-                self.patterns.append(Pattern(prefix, rest.split("}", 1)[1], endpoint))
+                name, suffix = rest.split("}", 1)
+                self.patterns.append(Pattern(prefix, suffix, endpoint, name.endswith("*")))
             else:
                 self.exact[endpoint.path] = endpoint
 
@@ -335,8 +348,17 @@ async def _answer(
         return _failure(provider, endpoint.kind, 500, "An unexpected error happened.")
 
 
-def _not_found(provider: Provider) -> Response:
-    return provider.page_error("Not found", "There is no page at this address.", 404)
+def _not_found(provider: Provider, path: str) -> Response:
+    if is_metadata_path(path):  # a client looking for metadata reads JSON, not a page
+        return json_response(
+            {
+                "error": "not_found",
+                "error_description": "no issuer here publishes metadata at this path; "
+                "check the issuer URL (a tenant is /tenants/NAME)",
+            },
+            404,
+        )
+    return provider.not_found()
 
 
 def _not_allowed(provider: Provider, endpoint: Endpoint) -> Response:
@@ -363,6 +385,13 @@ class SandboxApp:
         self.workers = StoreWorkers()
 
     def _issuer_for(self, path: str) -> tuple[Provider, str]:
+        """The issuer a path belongs to and the path within it. A path-inserted metadata
+        URI (RFC 8414 §3.1) names the issuer after the well-known part; for no issuer of
+        ours, the path is left as it is, which nothing serves (404)."""
+        inserted = path_inserted(path) if path.startswith("/.well-known/") else None
+        if inserted is not None:
+            tenant = self.tenants.get(inserted[0] + "/")
+            return (tenant, inserted[1]) if tenant is not None else (self.provider, path)
         if self.tenants and path.startswith("/tenants/"):
             for prefix, tenant in self.tenants.items():
                 if path.startswith(prefix):
@@ -382,7 +411,9 @@ class SandboxApp:
         method = scope["method"]
         head_only = method == "HEAD"
         if endpoint is None:
-            response = _not_found(provider)
+            response = _not_found(provider, local)
+        elif method == "OPTIONS" and local in cors.CORS_PATHS:  # a CORS preflight
+            response = cors.preflight(endpoint.methods)
         elif method not in endpoint.methods and not (head_only and "GET" in endpoint.methods):
             response = _not_allowed(provider, endpoint)
         else:
@@ -390,6 +421,10 @@ class SandboxApp:
                 response = await _answer(self, provider, endpoint, scope, _headers(scope), receive)
             except ClientGone:
                 return
+        if endpoint is not None and local in cors.CORS_PATHS:
+            if response.header("access-control-allow-origin") is None:
+                response.headers.append(cors.ALLOW_ANY_ORIGIN)
+            response.headers.append(cors.EXPOSE)
         provider.admin.log(
             method, scope["path"], response.status, at, time.perf_counter() - started
         )

@@ -20,12 +20,15 @@ from valetkey.provider.checks import (
     Action,
     DpopInputs,
     FormContext,
+    RecordPoll,
     RevokeGrant,
     Table,
     TokenContext,
+    rfc8707,
 )
 from valetkey.provider.checks.rfc6749 import presented_credentials
 from valetkey.provider.checks.rfc9449 import ReplayCache
+from valetkey.provider.client_documents import DocumentCache
 from valetkey.provider.flows import FlowRecorder
 from valetkey.provider.http import Params, Request, Response, cookie
 from valetkey.provider.keys import KeyRing, load_key_ring
@@ -36,7 +39,7 @@ from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.store.queries import Store
-from valetkey.provider.store.records import AuthRequest, LoginSession
+from valetkey.provider.store.records import AuthRequest, LoginSession, Resource
 from valetkey.provider.tokens import digest, same
 
 log = logging.getLogger("valetkey.provider")
@@ -90,6 +93,7 @@ class Provider:
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
         self.dpop_replay = ReplayCache()
         self.dpop = DpopInputs(self.origin, self.dpop_replay)  # what DPoP checks read
+        self.documents = DocumentCache(settings.cimd_allow)  # client ID metadata documents
         self.admin = AdminState()
         self._lab_lines = [
             f"LAB SWITCH {switch.value} is on: {switch.warning}"
@@ -171,6 +175,8 @@ class Provider:
         for action in actions:
             if isinstance(action, RevokeGrant):
                 self.store.revoke_grant(action.grant_id, now)
+            elif isinstance(action, RecordPoll):
+                self.store.record_device_poll(action.device_code_hash, now, action.interval)
             else:
                 self.store.revoke_token(action.token_id, now)
 
@@ -181,6 +187,17 @@ class Provider:
         ctx.credentials = presented = presented_credentials(ctx.request)
         if presented.client_id:
             ctx.named_client = self.store.client(presented.client_id)
+
+    def named_resources(self, params: Params) -> dict[str, Resource]:
+        """The registered resources the well-formed `resource` values name, by canonical URI
+        (RFC 8707 §2), read for the checks; at most as many as the checks accept."""
+        found: dict[str, Resource] = {}
+        for value in params.values("resource")[: rfc8707.MAX_RESOURCES]:
+            uri = rfc8707.canonical_or_none(value)
+            resource = None if uri is None else self.store.resource(uri)
+            if resource is not None:
+                found[resource.uri] = resource
+        return found
 
     def table(self, table: Table[C]) -> Table[C]:
         """`table` as this sandbox's lab switches change it: worked out once, then reused."""
@@ -277,3 +294,7 @@ class Provider:
 
     def page_error(self, title: str, message: str, status: int = 400) -> Response:
         return self.pages.error(title, message, status)
+
+    def not_found(self) -> Response:
+        """What an address with nothing behind it answers (or an endpoint switched off)."""
+        return self.page_error("Not found", "There is no page at this address.", 404)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from valetkey.oauth.client_metadata import IMPLICIT_RESPONSE_TYPES, client_metadata
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.registration import client_record
+from valetkey.provider.resources import resource_record
 from valetkey.provider.store.queries import Store
 
 DEMO_SCOPES = frozenset(
@@ -67,6 +68,28 @@ class DemoCredentials:
 
 DEMO_REDIRECTS = ("http://127.0.0.1:8500/callback", "http://localhost:8500/callback")
 SPA_REDIRECTS = ("http://127.0.0.1:8501/callback",)
+# the reference MCP server (`valetkey mcp serve`'s default URL) and its scopes (RFC 8707)
+MCP_RESOURCE = "http://127.0.0.1:8790/mcp"
+MCP_SCOPES = ("photos.read", "photos.print")
+# a public MCP client, as the MCP Inspector and other local MCP clients are
+MCP_CLIENT = "mcp-inspector"
+MCP_REDIRECTS = ("http://127.0.0.1:8791/callback",)
+
+
+def _seed_mcp(store: Store, now: float) -> None:
+    """The reference MCP server as a resource, and a public MCP client that may ask for it."""
+    if store.resource(MCP_RESOURCE) is None:
+        resource = resource_record(MCP_RESOURCE, MCP_SCOPES, "Photo MCP server")
+        store.add_resource(resource, now)
+    if store.client(MCP_CLIENT) is None:
+        inspector = client_metadata(
+            client_id=MCP_CLIENT,
+            name="MCP Inspector",
+            public=True,
+            redirect_uris=MCP_REDIRECTS,
+            scope=" ".join(("openid", "offline_access", *MCP_SCOPES)),
+        )
+        store.add_client(client_record(inspector, None), now)
 
 
 def seed(
@@ -105,4 +128,5 @@ def seed(
             scope=scope,
         )
         store.add_client(client_record(spa, None), now)
+    _seed_mcp(store, now)
     return DemoCredentials(chosen, secret, DEMO_REDIRECTS, SPA_REDIRECTS)

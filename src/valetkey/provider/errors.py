@@ -58,6 +58,12 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: the resource named is invalid, missing, unknown or malformed."""
+
+    error = "invalid_target"
+
+
 class AccessDenied(OAuthError):
     error = "access_denied"
     status = 403
@@ -129,3 +135,34 @@ class ResourceDpopError(InvalidDpopProof):
 
 class MissingToken(InvalidToken):
     """RFC 6750 §3.1: no credentials at all; the challenge carries no error code."""
+
+
+class InvalidClientMetadata(OAuthError):
+    """RFC 7591 §3.2.2: a client metadata field has an invalid value (or the request is not
+    a JSON object of metadata at all)."""
+
+    error = "invalid_client_metadata"
+
+
+class InvalidRedirectUri(OAuthError):
+    """RFC 7591 §3.2.2: a redirect URI the sandbox will not register."""
+
+    error = "invalid_redirect_uri"
+
+
+class AuthorizationPending(OAuthError):
+    """RFC 8628 §3.5: the user has not decided yet; poll again after the interval."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(OAuthError):
+    """RFC 8628 §3.5: polled too fast; the interval grows by 5 seconds."""
+
+    error = "slow_down"
+
+
+class ExpiredToken(OAuthError):
+    """RFC 8628 §3.5: the device code expired; start again."""
+
+    error = "expired_token"

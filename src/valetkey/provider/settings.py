@@ -46,6 +46,9 @@ class Settings:
     flow_retention_days: int = 7  # and for at most this many days
     admin_token: str = field(default="", repr=False)  # empty: generated at start (loopback)
     tenants: tuple[str, ...] = ()  # more issuers in this process, under /tenants/NAME
+    registration: bool = True  # RFC 7591 dynamic registration at /register
+    max_dynamic_clients: int = 500  # clients that registered themselves, kept at once
+    cimd_allow: tuple[str, ...] = ()  # hosts besides loopback that metadata documents may be on
 
     @property
     def database_url(self) -> str:
@@ -108,6 +111,15 @@ def _admin_token(key: str, raw: str) -> str:
     return raw
 
 
+def _hosts(key: str, raw: str) -> tuple[str, ...]:
+    """Host names (lower case), separated by spaces or commas: no scheme, port or path."""
+    names = tuple(dict.fromkeys(n.lower() for n in raw.replace(",", " ").split() if n))
+    for name in names:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]+\]", name):
+            raise SettingsError(f"{key}={raw!r}: {name!r} is not a host name (no scheme or port)")
+    return names
+
+
 def _db(key: str, raw: str) -> str:
     scheme = raw.split(":", 1)[0]
     if not scheme.startswith(("sqlite", "postgresql")):
@@ -156,6 +168,9 @@ PARSERS: dict[str, Parser] = {
     "flow_retention_days": lambda key, text: _int(key, text, 1, 3650),
     "admin_token": lambda key, text: _admin_token(key, text),
     "tenants": lambda key, text: _tenants(key, text),
+    "registration": _bool,
+    "max_dynamic_clients": lambda key, text: _int(key, text, 0, 1_000_000),
+    "cimd_allow": _hosts,
 }
 
 

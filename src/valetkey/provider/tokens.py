@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,14 @@ def sign(claims: dict[str, Any], ring: KeyRing, alg: str, typ: str = "JWT") -> s
 class Minted:
     value: str  # what the client receives
     id: str  # what the database keeps: the jti, or the SHA-256 of an opaque value
+
+
+def aud_claim(issuer: str, resources: Sequence[str]) -> str | list[str]:
+    """An access token's `aud` (RFC 7519 §4.1.3, RFC 8707 §2): the resources it is for, a
+    string for one and an array for several; the sandbox's own API when none was named."""
+    if not resources:
+        return issuer + "/api"
+    return resources[0] if len(resources) == 1 else list(resources)
 
 
 def mint_opaque(prefix: str = OPAQUE_PREFIX) -> Minted:

@@ -7,7 +7,8 @@ empty where the catalogue has none; an id the catalogue lacks fails at import), 
 it enforces, and what it reads and fills in of the context: `needs` names the
 fields an earlier check (or the endpoint's loader) must have set, `sets` the fields it sets.
 A check about one optional request header (a DPoP proof, say) names it as `header`: a
-request without that header passes it without the check being called.
+request without that header passes it without the check being called; a check about one
+optional parameter (RFC 8707's `resource`) names it as `param`, likewise.
 
 A `Table` is the ordered list an endpoint runs. It is checked when it is built, at import:
 a check that needs a field nothing before it sets is a `TableError` naming both, never a
@@ -33,7 +34,7 @@ from valetkey.oauth.scope import Scope
 from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Params, Request
 from valetkey.provider.response_modes import CODE, QUERY
-from valetkey.provider.store.records import Client, Code, Token
+from valetkey.provider.store.records import Client, Code, DeviceCode, Resource, Token
 
 log = logging.getLogger("valetkey.provider")
 
@@ -51,6 +52,7 @@ class Check(Generic[C]):
     sets: frozenset[str] = frozenset()
     slot: str = ""  # the place in a table it fills: its own name, or the check it wraps
     header: str = ""  # the optional request header the check judges; absent, it passes
+    param: str = ""  # the optional parameter the check judges; absent, it passes
 
     @property
     def name(self) -> str:
@@ -68,7 +70,16 @@ class Check(Generic[C]):
     def wrapped(self, title: str, doc: str, run: Callable[[C], None]) -> Check[C]:
         """Another check in this one's slot (a lab switch's variant), with its id and clause."""
         return Check(
-            self.id, self.clause, title, doc, run, self.needs, self.sets, self.slot, self.header
+            self.id,
+            self.clause,
+            title,
+            doc,
+            run,
+            self.needs,
+            self.sets,
+            self.slot,
+            self.header,
+            self.param,
         )
 
 
@@ -82,9 +93,11 @@ def check(
     needs: Iterable[str] = (),
     sets: Iterable[str] = (),
     header: str = "",
+    param: str = "",
 ) -> Callable[[Callable[[C], None]], Check[C]]:
     """Register a check under its catalogue id and clause, with what it needs and sets, and
-    the optional request header (lower case) it judges, if that is all it judges."""
+    the optional request header (lower case) or parameter it judges, if that is all it
+    judges."""
 
     def register(func: Callable[[C], None]) -> Check[C]:
         if check_id:
@@ -92,7 +105,15 @@ def check(
         doc = (func.__doc__ or func.__name__).strip()
         title = doc.splitlines()[0].rstrip(".")
         registered: Check[C] = Check(
-            check_id, clause, title, doc, func, frozenset(needs), frozenset(sets), header=header
+            check_id,
+            clause,
+            title,
+            doc,
+            func,
+            frozenset(needs),
+            frozenset(sets),
+            header=header,
+            param=param,
         )
         REGISTRY.append(registered)  # type: ignore[arg-type]
         return registered
@@ -184,10 +205,22 @@ class _HasRequest(Protocol):
     request: Request
 
 
+class _HasParams(Protocol):
+    @property
+    def params(self) -> Params: ...
+
+
+def _absent(item: Check[C], ctx: C) -> bool:
+    """The optional header or parameter the check judges was not sent."""
+    if item.header:
+        return item.header not in cast(_HasRequest, ctx).request.headers
+    return bool(item.param) and cast(_HasParams, ctx).params.get(item.param) is None
+
+
 def run_checks(table: Sequence[Check[C]], ctx: C, results: list[CheckResult]) -> None:
     """Run each check in order; record it; re-raise the first failure, tagged with its id."""
     for item in table:
-        if item.header and item.header not in cast(_HasRequest, ctx).request.headers:
+        if (item.header or item.param) and _absent(item, ctx):
             results.append(item.passed)  # nothing of what it judges was sent
             continue
         try:
@@ -223,7 +256,15 @@ class RevokeToken:
     token_id: str
 
 
-Action = RevokeGrant | RevokeToken
+@dataclass(frozen=True)
+class RecordPoll:
+    """Note a device's poll and the interval it must now keep (RFC 8628 §3.5)."""
+
+    device_code_hash: str
+    interval: int
+
+
+Action = RevokeGrant | RevokeToken | RecordPoll
 
 
 @dataclass
@@ -240,6 +281,10 @@ class AuthorizeContext:
     # default, so a check that runs early never skips PKCE by mistake
     response_types: frozenset[str] = CODE
     response_mode: str = QUERY
+    # RFC 8707: loaded, the registered resources the `resource` values name (by canonical
+    # URI); set, the canonical resources the request names, once checked
+    named_resources: dict[str, Resource] = field(default_factory=dict)
+    resources: tuple[str, ...] = ()
 
     @property
     def returns_code(self) -> bool:
@@ -283,14 +328,21 @@ class TokenContext:
     presented_code: Code | None = None  # loaded: the code presented, looked up by its hash
     presented_refresh: tuple[Token, float | None] | None = None  # loaded, with grant revocation
     presented_token: tuple[Token, float | None] | None = None  # revocation, introspection
+    presented_device: DeviceCode | None = None  # loaded: the device code presented (RFC 8628)
     client: Client | None = None
     auth_method: str = "none"
     grant_type: str = ""
     code: Code | None = None
     refresh: Token | None = None
+    device: DeviceCode | None = None
     scopes: Scope = field(default_factory=Scope)
     notes: list[str] = field(default_factory=list)
     dpop_jkt: str | None = None  # set when a valid DPoP proof came with the request
+    # RFC 8707: loaded, the registered resources the `resource` values name; set, the
+    # audience asked for (None: no `resource` sent, so all the grant's resources)
+    named_resources: dict[str, Resource] = field(default_factory=dict)
+    resources: tuple[str, ...] | None = None
+    access_scopes: Scope | None = None  # the access token's scope, cut to those resources
     actions: list[Action] = field(default_factory=list)
 
     @property

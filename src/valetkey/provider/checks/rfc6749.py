@@ -8,6 +8,7 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.oauth.redirect_uris import redirect_uri_problem
 from valetkey.oauth.scope import Scope, ScopeError
 from valetkey.provider.checks import AuthorizeContext, Credentials, RevokeGrant, TokenContext, check
@@ -86,8 +87,12 @@ def redirect_uri_safe_scheme(ctx: AuthorizeContext) -> None:
 # -- authorization endpoint: errors go back to the client's redirect URI ----------------------
 
 
+# RFC 8707 §2: `resource` may be sent more than once, one value per resource
+REPEATABLE = frozenset({"resource"})
+
+
 def _single_and_bounded(params: Params) -> None:
-    repeated = params.duplicated()
+    repeated = [name for name in params.duplicated() if name not in REPEATABLE]
     if repeated:
         raise InvalidRequest(f"parameter sent more than once: {', '.join(sorted(repeated))}")
     oversized = params.oversized()
@@ -169,13 +174,24 @@ def response_mode_query(ctx: AuthorizeContext) -> None:
 
 @check("AS-43", "RFC 6749 §3.3; RFC 9700 §2.3", needs=("client",), sets=("scopes",))
 def scope_registered(ctx: AuthorizeContext) -> None:
-    """scope is present and every scope in it is registered for the client."""
+    """scope is present and every scope in it is registered for the client.
+
+    A client that registered itself (RFC 7591, or a client ID metadata document) may also ask
+    for the scopes that a resource it names serves (RFC 8707 §2): what it registered is its
+    own assertion, not an administrator's limit, and the user consents to every scope. This
+    is the step-up of an MCP client, which registers with the first challenge's scope and is
+    later asked for more. A client an administrator registered gets its registered scopes
+    only.
+    """
     assert ctx.client is not None
     scope = ctx.params.get("scope")
     if scope is None:
         raise InvalidScope("scope is required; ask only for what the app needs")
     scopes = requested_scope(scope)
-    unknown = sorted(scopes.names - ctx.client.scopes)
+    allowed = ctx.client.scopes
+    if ctx.client.registered_itself:
+        allowed = allowed.union(*(r.scopes for r in ctx.named_resources.values()))
+    unknown = sorted(scopes.names - allowed)
     if unknown:
         raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
     ctx.scopes = scopes
@@ -211,7 +227,7 @@ def token_parameters_not_repeated(ctx: TokenContext) -> None:
     _single_and_bounded(ctx.params)
 
 
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE)
 
 
 @check("AS-22", "RFC 6749 §5.2; RFC 9700 §2.4", sets=("grant_type",))

@@ -65,6 +65,16 @@ def token_active(ctx: BearerContext) -> None:
     ctx.token = token
 
 
+@check("AS-29", "RFC 8707 §2; RFC 9068 §4", needs=("token",))
+def token_for_this_api(ctx: BearerContext) -> None:
+    """The access token is for the sandbox's own API: one issued for a resource named with
+    `resource` (an MCP server, say) is refused here, as any resource server must refuse a
+    token meant for another audience."""
+    assert ctx.token is not None
+    if ctx.token.resources:
+        raise InvalidToken("the access token was issued for another resource")
+
+
 @check("AS-29", "RFC 9449 §7", needs=("token",))
 def token_used_as_bound(ctx: BearerContext) -> None:
     """A DPoP-bound token comes with the DPoP scheme and a proof by its key; a Bearer token
@@ -103,5 +113,6 @@ def scope_sufficient(ctx: BearerContext) -> None:
 
 
 BEARER_CHECKS = Table.of(
-    "resource", [token_in_header, token_active, token_used_as_bound, scope_sufficient]
+    "resource",
+    [token_in_header, token_active, token_for_this_api, token_used_as_bound, scope_sufficient],
 )

@@ -20,6 +20,7 @@ from valetkey.oauth.client_metadata import (
     client_metadata,
     client_secret,
 )
+from valetkey.oauth.resource_uri import ResourceUriError, canonical_resource
 from valetkey.provider import usernames
 from valetkey.provider.admin_openapi import OPENAPI
 from valetkey.provider.admin_state import Fault
@@ -30,8 +31,9 @@ from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.keys import rotate
 from valetkey.provider.registration import client_record
+from valetkey.provider.resources import ResourceError, resource_record
 from valetkey.provider.store.queries import DuplicateError
-from valetkey.provider.store.records import Client
+from valetkey.provider.store.records import Client, Resource
 
 
 class AdminError(Exception):
@@ -209,6 +211,8 @@ def _client_view(client: Client) -> dict[str, Any]:
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "response_types": sorted(client.response_types),
         "id_token_alg": client.id_token_signed_response_alg,
+        "application_type": client.application_type,
+        "origin": client.origin,  # admin, dynamic (RFC 7591) or cimd (a metadata document)
     }
 
 
@@ -260,6 +264,53 @@ def client(provider: Provider, request: Request) -> Response:
     client_id = _last(request)
     if not provider.store.remove_client(client_id, provider.clock.now()):
         raise AdminError(404, f"no client {client_id!r}")
+    return Response(204)
+
+
+# -- resources (RFC 8707) ---------------------------------------------------------------------
+
+RESOURCE_PATH = "/admin/resources/"
+
+
+def _resource_view(resource: Resource) -> dict[str, Any]:
+    return {"uri": resource.uri, "name": resource.name, "scopes": sorted(resource.scopes)}
+
+
+def _new_resource(data: dict[str, Any]) -> Resource:
+    """The resource the body registers, by the rules of `valetkey.provider.resources`; this
+    function only checks the JSON types."""
+    uri = _field(data, "uri", str)
+    scopes = _strings(data, "scopes", [])
+    name = _field(data, "name", str) if data.get("name") is not None else None
+    try:
+        return resource_record(uri, scopes, name)
+    except ResourceError as exc:
+        raise AdminError(400, str(exc)) from None
+
+
+@guarded
+def resources(provider: Provider, request: Request) -> Response:
+    if request.method == "GET":
+        found = provider.store.resources()
+        return json_response({"resources": [_resource_view(r) for r in found]})
+    resource = _new_resource(_json(request))
+    try:
+        provider.store.add_resource(resource, provider.clock.now())
+    except DuplicateError as exc:
+        raise AdminError(409, str(exc)) from None
+    return json_response(_resource_view(resource), 201)
+
+
+@guarded
+def resource(provider: Provider, request: Request) -> Response:
+    """DELETE /admin/resources/{URI, percent-encoded}: the URI arrives decoded in the path."""
+    raw = request.path.split(RESOURCE_PATH, 1)[1]
+    try:
+        uri = canonical_resource(raw)
+    except ResourceUriError as exc:
+        raise AdminError(400, f"the resource URI {exc}") from None
+    if not provider.store.remove_resource(uri):
+        raise AdminError(404, f"no resource {uri!r}")
     return Response(204)
 
 

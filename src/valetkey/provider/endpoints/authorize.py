@@ -9,6 +9,7 @@ from typing import Any
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER, CLIENT
+from valetkey.provider import device_flow
 from valetkey.provider.checks import (
     AuthorizeContext,
     CheckResult,
@@ -17,15 +18,21 @@ from valetkey.provider.checks import (
     oidc,
     rfc6749,
     rfc7636,
+    rfc8707,
 )
+from valetkey.provider.checks.client_id_metadata_document import DocumentContext
+from valetkey.provider.checks.rfc6749 import REPEATABLE
 from valetkey.provider.checks.rfc9207 import RESPONSE_CHECKS
 from valetkey.provider.core import Browser, Provider
+from valetkey.provider.device_flow import is_device
+from valetkey.provider.document_clients import document_client, load_document
 from valetkey.provider.errors import (
     ConsentRequired,
     LoginRequired,
     OAuthError,
+    PageError,
 )
-from valetkey.provider.grants import id_token, issue, new_grant, user_claims
+from valetkey.provider.grants import Audience, id_token, issue, new_grant, user_claims
 from valetkey.provider.http import Params, Request, Response, add_query, redirect
 from valetkey.provider.lab import LabSwitch
 from valetkey.provider.probe_mode import forge_token_response
@@ -53,6 +60,8 @@ REDIRECT_CHECKS = Table.of(
         rfc6749.client_may_use_response_type,
         oidc.no_request_objects,
         rfc6749.scope_registered,
+        rfc8707.resources_registered,
+        rfc8707.scopes_served_by_resources,
         oidc.openid_scope_for_id_token,
         oidc.nonce_with_front_channel_id_token,
         rfc7636.challenge_method_s256,
@@ -76,25 +85,42 @@ AUTHORIZE_PARAMS = (
     "prompt",
     "max_age",
     "response_mode",
+    "resource",
 )
 
 
-def load(provider: Provider, params: Params) -> AuthorizeContext:
-    """What the checks read from the store: the client the one client_id names."""
+def load(provider: Provider, params: Params) -> tuple[AuthorizeContext, DocumentContext | None]:
+    """What the checks read: the client the one client_id names, from the store, or, when
+    the client_id is a URL, the metadata document fetched from it (CIMD); and the registered
+    resources the `resource` values name (RFC 8707)."""
     ctx = AuthorizeContext(params, provider.clock.now())
     named = params.values("client_id")
+    document = None
     if len(named) == 1:
-        ctx.named_client = provider.store.client(named[0])
-    return ctx
+        document = load_document(provider, named[0])
+        if document is None:
+            ctx.named_client = provider.store.client(named[0])
+    if params.get("resource") is not None:
+        ctx.named_resources = provider.named_resources(params)
+    return ctx, document
+
+
+def _page_problem(exc: OAuthError) -> str:
+    """A refusal before the redirect URI is trusted, as the error page says it."""
+    if isinstance(exc, PageError):
+        return exc.description
+    return f"The app's client metadata document cannot be used ({exc.error}): {exc.description}"
 
 
 def authorize(provider: Provider, request: Request) -> Response:
     params = request.query if request.method == "GET" else request.form
-    ctx = load(provider, params)
+    ctx, document = load(provider, params)
     results: list[CheckResult] = []
     client_id = params.get("client_id") or "(none)"
     flow_id = provider.flows.start(client_id)
     try:
+        if document is not None:
+            ctx.named_client = document_client(provider, document, results)
         provider.table(PAGE_CHECKS).run(ctx, results)
     except OAuthError as exc:
         _record_request(provider, flow_id, request, results, failed=True)
@@ -103,7 +129,7 @@ def authorize(provider: Provider, request: Request) -> Response:
             return redirect(
                 add_query(target, {"error": exc.error, "state": params.get("state")}), 302
             )
-        return provider.page_error("This sign-in link is not valid", exc.description)
+        return provider.page_error("This sign-in link is not valid", _page_problem(exc))
     assert ctx.client is not None and ctx.redirect_uri is not None
     state = params.get("state")
     try:
@@ -130,6 +156,7 @@ def authorize(provider: Provider, request: Request) -> Response:
         flow_id=flow_id,
         expires_at=provider.clock.now() + provider.settings.auth_request_ttl,
         response_type=ResponseKind(ctx.response_types, ctx.response_mode).stored(),
+        resources=" ".join(ctx.resources),
     )
     if not provider.save_pending(pending):
         response = provider.page_error(
@@ -153,7 +180,7 @@ def _record_request(
         "authorization_request",
         (BROWSER, AUTHORIZATION_SERVER, "front"),
         "The browser is sent to the authorization endpoint with the app's request.",
-        {name: params.get(name) for name in AUTHORIZE_PARAMS},
+        params.summary(AUTHORIZE_PARAMS, REPEATABLE),
         results,
         outcome="failed" if failed else None,
     )
@@ -231,6 +258,8 @@ def _code_value(provider: Provider) -> str:
 
 def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, status: int) -> Response:
     assert browser.session is not None
+    if is_device(pending):  # RFC 8628: the device gets its tokens at its next poll
+        return device_flow.decide(provider, pending, browser, approved=True)
     if not ResponseKind.from_stored(pending.response_type).returns_code:
         return implicit_response(provider, pending, browser, status)
     value = _code_value(provider)
@@ -248,6 +277,7 @@ def issue_code(provider: Provider, pending: AuthRequest, browser: Browser, statu
         expires_at=provider.clock.now() + provider.settings.code_ttl,
         used_at=None,
         grant_id=None,
+        resources=pending.resources,
     )
     if not provider.store.finish_auth_request(pending.id, code):
         return provider.page_error(
@@ -349,7 +379,10 @@ def _front_channel_tokens(
     params: dict[str, str | None] = {}
     if "token" in kind.types:
         grant = new_grant(client, user, pending.scope, pending.flow_id, provider.clock.now())
-        issued = issue(provider, client, user, pending.scope, grant.id, refresh=False)
+        audience = Audience.of(None, pending.resources)  # RFC 8707 §2
+        issued = issue(
+            provider, client, user, pending.scope, grant.id, refresh=False, audience=audience
+        )
         provider.store.issue(grant, issued.tokens)
         params["access_token"] = issued.body["access_token"]
         params["token_type"] = "Bearer"  # noqa: S105 (a token type, RFC 6750)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, BROWSER
+from valetkey.provider import device_flow
 from valetkey.provider.checks import Table, csrf, oidc
 from valetkey.provider.core import Provider
+from valetkey.provider.device_flow import is_device, spelled
 from valetkey.provider.endpoints.authorize import error_redirect, issue_code
 from valetkey.provider.endpoints.login import _expired, _pending
 from valetkey.provider.errors import AccessDenied, OAuthError
 from valetkey.provider.http import Request, Response, redirect
 from valetkey.provider.response_modes import ResponseKind
+from valetkey.provider.store.records import AuthRequest
 
 PURPOSE = "consent"
 CONSENT_FORM = Table.of(
     "consent form", [oidc.consent_by_signed_in_user, csrf.form_from_this_session]
 )
+
+
+def _returning_to(pending: AuthRequest) -> str:
+    """Where the answer goes: the redirect URI's host, or the device (RFC 8628 §5.4)."""
+    if is_device(pending):
+        return f"a device showing the code {spelled(pending.state or '')}"
+    return pending.redirect_uri.split("/")[2] if "//" in pending.redirect_uri else ""
 
 
 def consent_page(provider: Provider, request: Request) -> Response:
@@ -33,7 +43,9 @@ def consent_page(provider: Provider, request: Request) -> Response:
         request_id=pending.id,
         client_name=client.name if client else pending.client_id,
         client_id=pending.client_id,
-        redirect_host=pending.redirect_uri.split("/")[2] if "//" in pending.redirect_uri else "",
+        registered_itself=bool(client and client.registered_itself),
+        origin=client.origin if client else "",
+        redirect_host=_returning_to(pending),
         username=user.username if user else "",
         scopes=list(Scope.lenient(pending.scope)),
     )
@@ -63,6 +75,8 @@ def consent_submit(provider: Provider, request: Request) -> Response:
         f"The user {'allows' if decision == 'allow' else 'denies'} the app's request.",
         {"decision": decision, "scope": pending.scope},
     )
+    if decision != "allow" and is_device(pending):
+        return device_flow.decide(provider, pending, browser, approved=False)
     if decision != "allow":
         provider.store.finish_auth_request(pending.id, None)
         return error_redirect(

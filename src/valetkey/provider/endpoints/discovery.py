@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.provider.checks.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 from valetkey.provider.core import Provider
 from valetkey.provider.http import Request, Response, json_response
@@ -13,10 +14,19 @@ from valetkey.provider.response_modes import FORM_POST, FRAGMENT, IMPLICIT_TYPES
 PUBLIC_CACHE = [("cache-control", "public, max-age=60"), ("access-control-allow-origin", "*")]
 
 
+def registration_metadata(provider: Provider) -> dict[str, Any]:
+    """RFC 8414 §2 `registration_endpoint` (unless `--no-registration`), and CIMD support
+    (draft-ietf-oauth-client-id-metadata-document §4)."""
+    found: dict[str, Any] = {"client_id_metadata_document_supported": True}
+    if provider.settings.registration:
+        found["registration_endpoint"] = f"{provider.issuer}/register"
+    return found
+
+
 def metadata(provider: Provider) -> dict[str, Any]:
     issuer = provider.issuer
     implicit = provider.lab(LabSwitch.IMPLICIT)
-    return {
+    return registration_metadata(provider) | {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
@@ -31,7 +41,13 @@ def metadata(provider: Provider) -> dict[str, Any]:
         if implicit
         else ["code"],
         "response_modes_supported": [QUERY, FRAGMENT, FORM_POST] if implicit else [QUERY],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            DEVICE_CODE,  # RFC 8628 §4
+        ],
+        "device_authorization_endpoint": f"{issuer}/device_authorization",
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": [

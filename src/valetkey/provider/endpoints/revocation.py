@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.redaction import fingerprint
 from valetkey.provider.checks import (
     CheckResult,
     RevokeGrant,
@@ -18,7 +19,7 @@ from valetkey.provider.endpoints.token import error_response
 from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.store.records import Token
-from valetkey.provider.tokens import TokenFormatError, digest, token_id
+from valetkey.provider.tokens import TokenFormatError, aud_claim, digest, token_id
 
 REQUEST_CHECKS = [
     rfc6749.token_request_is_post,
@@ -88,6 +89,11 @@ def introspect(provider: Provider, request: Request) -> Response:
     except OAuthError as exc:
         return error_response(exc)
     assert ctx.client is not None
+    if provider.probe is not None:  # LAB probe-mode: the MCP probe sees who introspects what
+        value = request.form.get("token") or ""
+        provider.probe.record(
+            endpoint="introspect", client_id=ctx.client.client_id, access_token=fingerprint(value)
+        )
     found = ctx.presented_token
     if found is None or found[1] is not None or found[0].revoked_at is not None:
         return json_response({"active": False})
@@ -121,6 +127,6 @@ def _describe(provider: Provider, token: Token) -> dict[str, Any]:
         body["cnf"] = {"jkt": token.jkt}  # RFC 9449 §6.2
     if user is not None:
         body["username"] = user.username
-    if token.kind == "access":
-        body["aud"] = provider.issuer + "/api"
+    if token.kind == "access":  # RFC 7662 §2.2; RFC 8707 §2: the resources it is for
+        body["aud"] = aud_claim(provider.issuer, token.resources.split())
     return body

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from valetkey.oauth.client_metadata import DEVICE_CODE
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER, CLIENT
 from valetkey.provider.checks import CheckResult, Table, TokenContext, rfc6749, rfc9449
+from valetkey.provider.checks.client_id_metadata_document import DocumentContext
+from valetkey.provider.checks.rfc6749 import REPEATABLE, presented_credentials
 from valetkey.provider.core import Provider
+from valetkey.provider.document_clients import document_client, load_document
 from valetkey.provider.errors import InvalidClient, OAuthError
 from valetkey.provider.grants import GRANT_TYPES
 from valetkey.provider.http import Request, Response, json_response
@@ -36,7 +40,16 @@ COMMON_CHECKS = Table.of(
 )
 
 
-TOKEN_PARAMS = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope")
+TOKEN_PARAMS = (
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+    "resource",
+    "device_code",
+)
 
 
 def error_response(exc: OAuthError) -> Response:
@@ -49,24 +62,49 @@ def error_response(exc: OAuthError) -> Response:
     return json_response(exc.body(), exc.status, extra)
 
 
-def load(provider: Provider, request: Request) -> TokenContext:
-    """Everything the checks read from the store, read before they run."""
+def load(provider: Provider, request: Request) -> tuple[TokenContext, DocumentContext | None]:
+    """Everything the checks read from the store, read before they run; and the metadata
+    document fetched when the client id is a URL (CIMD)."""
     ctx = TokenContext(request, provider.clock.now(), provider.dpop)
     store, form = provider.store, request.form
-    provider.load_credentials(ctx)
+    named, document = form.get("client_id"), None
+    if named is not None and named.startswith(("https://", "http://")):  # is_document_url
+        ctx.credentials = presented_credentials(request)
+        document = load_document(provider, named)
+    else:
+        provider.load_credentials(ctx)
     code = form.get("code")
     if code is not None and form.get("grant_type") == "authorization_code":
         ctx.presented_code = store.code(digest(code))
     refresh = form.get("refresh_token")
     if refresh is not None and form.get("grant_type") == "refresh_token":
         ctx.presented_refresh = store.token(digest(refresh))
-    return ctx
+    device = form.get("device_code")
+    if device is not None and form.get("grant_type") == DEVICE_CODE:  # RFC 8628 §3.4
+        ctx.presented_device = store.device_code(digest(device))
+    if form.get("resource") is not None:  # RFC 8707
+        ctx.named_resources = provider.named_resources(form)
+    return ctx, document
+
+
+def _document_client(
+    provider: Provider, ctx: TokenContext, document: DocumentContext, results: list[CheckResult]
+) -> None:
+    """The client a metadata document describes, or invalid_client (RFC 6749 §5.2)."""
+    try:
+        ctx.named_client = document_client(provider, document, results)
+    except OAuthError as exc:
+        raise InvalidClient(
+            f"the client metadata document cannot be used: {exc.description}"
+        ) from None
 
 
 def token(provider: Provider, request: Request) -> Response:
-    ctx = load(provider, request)
+    ctx, document = load(provider, request)
     results: list[CheckResult] = []
     try:
+        if document is not None:
+            _document_client(provider, ctx, document, results)
         provider.table(COMMON_CHECKS).run(ctx, results)
         grant = GRANT_TYPES[ctx.grant_type]
         provider.table(grant.checks).run(ctx, results)
@@ -141,7 +179,7 @@ def _record(
     if flow_id is None:
         return
     flows = provider.flows
-    params = {name: ctx.params.get(name) for name in TOKEN_PARAMS}
+    params = ctx.params.summary(TOKEN_PARAMS, REPEATABLE)
     params["client_auth"] = ctx.auth_method
     summary = "The app exchanges the code for tokens over the back channel."
     if ctx.grant_type == "refresh_token":

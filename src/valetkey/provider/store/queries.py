@@ -29,10 +29,12 @@ from valetkey.provider.store.records import (
     Client,
     Code,
     Consent,
+    DeviceCode,
     FlowStart,
     FlowUpdate,
     Grant,
     LoginSession,
+    Resource,
     Token,
     User,
 )
@@ -62,8 +64,11 @@ CLIENT_COLUMNS = (
     "id_token_alg",
     "token_endpoint_auth_method",
     "response_types",
+    "application_type",
+    "origin",
 )
 AUTH_REQUEST_COLUMNS = _names(AuthRequest)
+DEVICE_COLUMNS = _names(DeviceCode)
 CODE_COLUMNS = _names(Code)
 GRANT_COLUMNS = _names(Grant)
 TOKEN_COLUMNS = _names(Token)
@@ -77,6 +82,7 @@ FLOW_COLUMNS = (
     "failed_checks",
 )
 EVENT_COLUMNS = _names(FlowEvent)
+RESOURCE_COLUMNS = ("uri", "name", "scopes")
 MAX_CACHED_CLIENTS = 1000
 
 
@@ -93,6 +99,7 @@ def _insert(table: str, columns: Sequence[str]) -> str:
 SQL_USER_BY_NAME = _select(USER_COLUMNS, "FROM users WHERE username = :username")
 SQL_USER_BY_ID = _select(USER_COLUMNS, "FROM users WHERE id = :user_id")
 SQL_CLIENT = _select(CLIENT_COLUMNS, "FROM clients WHERE client_id = :client_id")
+SQL_RESOURCE = _select(RESOURCE_COLUMNS, "FROM resources WHERE uri = :uri")
 SQL_SESSION = (
     "SELECT user_id, auth_time, expires_at FROM login_sessions"
     " WHERE id_hash = :id_hash AND expires_at > :now"
@@ -142,6 +149,7 @@ SQL_SET_USER_HIGH_WATER = (
 SQL_PRUNE = (
     "DELETE FROM auth_requests WHERE expires_at < :now",
     "DELETE FROM codes WHERE expires_at < :before",
+    "DELETE FROM device_codes WHERE expires_at < :before",
     "DELETE FROM login_sessions WHERE expires_at < :now",
     "DELETE FROM tokens WHERE expires_at < :before",
 )
@@ -177,7 +185,7 @@ def _user(row: Sequence[Any]) -> User:
 
 def _client(row: Sequence[Any]) -> Client:
     client_id, secret_hash, name, redirect_uris, post_logout, scopes, grant_types, alg = row[:8]
-    auth_method, response_types = row[8:]
+    auth_method, response_types, application_type, origin = row[8:]
     return Client(
         client_id=client_id,
         secret_hash=secret_hash,
@@ -190,7 +198,32 @@ def _client(row: Sequence[Any]) -> Client:
         token_endpoint_auth_method=auth_method,
         response_types=frozenset(json.loads(response_types)),
         public=secret_hash is None,
+        application_type=application_type,
+        origin=origin,
     )
+
+
+def _resource(row: Sequence[Any]) -> Resource:
+    uri, name, scopes = row
+    return Resource(uri, name, frozenset(scopes.split()))
+
+
+def _client_values(client: Client, now: float) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "secret_hash": client.secret_hash,
+        "name": client.name,
+        "redirect_uris": json.dumps(list(client.redirect_uris)),
+        "post_logout_redirect_uris": json.dumps(list(client.post_logout_redirect_uris)),
+        "scopes": " ".join(sorted(client.scopes)),
+        "grant_types": json.dumps(sorted(client.grant_types)),
+        "id_token_alg": client.id_token_signed_response_alg,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "response_types": json.dumps(sorted(client.response_types)),
+        "application_type": client.application_type,
+        "origin": client.origin,
+        "created_at": now,
+    }
 
 
 def _fields(record: object) -> dict[str, Any]:
@@ -544,24 +577,33 @@ class Store:
     # -- clients ------------------------------------------------------------------------------
 
     def add_client(self, client: Client, now: float) -> None:
-        values = {
-            "client_id": client.client_id,
-            "secret_hash": client.secret_hash,
-            "name": client.name,
-            "redirect_uris": json.dumps(list(client.redirect_uris)),
-            "post_logout_redirect_uris": json.dumps(list(client.post_logout_redirect_uris)),
-            "scopes": " ".join(sorted(client.scopes)),
-            "grant_types": json.dumps(sorted(client.grant_types)),
-            "id_token_alg": client.id_token_signed_response_alg,
-            "token_endpoint_auth_method": client.token_endpoint_auth_method,
-            "response_types": json.dumps(sorted(client.response_types)),
-            "created_at": now,
-        }
+        values = _client_values(client, now)
         with self._cursor() as cursor:
             self._run(cursor, "SELECT 1 FROM clients WHERE client_id = :client_id", values)
             if cursor.fetchone() is not None:
                 raise DuplicateError(f"a client with id {client.client_id!r} already exists")
             self._run(cursor, _insert("clients", tuple(values)), values)
+
+    def save_document_client(self, client: Client, now: float) -> None:
+        """Store (or update) a client a metadata document describes: its row follows the
+        document, so consents and grants can name it. A row of another origin is kept."""
+        values = _client_values(client, now)
+        with self._cursor() as cursor:
+            self._run(cursor, "SELECT origin FROM clients WHERE client_id = :client_id", values)
+            found = cursor.fetchone()
+            if found is None:
+                self._run(cursor, _insert("clients", tuple(values)), values)
+                return
+            if found[0] != "cimd":
+                raise DuplicateError(f"a client with id {client.client_id!r} already exists")
+            changed = [c for c in values if c not in ("client_id", "created_at")]
+            assignments = ", ".join(f"{c} = :{c}" for c in changed)
+            sql = f"UPDATE clients SET {assignments} WHERE client_id = :client_id"  # noqa: S608
+            self._run(cursor, sql, values)
+
+    def count_clients(self, origin: str) -> int:
+        row = self._one("SELECT COUNT(*) FROM clients WHERE origin = :origin", {"origin": origin})
+        return 0 if row is None else int(row[0])
 
     def client(self, client_id: str) -> Client | None:
         """Read on every call (a change by another process shows at once); parsed only when
@@ -595,6 +637,36 @@ class Store:
             )
             self._run(cursor, "DELETE FROM consents WHERE client_id = :client_id", params)
             return self._run(cursor, "DELETE FROM clients WHERE client_id = :client_id", params) > 0
+
+    # -- resources (RFC 8707) -----------------------------------------------------------------
+
+    def add_resource(self, resource: Resource, now: float) -> None:
+        values = {
+            "uri": resource.uri,
+            "name": resource.name,
+            "scopes": " ".join(sorted(resource.scopes)),
+            "created_at": now,
+        }
+        with self._cursor() as cursor:
+            self._run(cursor, "SELECT 1 FROM resources WHERE uri = :uri", values)
+            if cursor.fetchone() is not None:
+                raise DuplicateError(f"a resource {resource.uri!r} is registered already")
+            self._run(cursor, _insert("resources", tuple(values)), values)
+
+    def resource(self, uri: str) -> Resource | None:
+        row = self._one(SQL_RESOURCE, {"uri": uri})
+        return None if row is None else _resource(row)
+
+    def resources(self) -> list[Resource]:
+        return [
+            _resource(r)
+            for r in self._all(_select(RESOURCE_COLUMNS, "FROM resources ORDER BY uri"))
+        ]
+
+    def remove_resource(self, uri: str) -> bool:
+        """Forget a resource: no new request can name it; tokens issued for it keep their
+        audience until they expire (revoke the grants to stop them sooner)."""
+        return self._write("DELETE FROM resources WHERE uri = :uri", {"uri": uri}) > 0
 
     # -- login sessions -----------------------------------------------------------------------
 
@@ -634,7 +706,8 @@ class Store:
 
     def consents(self, user_id: int) -> list[Consent]:
         rows = self._all(
-            "SELECT consents.client_id, clients.name, consents.scope, consents.granted_at"
+            "SELECT consents.client_id, clients.name, consents.scope, consents.granted_at,"
+            " clients.origin"
             " FROM consents JOIN clients ON clients.client_id = consents.client_id"
             " WHERE consents.user_id = :user_id ORDER BY clients.name",
             {"user_id": user_id},
@@ -685,6 +758,63 @@ class Store:
             if code is not None:
                 self._run(cursor, SQL_INSERT_CODE, _fields(code))
             return True
+
+    # -- device authorization (RFC 8628) -----------------------------------------------------
+
+    def save_device_code(self, device: DeviceCode) -> bool:
+        """Store a new device request; False when its user code is taken (the caller draws
+        another)."""
+        with self._cursor() as cursor:
+            self._run(
+                cursor,
+                "SELECT 1 FROM device_codes WHERE user_code = :user_code",
+                {"user_code": device.user_code},
+            )
+            if cursor.fetchone() is not None:
+                return False
+            self._run(cursor, _insert("device_codes", DEVICE_COLUMNS), _fields(device))
+            return True
+
+    def device_code(self, device_code_hash: str) -> DeviceCode | None:
+        sql = _select(DEVICE_COLUMNS, "FROM device_codes WHERE device_code_hash = :h")
+        row = self._one(sql, {"h": device_code_hash})
+        return None if row is None else DeviceCode(*row)
+
+    def device_by_user_code(self, user_code: str, now: float) -> DeviceCode | None:
+        """The pending, unexpired request with this user code."""
+        sql = _select(
+            DEVICE_COLUMNS,
+            "FROM device_codes WHERE user_code = :code AND status = 'pending'"
+            " AND expires_at > :now",
+        )
+        row = self._one(sql, {"code": user_code, "now": now})
+        return None if row is None else DeviceCode(*row)
+
+    def decide_device_code(
+        self, user_code: str, status: str, user_id: int, auth_time: float
+    ) -> bool:
+        """The user's decision (approved or denied), once: False if already decided."""
+        sql = (
+            "UPDATE device_codes SET status = :status, user_id = :user_id,"
+            " auth_time = :auth_time WHERE user_code = :code AND status = 'pending'"
+        )
+        values = {"status": status, "user_id": user_id, "auth_time": auth_time, "code": user_code}
+        return self._write(sql, values) == 1
+
+    def record_device_poll(self, device_code_hash: str, now: float, interval: int) -> None:
+        sql = (
+            "UPDATE device_codes SET last_polled_at = :now, poll_interval = :interval"
+            " WHERE device_code_hash = :h"
+        )
+        self._write(sql, {"now": now, "interval": interval, "h": device_code_hash})
+
+    def claim_device_code(self, device_code_hash: str) -> bool:
+        """Mark an approved request used; True only for the one caller that did it."""
+        sql = (
+            "UPDATE device_codes SET status = 'used'"
+            " WHERE device_code_hash = :h AND status = 'approved'"
+        )
+        return self._write(sql, {"h": device_code_hash}) == 1
 
     def code(self, code_hash: str) -> Code | None:
         row = self._one(SQL_CODE, {"code_hash": code_hash})

@@ -65,6 +65,19 @@ clients = Table(
     # RFC 7591 §2; rows from before revision 0004 got values that keep how they worked
     Column("token_endpoint_auth_method", String(32), nullable=False),
     Column("response_types", Text, nullable=False),  # a JSON list of space-separated sets
+    # revision 0006: OIDC Registration §2, and how the client was registered (records.ORIGINS)
+    Column("application_type", String(16), nullable=False, server_default="web"),
+    Column("origin", String(16), nullable=False, server_default="admin"),
+)
+
+# RFC 8707 §2: the resources a `resource` parameter may name, with the scopes each serves
+resources = Table(
+    "resources",
+    metadata,
+    Column("uri", String(2000), primary_key=True),  # canonical (valetkey.oauth.resource_uri)
+    Column("name", String(255), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("created_at", Float, nullable=False),
 )
 
 login_sessions = Table(
@@ -107,6 +120,7 @@ auth_requests = Table(
     Column("flow_id", String(64), nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("response_type", String(32), nullable=False, server_default="code"),
+    Column("resources", Text, nullable=False, server_default=""),  # RFC 8707: space-separated
 )
 
 codes = Table(
@@ -125,6 +139,7 @@ codes = Table(
     Column("expires_at", Float, nullable=False),
     Column("used_at", Float),
     Column("grant_id", String(64)),
+    Column("resources", Text, nullable=False, server_default=""),  # RFC 8707: authorized
 )
 
 grants = Table(
@@ -154,6 +169,8 @@ tokens = Table(
     Column("revoked_at", Float),
     Column("used_at", Float),
     Column("jkt", String(64)),
+    # RFC 8707: an access token's audience; a refresh token's authorized resources
+    Column("resources", Text, nullable=False, server_default=""),
     Index("ix_tokens_grant", "grant_id"),
 )
 
@@ -184,4 +201,20 @@ flow_events = Table(
     Column("checks", Text, nullable=False),
     Column("carried_password", Boolean, nullable=False),
     Index("ix_flow_events_flow", "flow_id"),
+)
+
+device_codes = Table(  # revision 0007: RFC 8628 device authorization
+    "device_codes",
+    metadata,
+    Column("device_code_hash", String(64), primary_key=True),
+    Column("user_code", String(16), nullable=False, unique=True),
+    Column("client_id", String(255), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("flow_id", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("poll_interval", Integer, nullable=False),
+    Column("last_polled_at", Float),
+    Column("status", String(16), nullable=False),
+    Column("user_id", Integer),
+    Column("auth_time", Float),
 )

@@ -1,0 +1,57 @@
+"""What a resource registration may be: one set of rules for the CLI, the admin API and the
+`valetkey.sandbox` facade (RFC 8707 §2).
+
+The URI is stored in its canonical form (`valetkey.oauth.resource_uri`), which is what a
+`resource` parameter is compared with and what access tokens carry as `aud`. A resource
+serves at least one scope; each is a scope token (RFC 6749 §3.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from valetkey.oauth.resource_uri import ResourceUriError, canonical_resource
+from valetkey.oauth.scope import TOKEN
+from valetkey.provider.store.records import Resource
+
+MAX_SCOPES = 50
+MAX_NAME = 255
+
+
+class ResourceError(ValueError):
+    """Why a resource cannot be registered (one line, naming the field)."""
+
+
+def _scopes(scopes: Sequence[str], field: str) -> frozenset[str]:
+    names = [name for text in scopes for name in text.split()]
+    if not names:
+        raise ResourceError(f"{field}: name at least one scope the resource serves")
+    if len(names) > MAX_SCOPES:
+        raise ResourceError(f"{field}: at most {MAX_SCOPES} scopes")
+    for name in names:
+        if TOKEN.fullmatch(name) is None:
+            raise ResourceError(f"{field}: {name!r} is not a scope token (RFC 6749 §3.3)")
+    return frozenset(names)
+
+
+def _name(name: str | None, uri: str, field: str) -> str:
+    if name is None:
+        return uri
+    if not 0 < len(name) <= MAX_NAME or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise ResourceError(f"{field}: 1 to {MAX_NAME} characters, no control characters")
+    return name
+
+
+def resource_record(
+    uri: str,
+    scopes: Sequence[str],
+    name: str | None = None,
+    *,
+    fields: tuple[str, str, str] = ("uri", "scopes", "name"),
+) -> Resource:
+    """The row to store, or ResourceError; `fields` are what the caller calls the three."""
+    try:
+        canonical = canonical_resource(uri)
+    except ResourceUriError as exc:
+        raise ResourceError(f"{fields[0]} {exc}") from None
+    return Resource(canonical, _name(name, canonical, fields[2]), _scopes(scopes, fields[1]))
