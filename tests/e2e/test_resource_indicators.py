@@ -412,3 +412,26 @@ def test_client_credentials_with_resource(
     aud, scope = expected
     assert claims["aud"] == (aud or world.issuer + "/api")
     assert claims["scope"] == scope
+
+
+def _consent_page(sandbox: Sandbox, client_id: str, *pairs: tuple[str, str]) -> str:
+    url, _ = _authorize_url(sandbox.issuer, list(pairs), client_id)
+    agent = UserAgent("alice", sandbox.password("alice"))
+    try:
+        visit = agent.navigate(url, stop_at=lambda u: "/consent?" in u)
+        assert visit.stopped_at is not None, visit.response.text[:300]
+        return agent.http.get(visit.stopped_at).text
+    finally:
+        agent.close()
+
+
+def test_the_consent_page_names_the_resources_asked_for(world: Sandbox) -> None:
+    world.add_client("consent-app", APP_SECRET, (REDIRECT,), scopes=SCOPES)
+    page = _consent_page(world, "consent-app", ("resource", MCP), ("resource", PHOTOS))
+    assert (
+        f'<p>only at <strong>Photo MCP server</strong> <span class="muted">({MCP})</span>, '
+        f'<strong>Photos API</strong> <span class="muted">({PHOTOS})</span>: '
+        "the key opens nothing else.</p>"
+    ) in page
+    world.add_client("consent-app-2", APP_SECRET, (REDIRECT,), scopes=SCOPES)
+    assert "only at" not in _consent_page(world, "consent-app-2")

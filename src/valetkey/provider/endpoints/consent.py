@@ -28,6 +28,15 @@ def _returning_to(pending: AuthRequest) -> str:
     return pending.redirect_uri.split("/")[2] if "//" in pending.redirect_uri else ""
 
 
+def _resources(provider: Provider, pending: AuthRequest) -> list[tuple[str, str]]:
+    """The resources the app asks to reach (RFC 8707), as (name, URI), for the user to see."""
+    named = []
+    for uri in pending.resources.split():
+        resource = provider.store.resource(uri)
+        named.append((resource.name if resource else uri, uri))
+    return named
+
+
 def consent_page(provider: Provider, request: Request) -> Response:
     browser = provider.browser(request)
     pending = _pending(provider, request.query.get("request"), browser)
@@ -48,6 +57,7 @@ def consent_page(provider: Provider, request: Request) -> Response:
         redirect_host=_returning_to(pending),
         username=user.username if user else "",
         scopes=list(Scope.lenient(pending.scope)),
+        resources=_resources(provider, pending),
     )
 
 
