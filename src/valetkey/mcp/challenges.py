@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-
-def quoted(text: str) -> str:
-    """Text safe inside a quoted header parameter (RFC 6750 §3: no quote, no backslash)."""
-    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+from valetkey.oauth.bearer_challenge import quoted_param
 
 
 @dataclass(frozen=True)
@@ -24,12 +21,12 @@ class Refusal:
     scope: str
 
     def challenge(self, metadata_url: str) -> str:
-        parts = [f'resource_metadata="{quoted(metadata_url)}"']
+        parts = [f'resource_metadata="{quoted_param(metadata_url)}"']
         if self.error:
             parts.append(f'error="{self.error}"')
-            parts.append(f'error_description="{quoted(self.description)}"')
+            parts.append(f'error_description="{quoted_param(self.description)}"')
         if self.scope:
-            parts.append(f'scope="{quoted(self.scope)}"')
+            parts.append(f'scope="{quoted_param(self.scope)}"')
         return "Bearer " + ", ".join(parts)
 
     def body(self) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from valetkey.oauth.bearer_challenge import quoted_param
 from valetkey.oauth.redaction import fingerprint
 from valetkey.oauth.scope import Scope
 from valetkey.oauth.vocabulary import CLIENT, RESOURCE_SERVER
@@ -21,20 +22,14 @@ from valetkey.provider.store.records import Token
 from valetkey.provider.tokens import TokenFormatError, token_id
 
 
-def header_text(text: str) -> str:
-    """Text safe inside a quoted header parameter: printable ASCII without quote or
-    backslash (RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E)."""
-    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
-
-
 def bearer_error(exc: OAuthError) -> Response:
     scheme = "DPoP" if isinstance(exc, InvalidDpopProof) else "Bearer"
     challenge = f'{scheme} realm="valetkey"'
     if not isinstance(exc, MissingToken):
-        description = header_text(exc.description.replace('"', "'"))
+        description = quoted_param(exc.description.replace('"', "'"))
         challenge += f', error="{exc.error}", error_description="{description}"'
     if isinstance(exc, InsufficientScope):
-        challenge += f', scope="{header_text(exc.scope)}"'
+        challenge += f', scope="{quoted_param(exc.scope)}"'
     body = {} if isinstance(exc, MissingToken) else exc.body()
     return json_response(body, exc.status, [("www-authenticate", challenge)])
 
