@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +18,7 @@ from valetkey.mcp.guard import App
 from valetkey.mcp.server import McpSettings, build_app
 from valetkey.mcp.upstream import Credentials
 from valetkey.mcp.verification import LEEWAY
+from valetkey.oauth.jose import unverified_claims
 from valetkey.sandbox import Sandbox, start
 
 CALLBACK = "http://127.0.0.1:8791/callback"  # never served: the browser stops there
@@ -27,6 +29,43 @@ TOKEN_WAIT = TOKEN_TTL + LEEWAY + 1
 USER, PASSWORD = "carol", "carol-password-123"
 # tools/list, list_photos, print_photo (after the step-up), list_photos (after the refresh)
 EXPECTED_ANSWERS = ["list_photos,print_photo", "no photos", "no photo p1; none queued", "no photos"]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What an MCP client did, as the test recorded it: every URL it requested, the query of
+    each authorization URL it sent the user to, the form of each token request, the tools'
+    answers, and the access token it ended with."""
+
+    urls: list[str]
+    authorizations: list[dict[str, list[str]]]
+    token_requests: list[dict[str, list[str]]]
+    answers: list[str]
+    access_token: str
+
+
+def assert_whole_flow(sandbox: Sandbox, url: str, flow: Flow, grants: list[str]) -> None:
+    """The MCP authorization flow, whole: discovery from the 401, two authorizations (the
+    first and the step-up) with PKCE S256 and `resource`, the token requests `grants` in
+    order, each with `resource`, and a token for this server with the scopes it needs."""
+    # each tool ran and reached the sandbox's photos API with the server's own token (a
+    # client-credentials token has no user, so no photos); print_photo after the step-up
+    assert flow.answers == EXPECTED_ANSWERS, flow.answers
+    paths = [urlsplit(u).path for u in flow.urls]
+    assert "/.well-known/oauth-protected-resource/mcp" in paths  # from the 401's challenge
+    assert any(p.startswith("/.well-known/oauth-authorization-server") for p in paths)
+    assert len(flow.authorizations) == 2, flow.authorizations
+    for asked in flow.authorizations:
+        assert asked["code_challenge_method"] == ["S256"]
+        assert asked["resource"] == [url]
+    assert set(flow.authorizations[1]["scope"][0].split()) >= set(SCOPES)
+    assert [t["grant_type"][0] for t in flow.token_requests] == grants
+    assert all(t["resource"] == [url] for t in flow.token_requests), flow.token_requests
+    claims = unverified_claims(flow.access_token)
+    assert (claims["iss"], claims["aud"]) == (sandbox.issuer, url)
+    assert set(str(claims["scope"]).split()) >= set(SCOPES)
+    hosts = {urlsplit(url).netloc, urlsplit(sandbox.issuer).netloc}
+    assert {urlsplit(u).netloc for u in flow.urls} <= hosts
 
 
 def client_document(documents: DocumentServer, path: str, name: str) -> str:

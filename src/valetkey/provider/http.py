@@ -113,8 +113,9 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     def header(self, name: str) -> str | None:
+        wanted = name.lower()
         for key, value in self.headers:
-            if key.lower() == name.lower():
+            if key.lower() == wanted:
                 return value
         return None
 
