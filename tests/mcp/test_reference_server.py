@@ -14,9 +14,9 @@ import pytest
 from tests.support.mcp_server import serving_mcp
 from tests.support.sandbox import Sandbox
 from valetkey.mcp.guard import App
+from valetkey.mcp.jsonrpc import ACCEPT, rpc_body, rpc_result
 from valetkey.mcp.server import McpSettings, build_app
 from valetkey.mcp.upstream import Credentials
-from valetkey.probe.mcp_session import ACCEPT, rpc_body, rpc_result
 
 UPSTREAM = ("photo-mcp-ref", "photo-mcp-ref-secret-0123456789abcdef")
 

@@ -20,7 +20,7 @@ from mcp.server.mcpserver import MCPServer
 from tests.support.mcp_server import serving_mcp
 from tests.support.sandbox import Sandbox
 from valetkey.mcp.guard import App
-from valetkey.probe.mcp_session import ACCEPT, rpc_body, rpc_result
+from valetkey.mcp.jsonrpc import ACCEPT, rpc_body, rpc_result
 
 
 class SandboxJwtVerifier:

@@ -33,6 +33,7 @@ class Message:
     headers: dict[str, str]
     status: int = 0
     location: str = ""
+    answer: str = ""  # a JSON response's body (token responses: what a proof reads)
 
     @property
     def path(self) -> str:
@@ -55,11 +56,16 @@ class Message:
 class Traffic:
     issuer: str
     app_origin: str = ""
+    # (URL prefix, participant), tried in order before the defaults (the MCP walkthrough's)
+    places: tuple[tuple[str, str], ...] = ()
     messages: list[Message] = field(default_factory=list)
     listeners: list[Callable[[Message], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def who(self, url: str) -> str:
+        for prefix, participant in self.places:
+            if url.startswith(prefix):
+                return participant
         if self.app_origin and url.startswith(self.app_origin):
             return CLIENT
         if url.startswith(self.issuer + "/api/"):
@@ -117,6 +123,23 @@ class Traffic:
             if message is not None:
                 message.status = response.status_code
                 message.location = response.headers.get("location", "")
+                if _is_json(response):
+                    message.answer = response.read().decode("utf-8", "replace")
+
+        return {"request": [on_request], "response": [on_response]}
+
+    def async_httpx_hooks(self, sender: str, tap: str) -> dict[str, list[Callable[..., object]]]:
+        """The same, for an httpx.AsyncClient (whose hooks are coroutines)."""
+        hooks = self.httpx_hooks(sender, tap)
+        (record,), (note,) = hooks["request"], hooks["response"]
+
+        async def on_request(request: httpx.Request) -> None:
+            record(request)
+
+        async def on_response(response: httpx.Response) -> None:
+            if _is_json(response):
+                await response.aread()
+            note(response)
 
         return {"request": [on_request], "response": [on_response]}
 
@@ -140,8 +163,17 @@ class Traffic:
 
         session.hooks["response"].append(record)
 
-    def wsgi(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-        """A middleware recording each request the app receives, body included."""
+    def wsgi(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        tap: str = "app-in",
+        sender: Callable[[str, dict[str, str]], str] = lambda _path, _headers: "unknown",
+        origin: str = "",
+    ) -> Callable[..., Iterable[bytes]]:
+        """A middleware recording each request the app (at `origin`, by default the client
+        app's) receives, body included; `sender` names who sent it from its path and
+        headers (a server sees no more than that)."""
+        base = origin or self.app_origin
 
         def middleware(
             environ: dict[str, Any], start_response: Callable[..., Any]
@@ -150,11 +182,11 @@ class Traffic:
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
             query = environ.get("QUERY_STRING", "")
-            url = self.app_origin + environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+            url = base + environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
             headers = {k[5:].lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
             self.add(
-                "app-in",
-                "unknown",
+                tap,
+                sender(environ.get("PATH_INFO", ""), headers),
                 environ["REQUEST_METHOD"],
                 url,
                 body.decode("utf-8", "replace"),
@@ -163,3 +195,7 @@ class Traffic:
             return app(environ, start_response)
 
         return middleware
+
+
+def _is_json(response: httpx.Response) -> bool:
+    return bool(response.headers.get("content-type", "").startswith("application/json"))

@@ -24,6 +24,11 @@ def metadata_paths(resource: str) -> tuple[str, ...]:
     return (WELL_KNOWN + path, WELL_KNOWN) if path else (WELL_KNOWN,)
 
 
+def resource_metadata_urls(resource: str) -> tuple[str, ...]:
+    """Where a client looks for the document without a 401 to point at it, in order."""
+    return tuple(origin_of(resource) + path for path in metadata_paths(resource))
+
+
 def metadata_url(resource: str) -> str:
     """The URL a 401 names in `resource_metadata` (RFC 9728 §5.1): the path-inserted one."""
     return origin_of(resource) + metadata_paths(resource)[0]

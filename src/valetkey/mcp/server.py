@@ -74,9 +74,11 @@ def verifier_for(settings: McpSettings) -> Verifier:
     return Verifier(settings.issuer, settings.url, base + "/jwks.json", introspection)
 
 
-def build_app(settings: McpSettings) -> App:
-    """The ASGI app: the guard in front of the SDK's stateless streamable-HTTP app."""
-    http = httpx.AsyncClient()
+def build_app(settings: McpSettings, http: httpx.AsyncClient | None = None) -> App:
+    """The ASGI app: the guard in front of the SDK's stateless streamable-HTTP app. `http`:
+    the one client for everything it sends (keys, introspection, its own token, the API),
+    which a walkthrough can record."""
+    http = http or httpx.AsyncClient()
     base = settings.issuer.rstrip("/")
     upstream = Upstream(base + "/token", base + "/api/photos", settings.credentials)
     path = httpx.URL(settings.url).path

@@ -31,6 +31,19 @@ PARTICIPANTS: tuple[Participant, ...] = (
 )
 PARTICIPANT_NAMES = {p.id: p.name for p in PARTICIPANTS}
 
+# MCP authorization: the MCP client is the OAuth client, the MCP server a resource server
+# that calls an API of its own with its own token (never the client's)
+MCP_CLIENT = "mcp_client"
+MCP_SERVER = "mcp_server"
+UPSTREAM_API = "upstream_api"
+MCP_PARTICIPANTS: tuple[Participant, ...] = (
+    Participant(BROWSER, "User", "(browser)"),
+    Participant(MCP_CLIENT, "MCP client", "(OAuth client)"),
+    Participant(MCP_SERVER, "MCP server", "(resource server)"),
+    Participant(AUTHORIZATION_SERVER, "Authorization server", "(valetkey sandbox)"),
+    Participant(UPSTREAM_API, "Photos API", "(the MCP server's upstream)"),
+)
+
 
 @dataclass(frozen=True)
 class Step:

@@ -11,18 +11,20 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from valetkey import catalogue
+from valetkey.mcp.jsonrpc import accepted, rpc_body
+from valetkey.mcp.metadata import resource_metadata_urls
+from valetkey.oauth.bearer_challenge import challenge_params
 from valetkey.oauth.redaction import fingerprint
-from valetkey.probe.mcp_session import McpProbeSession, accepted, rpc_body
+from valetkey.oauth.server_metadata import metadata_urls
+from valetkey.probe.mcp_session import McpProbeSession
 from valetkey.probe.report import Result, failed, not_applicable, passed
 
 Check = Callable[[McpProbeSession], Result]
 MCP_SERVER_CHECKS: list[tuple[str, Check]] = []
-WELL_KNOWN = "/.well-known/oauth-protected-resource"
 OTHER_AUDIENCE = "https://other-resource.example/mcp"
 
 
@@ -37,21 +39,6 @@ def mcp_check(check_id: str) -> Callable[[Check], Check]:
     return register
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def metadata_urls(url: str) -> list[str]:
-    """RFC 9728 §3.1: the path-inserted URI first, then the root one."""
-    path = urlsplit(url).path.rstrip("/")
-    return (
-        [_origin(url) + WELL_KNOWN + path, _origin(url) + WELL_KNOWN]
-        if path
-        else [_origin(url) + WELL_KNOWN]
-    )
-
-
 def _json(response: httpx.Response) -> dict[str, Any] | None:
     try:
         data = response.json()
@@ -61,14 +48,8 @@ def _json(response: httpx.Response) -> dict[str, Any] | None:
 
 
 def _as_metadata_served(http: httpx.Client, issuer: str) -> bool:
-    """RFC 8414 §3 (path-inserted) or OIDC Discovery: does the issuer serve its metadata?"""
-    parts = urlsplit(issuer)
-    path = parts.path.rstrip("/")
-    base = f"{parts.scheme}://{parts.netloc}"
-    for url in (
-        f"{base}/.well-known/oauth-authorization-server{path}",
-        f"{base}{path}/.well-known/openid-configuration",
-    ):
+    """Does the issuer serve its metadata at one of the URLs an MCP client tries?"""
+    for url in metadata_urls(issuer):
         answer = http.get(url)
         if answer.status_code == 200 and (_json(answer) or {}).get("issuer") == issuer:
             return True
@@ -78,7 +59,7 @@ def _as_metadata_served(http: httpx.Client, issuer: str) -> bool:
 @mcp_check("MS-01")
 def resource_metadata(s: McpProbeSession) -> Result:
     """PRM at the path-inserted (or root) URI, `resource` exact, authorization servers live."""
-    served = [(url, s.http.get(url)) for url in metadata_urls(s.target.url)]
+    served = [(url, s.http.get(url)) for url in resource_metadata_urls(s.target.url)]
     found = [(url, r, _json(r)) for url, r in served if r.status_code == 200 and _json(r)]
     if not found:
         return failed(
@@ -104,7 +85,7 @@ def resource_metadata(s: McpProbeSession) -> Result:
 
 
 def _challenge_params(header: str) -> dict[str, str]:
-    return dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', header))
+    return challenge_params(header) or {}
 
 
 @mcp_check("MS-02")

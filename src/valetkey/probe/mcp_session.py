@@ -8,17 +8,15 @@ result, whatever the transport wrapping.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from valetkey.mcp.jsonrpc import ACCEPT, PROTOCOL_VERSION, initialize_params, rpc_body, rpc_result
 from valetkey.useragent.agent import verified_tls
 
-ACCEPT = "application/json, text/event-stream"
-PROTOCOL_VERSION = "2025-11-25"
 KID_OF_SIGNING_KEY = "<key's own>"  # leave `kid` out of the mint request
 
 
@@ -31,42 +29,6 @@ class McpTarget:
     url: str  # the MCP endpoint, its canonical URL
     sandbox: str  # the issuer the server trusts, in probe mode
     sandbox_token: str  # the sandbox's admin token, for /probe
-
-
-def rpc_body(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
-
-
-def initialize_params() -> dict[str, Any]:
-    return {
-        "protocolVersion": PROTOCOL_VERSION,
-        "capabilities": {},
-        "clientInfo": {"name": "valetkey-probe", "version": "1"},
-    }
-
-
-def rpc_result(response: httpx.Response) -> dict[str, Any] | None:
-    """The JSON-RPC `result` of an answer (JSON or SSE `data:` lines), None when there is
-    none (an HTTP error, a JSON-RPC error, or not JSON-RPC at all)."""
-    if response.status_code != 200:
-        return None
-    texts = [response.text]
-    if response.headers.get("content-type", "").startswith("text/event-stream"):
-        lines = response.text.splitlines()
-        texts = [line[5:].strip() for line in lines if line.startswith("data:")]
-    for text in texts:
-        try:
-            message = json.loads(text)
-        except ValueError:
-            continue
-        result = message.get("result") if isinstance(message, dict) else None
-        if isinstance(result, dict):
-            return result
-    return None
-
-
-def accepted(response: httpx.Response) -> bool:
-    return rpc_result(response) is not None
 
 
 @dataclass

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 TIMEOUT = 2.0
 MAX_SIZE = 5 * 1024
 MAX_CACHED = 1000
+FETCHER = "valetkey-sandbox (client ID metadata document fetch)"  # who is asking, said plainly
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def fetch_document(url: str, allowed: tuple[str, ...]) -> Fetched:
     if refusal is not None:
         return Fetched(url, problem=refusal)
     deadline = time.monotonic() + TIMEOUT
-    headers = {"accept": "application/json"}
+    headers = {"accept": "application/json", "user-agent": FETCHER}
     try:
         with (
             httpx.Client(

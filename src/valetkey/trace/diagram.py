@@ -1,4 +1,4 @@
-"""A sequence diagram of one flow as SVG: four lifelines, one arrow per message.
+"""A sequence diagram of one flow as SVG: a lifeline per participant, one arrow per message.
 
 Front-channel messages (through the browser) are solid, back-channel ones dashed; the arrow
 that carried the password is drawn in red and says so; failed checks are marked. The SVG
@@ -7,11 +7,12 @@ has a <title> and <desc> and every arrow has a text label, so it reads without t
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from valetkey.oauth.vocabulary import PARTICIPANTS, Channel
+from valetkey.oauth.vocabulary import PARTICIPANTS, Channel, Participant
 
 LANE = 230
 LEFT = 120
@@ -40,8 +41,11 @@ class Arrow:
     checks: tuple[CheckMark, ...] = ()
 
 
-def _x(participant: str) -> int:
-    names = [p.id for p in PARTICIPANTS]
+Participants = Sequence[Participant]
+
+
+def _x(participant: str, participants: Participants) -> int:
+    names = [p.id for p in participants]
     return LEFT + LANE * names.index(participant)
 
 
@@ -59,11 +63,11 @@ def _header(width: int, height: int, title: str, desc: str) -> list[str]:
     ]
 
 
-def _lifelines(height: int) -> list[str]:
+def _lifelines(height: int, participants: Participants) -> list[str]:
     parts = []
-    for participant in PARTICIPANTS:
+    for participant in participants:
         name, label, sub = participant.id, participant.name, participant.note
-        x = _x(name)
+        x = _x(name, participants)
         parts.append(
             f'<rect x="{x - 100}" y="16" width="200" height="50" rx="8" '
             'fill="#f1f5f9" stroke="#94a3b8"/>'
@@ -81,8 +85,11 @@ def _lifelines(height: int) -> list[str]:
     return parts
 
 
-CHECKS_X = LEFT * 2 + LANE * (len(PARTICIPANTS) - 1) - 20
 CHECKS_WIDTH = 300
+
+
+def _width(participants: Participants) -> int:
+    return LEFT * 2 + LANE * (len(participants) - 1)
 
 
 def _badge(check: CheckMark, docs: str) -> str:
@@ -97,7 +104,7 @@ def _badge(check: CheckMark, docs: str) -> str:
     )
 
 
-def _checks(y: int, arrow: Arrow, docs: str) -> list[str]:
+def _checks(y: int, arrow: Arrow, docs: str, left: int) -> list[str]:
     """The checks that ran on this message, as linked badges in a column at the right:
     failures first, then catalogue ids, four to a line, two lines at most."""
     ordered = sorted(arrow.checks, key=lambda c: (c.passed, not c.id))
@@ -107,18 +114,18 @@ def _checks(y: int, arrow: Arrow, docs: str) -> list[str]:
     for offset, line in zip((-2, 12), lines, strict=True):
         if line:
             badges = "  ".join(_badge(check, docs) for check in line)
-            parts.append(f'<text x="{CHECKS_X}" y="{y + offset}" font-size="11">{badges}</text>')
+            parts.append(f'<text x="{left}" y="{y + offset}" font-size="11">{badges}</text>')
     if len(ordered) > 8:
         parts.append(
-            f'<text x="{CHECKS_X}" y="{y + 26}" font-size="10" fill="#475569">'
+            f'<text x="{left}" y="{y + 26}" font-size="10" fill="#475569">'
             f"+{len(ordered) - 8} more checks passed</text>"
         )
     return parts
 
 
-def _arrow(index: int, arrow: Arrow, docs: str = "") -> list[str]:
+def _arrow(index: int, arrow: Arrow, docs: str, participants: Participants) -> list[str]:
     y = TOP + ROW * index
-    x1, x2 = _x(arrow.sender), _x(arrow.receiver)
+    x1, x2 = _x(arrow.sender, participants), _x(arrow.receiver, participants)
     color = "#dc2626" if arrow.carried_password else ("#b45309" if arrow.failed else "#0f172a")
     dash = ' stroke-dasharray="7 5"' if arrow.channel == "back" else ""
     label = f"{arrow.step}. {arrow.label}"
@@ -136,25 +143,37 @@ def _arrow(index: int, arrow: Arrow, docs: str = "") -> list[str]:
         f'font-weight="600">{escape(label)}</text>',
         f'<text x="{middle}" y="{y + 17}" text-anchor="middle" fill="#475569" '
         f'font-size="11">{escape(arrow.detail[:110])}</text>',
-        *(_checks(y, arrow, docs) if arrow.checks else []),
+        *(_checks(y, arrow, docs, _width(participants) - 20) if arrow.checks else []),
         "</g>",
     ]
 
 
-def render_svg(arrows: Sequence[Arrow], title: str, note: str, docs: str = "") -> str:
+def render_svg(
+    arrows: Sequence[Arrow],
+    title: str,
+    note: str,
+    docs: str = "",
+    participants: Participants = PARTICIPANTS,
+) -> str:
     """The whole diagram; `note` is printed under it (e.g. where the password went); with
-    checks on the arrows a column lists them, each linking to `docs#ID`."""
-    width = LEFT * 2 + LANE * (len(PARTICIPANTS) - 1)
+    checks on the arrows a column lists them, each linking to `docs#ID`. `participants`:
+    the lifelines, left to right (the OAuth four, or MCP's)."""
+    width = _width(participants)
     if any(arrow.checks for arrow in arrows):
         width += CHECKS_WIDTH
-    height = TOP + ROW * len(arrows) + 70
+    lines = textwrap.wrap(note, width // 8) or [""]  # ~8 px per bold character at 13 px
+    height = TOP + ROW * len(arrows) + 52 + 18 * len(lines)
     desc = "; ".join(f"{a.step}. {a.sender} to {a.receiver}: {a.label}" for a in arrows)
-    parts = _header(width, height, title, desc) + _lifelines(height)
-    for index, arrow in enumerate(arrows):
-        parts.extend(_arrow(index, arrow, docs))
-    parts.append(
-        f'<text x="{width / 2}" y="{height - 22}" text-anchor="middle" '
-        f'font-weight="600">{escape(note)}</text>'
+    parts = _header(width, height, title, desc) + _lifelines(
+        height - 18 * (len(lines) - 1), participants
     )
+    for index, arrow in enumerate(arrows):
+        parts.extend(_arrow(index, arrow, docs, participants))
+    for index, line in enumerate(lines):
+        y = height - 22 - 18 * (len(lines) - 1 - index)
+        parts.append(
+            f'<text x="{width / 2}" y="{y}" text-anchor="middle" '
+            f'font-weight="600">{escape(line)}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)
