@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint docs bench bench-tools browser interop clean
+.PHONY: install demo demo-mcp test test-fast lint docs bench bench-tools browser interop clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ browser:
 
 demo: install
 	$(VENV)/bin/valetkey demo
+
+## demo-mcp: the MCP authorization walkthrough (sandbox, reference MCP server, MCP client)
+demo-mcp: install
+	$(VENV)/bin/valetkey demo --mcp
 
 test: install browser interop
 	$(PY) -m pytest
