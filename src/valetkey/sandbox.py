@@ -120,14 +120,22 @@ class Sandbox:
         )
 
     def add_resource(
-        self, uri: str, scopes: Sequence[str], *, name: str | None = None
+        self,
+        uri: str,
+        scopes: Sequence[str],
+        *,
+        name: str | None = None,
+        client_id: str | None = None,
     ) -> RegisteredResource:
         """Register a protected resource (RFC 8707) and the scopes it serves, by the rules
         `valetkey resources add` follows; a client names it with `resource=URI`, and its
-        access tokens then carry `aud` = the returned canonical URI."""
+        access tokens then carry `aud` = the returned canonical URI. `client_id`: the
+        resource server's own confidential client, which may then introspect them."""
         body: dict[str, Any] = {"uri": uri, "scopes": list(scopes)}
         if name is not None:
             body["name"] = name
+        if client_id is not None:
+            body["client_id"] = client_id
         answer = self._call("POST", "/resources", body)
         return RegisteredResource(answer["uri"], answer["name"], tuple(answer["scopes"]))
 

@@ -110,9 +110,12 @@ def test_resources_remove_refuses_a_malformed_uri(tmp_path: Path) -> None:
 
 def test_admin_resources_crud(admin: httpx.Client) -> None:
     listed = admin.get("/resources").json()["resources"]
-    assert {"uri": MCP, "name": "Photo MCP server", "scopes": ["photos.print", "photos.read"]} in (
-        listed
-    )
+    assert {
+        "uri": MCP,
+        "name": "Photo MCP server",
+        "scopes": ["photos.print", "photos.read"],
+        "client_id": None,
+    } in listed
     made = admin.post(
         "/resources", json={"uri": "https://A.example/api/", "scopes": ["a.read", "a.write"]}
     )
@@ -121,6 +124,7 @@ def test_admin_resources_crud(admin: httpx.Client) -> None:
         "uri": "https://a.example/api/",
         "name": "https://a.example/api/",
         "scopes": ["a.read", "a.write"],
+        "client_id": None,
     }
     twice = admin.post("/resources", json={"uri": "https://a.example/api/", "scopes": ["x"]})
     assert (twice.status_code, twice.json()["error"]) == (409, "conflict")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from valetkey.cli.common import database_options, load_settings, store_for
 from valetkey.oauth.resource_uri import ResourceUriError, canonical_resource
-from valetkey.provider.resources import ResourceError, resource_record
+from valetkey.provider.resources import ResourceError, resource_record, server_client
 from valetkey.provider.store.queries import DuplicateError
 
 OPTION_NAMES = ("URI", "--scope", "--name")
@@ -33,9 +33,22 @@ def resources() -> None:
     help="A scope the resource serves (space-separated names, or repeat it). Required.",
 )
 @click.option("--name", default=None, help="Name to show for it [default: URI].")
+@click.option(
+    "--client",
+    "client_id",
+    default=None,
+    metavar="CLIENT_ID",
+    help="The resource server's own confidential client: it may introspect the access "
+    "tokens issued for URI (RFC 7662).",
+)
 @database_options
 def add(
-    uri: str, scopes: tuple[str, ...], name: str | None, db: str | None, data_dir: str | None
+    uri: str,
+    scopes: tuple[str, ...],
+    name: str | None,
+    client_id: str | None,
+    db: str | None,
+    data_dir: str | None,
 ) -> None:
     """Register URI: an absolute https URL (or http to loopback), no fragment, no query.
 
@@ -43,13 +56,16 @@ def add(
     Examples:
       valetkey resources add http://127.0.0.1:8790/mcp --scope photos.read --scope photos.print
       valetkey resources add https://api.example/v1 --scope 'orders.read orders.write' \\
-          --name 'Orders API'
+          --name 'Orders API' --client orders-api
     """
+    store = store_for(load_settings(db=db, data_dir=data_dir))
     try:
-        resource = resource_record(uri, scopes, name, fields=OPTION_NAMES)
+        client = None
+        if client_id is not None:
+            client = server_client(store.client(client_id), client_id, "--client")
+        resource = resource_record(uri, scopes, name, fields=OPTION_NAMES, client=client)
     except ResourceError as exc:
         raise click.UsageError(str(exc)) from None
-    store = store_for(load_settings(db=db, data_dir=data_dir))
     try:
         store.add_resource(resource, time.time())
     except DuplicateError as exc:
@@ -62,9 +78,16 @@ def add(
 def list_resources(db: str | None, data_dir: str | None) -> None:
     """List registered resources."""
     store = store_for(load_settings(db=db, data_dir=data_dir))
-    table = Table("resource URI", "name", "scopes")
-    for resource in store.resources():
-        table.add_row(resource.uri, resource.name, " ".join(sorted(resource.scopes)))
+    found = store.resources()
+    with_clients = any(r.client_id for r in found)  # the column only when it says something
+    table = Table()
+    table.add_column("resource URI", no_wrap=True)  # whole: it is what clients must send
+    for title in ("name", "scopes", *(("server's client",) if with_clients else ())):
+        table.add_column(title)
+    for resource in found:
+        scopes = " ".join(sorted(resource.scopes))
+        client = (resource.client_id or "-",) if with_clients else ()
+        table.add_row(resource.uri, resource.name, scopes, *client)
     Console().print(table)
 
 

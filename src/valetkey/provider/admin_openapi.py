@@ -201,6 +201,13 @@ OPENAPI: dict[str, Any] = {
                         "maxItems": 50,
                     },
                     "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "client_id": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 255,
+                        "description": "the resource server's own confidential client: it may"
+                        " introspect the access tokens issued for this resource (RFC 7662)",
+                    },
                 },
                 "additionalProperties": False,
             },

@@ -31,7 +31,7 @@ from valetkey.provider.errors import OAuthError
 from valetkey.provider.http import Request, Response, json_response
 from valetkey.provider.keys import rotate
 from valetkey.provider.registration import client_record
-from valetkey.provider.resources import ResourceError, resource_record
+from valetkey.provider.resources import ResourceError, resource_record, server_client
 from valetkey.provider.store.queries import DuplicateError
 from valetkey.provider.store.records import Client, Resource
 
@@ -273,17 +273,26 @@ RESOURCE_PATH = "/admin/resources/"
 
 
 def _resource_view(resource: Resource) -> dict[str, Any]:
-    return {"uri": resource.uri, "name": resource.name, "scopes": sorted(resource.scopes)}
+    return {
+        "uri": resource.uri,
+        "name": resource.name,
+        "scopes": sorted(resource.scopes),
+        "client_id": resource.client_id,
+    }
 
 
-def _new_resource(data: dict[str, Any]) -> Resource:
+def _new_resource(provider: Provider, data: dict[str, Any]) -> Resource:
     """The resource the body registers, by the rules of `valetkey.provider.resources`; this
     function only checks the JSON types."""
     uri = _field(data, "uri", str)
     scopes = _strings(data, "scopes", [])
     name = _field(data, "name", str) if data.get("name") is not None else None
+    client_id = _field(data, "client_id", str) if data.get("client_id") is not None else None
     try:
-        return resource_record(uri, scopes, name)
+        client = None
+        if client_id is not None:
+            client = server_client(provider.store.client(client_id), client_id, "client_id")
+        return resource_record(uri, scopes, name, client=client)
     except ResourceError as exc:
         raise AdminError(400, str(exc)) from None
 
@@ -293,7 +302,7 @@ def resources(provider: Provider, request: Request) -> Response:
     if request.method == "GET":
         found = provider.store.resources()
         return json_response({"resources": [_resource_view(r) for r in found]})
-    resource = _new_resource(_json(request))
+    resource = _new_resource(provider, _json(request))
     try:
         provider.store.add_resource(resource, provider.clock.now())
     except DuplicateError as exc:

@@ -83,7 +83,8 @@ def revoke(provider: Provider, request: Request) -> Response:
 
 def introspect(provider: Provider, request: Request) -> Response:
     """RFC 7662 §2.2: `active` and, for an active token, what it is for; only to the
-    confidential client the token was issued to."""
+    confidential client the token was issued to, or to the client of a resource server the
+    access token is for (its `aud`)."""
     try:
         ctx = _checked(provider, request, INTROSPECTION_CHECKS)
     except OAuthError as exc:
@@ -97,12 +98,27 @@ def introspect(provider: Provider, request: Request) -> Response:
     found = ctx.presented_token
     if found is None or found[1] is not None or found[0].revoked_at is not None:
         return json_response({"active": False})
-    if found[0].client_id != ctx.client.client_id:  # RFC 7662 §4: no token scanning
+    if not may_introspect(provider, found[0], ctx.client.client_id):  # RFC 7662 §4
         return json_response({"active": False})
     token = found[0]
     if token.expires_at <= ctx.now or (token.kind == "refresh" and token.used_at is not None):
         return json_response({"active": False})
     return json_response(_describe(provider, token))
+
+
+def may_introspect(provider: Provider, token: Token, client_id: str) -> bool:
+    """RFC 7662 §2.1 leaves it to the authorization server who may learn about a token; to
+    stop token scanning (§4) the sandbox answers only the client it was issued to and the
+    resource servers it is for, each authenticated as the client its resource names."""
+    if token.client_id == client_id:
+        return True
+    if token.kind != "access":
+        return False
+    for uri in token.resources.split():
+        resource = provider.store.resource(uri)
+        if resource is not None and resource.client_id == client_id:
+            return True
+    return False
 
 
 def _token_type(token: Token) -> str:

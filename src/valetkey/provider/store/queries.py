@@ -82,7 +82,7 @@ FLOW_COLUMNS = (
     "failed_checks",
 )
 EVENT_COLUMNS = _names(FlowEvent)
-RESOURCE_COLUMNS = ("uri", "name", "scopes")
+RESOURCE_COLUMNS = ("uri", "name", "scopes", "client_id")
 MAX_CACHED_CLIENTS = 1000
 
 
@@ -204,8 +204,8 @@ def _client(row: Sequence[Any]) -> Client:
 
 
 def _resource(row: Sequence[Any]) -> Resource:
-    uri, name, scopes = row
-    return Resource(uri, name, frozenset(scopes.split()))
+    uri, name, scopes, client_id = row
+    return Resource(uri, name, frozenset(scopes.split()), client_id)
 
 
 def _client_values(client: Client, now: float) -> dict[str, Any]:
@@ -646,6 +646,7 @@ class Store:
             "name": resource.name,
             "scopes": " ".join(sorted(resource.scopes)),
             "created_at": now,
+            "client_id": resource.client_id,
         }
         with self._cursor() as cursor:
             self._run(cursor, "SELECT 1 FROM resources WHERE uri = :uri", values)

@@ -131,6 +131,7 @@ class Resource:
     uri: str  # canonical
     name: str
     scopes: frozenset[str]
+    client_id: str | None = None  # the resource server's own client (RFC 7662 §2.1)
 
 
 @dataclass(frozen=True)

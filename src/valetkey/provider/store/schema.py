@@ -78,6 +78,8 @@ resources = Table(
     Column("name", String(255), nullable=False),
     Column("scopes", Text, nullable=False),  # space-separated
     Column("created_at", Float, nullable=False),
+    # revision 0008: the resource server's own client, which may introspect its tokens
+    Column("client_id", String(255), nullable=True),
 )
 
 login_sessions = Table(
