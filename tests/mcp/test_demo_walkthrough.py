@@ -12,7 +12,8 @@ from rich.console import Console
 
 from tests.client.test_demo_and_labs import vk
 from valetkey.client.recording import Message
-from valetkey.mcp.walkthrough import McpDemoResult, run_mcp_demo
+from valetkey.client.walkthrough import DemoResult
+from valetkey.mcp.walkthrough import run_mcp_demo
 from valetkey.provider.client_documents import FETCHER
 
 pytestmark = pytest.mark.slow
@@ -20,7 +21,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[McpDemoResult, str]:
+def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, str]:
     out = io.StringIO()
     result = run_mcp_demo(
         tmp_path_factory.mktemp("out"), Console(file=out, width=200, highlight=False)
@@ -60,7 +61,7 @@ def test_the_cli_refuses_options_of_the_photo_printer_demo(tmp_path: Path) -> No
     assert "--mcp has its own MCP client: it takes neither --client nor --lab" in result.stderr
 
 
-def test_discovery_starts_from_the_401_challenge(walked: tuple[McpDemoResult, str]) -> None:
+def test_discovery_starts_from_the_401_challenge(walked: tuple[DemoResult, str]) -> None:
     result, _ = walked
     assert result.ok, result.reason or result.confinement
     client = [m for m in result.messages if m.tap == "client-out"]
@@ -71,7 +72,7 @@ def test_discovery_starts_from_the_401_challenge(walked: tuple[McpDemoResult, st
     assert (metadata.path, metadata.status) == ("/.well-known/oauth-authorization-server", 200)
 
 
-def test_both_registrations_and_the_document_fetch(walked: tuple[McpDemoResult, str]) -> None:
+def test_both_registrations_and_the_document_fetch(walked: tuple[DemoResult, str]) -> None:
     result, _ = walked
     registered = [m for m in result.messages if m.path == "/register"]
     assert [(m.method, m.status) for m in registered] == [("POST", 201)]
@@ -87,7 +88,7 @@ def test_both_registrations_and_the_document_fetch(walked: tuple[McpDemoResult, 
 
 
 def test_every_authorization_and_token_request_names_the_server(
-    walked: tuple[McpDemoResult, str],
+    walked: tuple[DemoResult, str],
 ) -> None:
     result, _ = walked
     mcp = next(m.url for m in result.messages if m.path == "/mcp")
@@ -105,7 +106,7 @@ def test_every_authorization_and_token_request_names_the_server(
     assert all(t["resource"] == [mcp] for t in tokens)
 
 
-def test_step_up_is_a_403_naming_the_scope(walked: tuple[McpDemoResult, str]) -> None:
+def test_step_up_is_a_403_naming_the_scope(walked: tuple[DemoResult, str]) -> None:
     result, out = walked
     calls = [m for m in result.messages if m.tap == "client-out" and m.path == "/mcp"]
     assert [m.status for m in calls] == [401, 200, 403, 200, 200, 200]
@@ -113,7 +114,7 @@ def test_step_up_is_a_403_naming_the_scope(walked: tuple[McpDemoResult, str]) ->
     assert "print_photo answered: 'no photo p1; none queued'" in out
 
 
-def test_the_server_used_its_own_token_upstream(walked: tuple[McpDemoResult, str]) -> None:
+def test_the_server_used_its_own_token_upstream(walked: tuple[DemoResult, str]) -> None:
     result, _ = walked
     own = [m for m in result.messages if m.tap == "mcp-out"]
     upstream = [m for m in own if m.path == "/api/photos"]

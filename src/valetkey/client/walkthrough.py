@@ -290,22 +290,37 @@ def _summary(
     line: str,
     diagram: Path | None,
 ) -> None:
+    failure = f"The walkthrough failed at {failed}" if failed is not None else None
+    print_summary(console, failure, diagram, "Password confinement", ok_conf, line)
+
+
+def print_summary(
+    console: Console, failure: str | None, diagram: Path | None, proof: str, ok: bool, line: str
+) -> None:
+    """A walkthrough's last lines: what failed, where the diagram is, and the proof."""
     console.print()
-    if failed is not None:
-        console.print(f"[red]The walkthrough failed at {failed}[/red]")
+    if failure is not None:
+        console.print(f"[red]{failure}[/red]")
     if diagram is not None:
         console.print(f"Sequence diagram: {diagram}")
-    mark = "[green]Password confinement:[/green]" if ok_conf else "[red]Password confinement:[/red]"
-    console.print(f"{mark} {line}", highlight=False)
+    color = "green" if ok else "red"
+    console.print(f"[{color}]{proof}:[/{color}] {line}", highlight=False)
 
 
 def _serve_forever(run: Running, console: Console) -> None:
-    console.print(
+    serve_until_interrupted(
+        run.sandbox,
+        console,
         f"\nBoth servers keep running. Open {run.app.url}/ in a browser and sign in as "
-        f"alice (password {run.password}). Press Ctrl-C to stop."
+        f"alice (password {run.password}). Press Ctrl-C to stop.",
     )
+
+
+def serve_until_interrupted(sandbox: Sandbox, console: Console, invitation: str) -> None:
+    """Keep a walkthrough's servers up (`--serve`) until Ctrl-C or the sandbox stops."""
+    console.print(invitation)
     try:
-        while run.sandbox.running():
+        while sandbox.running():
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping")

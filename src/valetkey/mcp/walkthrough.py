@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,12 @@ from rich.console import Console
 
 from valetkey.client.recording import Message, Traffic
 from valetkey.client.server import AsgiServer, BackgroundServer, free_socket
-from valetkey.client.walkthrough import describe
+from valetkey.client.walkthrough import (
+    DemoResult,
+    describe,
+    print_summary,
+    serve_until_interrupted,
+)
 from valetkey.mcp.client import McpClient, McpFlowError, Pending, Registration, Tokens, tool_text
 from valetkey.mcp.confinement import token_confinement
 from valetkey.mcp.server import McpSettings, build_app
@@ -61,17 +66,6 @@ STEPS = {
 CLIENT_NAME = "valetkey demo MCP client"
 UPSTREAM_CLIENT = "mcp-photos-upstream"
 USER = "alice"
-
-
-@dataclass
-class McpDemoResult:
-    ok: bool
-    confinement_ok: bool
-    confinement: str
-    diagram: Path | None
-    failed_step: int | None = None
-    reason: str = ""
-    messages: list[Message] = field(default_factory=list)
 
 
 class Home:
@@ -396,7 +390,7 @@ def _short(proven: bool, resource: str) -> str:
     )
 
 
-def run_mcp_demo(out: Path, console: Console, serve: bool = False) -> McpDemoResult:
+def run_mcp_demo(out: Path, console: Console, serve: bool = False) -> DemoResult:
     with (
         tempfile.TemporaryDirectory(prefix="valetkey-demo-mcp-") as tmp,
         running(Path(tmp)) as run,
@@ -425,7 +419,7 @@ def run_mcp_demo(out: Path, console: Console, serve: bool = False) -> McpDemoRes
         _summary(console, failed, ok_conf, line, diagram)
         if serve and failed is None:
             _serve_forever(run, console)
-        return McpDemoResult(
+        return DemoResult(
             failed is None and ok_conf,
             ok_conf,
             line,
@@ -454,21 +448,14 @@ def _participants(run: Running, console: Console) -> None:
 def _summary(
     console: Console, failed: McpFlowError | None, ok_conf: bool, line: str, diagram: Path
 ) -> None:
-    console.print()
-    if failed is not None:
-        console.print(f"[red]The walkthrough failed at step {failed.step}: {failed}[/red]")
-    console.print(f"Sequence diagram: {diagram}")
-    mark = "[green]Token confinement:[/green]" if ok_conf else "[red]Token confinement:[/red]"
-    console.print(f"{mark} {line}", highlight=False)
+    failure = f"The walkthrough failed at step {failed.step}: {failed}" if failed else None
+    print_summary(console, failure, diagram, "Token confinement", ok_conf, line)
 
 
 def _serve_forever(run: Running, console: Console) -> None:
-    console.print(
+    serve_until_interrupted(
+        run.sandbox,
+        console,
         f"\nThe sandbox and the MCP server keep running. Point an MCP client at "
-        f"{run.mcp_url}; sign in as {USER} (password {run.password}). Press Ctrl-C to stop."
+        f"{run.mcp_url}; sign in as {USER} (password {run.password}). Press Ctrl-C to stop.",
     )
-    try:
-        while run.sandbox.running():
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        console.print("stopping")
