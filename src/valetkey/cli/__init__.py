@@ -69,6 +69,7 @@ def cli() -> None:
     Start here:
       valetkey serve            a strict sandbox provider on http://127.0.0.1:8400
       valetkey demo             the authorization-code flow, step by step
+      valetkey demo --mcp       MCP authorization, step by step
       valetkey audit src/       find OAuth pitfalls in your Python code
     """
 
