@@ -131,7 +131,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "mcp.md"
 
 def _doc_commands() -> list[list[str]]:
     """The server author's five commands in docs/mcp.md, as argument lists."""
-    block = DOC.read_text(encoding="utf-8").split("```sh\n", 1)[1].split("```", 1)[0]
+    section = DOC.read_text(encoding="utf-8").split("## For MCP server authors", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
     return [shlex.split(line) for line in lines if line]
 
