@@ -1,0 +1,29 @@
+"""shared_state: the DPoP proof jtis (their SHA-256) seen by any instance sharing the database
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dpop_proofs",
+        sa.Column("jti_hash", sa.String(64), primary_key=True),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+    )
+    op.create_index("ix_dpop_proofs_expires_at", "dpop_proofs", ["expires_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_dpop_proofs_expires_at", "dpop_proofs")
+    op.drop_table("dpop_proofs")
