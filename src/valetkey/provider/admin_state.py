@@ -65,6 +65,9 @@ class Clock:
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
 
+    def begin(self) -> None:
+        """A request starts (in its store worker): nothing to do for a clock in memory."""
+
     def now(self) -> float:
         return time.time() + self.offset
 

@@ -1,0 +1,54 @@
+"""State that several instances on one PostgreSQL database must share, kept in it: the
+DPoP proof ids seen (RFC 9449 §11.1) and the admin clock's offset.
+
+One process on SQLite keeps both in memory (`admin_state.Clock`, `rfc9449.ReplayCache`):
+nothing else reads its database while it runs, and the in-memory path costs no statement.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from valetkey.provider.admin_state import Clock
+from valetkey.provider.checks.rfc9449 import MAX_AGE
+from valetkey.provider.store.queries import Store
+from valetkey.provider.tokens import digest
+
+
+class SharedProofIds:
+    """DPoP proof jtis in the `dpop_proofs` table: a jti used at any instance is a replay at
+    every other. A row lives as long as a proof with that jti could pass the iat window
+    (MAX_AGE either side of now); `Store.prune_expired` deletes it after that."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def first_use(self, jti: str, now: float) -> bool:
+        # RFC 9449 §11.1: the hash, so any jti (long, or with a NUL) fits the key column
+        return self.store.first_proof_use(digest(jti), now + 2 * MAX_AGE)
+
+
+class SharedClock(Clock):
+    """The admin clock with its offset in the database (`server_state`), read once per
+    request: `begin()` (at the start of each request, in its store worker) marks it stale,
+    and the request's first `now()` reads it. A clock moved at one instance thus applies to
+    every other from its next request. Calls outside a request (the event loop, timers) use
+    the offset read last."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store.clock_offset())
+        self.store = store
+        self._local = threading.local()
+
+    def begin(self) -> None:
+        self._local.stale = True
+
+    def now(self) -> float:
+        if getattr(self._local, "stale", False):
+            self.offset = self.store.clock_offset()
+            self._local.stale = False
+        return super().now()
+
+    def advance(self, seconds: float) -> None:
+        self.offset = self.store.advance_clock(seconds)
+        self._local.stale = False
