@@ -196,6 +196,31 @@ def _advance(base: str, sandbox: Sandbox, seconds: float) -> dict[str, float]:
     return dict(response.json())
 
 
+def _id_token_claims(sandbox: Sandbox, tokens: httpx.Response) -> dict[str, object]:
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    assert tokens.status_code == 200, tokens.text
+    keys = KeySet.import_key_set(httpx.get(sandbox.url + "/jwks.json").json())
+    return dict(jwt.decode(tokens.json()["id_token"], keys).claims)
+
+
+def test_claims_queued_at_one_go_into_the_next_id_token_from_the_other(
+    pair: tuple[Sandbox, Sandbox],
+) -> None:
+    one, two = pair
+    admin = {"authorization": f"Bearer {one.admin_token}"}
+    for claims in ({"role": "auditor", "team": "a"}, {"team": "b"}):  # the later one wins
+        body = {"username": "alice", "claims": claims}
+        queued = httpx.post(one.url + "/admin/claims", json=body, headers=admin)
+        assert queued.status_code == 200, queued.text
+    first = _id_token_claims(two, _redeem(two.url, one))
+    assert (first["role"], first["team"]) == ("auditor", "b")
+    again = _id_token_claims(one, _redeem(one.url, one))  # taken once, by two
+    assert "role" not in again
+    assert "team" not in again
+
+
 # last in this module: the clock only moves forward, and the tests above sign DPoP proofs with
 # the real time
 def test_clock_moved_at_one_applies_at_the_other(pair: tuple[Sandbox, Sandbox]) -> None:

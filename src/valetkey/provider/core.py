@@ -39,7 +39,7 @@ from valetkey.provider.pages import Pages
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
-from valetkey.provider.shared_state import SharedClock, SharedProofIds
+from valetkey.provider.shared_state import SharedAdminState, SharedClock, SharedProofIds
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import AuthRequest, LoginSession, Resource
 from valetkey.provider.tokens import digest, same
@@ -97,7 +97,7 @@ class Provider:
         self.dpop_replay: ProofIds = SharedProofIds(store) if self.shared else ReplayCache()
         self.dpop = DpopInputs(self.origin, self.dpop_replay)  # what DPoP checks read
         self.documents = DocumentCache(settings.cimd_allow)  # client ID metadata documents
-        self.admin = AdminState()
+        self.admin = SharedAdminState(store) if self.shared else AdminState()
         self._lab_lines = [
             f"LAB SWITCH {switch.value} is on: {switch.warning}"
             for switch in sorted(settings.lab, key=str)

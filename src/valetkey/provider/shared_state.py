@@ -1,5 +1,6 @@
 """State that several instances on one PostgreSQL database must share, kept in it: the
-DPoP proof ids seen (RFC 9449 §11.1) and the admin clock's offset.
+DPoP proof ids seen (RFC 9449 §11.1), the admin clock's offset and the claims queued for
+a user's or a client's next token. Injected faults are still per instance.
 
 One process on SQLite keeps both in memory (`admin_state.Clock`, `rfc9449.ReplayCache`):
 nothing else reads its database while it runs, and the in-memory path costs no statement.
@@ -7,9 +8,11 @@ nothing else reads its database while it runs, and the in-memory path costs no s
 
 from __future__ import annotations
 
+import json
 import threading
+from typing import Any
 
-from valetkey.provider.admin_state import Clock
+from valetkey.provider.admin_state import AdminState, Clock
 from valetkey.provider.checks.rfc9449 import MAX_AGE
 from valetkey.provider.store.queries import Store
 from valetkey.provider.tokens import digest
@@ -55,3 +58,24 @@ class SharedClock(Clock):
     def advance(self, seconds: float) -> None:
         self.offset = self.store.advance_clock(seconds)
         self._local.stale = False
+
+
+class SharedAdminState(AdminState):
+    """The admin state with queued claims in the `queued_claims` table: claims queued at
+    one instance go into the next token that any instance issues for that user or client,
+    and only that one. Taking them is a DELETE ... RETURNING in the token request's
+    transaction: one statement per token on this path."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def queue_claims(self, kind: str, name: str, claims: dict[str, Any]) -> None:
+        self.store.queue_claims(kind, name, json.dumps(claims))
+
+    def take_claims(self, kind: str, name: str) -> dict[str, Any]:
+        found = self.store.take_claims(kind, name)
+        return {} if found is None else dict(json.loads(found))
+
+    def may_have_claims(self) -> bool:
+        return True  # another instance may have queued some

@@ -165,6 +165,12 @@ SQL_ADVANCE_CLOCK = (
     " CAST(CAST(server_state.value AS DOUBLE PRECISION) + :seconds AS TEXT)"
     " RETURNING value"
 )
+SQL_QUEUE_CLAIMS = (  # PostgreSQL only (the shared path): later claims win, as in memory
+    "INSERT INTO queued_claims (kind, name, claims) VALUES (:kind, :name, :claims)"
+    " ON CONFLICT (kind, name) DO UPDATE SET claims ="
+    " CAST(CAST(queued_claims.claims AS JSONB) || CAST(excluded.claims AS JSONB) AS TEXT)"
+)
+SQL_TAKE_CLAIMS = "DELETE FROM queued_claims WHERE kind = :kind AND name = :name RETURNING claims"
 # the grants a revocation covers, by a condition on the grants table
 GRANTS_OF_USER = "user_id = :user_id"
 GRANTS_OF_CLIENT = "client_id = :client_id"
@@ -474,6 +480,19 @@ class Store:
         with self._cursor() as cursor:
             self._run(cursor, SQL_ADVANCE_CLOCK, {"seconds": seconds})
             return float(cursor.fetchone()[0])
+
+    def queue_claims(self, kind: str, name: str, claims: str) -> None:
+        """Add claims (a JSON object) to those queued for a user's or a client's next token."""
+        self._write(SQL_QUEUE_CLAIMS, {"kind": kind, "name": name, "claims": claims})
+
+    def take_claims(self, kind: str, name: str) -> str | None:
+        """The queued claims (JSON), deleted as they are read, in the request's transaction:
+        of two instances taking them at once, the second waits for the first to commit and
+        then finds nothing, so exactly one token gets them."""
+        with self._cursor() as cursor:
+            self._run(cursor, SQL_TAKE_CLAIMS, {"kind": kind, "name": name})
+            row = cursor.fetchone()
+        return None if row is None else str(row[0])
 
     def keys_version(self) -> tuple[int, float, float]:
         """Changes whenever a key is added or retired, by any process."""

@@ -226,3 +226,11 @@ dpop_proofs = Table(  # revision 0008: DPoP proof jtis seen, shared by instances
     Column("expires_at", Float, nullable=False),
     Index("ix_dpop_proofs_expires_at", "expires_at"),
 )
+
+queued_claims = Table(  # revision 0008: claims for a user's or client's next token, shared
+    "queued_claims",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("claims", Text, nullable=False),  # a JSON object
+)

@@ -1,4 +1,5 @@
-"""shared_state: the DPoP proof jtis (their SHA-256) seen by any instance sharing the database
+"""shared_state: what instances sharing a database share: the DPoP proof jtis seen (their
+SHA-256) and the claims the admin API queued for a user's or a client's next token
 
 Revision ID: 0008
 Revises: 0007
@@ -22,8 +23,15 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float(), nullable=False),
     )
     op.create_index("ix_dpop_proofs_expires_at", "dpop_proofs", ["expires_at"])
+    op.create_table(
+        "queued_claims",
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("name", sa.String(255), primary_key=True),
+        sa.Column("claims", sa.Text(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("queued_claims")
     op.drop_index("ix_dpop_proofs_expires_at", "dpop_proofs")
     op.drop_table("dpop_proofs")
