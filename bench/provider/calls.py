@@ -3,11 +3,15 @@ stand-in for CPU time, for comparing two revisions on a busy machine (it does no
 the machine's load, as req/s and CPU per request do).
 
     .venv/bin/python bench/provider/calls.py [--format jwt|opaque] [--requests 200] [--top 0]
+    .venv/bin/python bench/provider/calls.py --postgres [--memory-clock]
     PYTHONPATH=<other checkout>/src:<other checkout> .venv/bin/python bench/provider/calls.py
 
 The sandbox runs in this process (its ASGI app on a free loopback port, a fresh SQLite file);
 a profile hook on every thread it starts counts the calls made while the requests are served,
 after 30 warm-up requests. `--top N` lists the N source files with the most calls per request.
+`--postgres` uses a fresh database on the local PostgreSQL instead (tests/support/postgres.py),
+where the admin clock is shared through the database; `--memory-clock` gives that run the
+in-memory clock, to price the shared clock's read per request.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,6 +43,7 @@ class Counter:
         self.calls: collections.Counter[tuple[str, bool]] = collections.Counter()
         self.lock = threading.Lock()
         self.main = threading.get_ident()
+        self.started = self.seconds = 0.0
 
     def profile(self, frame: FrameType, event: str, arg: Any) -> None:
         if not self.on or threading.get_ident() == self.main:
@@ -56,21 +64,33 @@ def _register(db: str) -> None:
         raise SystemExit(f"valetkey clients add failed: {done.stderr.strip()}")
 
 
-def count(token_format: str, requests: int) -> Counter:
+@contextmanager
+def _database(postgres: bool) -> Iterator[str]:
+    if not postgres:
+        yield f"sqlite:///{Path(tempfile.mkdtemp(prefix='vk-calls-')) / 'vk.sqlite'}"
+        return
+    from tests.support.postgres import fresh_database
+
+    with fresh_database() as url:
+        yield url
+
+
+def count(token_format: str, requests: int, db: str, memory_clock: bool) -> Counter:
     from tests.support.asgi_server import AsgiServer
 
+    from valetkey.provider.admin_state import Clock
     from valetkey.provider.app import create_app
     from valetkey.provider.core import Provider
     from valetkey.provider.settings import build_settings
     from valetkey.provider.store.open import open_store
 
-    db = f"sqlite:///{Path(tempfile.mkdtemp(prefix='vk-calls-')) / 'vk.sqlite'}"
     _register(db)
     settings = build_settings({"db": db, "access_token_format": token_format}, environ={})
     store = open_store(settings)
     counter = Counter()
     threading.setprofile(counter.profile)  # every thread started from here on
-    server = AsgiServer(create_app(Provider(settings, store))).start()
+    clock = Clock() if memory_clock else None
+    server = AsgiServer(create_app(Provider(settings, store, clock=clock))).start()
     basic = base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
     headers = {
         "authorization": f"Basic {basic}",
@@ -79,11 +99,14 @@ def count(token_format: str, requests: int) -> Counter:
     try:
         with httpx.Client(base_url=server.url, trust_env=False) as http:
             for i in range(30 + requests):
+                if i == 30:
+                    counter.started = time.perf_counter()
                 counter.on = i >= 30
                 answer = http.post("/token", content=BODY, headers=headers)
                 if answer.status_code != 200:
                     raise SystemExit(f"token request failed: {answer.status_code} {answer.text}")
             counter.on = False
+            counter.seconds = time.perf_counter() - counter.started
     finally:
         threading.setprofile(None)  # type: ignore[arg-type]
         server.stop()
@@ -96,11 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=("jwt", "opaque"), default="jwt")
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--top", type=int, default=0, help="list the files with the most calls")
+    p.add_argument("--postgres", action="store_true", help="a fresh local PostgreSQL database")
+    p.add_argument("--memory-clock", action="store_true", help="the in-memory admin clock")
     a = p.parse_args(argv)
-    counter = count(a.format, a.requests)
+    with _database(a.postgres) as db:
+        counter = count(a.format, a.requests, db, a.memory_clock)
     python = sum(n for (_, py), n in counter.calls.items() if py) / a.requests
     builtin = sum(n for (_, py), n in counter.calls.items() if not py) / a.requests
     print(f"{a.format}: {python:.0f} Python calls and {builtin:.0f} C calls per token request")
+    ms = counter.seconds * 1000 / a.requests
+    print(f"  {ms:.2f} ms per request, one at a time (wall time: noisy, compare in one run)")
     by_file: collections.Counter[str] = collections.Counter()
     for (place, _), n in counter.calls.items():
         by_file[place] += n

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.postgres import fresh_database
 from tests.support.sandbox import REDIRECT, Sandbox, demo_browser, start_sandbox
+from valetkey.probe.dpop import DpopKey
 from valetkey.useragent.authorization import Authorization
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -136,3 +137,105 @@ def test_one_refresh_token_used_fifty_times_across_both(pair: tuple[Sandbox, San
     for winner in winners:
         again = {"grant_type": "refresh_token", "refresh_token": winner.json()["refresh_token"]}
         assert _token(two.url, one.secret, again).json()["error"] == "invalid_grant"
+
+
+def _redeem(base: str, sandbox: Sandbox, **headers: str) -> httpx.Response:
+    """alice's code, got through the first instance, redeemed at `base`."""
+    data = _exchange(*_code(sandbox))
+    return httpx.post(
+        base + "/token", data=data, auth=("photo-printer", sandbox.secret), headers=headers
+    )
+
+
+def _exchange(code: str, auth: Authorization) -> dict[str, str]:
+    """The authorization-code token request's parameters (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": auth.verifier,
+    }
+
+
+def test_dpop_proof_used_at_one_is_a_replay_at_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
+    one, two = pair
+    key = DpopKey()
+    proof = key.proof("POST", one.issuer + "/token")  # both instances have this issuer
+    tokens = _redeem(one.url, one, dpop=proof)
+    assert tokens.status_code == 200, tokens.text
+    assert tokens.json()["token_type"] == "DPoP"
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens.json()["refresh_token"]}
+    replayed = httpx.post(
+        two.url + "/token",
+        data=refresh,
+        auth=("photo-printer", one.secret),
+        headers={"dpop": proof},
+    )
+    assert replayed.status_code == 400
+    assert replayed.json()["error"] == "invalid_dpop_proof"
+    assert "used before" in replayed.json()["error_description"]
+    # the resource server too: a proof that one accepted is refused by two
+    access = tokens.json()["access_token"]
+    api = one.issuer + "/api/photos"
+    headers = {"authorization": f"DPoP {access}", "dpop": key.proof("GET", api, access)}
+    assert httpx.get(one.url + "/api/photos", headers=headers).status_code == 200
+    again = httpx.get(two.url + "/api/photos", headers=headers)
+    assert again.status_code == 401
+    assert again.headers["www-authenticate"].startswith(
+        'DPoP realm="valetkey", error="invalid_dpop_proof"'
+    )
+
+
+def _advance(base: str, sandbox: Sandbox, seconds: float) -> dict[str, float]:
+    response = httpx.post(
+        base + "/admin/clock",
+        json={"advance": seconds},
+        headers={"authorization": f"Bearer {sandbox.admin_token}"},
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _id_token_claims(sandbox: Sandbox, tokens: httpx.Response) -> dict[str, object]:
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    assert tokens.status_code == 200, tokens.text
+    keys = KeySet.import_key_set(httpx.get(sandbox.url + "/jwks.json").json())
+    return dict(jwt.decode(tokens.json()["id_token"], keys).claims)
+
+
+def test_claims_queued_at_one_go_into_the_next_id_token_from_the_other(
+    pair: tuple[Sandbox, Sandbox],
+) -> None:
+    one, two = pair
+    admin = {"authorization": f"Bearer {one.admin_token}"}
+    for claims in ({"role": "auditor", "team": "a"}, {"team": "b"}):  # the later one wins
+        body = {"username": "alice", "claims": claims}
+        queued = httpx.post(one.url + "/admin/claims", json=body, headers=admin)
+        assert queued.status_code == 200, queued.text
+    first = _id_token_claims(two, _redeem(two.url, one))
+    assert (first["role"], first["team"]) == ("auditor", "b")
+    again = _id_token_claims(one, _redeem(one.url, one))  # taken once, by two
+    assert "role" not in again
+    assert "team" not in again
+
+
+# last in this module: the clock only moves forward, and the tests above sign DPoP proofs with
+# the real time
+def test_clock_moved_at_one_applies_at_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
+    one, two = pair
+    code, auth = _code(one)
+    before = _advance(one.url, one, 0)["offset"]
+    moved = _advance(one.url, one, 61)  # past code_ttl (60 s)
+    assert moved["offset"] == before + 61
+    expired = _token(two.url, one.secret, _exchange(code, auth))
+    assert expired.status_code == 400
+    assert expired.json()["error"] == "invalid_grant"
+    # and the other way: an access token issued at one expires when two's clock moves
+    tokens = _redeem(one.url, one)
+    assert tokens.status_code == 200, tokens.text
+    bearer = {"authorization": f"Bearer {tokens.json()['access_token']}"}
+    assert httpx.get(one.url + "/api/photos", headers=bearer).status_code == 200
+    assert _advance(two.url, two, 301)["offset"] == before + 61 + 301  # past access_token_ttl
+    assert httpx.get(one.url + "/api/photos", headers=bearer).status_code == 401

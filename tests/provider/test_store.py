@@ -331,6 +331,23 @@ def test_resources_add_read_remove(store: Store) -> None:
     assert store.resources() == []
 
 
+def test_dpop_proof_recorded_once_and_pruned_when_expired(store: Store) -> None:
+    now = time.time()
+    assert store.first_proof_use("a" * 64, now + 120) is True
+    assert store.first_proof_use("a" * 64, now + 120) is False  # RFC 9449 §11.1: a replay
+    assert store.first_proof_use("b" * 64, now - 1) is True
+    store.prune_expired(now)
+    assert store.first_proof_use("b" * 64, now + 120) is True  # its row was pruned
+    assert store.first_proof_use("a" * 64, now + 120) is False  # not yet expired: kept
+
+
+def test_clock_offset_advances_from_zero(store: Store) -> None:
+    assert store.clock_offset() == 0.0
+    assert store.advance_clock(61) == 61.0
+    assert store.advance_clock(0.5) == 61.5
+    assert store.clock_offset() == 61.5
+
+
 def _at_0004(url: str) -> None:
     """A database as valetkey left it before revision 0005, with a code and a token in it."""
     database_at(

@@ -46,6 +46,10 @@ class AdminState:
         with self._lock:
             return self.queued_claims.pop((kind, name), {})
 
+    def may_have_claims(self) -> bool:
+        """False only when no claims can be queued for anyone (a cheap test before taking)."""
+        return bool(self.queued_claims)
+
     def log(self, method: str, path: str, status: int, at: float, seconds: float) -> None:
         self.requests.append(
             {
@@ -64,6 +68,9 @@ class Clock:
 
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
+
+    def begin(self) -> None:
+        """A request starts (in its store worker): nothing to do for a clock in memory."""
 
     def now(self) -> float:
         return time.time() + self.offset

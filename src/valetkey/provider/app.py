@@ -286,6 +286,7 @@ def _handle(
     claimed, tokens issued, a grant revoked) and its flow records, written at the end, are
     one transaction, committed before the response goes out."""
     with provider.store.transaction(), provider.flows.batch():
+        provider.clock.begin()  # a shared clock is read again, once, in this request
         result = handler(provider, request)
         return workers.drive(result) if inspect.iscoroutine(result) else result  # type: ignore[return-value]
 

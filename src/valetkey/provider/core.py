@@ -20,6 +20,7 @@ from valetkey.provider.checks import (
     Action,
     DpopInputs,
     FormContext,
+    ProofIds,
     RecordPoll,
     RevokeGrant,
     Table,
@@ -38,6 +39,7 @@ from valetkey.provider.pages import Pages
 from valetkey.provider.passwords import Passwords
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
+from valetkey.provider.shared_state import SharedAdminState, SharedClock, SharedProofIds
 from valetkey.provider.store.queries import Store
 from valetkey.provider.store.records import AuthRequest, LoginSession, Resource
 from valetkey.provider.tokens import digest, same
@@ -69,7 +71,8 @@ class Provider:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.clock = clock or Clock()
+        self.shared = store.database.dialect == "postgresql"  # state other instances see
+        self.clock = clock or (SharedClock(store) if self.shared else Clock())
         # a tenant is a separate issuer under /tenants/NAME, with its own store and keys
         self.prefix = f"/tenants/{tenant}" if tenant else ""
         self.issuer = settings.issuer_url + self.prefix
@@ -91,10 +94,10 @@ class Provider:
         )
         self.secure_cookies = self.issuer.startswith("https://")
         self.probe = ProbeControl() if LabSwitch.PROBE_MODE in settings.lab else None
-        self.dpop_replay = ReplayCache()
+        self.dpop_replay: ProofIds = SharedProofIds(store) if self.shared else ReplayCache()
         self.dpop = DpopInputs(self.origin, self.dpop_replay)  # what DPoP checks read
         self.documents = DocumentCache(settings.cimd_allow)  # client ID metadata documents
-        self.admin = AdminState()
+        self.admin = SharedAdminState(store) if self.shared else AdminState()
         self._lab_lines = [
             f"LAB SWITCH {switch.value} is on: {switch.warning}"
             for switch in sorted(settings.lab, key=str)

@@ -183,7 +183,7 @@ def issue(
         rows.append(replace(row, jkt=jkt, resources=authorized))  # RFC 9449 §5: same key
         body["refresh_token"] = minted.value
     if id_token_claims is not None:
-        if user is not None and provider.admin.queued_claims:  # queued by the admin API
+        if user is not None and provider.admin.may_have_claims():  # queued by the admin API
             queued = provider.admin.take_claims("user", user.username)
             id_token_claims = {**id_token_claims, **queued}
         body["id_token"] = id_token(provider, client, id_token_claims, now, access.value)

@@ -152,7 +152,25 @@ SQL_PRUNE = (
     "DELETE FROM device_codes WHERE expires_at < :before",
     "DELETE FROM login_sessions WHERE expires_at < :now",
     "DELETE FROM tokens WHERE expires_at < :before",
+    "DELETE FROM dpop_proofs WHERE expires_at < :now",  # by the minute: a cheap range scan
 )
+SQL_FIRST_PROOF = (
+    "INSERT INTO dpop_proofs (jti_hash, expires_at) VALUES (:jti_hash, :expires_at)"
+    " ON CONFLICT (jti_hash) DO NOTHING"
+)
+SQL_CLOCK_OFFSET = "SELECT value FROM server_state WHERE name = 'clock_offset'"
+SQL_ADVANCE_CLOCK = (
+    "INSERT INTO server_state (name, value) VALUES ('clock_offset', CAST(:seconds AS TEXT))"
+    " ON CONFLICT (name) DO UPDATE SET value ="
+    " CAST(CAST(server_state.value AS DOUBLE PRECISION) + :seconds AS TEXT)"
+    " RETURNING value"
+)
+SQL_QUEUE_CLAIMS = (  # PostgreSQL only (the shared path): later claims win, as in memory
+    "INSERT INTO queued_claims (kind, name, claims) VALUES (:kind, :name, :claims)"
+    " ON CONFLICT (kind, name) DO UPDATE SET claims ="
+    " CAST(CAST(queued_claims.claims AS JSONB) || CAST(excluded.claims AS JSONB) AS TEXT)"
+)
+SQL_TAKE_CLAIMS = "DELETE FROM queued_claims WHERE kind = :kind AND name = :name RETURNING claims"
 # the grants a revocation covers, by a condition on the grants table
 GRANTS_OF_USER = "user_id = :user_id"
 GRANTS_OF_CLIENT = "client_id = :client_id"
@@ -444,6 +462,37 @@ class Store:
             )
             self._run(cursor, "SELECT value FROM server_state WHERE name = :name", params)
             return str(cursor.fetchone()[0])
+
+    def first_proof_use(self, jti_hash: str, expires_at: float) -> bool:
+        """Record a DPoP proof's jti (its hash); False if any instance recorded it before
+        (RFC 9449 §11.1). The primary key decides, in the request's transaction: a second
+        insert of the same jti waits for the first to commit, then changes nothing."""
+        params = {"jti_hash": jti_hash, "expires_at": expires_at}
+        return self._write(SQL_FIRST_PROOF, params) == 1
+
+    def clock_offset(self) -> float:
+        """The admin clock's offset that every instance on this database shares."""
+        row = self._one(SQL_CLOCK_OFFSET)
+        return 0.0 if row is None else float(row[0])
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the shared clock forward, atomically across instances; the new offset."""
+        with self._cursor() as cursor:
+            self._run(cursor, SQL_ADVANCE_CLOCK, {"seconds": seconds})
+            return float(cursor.fetchone()[0])
+
+    def queue_claims(self, kind: str, name: str, claims: str) -> None:
+        """Add claims (a JSON object) to those queued for a user's or a client's next token."""
+        self._write(SQL_QUEUE_CLAIMS, {"kind": kind, "name": name, "claims": claims})
+
+    def take_claims(self, kind: str, name: str) -> str | None:
+        """The queued claims (JSON), deleted as they are read, in the request's transaction:
+        of two instances taking them at once, the second waits for the first to commit and
+        then finds nothing, so exactly one token gets them."""
+        with self._cursor() as cursor:
+            self._run(cursor, SQL_TAKE_CLAIMS, {"kind": kind, "name": name})
+            row = cursor.fetchone()
+        return None if row is None else str(row[0])
 
     def keys_version(self) -> tuple[int, float, float]:
         """Changes whenever a key is added or retired, by any process."""

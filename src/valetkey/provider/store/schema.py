@@ -220,3 +220,19 @@ device_codes = Table(  # revision 0007: RFC 8628 device authorization
     Column("user_id", Integer),
     Column("auth_time", Float),
 )
+
+dpop_proofs = Table(  # revision 0009: DPoP proof jtis seen, shared by instances (RFC 9449 §11.1)
+    "dpop_proofs",
+    metadata,
+    Column("jti_hash", String(64), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_dpop_proofs_expires_at", "expires_at"),
+)
+
+queued_claims = Table(  # revision 0009: claims for a user's or client's next token, shared
+    "queued_claims",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("claims", Text, nullable=False),  # a JSON object
+)
