@@ -84,7 +84,7 @@ def _ratio_target(
     if most is not None:
         text += f", server CPU <= {most}x"
         ok = None if ok is None or cpu_r is None else ok and cpu_r <= most
-    detail = f"{fmt(mine.get(rate))} vs {fmt(theirs.get(rate))}; server CPU {fmt(cpu_r, 2)}x"
+    detail = f"{fmt(mine.get(rate))} vs {fmt(theirs.get(rate))}; server CPU {fmt(cpu_r, 3)}x"
     return _target(name, text, r, ok, detail)
 
 
