@@ -125,10 +125,10 @@ def _walk(
     raise FlowError(f"no redirect to the client within {MAX_STEPS} steps")
 
 
-def one_flow(client: httpx.Client, target: FlowTarget, counts: FlowCounts) -> None:
-    client.cookies = httpx.Cookies()  # a fresh browser
+def _authorize(client: httpx.Client, target: FlowTarget, state: str) -> tuple[httpx.Response, str]:
+    """A fresh browser's authorization request; the first response and the PKCE verifier."""
+    client.cookies = httpx.Cookies()
     verifier, challenge = _pkce()
-    state = secrets.token_urlsafe(16)
     params = {
         "client_id": target.client_id,
         "redirect_uri": target.redirect_uri,
@@ -139,7 +139,37 @@ def one_flow(client: httpx.Client, target: FlowTarget, counts: FlowCounts) -> No
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    first = client.get(target.authorize_url, params=params)
+    return client.get(target.authorize_url, params=params), verifier
+
+
+def password_refused(target: FlowTarget, wrong: str) -> bool:
+    """Pre-flight: submit the first form with a password field once with `wrong`; True when
+    the provider does not go on with the flow (any answer but a redirect). One attempt only,
+    so that no login backoff is triggered for the measured flows."""
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S, trust_env=False) as client:
+        response, _ = _authorize(client, target, secrets.token_urlsafe(16))
+        for _ in range(MAX_STEPS):
+            if response.status_code in REDIRECTS:
+                location = urljoin(str(response.url), response.headers["location"])
+                if location.startswith(target.redirect_uri):
+                    return False  # a code without any password form
+                response = client.get(location)
+            elif response.status_code == 200 and "<form" in response.text:
+                form = _first_post_form(response.text)
+                secret_fields = [name for name, kind, _ in form.fields if kind == "password"]
+                fill = {**target.fill, **dict.fromkeys(secret_fields, wrong)}
+                action = urljoin(str(response.url), form.action or str(response.url))
+                response = client.post(action, data=form_data(form, fill))
+                if secret_fields:
+                    return response.status_code not in REDIRECTS
+            else:
+                raise FlowError(f"{response.status_code} at {response.url} before any login")
+    raise FlowError(f"no password form within {MAX_STEPS} steps")
+
+
+def one_flow(client: httpx.Client, target: FlowTarget, counts: FlowCounts) -> None:
+    state = secrets.token_urlsafe(16)
+    first, verifier = _authorize(client, target, state)
     counts.requests += 1
     query = parse_qs(urlsplit(_walk(client, target, first, counts)).query)
     if query.get("state") != [state] or "code" not in query:

@@ -13,9 +13,15 @@
 //   BENCH_REMEMBER_CONSENT  "1": reuse an account's earlier grant for the same client, as
 //                       valetkey remembers consent per user and client; "0": oidc-provider's
 //                       default (consent once per browser session).
-// Login and consent are oidc-provider's devInteractions: the login form accepts any
-// login and ignores the password.
+//   BENCH_LOGIN_ARGON2  optional, "m=<KiB>,t=<passes>,p=<lanes>": the argon2 variant. At
+//                       start-up it hashes BENCH_LOGIN_PASSWORD for BENCH_LOGIN_USER with
+//                       argon2id (@node-rs/argon2) at those costs, and the login form then
+//                       verifies the submitted password against that hash: a wrong password or
+//                       another login is answered 401 before devInteractions sees it.
+// Without BENCH_LOGIN_ARGON2, login and consent are oidc-provider's devInteractions: the login
+// form accepts any login and ignores the password.
 import { readFileSync } from 'node:fs';
+import * as querystring from 'node:querystring';
 
 import Provider from 'oidc-provider';
 
@@ -101,9 +107,57 @@ const configuration = {
   },
 };
 
+const FORM_LIMIT = 16 * 1024;
+
+function argon2Costs(text) {
+  const costs = Object.fromEntries(text.split(',').map((kv) => kv.split('=')));
+  return {
+    memoryCost: Number(costs.m), timeCost: Number(costs.t), parallelism: Number(costs.p),
+  };
+}
+
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > FORM_LIMIT) throw new Error('form too large');
+    chunks.push(chunk);
+  }
+  return querystring.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+// devInteractions' own body parser uses an upstream-parsed req.body when the stream is read.
+async function passwordLogin(provider, costs) {
+  const argon2 = await import('@node-rs/argon2');
+  const user = required('BENCH_LOGIN_USER');
+  const stored = await argon2.hash(required('BENCH_LOGIN_PASSWORD'), {
+    algorithm: argon2.Algorithm.Argon2id, ...costs,
+  });
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || !/^\/interaction\/[^/]+$/.test(ctx.path)) return next();
+    const form = await readForm(ctx.req);
+    ctx.req.body = form;
+    if (form.prompt === 'login') {
+      const ok = form.login === user && typeof form.password === 'string'
+        && await argon2.verify(stored, form.password);
+      if (!ok) {
+        ctx.status = 401;
+        ctx.type = 'text';
+        ctx.body = 'wrong login or password';
+        return undefined;
+      }
+    }
+    return next();
+  });
+}
+
 const provider = new Provider(issuer, configuration);
+const loginArgon2 = process.env.BENCH_LOGIN_ARGON2;
+if (loginArgon2) await passwordLogin(provider, argon2Costs(loginArgon2));
 const server = provider.listen(port, '127.0.0.1', () => {
-  console.log(`oidc-provider listening on ${issuer} (${tokenFormat} access tokens)`);
+  const login = loginArgon2 ? `argon2id ${loginArgon2} password check` : 'no password check';
+  console.log(`oidc-provider listening on ${issuer} (${tokenFormat} access tokens, ${login})`);
 });
 
 function stop() {

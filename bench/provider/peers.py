@@ -1,6 +1,7 @@
 """Install the peers by name into the git-ignored scratch folder bench/.peers/.
 
-npm: `oidc-provider` (driven by our oidc_provider_server.mjs) and `oauth2-mock-server`;
+npm: `oidc-provider` (driven by our oidc_provider_server.mjs), `@node-rs/argon2` (its argon2
+login variant; prebuilt binaries, nothing compiled) and `oauth2-mock-server`;
 PyPI: `oidc-provider-mock` in its own venv. A shared ES256 (P-256) key is generated once
 with node so that every server that signs with ES256 uses the same kind of key.
 """
@@ -20,7 +21,7 @@ NODE_DIR = PEERS_DIR / "node"
 MOCK_VENV = PEERS_DIR / "oidc-provider-mock-venv"
 SERVER_MJS = Path(__file__).resolve().parent / "oidc_provider_server.mjs"
 
-NPM_PACKAGES = ("oidc-provider@^9", "oauth2-mock-server@^8")
+NPM_PACKAGES = ("oidc-provider@^9", "@node-rs/argon2@^2", "oauth2-mock-server@^8")
 PYPI_PACKAGES = ("oidc-provider-mock>=0.3,<0.4",)
 INSTALL_TIMEOUT_S = 600
 
@@ -76,10 +77,8 @@ def _install_npm(npm: str) -> None:
     package_json = NODE_DIR / "package.json"
     if not package_json.exists():
         package_json.write_text(json.dumps({"name": "valetkey-bench-peers", "private": True}))
-    marker = NODE_DIR / "node_modules" / "oauth2-mock-server" / "package.json"
-    if not (NODE_DIR / "node_modules" / "oidc-provider" / "package.json").exists() or not (
-        marker.exists()
-    ):
+    names = ("oidc-provider", "@node-rs/argon2", "oauth2-mock-server")
+    if not all((NODE_DIR / "node_modules" / n / "package.json").exists() for n in names):
         _run([npm, "install", "--no-audit", "--no-fund", *NPM_PACKAGES], cwd=NODE_DIR)
     shutil.copyfile(SERVER_MJS, NODE_DIR / SERVER_MJS.name)
 
@@ -124,6 +123,7 @@ def install() -> Peers:
     versions = {
         "node": _run([node, "--version"]).strip(),
         "oidc-provider": _npm_version("oidc-provider"),
+        "@node-rs/argon2": _npm_version("@node-rs/argon2"),
         "oauth2-mock-server": _npm_version("oauth2-mock-server"),
         "oidc-provider-mock": _pip_version(mock_python, "oidc-provider-mock"),
     }

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from flows import run_flows
+from flows import password_refused, run_flows
 from load import probe, run_wrk, write_lua
 from peers import BENCH_DIR, SetupError, install, require_tool
 from report import write_json
@@ -45,12 +45,14 @@ from subjects import Subject, peer_subjects, valetkey_argv, valetkey_subjects
 from summary import summarize, table
 
 IDLE_WARMUP_REQUESTS = 10
+WRONG_PASSWORD = "wrong-password-for-the-pre-flight-probe"
 FLOW_CAP = 20_000
 COLD = "valetkey-cold (empty data dir)"
 STARTUP_SKIP = (
     "valetkey-jwt",
     "valetkey-opaque-weakhash",
     "oidc-provider-opaque-consent-each-flow",
+    "oidc-provider-opaque-argon2",
 )
 
 
@@ -120,6 +122,9 @@ def settle(server: Running, subject: Subject) -> dict[str, Any]:
     endpoint = subject.endpoint(server.base_url)
     if endpoint is not None:
         info["token_probe"] = probe(endpoint)
+    target = subject.flow_target(server.base_url)
+    if target is not None:
+        info["refuses_wrong_password"] = password_refused(target, WRONG_PASSWORD)
     time.sleep(0.5)
     info["idle_rss_mib"] = rss_mib(server.pid)
     return info
@@ -262,6 +267,7 @@ def run(cfg: Config, output: Path | None) -> int:
                 "token_format": s.spec.token_format,
                 "comparable": s.comparable,
                 "password_check": s.password_check,
+                "durability": s.durability,
                 "tag": s.tag,
                 "notes": s.spec.notes,
             }

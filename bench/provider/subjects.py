@@ -7,6 +7,7 @@ token requests (wrk) and/or complete authorization-code + PKCE flows (httpx).
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from load import Endpoint
 from peers import NODE_DIR, Peers, SetupError
 from servers import ServerSpec, running
 
+from valetkey.provider.passwords import STRICT
+
 CC_CLIENT = "bench-cc"
 CC_SECRET = "bench-cc-secret-0123456789abcdef"  # bench-only, 127.0.0.1
 CODE_SECRET = "bench-code-secret-0123456789abcdef"  # bench-only, oidc-provider's code client
@@ -24,6 +27,9 @@ REDIRECT_URI = "http://127.0.0.1:8500/callback"
 SCOPE = "openid profile photos.read"
 ARGON2_DEFAULT = "argon2id m=19 MiB, t=2, p=1 (valetkey default, OWASP minimum)"
 ARGON2_WEAK = "argon2id m=1 MiB, t=1, p=1 (--lab weak-password-hash)"
+DURABLE_SQLITE = "SQLite WAL, synchronous=NORMAL: survives a process crash, not a power loss"
+IN_MEMORY = "in memory: lost on restart"
+DEMO_USER = "alice"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Subject:
     flow: FlowDrive | None
     comparable: bool
     password_check: str
+    durability: str
     tag: str = ""
 
     @property
@@ -112,7 +119,7 @@ def _valetkey(name: str, data_dir: Path, token_format: str, weak: bool, logs: Pa
     with running(spec, logs):
         pass
     creds = json.loads((data_dir / "demo-credentials.json").read_text())
-    fill = {"username": "alice", "password": creds["users"]["alice"], "decision": "allow"}
+    fill = {"username": DEMO_USER, "password": creds["users"][DEMO_USER], "decision": "allow"}
     flow = FlowDrive("/authorize", "/token", "photo-printer", creds["client_secret"], SCOPE, fill)
     return Subject(
         spec,
@@ -120,6 +127,7 @@ def _valetkey(name: str, data_dir: Path, token_format: str, weak: bool, logs: Pa
         flow,
         comparable=True,
         password_check=ARGON2_WEAK if weak else ARGON2_DEFAULT,
+        durability=DURABLE_SQLITE,
     )
 
 
@@ -131,7 +139,15 @@ def valetkey_subjects(work: Path, logs: Path) -> list[Subject]:
     ]
 
 
-def _oidc_provider(peers: Peers, token_format: str, remember: bool = True) -> Subject:
+def valetkey_argon2_costs() -> str:
+    """valetkey's default argon2id costs, read from its source, as the .mjs takes them."""
+    return f"m={STRICT.memory_cost},t={STRICT.time_cost},p={STRICT.parallelism}"
+
+
+def _oidc_provider(
+    peers: Peers, token_format: str, remember: bool = True, argon2: bool = False
+) -> Subject:
+    password = secrets.token_urlsafe(18) if argon2 else "not-checked"
     env = {
         "BENCH_PORT": "{port}",
         "BENCH_JWKS": str(peers.jwks_file),
@@ -141,8 +157,17 @@ def _oidc_provider(peers: Peers, token_format: str, remember: bool = True) -> Su
         "BENCH_REDIRECT_URI": REDIRECT_URI,
         "BENCH_REMEMBER_CONSENT": "1" if remember else "0",
     }
-    fill = {"login": "alice", "password": "not-checked"}
-    suffix = "" if remember else "-consent-each-flow"
+    if argon2:
+        env["BENCH_LOGIN_ARGON2"] = valetkey_argon2_costs()
+        env["BENCH_LOGIN_USER"] = DEMO_USER
+        env["BENCH_LOGIN_PASSWORD"] = password  # bench-only, made per run
+    fill = {"login": DEMO_USER, "password": password}
+    suffix = ("-argon2" if argon2 else "") + ("" if remember else "-consent-each-flow")
+    login = (
+        f"login verifies an argon2id hash ({valetkey_argon2_costs()}, @node-rs/argon2)"
+        if argon2
+        else "devInteractions"
+    )
     spec = ServerSpec(
         f"oidc-provider-{token_format}{suffix}",
         "oidc-provider",
@@ -150,7 +175,7 @@ def _oidc_provider(peers: Peers, token_format: str, remember: bool = True) -> Su
         env=env,
         cwd=NODE_DIR,
         token_format=token_format,
-        notes="in-memory LRU adapter (1000 entries); devInteractions; "
+        notes=f"in-memory LRU adapter (1000 entries); {login}; "
         + (
             "consent remembered per account+client via loadExistingGrant (as valetkey)"
             if remember
@@ -160,10 +185,13 @@ def _oidc_provider(peers: Peers, token_format: str, remember: bool = True) -> Su
     flow = FlowDrive("/auth", "/token", "photo-printer", CODE_SECRET, SCOPE, fill)
     return Subject(
         spec,
-        CcDrive("/token", CC_CLIENT, CC_SECRET) if remember else None,
+        CcDrive("/token", CC_CLIENT, CC_SECRET) if remember and not argon2 else None,
         flow if token_format == "opaque" else None,
         comparable=remember,
-        password_check="none: devInteractions accepts any login and ignores the password",
+        password_check=f"argon2id {valetkey_argon2_costs()} (valetkey's default), @node-rs/argon2"
+        if argon2
+        else "none: devInteractions accepts any login and ignores the password",
+        durability=IN_MEMORY,
         tag="" if remember else "reference, not the target's peer",
     )
 
@@ -203,6 +231,7 @@ def peer_subjects(peers: Peers) -> list[Subject]:
     )
     return [
         _oidc_provider(peers, "opaque"),
+        _oidc_provider(peers, "opaque", argon2=True),
         _oidc_provider(peers, "jwt"),
         _oidc_provider(peers, "opaque", remember=False),
         Subject(
@@ -211,7 +240,16 @@ def peer_subjects(peers: Peers) -> list[Subject]:
             mock_flow,
             False,
             "none: no login at all (redirects straight back with a code)",
+            durability=IN_MEMORY,
             tag="not comparable",
         ),
-        Subject(py_mock, None, py_flow, False, "none: any subject, no password", "not comparable"),
+        Subject(
+            py_mock,
+            None,
+            py_flow,
+            False,
+            "none: any subject, no password",
+            durability=IN_MEMORY,
+            tag="not comparable",
+        ),
     ]

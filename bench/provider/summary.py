@@ -11,10 +11,15 @@ TOKEN_PAIRS = {
     "opaque": ("valetkey-opaque", "oidc-provider-opaque"),
     "jwt": ("valetkey-jwt", "oidc-provider-jwt"),
 }
+ARGON2_PEER = "oidc-provider-opaque-argon2"
+NO_PASSWORD_PEER = "oidc-provider-opaque"
 FLOW_PAIRS = {
-    "argon2 default": ("valetkey-opaque", "oidc-provider-opaque"),
-    "weak hash (lab)": ("valetkey-opaque-weakhash", "oidc-provider-opaque"),
+    "argon2 default": ("valetkey-opaque", ARGON2_PEER),
+    "weak hash (lab)": ("valetkey-opaque-weakhash", NO_PASSWORD_PEER),
 }
+# issue 16: (least valetkey/peer throughput, most valetkey/peer server CPU per unit or None)
+TOKEN_GOAL = (1.25, 0.8)
+FLOW_GOALS = {"argon2 default": (1.5, 0.67), "weak hash (lab)": (2.0, None)}
 RSS_LIMIT_MIB = 60.0
 
 
@@ -62,36 +67,40 @@ def _target(
     return {"name": name, "goal": goal, "value": value, "met": ok, "detail": detail}
 
 
-def _ratio_target(name: str, ours: float | None, theirs: float | None) -> dict[str, Any]:
-    r = ratio(ours, theirs)
-    ok = None if r is None else r >= 2.0
-    return _target(name, ">= 2.0x oidc-provider", r, ok, f"{fmt(ours)} vs {fmt(theirs)}")
+def _ratio_target(
+    name: str,
+    peer: str,
+    pair: tuple[dict[str, Any], dict[str, Any]],
+    keys: tuple[str, str],
+    goal: tuple[float, float | None],
+) -> dict[str, Any]:
+    """Throughput ratio >= goal[0] and, when goal[1] is set, server CPU ratio <= goal[1]."""
+    (mine, theirs), (rate, cpu) = pair, keys
+    r = ratio(mine.get(rate), theirs.get(rate))
+    cpu_r = ratio(mine.get(cpu), theirs.get(cpu))
+    least, most = goal
+    ok = None if r is None else r >= least
+    text = f">= {least}x {peer}"
+    if most is not None:
+        text += f", server CPU <= {most}x"
+        ok = None if ok is None or cpu_r is None else ok and cpu_r <= most
+    detail = f"{fmt(mine.get(rate))} vs {fmt(theirs.get(rate))}; server CPU {fmt(cpu_r, 3)}x"
+    return _target(name, text, r, ok, detail)
 
 
 def _targets(s: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     cc = s["client_credentials"]
     for fmt_name, (ours, peer) in TOKEN_PAIRS.items():
-        mine, theirs = cc.get(ours, {}), cc.get(peer, {})
-        target = _ratio_target(
-            f"token endpoint req/s, {fmt_name}",
-            mine.get("requests_per_s"),
-            theirs.get("requests_per_s"),
-        )
-        cpu = ratio(mine.get("server_cpu_ms_per_request"), theirs.get("server_cpu_ms_per_request"))
-        target["detail"] += f"; server CPU per request {fmt(cpu, 2)}x the peer's"
-        out.append(target)
+        pair = (cc.get(ours, {}), cc.get(peer, {}))
+        keys = ("requests_per_s", "server_cpu_ms_per_request")
+        out.append(_ratio_target(f"token endpoint req/s, {fmt_name}", peer, pair, keys, TOKEN_GOAL))
     for conc, by_name in s["flows"].items():
         for label, (ours, peer) in FLOW_PAIRS.items():
-            mine, theirs = by_name.get(ours, {}), by_name.get(peer, {})
-            target = _ratio_target(
-                f"flows/s at {conc} at a time, valetkey {label}",
-                mine.get("flows_per_s"),
-                theirs.get("flows_per_s"),
-            )
-            cpu = ratio(mine.get("server_cpu_ms_per_flow"), theirs.get("server_cpu_ms_per_flow"))
-            target["detail"] += f"; server CPU per flow {fmt(cpu, 2)}x the peer's"
-            out.append(target)
+            pair = (by_name.get(ours, {}), by_name.get(peer, {}))
+            keys = ("flows_per_s", "server_cpu_ms_per_flow")
+            name = f"flows/s at {conc} at a time, valetkey {label}"
+            out.append(_ratio_target(name, peer, pair, keys, FLOW_GOALS[label]))
     ours_s, peer_s = (
         s["startup_s"].get("valetkey-opaque"),
         s["startup_s"].get("oidc-provider-opaque"),
@@ -152,6 +161,7 @@ def _cc_rows(data: dict[str, Any]) -> list[list[str]]:
                 fmt(cpu_r, 2) + ("x" if cpu_r else ""),
                 fmt(v["other_processes_cores"], 2),
                 "yes" if probe.get("checks_client_secret") else "NO",
+                meta["durability"],
                 str(v["non_2xx"] + v["socket_errors"]),
             ]
         )
@@ -165,13 +175,25 @@ def _label(name: str, meta: dict[str, Any]) -> str:
     return name + (f" ({'; '.join(notes)})" if notes else "")
 
 
+def flow_peer(name: str, meta: dict[str, Any]) -> str:
+    """The peer a flow row is compared with: the argon2 peer for valetkey's default hash."""
+    default = ARGON2_PEER if meta["product"] == "valetkey" else NO_PASSWORD_PEER
+    return next((p for o, p in FLOW_PAIRS.values() if o == name), default)
+
+
+def _refuses(meta: dict[str, Any]) -> str:
+    refused = meta.get("refuses_wrong_password")
+    return "?" if refused is None else "yes" if refused else "NO"
+
+
 def _flow_rows(data: dict[str, Any]) -> list[list[str]]:
     s, rows = data["summary"], []
     for conc, by_name in s["flows"].items():
-        peer = by_name.get("oidc-provider-opaque", {})
         for name, v in by_name.items():
             meta = data["servers"][name]
-            shown = meta["tag"] != "not comparable"
+            peer_name = flow_peer(name, meta)
+            shown = meta["tag"] != "not comparable" and name != peer_name
+            peer = by_name.get(peer_name, {})
             r = ratio(v["flows_per_s"], peer.get("flows_per_s")) if shown else None
             cpu_r = (
                 ratio(v["server_cpu_ms_per_flow"], peer.get("server_cpu_ms_per_flow"))
@@ -184,12 +206,15 @@ def _flow_rows(data: dict[str, Any]) -> list[list[str]]:
                     _label(name, meta),
                     fmt(v["flows_per_s"]),
                     " / ".join(f"{x:.0f}" for x in v["runs_flows_per_s"]),
+                    peer_name if shown else "-",
                     fmt(r, 2) + ("x" if r else ""),
                     fmt(v["server_cpu_ms_per_flow"], 2),
                     fmt(cpu_r, 2) + ("x" if cpu_r else ""),
                     fmt(v["driver_cpu_ms_per_flow"], 2),
                     fmt(v["other_processes_cores"], 2),
                     f"{fmt(v['requests_per_flow'])} / {fmt(v['forms_per_flow'])}",
+                    _refuses(meta),
+                    meta["durability"],
                     str(v["errors"]),
                 ]
             )
@@ -235,6 +260,7 @@ def table(data: dict[str, Any]) -> str:
                 "valetkey/peer CPU per req",
                 "other procs (cores)",
                 "checks secret",
+                "durability",
                 "errors",
             ],
             _cc_rows(data),
@@ -250,12 +276,15 @@ def table(data: dict[str, Any]) -> str:
                 "server",
                 "flows/s",
                 "runs",
-                "valetkey/oidc-provider",
+                "peer",
+                "flows/s vs peer",
                 "server CPU ms/flow",
                 "CPU ratio",
                 "driver CPU ms/flow",
                 "other procs (cores)",
                 "requests / forms per flow",
+                "checks password",
+                "durability",
                 "errors",
             ],
             _flow_rows(data),
