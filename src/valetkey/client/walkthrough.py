@@ -7,10 +7,11 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -55,6 +56,12 @@ class WalkthroughFailed(RuntimeError):
         self.step = step
 
 
+class StoppedAt(Protocol):
+    """Why a walkthrough stopped: an exception that names its step."""
+
+    step: int
+
+
 @dataclass
 class DemoResult:
     ok: bool
@@ -64,6 +71,26 @@ class DemoResult:
     failed_step: int | None = None
     reason: str = ""
     messages: list[Message] = field(default_factory=list)
+
+    @classmethod
+    def ended(
+        cls,
+        failed: StoppedAt | None,
+        proven: bool,
+        line: str,
+        diagram: Path | None,
+        messages: list[Message],
+    ) -> DemoResult:
+        """The result of a walkthrough that stopped at `failed` (None: went through)."""
+        return cls(
+            failed is None and proven,
+            proven,
+            line,
+            diagram,
+            failed.step if failed else None,
+            str(failed or ""),
+            messages,
+        )
 
 
 def step_of(message: Message, callback_path: str) -> int:
@@ -109,17 +136,29 @@ class Printer:
         if step != self.step:
             self.step = step
             self.console.print(f"\n[bold]Step {step}[/bold]  {STEPS[step]}")
-        channel = "back channel" if message.sender == CLIENT else "front channel"
-        line = (
-            f"  {NAMES[message.sender]:>8} → {NAMES[message.receiver]:<21} "
-            f"{message.method} {message.path}  [dim]({channel})[/dim]"
-        )
-        self.console.print(line, highlight=False)
-        carried = describe(message)
-        if carried:
-            self.console.print(
-                f"      [dim]carries[/dim] {carried}", highlight=False, soft_wrap=True
-            )
+        print_message(self.console, message, NAMES, message.sender != CLIENT, (8, 21))
+
+
+def print_message(
+    console: Console,
+    message: Message,
+    names: Mapping[str, str],
+    front: bool,
+    widths: tuple[int, int],
+) -> None:
+    """One message as a walkthrough prints it: who to whom, on which channel, and what it
+    carried (secrets masked); `widths` line up the sender and receiver names."""
+    sender = names.get(message.sender, message.sender)
+    receiver = names.get(message.receiver, message.receiver)
+    channel = "front channel" if front else "back channel"
+    console.print(
+        f"  {sender:>{widths[0]}} → {receiver:<{widths[1]}} "
+        f"{message.method} {message.path}  [dim]({channel})[/dim]",
+        highlight=False,
+    )
+    carried = describe(message)
+    if carried:
+        console.print(f"      [dim]carries[/dim] {carried}", highlight=False, soft_wrap=True)
 
 
 def confinement(messages: list[Message], password: str, issuer: str) -> tuple[bool, str]:
@@ -263,15 +302,7 @@ def run_demo(
         _summary(console, failed, ok_conf, line, diagram)
         if serve and failed is None:
             _serve_forever(run, console)
-        return DemoResult(
-            failed is None and ok_conf,
-            ok_conf,
-            line,
-            diagram,
-            failed.step if failed else None,
-            str(failed or ""),
-            messages,
-        )
+        return DemoResult.ended(failed, ok_conf, line, diagram, messages)
 
 
 def _participants(run: Running, variant: str, console: Console) -> None:

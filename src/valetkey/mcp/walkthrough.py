@@ -29,14 +29,17 @@ from valetkey.client.server import AsgiServer, BackgroundServer, free_socket
 from valetkey.client.walkthrough import (
     DemoResult,
     describe,
+    print_message,
     print_summary,
     serve_until_interrupted,
 )
 from valetkey.mcp.client import McpClient, McpFlowError, Pending, Registration, Tokens, tool_text
 from valetkey.mcp.confinement import token_confinement
+from valetkey.mcp.metadata import origin_of
 from valetkey.mcp.server import McpSettings, build_app
 from valetkey.mcp.upstream import Credentials
 from valetkey.oauth.flow import FlowEvent
+from valetkey.oauth.jose import MalformedJwt, unverified_claims
 from valetkey.oauth.vocabulary import AUTHORIZATION_SERVER as AS
 from valetkey.oauth.vocabulary import BROWSER, MCP_CLIENT, MCP_PARTICIPANTS, MCP_SERVER
 from valetkey.oauth.vocabulary import UPSTREAM_API as API
@@ -118,6 +121,11 @@ def _sender_of_home_request(path: str, headers: dict[str, str]) -> str:
     return BROWSER if path == "/callback" else "elsewhere"
 
 
+def _seen_by_browser_tap(message: Message) -> bool:
+    """The callback as the client's home received it: the browser's tap recorded it too."""
+    return message.tap == "client-in" and message.sender == BROWSER
+
+
 @dataclass
 class Running:
     sandbox: Sandbox
@@ -128,9 +136,8 @@ class Running:
 
 
 def _places(sandbox: Sandbox, mcp_url: str, home: Home) -> tuple[tuple[str, str], ...]:
-    mcp_origin = mcp_url.rsplit("/", 1)[0]
     return (
-        (mcp_origin + "/", MCP_SERVER),
+        (origin_of(mcp_url) + "/", MCP_SERVER),
         (home.url + "/", MCP_CLIENT),
         (sandbox.issuer + "/api/", API),
         (sandbox.issuer + "/", AS),
@@ -182,26 +189,10 @@ class Printer:
 
     def __call__(self, message: Message) -> None:
         self.steps[message.seq] = self.step
-        if (
-            message.tap == "client-in"
-            and message.receiver == MCP_CLIENT
-            and message.sender == BROWSER
-        ):
-            return  # the browser's own request for the callback is printed already
-        channel = (
-            "front channel" if BROWSER in (message.sender, message.receiver) else "back channel"
-        )
-        line = (
-            f"  {NAMES.get(message.sender, message.sender):>20} → "
-            f"{NAMES.get(message.receiver, message.receiver):<20} "
-            f"{message.method} {message.path}  [dim]({channel})[/dim]"
-        )
-        self.console.print(line, highlight=False)
-        carried = describe(message)
-        if carried:
-            self.console.print(
-                f"      [dim]carries[/dim] {carried}", highlight=False, soft_wrap=True
-            )
+        if _seen_by_browser_tap(message):
+            return
+        front = BROWSER in (message.sender, message.receiver)
+        print_message(self.console, message, NAMES, front, (20, 20))
 
 
 @dataclass
@@ -248,8 +239,6 @@ class Walk:
 
 
 def audience_of(tokens: Tokens) -> str:
-    from valetkey.oauth.jose import MalformedJwt, unverified_claims
-
     try:
         aud = unverified_claims(tokens.access_token).get("aud")
     except MalformedJwt:
@@ -347,11 +336,11 @@ def arrows(
     for message in messages:
         if message.sender not in NAMES or message.receiver not in NAMES:
             continue
-        if message.tap == "client-in" and message.sender == BROWSER:
-            continue  # the browser's tap has it
+        if _seen_by_browser_tap(message):
+            continue
         step = CHECKED.get((message.tap, message.method, message.path))
         queue_ = checks.get(step or "", [])
-        marks = records.arrows([queue_.pop(0)])[0].checks if queue_ else ()
+        marks = records.check_marks(queue_.pop(0)) if queue_ else ()
         status = f" → {message.status}" if message.status else ""
         drawn.append(
             Arrow(
@@ -419,15 +408,7 @@ def run_mcp_demo(out: Path, console: Console, serve: bool = False) -> DemoResult
         _summary(console, failed, ok_conf, line, diagram)
         if serve and failed is None:
             _serve_forever(run, console)
-        return DemoResult(
-            failed is None and ok_conf,
-            ok_conf,
-            line,
-            diagram,
-            failed.step if failed else None,
-            str(failed or ""),
-            messages,
-        )
+        return DemoResult.ended(failed, ok_conf, line, diagram, messages)
 
 
 def _participants(run: Running, console: Console) -> None:

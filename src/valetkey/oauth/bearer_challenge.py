@@ -36,7 +36,8 @@ def challenges(header: str) -> dict[str, dict[str, str]]:
             value, at = _value(header, _skip_space(header, after + 1))
             current.setdefault(name.lower(), value)
         else:
-            current = found.setdefault(name.lower(), {}) if name.lower() not in found else {}
+            current = {}  # a new challenge; a repeated scheme's params are dropped
+            found.setdefault(name.lower(), current)
     return found
 
 

@@ -23,15 +23,20 @@ def _label(step: str) -> str:
     return known.label if known else step
 
 
+def check_marks(event: FlowEvent) -> tuple[CheckMark, ...]:
+    """The checks the sandbox recorded on one message, as the diagram marks them."""
+    return tuple(
+        CheckMark(
+            c.get("id", ""), c.get("clause", ""), c.get("title", ""), c.get("result") == "pass"
+        )
+        for c in event.checks
+    )
+
+
 def arrows(events: Sequence[FlowEvent]) -> list[Arrow]:
     result = []
     for event in events:
-        checks = tuple(
-            CheckMark(
-                c.get("id", ""), c.get("clause", ""), c.get("title", ""), c.get("result") == "pass"
-            )
-            for c in event.checks
-        )
+        checks = check_marks(event)
         detail = ", ".join(f"{k}={v}" for k, v in event.params.items())
         result.append(
             Arrow(
