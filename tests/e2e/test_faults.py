@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.postgres import fresh_database
 from tests.support.sandbox import Sandbox, demo_browser, start_sandbox
+from valetkey.useragent.agent import AgentError
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ class Load:
         while not self.stop.is_set() and time.monotonic() < deadline:
             try:
                 self._flow()
-            except (httpx.HTTPError, AssertionError, KeyError):
+            except (httpx.HTTPError, AgentError, AssertionError, KeyError):  # 503: retry
                 self.failures += 1
                 time.sleep(0.05)
 

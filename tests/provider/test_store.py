@@ -43,17 +43,6 @@ def test_head_revision_constant_is_alembic_head() -> None:
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        yield open_store(build_settings({"db": f"sqlite:///{tmp_path / 'db.sqlite'}"}, environ={}))
-        return
-    with fresh_database() as url:
-        opened = open_store(build_settings({"db": url}, environ={}))
-        yield opened
-        opened.close()
-
-
 def _client(store: Store, client_id: str = "c1") -> Client:
     metadata = client_metadata(
         client_id=client_id,

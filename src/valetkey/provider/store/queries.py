@@ -38,6 +38,7 @@ from valetkey.provider.store.records import (
     Token,
     User,
 )
+from valetkey.provider.store.write_behind import Write, groups
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -255,15 +256,50 @@ def _event_row(event: FlowEvent) -> dict[str, Any]:
     return row
 
 
-def _flow_update(update: FlowUpdate) -> dict[str, Any]:
-    checks = update.event.checks
-    return {
-        "flow_id": update.event.flow_id,
-        "at": update.event.at,
-        "failed": sum(1 for check in checks if check.get("result") == "fail"),
-        "outcome": update.outcome,
-        "user_id": update.user_id,
-    }
+def _flow_writes(records: Sequence[FlowStart | FlowUpdate]) -> list[Write]:
+    """The writes of a batch of flow records: an INSERT for each new flow, with what its
+    events in the batch changed already applied; one UPDATE for each other flow with
+    events, summing theirs (as applying them in turn would); the events in order."""
+    started: dict[str, dict[str, Any]] = {}
+    changed: dict[str, dict[str, Any]] = {}
+    events: list[Write] = []
+    for record in records:
+        if isinstance(record, FlowStart):
+            started[record.flow_id] = {
+                "id": record.flow_id,
+                "client_id": record.client_id,
+                "user_id": None,
+                "started_at": record.at,
+                "updated_at": record.at,
+                "outcome": "in_progress",
+                "failed_checks": 0,
+            }
+            continue
+        events.append(Write(SQL_INSERT_EVENT, _event_row(record.event)))
+        flow_id = record.event.flow_id
+        if flow_id in started:
+            _apply_update(started[flow_id], record, "updated_at", "failed_checks")
+        else:
+            summary = changed.setdefault(
+                flow_id,
+                {"flow_id": flow_id, "at": 0.0, "failed": 0, "outcome": None, "user_id": None},
+            )
+            _apply_update(summary, record, "at", "failed")
+    return [
+        *(Write(SQL_INSERT_FLOW, row) for row in started.values()),
+        *events,
+        *(Write(SQL_UPDATE_FLOW, summary) for summary in changed.values()),
+    ]
+
+
+def _apply_update(row: dict[str, Any], update: FlowUpdate, at: str, failed: str) -> None:
+    """What SQL_UPDATE_FLOW does to a flow's row, done to `row` in memory."""
+    row[at] = update.event.at
+    row[failed] += sum(1 for check in update.event.checks if check.get("result") == "fail")
+    if update.outcome is not None:
+        row["outcome"] = update.outcome
+    if update.user_id is not None:
+        row["user_id"] = update.user_id
 
 
 def _flow_dict(row: Sequence[Any]) -> dict[str, Any]:
@@ -276,6 +312,7 @@ class _Unit:
 
     cursor: Any = None
     failed: bool = False
+    behind: list[Write] = dataclasses.field(default_factory=list)  # see write_behind.py
 
 
 class UnitOfWork:
@@ -297,6 +334,8 @@ class UnitOfWork:
         try:
             if kind is None and unit.failed:  # a statement failed and the caller went on
                 raise StoreError("a statement of this unit of work failed")
+            if kind is None and unit.behind:
+                self._send_behind(unit)
             if unit.cursor is not None:
                 self.store._finish(unit.cursor, commit=kind is None)
         except BaseException:
@@ -305,6 +344,17 @@ class UnitOfWork:
             raise
         finally:
             self.store._local.unit = None
+
+    def _send_behind(self, unit: _Unit) -> None:
+        """The writes held back: with the unit's transaction if it began, else as one
+        statement on their own when they fit in one (atomic without BEGIN and COMMIT)."""
+        if unit.cursor is None and len(groups(unit.behind)) == 1:
+            writes, unit.behind = unit.behind, []
+            self.store._local.unit = None  # the unit is over: this statement is all of it
+            self.store._write_now(writes)
+        else:
+            with self.store._cursor():  # the unit's cursor sends what was held back first
+                pass
 
 
 class Store:
@@ -375,9 +425,12 @@ class Store:
         Inside `transaction()` a write (or a read after one) uses the unit's cursor and
         nothing is committed here; a read before any write runs on its own, as outside."""
         unit: _Unit | None = getattr(self._local, "unit", None)
-        if unit is not None and not (read and unit.cursor is None):
+        if unit is not None and not (read and unit.cursor is None and not unit.behind):
             cursor = self._unit_cursor(unit)
             try:
+                if unit.behind:  # what comes next sees the writes held back
+                    writes, unit.behind = unit.behind, []
+                    self._send(cursor, writes)
                 yield cursor
             except self.database.error as exc:
                 unit.failed = True
@@ -437,6 +490,29 @@ class Store:
     def _write(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         with self._cursor(transaction=False) as cursor:
             return self._run(cursor, sql, params)
+
+    def _write_later(self, writes: Sequence[Write]) -> None:
+        """Writes whose results nobody reads: inside a unit of work on PostgreSQL, held back
+        and sent together (write_behind.py); otherwise made now, in one transaction."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and self.database.dialect == "postgresql":
+            unit.behind.extend(writes)
+        else:
+            self._write_now(writes)
+
+    def _write_now(self, writes: Sequence[Write]) -> None:
+        together = self.database.dialect == "postgresql" and len(groups(writes)) == 1
+        with self._cursor(transaction=not together) as cursor:
+            self._send(cursor, writes)
+
+    def _send(self, cursor: Any, writes: Sequence[Write]) -> None:
+        if self.database.dialect == "sqlite":
+            for write in writes:
+                self._run(cursor, write.sql, write.params)
+            return
+        for group in groups(writes):
+            sql, params = group.statement()
+            self._run(cursor, sql, params)
 
     def close(self) -> None:
         """Close this thread's connection (and the engine, if one was made)."""
@@ -729,7 +805,7 @@ class Store:
             "auth_time": auth_time,
             "expires_at": expires_at,
         }
-        self._write(SQL_INSERT_SESSION, values)
+        self._write_later([Write(SQL_INSERT_SESSION, values)])
 
     def session(self, id_hash: str, now: float) -> LoginSession | None:
         row = self._one(SQL_SESSION, {"id_hash": id_hash, "now": now})
@@ -779,14 +855,14 @@ class Store:
 
     def save_auth_request(self, request: AuthRequest, cap: int | None = None) -> bool:
         """Store a pending request; False (nothing stored) when `cap` requests are pending
-        already (a soft cap: concurrent writers may pass it by a few)."""
-        with self._cursor() as cursor:
-            if cap is not None:
-                cursor.execute("SELECT COUNT(*) FROM auth_requests")
-                if int(cursor.fetchone()[0]) >= cap:
-                    return False
-            self._run(cursor, SQL_INSERT_AUTH_REQUEST, _fields(request))
-            return True
+        already (a soft cap: concurrent writers may pass it by a few, so the count is read
+        on its own and the insert is written with the request's other writes)."""
+        if cap is not None:
+            row = self._one("SELECT COUNT(*) FROM auth_requests")
+            if row is not None and int(row[0]) >= cap:
+                return False
+        self._write_later([Write(SQL_INSERT_AUTH_REQUEST, _fields(request))])
+        return True
 
     def auth_request(self, request_id: str, now: float) -> AuthRequest | None:
         row = self._one(SQL_AUTH_REQUEST, {"request_id": request_id, "now": now})
@@ -799,14 +875,11 @@ class Store:
 
     def finish_auth_request(self, request_id: str, code: Code | None) -> bool:
         """Delete the pending request and store its code, once: False if already finished."""
-        with self._cursor() as cursor:
-            deleted = self._run(
-                cursor, "DELETE FROM auth_requests WHERE id = :id", {"id": request_id}
-            )
-            if deleted == 0:
+        with self.transaction():
+            if self._write("DELETE FROM auth_requests WHERE id = :id", {"id": request_id}) == 0:
                 return False
             if code is not None:
-                self._run(cursor, SQL_INSERT_CODE, _fields(code))
+                self._write_later([Write(SQL_INSERT_CODE, _fields(code))])
             return True
 
     # -- device authorization (RFC 8628) -----------------------------------------------------
@@ -879,11 +952,9 @@ class Store:
 
     def issue(self, grant: Grant | None, tokens: Sequence[Token]) -> None:
         """Store a new grant (if any) and the tokens issued under it, in one transaction."""
-        with self._cursor() as cursor:
-            if grant is not None:
-                self._run(cursor, SQL_INSERT_GRANT, _fields(grant))
-            for token in tokens:
-                self._run(cursor, SQL_INSERT_TOKEN, _fields(token))
+        writes = [Write(SQL_INSERT_GRANT, _fields(grant))] if grant is not None else []
+        writes += [Write(SQL_INSERT_TOKEN, _fields(token)) for token in tokens]
+        self._write_later(writes)
 
     def grant(self, grant_id: str) -> Grant | None:
         row = self._one(SQL_GRANT, {"grant_id": grant_id})
@@ -932,25 +1003,10 @@ class Store:
         self.save_flow_records([FlowUpdate(event, outcome, user_id)])
 
     def save_flow_records(self, records: Sequence[FlowStart | FlowUpdate]) -> None:
-        """New flows and their events, in order, in one transaction."""
-        if not records:
-            return
-        with self._cursor() as cursor:
-            for record in records:
-                if isinstance(record, FlowStart):
-                    row = {
-                        "id": record.flow_id,
-                        "client_id": record.client_id,
-                        "user_id": None,
-                        "started_at": record.at,
-                        "updated_at": record.at,
-                        "outcome": "in_progress",
-                        "failed_checks": 0,
-                    }
-                    self._run(cursor, SQL_INSERT_FLOW, row)
-                else:
-                    self._run(cursor, SQL_INSERT_EVENT, _event_row(record.event))
-                    self._run(cursor, SQL_UPDATE_FLOW, _flow_update(record))
+        """New flows and their events, in order, in one transaction; a flow's summary row is
+        written once for all of its records here (`_flow_writes`)."""
+        if records:
+            self._write_later(_flow_writes(records))
 
     def flow_events(self, flow_id: str) -> list[FlowEvent]:
         rows = self._all(

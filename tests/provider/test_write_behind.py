@@ -1,0 +1,233 @@
+"""Writes held back in a unit of work and sent together (store/write_behind.py): what goes
+to PostgreSQL, statement by statement, and that the unit's meaning does not change."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.postgres import fresh_database
+from valetkey.oauth.client_metadata import client_metadata
+from valetkey.oauth.flow import FlowEvent
+from valetkey.provider.settings import build_settings
+from valetkey.provider.store.driver import StoreError
+from valetkey.provider.store.open import open_store
+from valetkey.provider.store.queries import SQL_INSERT_EVENT, SQL_INSERT_TOKEN, Store
+from valetkey.provider.store.records import Client, FlowStart, FlowUpdate, Grant, Token
+from valetkey.provider.store.write_behind import Write, combined, groups, target
+
+
+def test_combined_renames_each_statements_parameters_apart() -> None:
+    sql = combined(("INSERT INTO a (x) VALUES (:x)", "UPDATE b SET y = :y WHERE x = :x"))
+    assert sql == (
+        "WITH w0 AS (INSERT INTO a (x) VALUES (:x__0)) UPDATE b SET y = :y__1 WHERE x = :x__1"
+    )
+    assert combined(("DELETE FROM a WHERE x = :x",)) == "DELETE FROM a WHERE x = :x__0"
+
+
+def test_a_table_written_twice_starts_the_next_group() -> None:
+    writes = [
+        Write("INSERT INTO grants (id) VALUES (:id)", {"id": "g"}),
+        Write("INSERT INTO tokens (id) VALUES (:id)", {"id": "a"}),
+        Write("INSERT INTO tokens (id) VALUES (:id)", {"id": "r"}),
+        Write("UPDATE flows SET at = :at WHERE id = :id", {"at": 1.0, "id": "f"}),
+    ]
+    found = groups(writes)
+    assert [[w.params["id"] for w in g.writes] for g in found] == [["g", "a"], ["r", "f"]]
+    sql, params = found[1].statement()
+    assert sql.startswith("WITH w0 AS (INSERT INTO tokens (id) VALUES (:id__0)) UPDATE flows")
+    assert params == {"id__0": "r", "at__1": 1.0, "id__1": "f"}
+
+
+def test_only_write_statements_can_be_held_back() -> None:
+    assert target("  update Flows SET x = 1") == "flows"
+    assert target("DELETE FROM codes WHERE x = 1") == "codes"
+    with pytest.raises(ValueError, match="not a write statement"):
+        target("SELECT 1")
+
+
+_SHAPE = re.compile(r"(WITH w0 AS \()?(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|\w+)")
+
+
+class Recorder:
+    """A DB-API connection that records every statement and commit sent through it."""
+
+    def __init__(self, conn: Any, sent: list[str]) -> None:
+        self._conn, self._sent = conn, sent
+
+    def cursor(self) -> Any:
+        return RecordingCursor(self._conn.cursor(), self._sent)
+
+    def commit(self) -> None:
+        if self._conn.pgconn.transaction_status != 0:  # psycopg: 0 is idle, no transaction
+            self._sent.append("COMMIT")
+        self._conn.commit()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+class RecordingCursor:
+    def __init__(self, cursor: Any, sent: list[str]) -> None:
+        self._cursor, self._sent = cursor, sent
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        self._sent.append(_SHAPE.match(sql).group(0))  # type: ignore[union-attr]
+        return self._cursor.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+@pytest.fixture
+def pg_store() -> Iterator[tuple[Store, list[str]]]:
+    with fresh_database() as url:
+        store = open_store(build_settings({"db": url}, environ={}))
+        sent: list[str] = []
+        connect = store.database.connect
+        store.database.connect = lambda: Recorder(connect(), sent)  # type: ignore[method-assign]
+        _client(store)
+        sent.clear()
+        yield store, sent
+        store.close()
+
+
+def _client(store: Store) -> None:
+    metadata = client_metadata(
+        client_id="c1", redirect_uris=("http://127.0.0.1/cb",), scope="openid"
+    )
+    store.add_client(Client.registered(metadata, "0" * 64), time.time())
+
+
+def _token(token_id: str, grant_id: str | None = None) -> Token:
+    now = time.time()
+    return Token(token_id, "access", grant_id, "c1", None, "openid", now, now + 60, None, None)
+
+
+@pytest.mark.postgres
+def test_a_units_only_writes_go_as_one_statement_without_begin(
+    pg_store: tuple[Store, list[str]],
+) -> None:
+    store, sent = pg_store
+    grant = Grant("g1", "c1", None, "openid", None, time.time(), None)
+    with store.transaction():
+        store.issue(grant, [_token("a1", "g1")])
+        assert sent == []  # held back until the unit ends
+    assert sent == ["WITH w0 AS (INSERT INTO grants"]
+    assert store.grant("g1") is not None
+    assert store.token("a1") is not None
+
+
+@pytest.mark.postgres
+def test_held_writes_go_before_the_next_statement_which_sees_them(
+    pg_store: tuple[Store, list[str]],
+) -> None:
+    store, sent = pg_store
+    grant = Grant("g2", "c1", None, "openid", None, time.time(), None)
+    with store.transaction():
+        store.issue(grant, [_token("a2", "g2"), _token("r2", "g2")])
+        found = store.token("a2")  # a read after the writes, in the same transaction
+    assert found is not None
+    assert found[0].grant_id == "g2"
+    assert sent == [
+        "BEGIN",
+        "WITH w0 AS (INSERT INTO grants",
+        "INSERT INTO tokens",
+        "SELECT",
+        "COMMIT",
+    ]
+
+
+@pytest.mark.postgres
+def test_held_writes_of_a_unit_that_fails_are_never_sent(
+    pg_store: tuple[Store, list[str]],
+) -> None:
+    store, sent = pg_store
+
+    def failing_unit() -> None:
+        with store.transaction():
+            store.issue(None, [_token("never")])
+            raise RuntimeError("handler failed")
+
+    with pytest.raises(RuntimeError, match="handler failed"):
+        failing_unit()
+    assert sent == []
+    assert store.token("never") is None
+
+
+@pytest.mark.postgres
+def test_a_held_write_that_fails_rolls_back_the_whole_unit(
+    pg_store: tuple[Store, list[str]],
+) -> None:
+    store, _ = pg_store
+    store.issue(None, [_token("dup")])
+    now = time.time()
+
+    def unit_with_a_duplicate() -> None:
+        with store.transaction():
+            store.revoke_token("dup", now)  # an immediate write: the unit's transaction begins
+            store.issue(None, [_token("dup")])  # a duplicate id, found at the commit
+
+    with pytest.raises(StoreError, match="duplicate key"):
+        unit_with_a_duplicate()
+    found = store.token("dup")
+    assert found is not None
+    assert found[0].revoked_at is None
+    assert store.client("c1") is not None  # and the connection works afterwards
+
+
+def _event(flow_id: str, step: str, result: str = "pass", at: float = 0.0) -> FlowEvent:
+    return FlowEvent(
+        flow_id=flow_id,
+        at=at,
+        step=step,
+        sender="browser",
+        receiver="authorization_server",
+        channel="front",
+        summary=step,
+        params={},
+        carried_password=False,
+        checks=[{"id": "AS-01", "result": result}],
+    )
+
+
+def test_a_flow_started_and_updated_in_one_batch_is_inserted_as_updated(store: Store) -> None:
+    """A batch's records of one flow are folded into its row: the same row as writing
+    them one by one, and the events in the order they were made."""
+    with store.transaction():
+        store.save_flow_records(
+            [
+                FlowStart("f1", "c1", 10.0),
+                FlowUpdate(_event("f1", "authorize", "fail", at=11.0)),
+                FlowUpdate(_event("f1", "login", at=12.0), user_id=None, outcome="failed"),
+                FlowStart("f2", "c1", 13.0),
+            ]
+        )
+    store.save_flow_records(
+        [
+            FlowUpdate(_event("f1", "consent", "fail", at=14.0)),
+            FlowUpdate(_event("f1", "token_request", at=15.0), outcome="succeeded"),
+            FlowUpdate(_event("f2", "authorize", at=16.0)),
+        ]
+    )
+    one, two = store.flow("f1"), store.flow("f2")
+    assert one is not None
+    assert two is not None
+    assert (one["started_at"], one["updated_at"], one["failed_checks"], one["outcome"]) == (
+        10.0,
+        15.0,
+        2,
+        "succeeded",
+    )
+    assert (two["updated_at"], two["failed_checks"], two["outcome"]) == (16.0, 0, "in_progress")
+    steps = [event.step for event in store.flow_events("f1")]
+    assert steps == ["authorize", "login", "consent", "token_request"]
+
+
+def test_statement_texts_used_for_held_writes_are_plain_writes() -> None:
+    assert target(SQL_INSERT_TOKEN) == "tokens"
+    assert target(SQL_INSERT_EVENT) == "flow_events"
