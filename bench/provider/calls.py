@@ -3,15 +3,15 @@ stand-in for CPU time, for comparing two revisions on a busy machine (it does no
 the machine's load, as req/s and CPU per request do).
 
     .venv/bin/python bench/provider/calls.py [--format jwt|opaque] [--requests 200] [--top 0]
-    .venv/bin/python bench/provider/calls.py --postgres [--memory-clock]
+    .venv/bin/python bench/provider/calls.py --postgres
     PYTHONPATH=<other checkout>/src:<other checkout> .venv/bin/python bench/provider/calls.py
 
 The sandbox runs in this process (its ASGI app on a free loopback port, a fresh SQLite file);
 a profile hook on every thread it starts counts the calls made while the requests are served,
 after 30 warm-up requests. `--top N` lists the N source files with the most calls per request.
 `--postgres` uses a fresh database on the local PostgreSQL instead (tests/support/postgres.py),
-where the admin clock is shared through the database; `--memory-clock` gives that run the
-in-memory clock, to price the shared clock's read per request.
+where each request starts by reading the state that instances share (admin clock, injected
+faults, queued claims: `provider/shared_state.py`).
 """
 
 from __future__ import annotations
@@ -75,10 +75,9 @@ def _database(postgres: bool) -> Iterator[str]:
         yield url
 
 
-def count(token_format: str, requests: int, db: str, memory_clock: bool) -> Counter:
+def count(token_format: str, requests: int, db: str) -> Counter:
     from tests.support.asgi_server import AsgiServer
 
-    from valetkey.provider.admin_state import Clock
     from valetkey.provider.app import create_app
     from valetkey.provider.core import Provider
     from valetkey.provider.settings import build_settings
@@ -89,8 +88,7 @@ def count(token_format: str, requests: int, db: str, memory_clock: bool) -> Coun
     store = open_store(settings)
     counter = Counter()
     threading.setprofile(counter.profile)  # every thread started from here on
-    clock = Clock() if memory_clock else None
-    server = AsgiServer(create_app(Provider(settings, store, clock=clock))).start()
+    server = AsgiServer(create_app(Provider(settings, store))).start()
     basic = base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
     headers = {
         "authorization": f"Basic {basic}",
@@ -120,10 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--top", type=int, default=0, help="list the files with the most calls")
     p.add_argument("--postgres", action="store_true", help="a fresh local PostgreSQL database")
-    p.add_argument("--memory-clock", action="store_true", help="the in-memory admin clock")
     a = p.parse_args(argv)
     with _database(a.postgres) as db:
-        counter = count(a.format, a.requests, db, a.memory_clock)
+        counter = count(a.format, a.requests, db)
     python = sum(n for (_, py), n in counter.calls.items() if py) / a.requests
     builtin = sum(n for (_, py), n in counter.calls.items() if not py) / a.requests
     print(f"{a.format}: {python:.0f} Python calls and {builtin:.0f} C calls per token request")

@@ -221,6 +221,41 @@ def test_claims_queued_at_one_go_into_the_next_id_token_from_the_other(
     assert "team" not in again
 
 
+def _inject(sandbox: Sandbox, fault: dict[str, object]) -> None:
+    admin = {"authorization": f"Bearer {sandbox.admin_token}"}
+    armed = httpx.post(sandbox.url + "/admin/faults", json=fault, headers=admin)
+    assert armed.status_code == 200, armed.text
+
+
+def test_a_fault_injected_at_one_is_met_at_either_exactly_its_count(
+    pair: tuple[Sandbox, Sandbox],
+) -> None:
+    """Three 503s for /token, injected at the first: the next three token requests meet
+    them, whichever instance they reach, and the fourth is answered as usual."""
+    one, two = pair
+    _inject(one, {"path": "/token", "count": 3, "status": 503})
+    body = {"grant_type": "refresh_token", "refresh_token": "not-a-token"}
+    statuses = [_token(base, one.secret, body).status_code for base in (two.url, one.url, two.url)]
+    assert statuses == [503, 503, 503]
+    after = _token(one.url, one.secret, body)
+    assert (after.status_code, after.json()["error"]) == (400, "invalid_grant")
+
+
+def test_a_jwks_fault_injected_at_one_is_met_at_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
+    """The JWKS is answered on the event loop; on a shared database a fault for it is still
+    looked up first (a malformed body once, then a 0.3 s delay once, then as usual)."""
+    one, two = pair
+    _inject(one, {"path": "/jwks.json", "malformed": True})
+    broken = httpx.get(two.url + "/jwks.json")
+    assert (broken.status_code, broken.content) == (200, b"{not json")
+    _inject(two, {"path": "/jwks.json", "delay": 0.3})
+    started = time.monotonic()
+    slow = httpx.get(one.url + "/jwks.json")
+    assert slow.status_code == 200
+    assert time.monotonic() - started >= 0.3
+    assert "keys" in httpx.get(two.url + "/jwks.json").json()
+
+
 # last in this module: the clock only moves forward, and the tests above sign DPoP proofs with
 # the real time
 def test_clock_moved_at_one_applies_at_the_other(pair: tuple[Sandbox, Sandbox]) -> None:

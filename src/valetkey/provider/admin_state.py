@@ -26,6 +26,16 @@ class AdminState:
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def inject(self, fault: Fault) -> None:
+        """The next `fault.remaining` requests to `fault.path` meet the fault."""
+        with self._lock:
+            self.faults[fault.path] = fault
+
+    def start_request(self, path: str | None, clock: Clock) -> Fault | None:
+        """In a store worker, as a request starts: nothing to read in memory (the event loop
+        takes this process's faults before the request is parsed)."""
+        return None
+
     def take_fault(self, path: str) -> Fault | None:
         if not self.faults:  # the usual case, without taking the lock
             return None
@@ -69,8 +79,9 @@ class Clock:
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
 
-    def begin(self) -> None:
-        """A request starts (in its store worker): nothing to do for a clock in memory."""
+    def follow(self, offset: float) -> None:
+        """The offset that instances sharing a database agreed on; a clock in memory is its
+        own authority and keeps its offset."""
 
     def now(self) -> float:
         return time.time() + self.offset

@@ -22,6 +22,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any, Literal, TypeVar
 
 from valetkey.provider import cors
+from valetkey.provider.admin_state import Fault
 from valetkey.provider.core import Provider
 from valetkey.provider.endpoints import (
     account,
@@ -280,15 +281,48 @@ def _failure(provider: Provider, kind: Kind, status: int, description: str) -> R
 
 
 def _handle(
-    workers: StoreWorkers, provider: Provider, handler: Handler, request: Request
-) -> Response:
+    workers: StoreWorkers,
+    provider: Provider,
+    handler: Handler,
+    request: Request,
+    path: str | None,
+) -> Response | Fault:
     """In a store worker: the handler in one unit of work. Whatever it writes (a code
     claimed, tokens issued, a grant revoked) and its flow records, written at the end, are
-    one transaction, committed before the response goes out."""
+    one transaction, committed before the response goes out. On a shared database the
+    request starts by reading what other instances may have changed, and meets the fault
+    injected for `path` instead of running the handler (None: a fault was met already)."""
     with provider.store.transaction(), provider.flows.batch():
-        provider.clock.begin()  # a shared clock is read again, once, in this request
+        fault = provider.admin.start_request(path, provider.clock)
+        if fault is not None:
+            return fault
         result = handler(provider, request)
         return workers.drive(result) if inspect.iscoroutine(result) else result  # type: ignore[return-value]
+
+
+async def _meet(provider: Provider, kind: Kind, fault: Fault) -> Response | None:
+    """An injected fault: wait its delay, then its answer (None: answer as usual)."""
+    if fault.delay:
+        await asyncio.sleep(fault.delay)
+    if fault.malformed:
+        return Response(200, b"{not json", [("content-type", "application/json")])
+    if fault.status is not None:
+        return _failure(provider, kind, fault.status, "an injected fault")
+    return None
+
+
+async def _in_worker(
+    app: SandboxApp, provider: Provider, endpoint: Endpoint, parsed: Request, path: str
+) -> Response:
+    run = app.workers.run
+    result = await run(_handle, app.workers, provider, endpoint.handler, parsed, path)
+    if isinstance(result, Fault):  # met as the request started (a shared database)
+        answer = await _meet(provider, endpoint.kind, result)
+        if answer is not None:
+            return answer
+        result = await run(_handle, app.workers, provider, endpoint.handler, parsed, None)
+    assert isinstance(result, Response)
+    return result
 
 
 def _refresh_keys_soon(provider: Provider, workers: StoreWorkers) -> None:
@@ -319,13 +353,10 @@ async def _answer(
     _refresh_keys_soon(provider, app.workers)
     path = scope["path"]
     fault = provider.admin.take_fault(path) if provider.admin.faults else None
-    if fault is not None:  # injected through the admin API
-        if fault.delay:
-            await asyncio.sleep(fault.delay)
-        if fault.malformed:
-            return Response(200, b"{not json", [("content-type", "application/json")])
-        if fault.status is not None:
-            return _failure(provider, endpoint.kind, fault.status, "an injected fault")
+    if fault is not None:  # injected through the admin API, in this process's memory
+        answer = await _meet(provider, endpoint.kind, fault)
+        if answer is not None:
+            return answer
     try:
         parsed = await _parse(scope, headers, receive)
     except BodyTooLarge as exc:
@@ -333,10 +364,15 @@ async def _answer(
     except MalformedRequest as exc:
         return _failure(provider, endpoint.kind, 400, str(exc))
     try:
-        if endpoint.handler in LOOP_SAFE:  # no store call: answered on the loop
-            result = endpoint.handler(provider, parsed)
-            return await result if inspect.isawaitable(result) else result
-        return await app.workers.run(_handle, app.workers, provider, endpoint.handler, parsed)
+        if endpoint.handler not in LOOP_SAFE:
+            return await _in_worker(app, provider, endpoint, parsed, path)
+        if provider.shared:  # a fault another instance injected is looked up in a worker
+            fault = await app.workers.run(provider.admin.start_request, path, provider.clock)
+            answer = None if fault is None else await _meet(provider, endpoint.kind, fault)
+            if answer is not None:
+                return answer
+        result = endpoint.handler(provider, parsed)  # no store call: answered on the loop
+        return await result if inspect.isawaitable(result) else result
     except TooManyAttempts as exc:  # RFC 6585 §4
         response = _failure(provider, endpoint.kind, 429, f"{exc}; retry in {exc.retry_after} s.")
         response.headers.append(("retry-after", str(exc.retry_after)))

@@ -398,7 +398,7 @@ def faults(provider: Provider, request: Request) -> Response:
     if not isinstance(delay, int | float) or not 0 <= delay <= 30:
         raise AdminError(400, "delay is from 0 to 30 seconds")
     fault = Fault(path, count, status, float(delay), bool(data.get("malformed", False)))
-    provider.admin.faults[path] = fault
+    provider.admin.inject(fault)
     return json_response(
         {
             "path": path,

@@ -16,7 +16,7 @@ from valetkey.provider.store.driver import Database, StoreError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-HEAD_REVISION = "0009"  # tests check that this is Alembic's head
+HEAD_REVISION = "0010"  # tests check that this is Alembic's head
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

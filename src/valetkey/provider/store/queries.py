@@ -35,6 +35,7 @@ from valetkey.provider.store.records import (
     Grant,
     LoginSession,
     Resource,
+    SharedRequestState,
     Token,
     User,
 )
@@ -154,6 +155,7 @@ SQL_PRUNE = (
     "DELETE FROM login_sessions WHERE expires_at < :now",
     "DELETE FROM tokens WHERE expires_at < :before",
     "DELETE FROM dpop_proofs WHERE expires_at < :now",  # by the minute: a cheap range scan
+    "DELETE FROM injected_faults WHERE remaining <= 0",
 )
 SQL_FIRST_PROOF = (
     "INSERT INTO dpop_proofs (jti_hash, expires_at) VALUES (:jti_hash, :expires_at)"
@@ -170,6 +172,19 @@ SQL_QUEUE_CLAIMS = (  # PostgreSQL only (the shared path): later claims win, as 
     "INSERT INTO queued_claims (kind, name, claims) VALUES (:kind, :name, :claims)"
     " ON CONFLICT (kind, name) DO UPDATE SET claims ="
     " CAST(CAST(queued_claims.claims AS JSONB) || CAST(excluded.claims AS JSONB) AS TEXT)"
+)
+SQL_REQUEST_STATE = (  # PostgreSQL only (the shared path): one statement as a request starts
+    "WITH fault AS (UPDATE injected_faults SET remaining = remaining - 1"
+    " WHERE path_hash = :path_hash AND remaining > 0 RETURNING status, delay, malformed)"
+    " SELECT (SELECT value FROM server_state WHERE name = 'clock_offset'),"
+    " EXISTS (SELECT 1 FROM queued_claims), fault.status, fault.delay, fault.malformed"
+    " FROM (SELECT 1) AS one LEFT JOIN fault ON TRUE"
+)
+SQL_INJECT_FAULT = (
+    "INSERT INTO injected_faults (path_hash, path, remaining, status, delay, malformed)"
+    " VALUES (:path_hash, :path, :remaining, :status, :delay, :malformed)"
+    " ON CONFLICT (path_hash) DO UPDATE SET remaining = excluded.remaining,"
+    " status = excluded.status, delay = excluded.delay, malformed = excluded.malformed"
 )
 SQL_TAKE_CLAIMS = "DELETE FROM queued_claims WHERE kind = :kind AND name = :name RETURNING claims"
 # the grants a revocation covers, by a condition on the grants table
@@ -560,6 +575,25 @@ class Store:
     def queue_claims(self, kind: str, name: str, claims: str) -> None:
         """Add claims (a JSON object) to those queued for a user's or a client's next token."""
         self._write(SQL_QUEUE_CLAIMS, {"kind": kind, "name": name, "claims": claims})
+
+    def request_state(self, path_hash: str) -> SharedRequestState:
+        """As a request starts, on a database that instances share: the admin clock's
+        offset, whether any claims are queued, and the fault injected for the request's
+        path (its SHA-256), taken (its count less one) if there is one: one statement."""
+        row = self._one(SQL_REQUEST_STATE, {"path_hash": path_hash})
+        assert row is not None  # the statement always returns its one row
+        offset, queued, status, delay, malformed = row
+        fault = None if delay is None else (status, float(delay), bool(malformed))
+        return SharedRequestState(0.0 if offset is None else float(offset), bool(queued), fault)
+
+    def inject_fault(
+        self, path_hash: str, path: str, fault: tuple[int, int | None, float, bool]
+    ) -> None:
+        """Inject (or replace) the fault for a path: (count, status, delay, malformed)."""
+        remaining, status, delay, malformed = fault
+        values = {"path_hash": path_hash, "path": path, "remaining": remaining}
+        values |= {"status": status, "delay": delay, "malformed": malformed}
+        self._write(SQL_INJECT_FAULT, values)
 
     def take_claims(self, kind: str, name: str) -> str | None:
         """The queued claims (JSON), deleted as they are read, in the request's transaction:

@@ -181,3 +181,12 @@ class DeviceCode:
     status: str  # pending, approved, denied, used
     user_id: int | None
     auth_time: float | None
+
+
+@dataclass(frozen=True)
+class SharedRequestState:
+    """What a request on a shared database reads as it starts (`Store.request_state`)."""
+
+    clock_offset: float
+    claims_queued: bool
+    fault: tuple[int | None, float, bool] | None  # (status, delay, malformed), taken

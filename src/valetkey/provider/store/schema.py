@@ -236,3 +236,14 @@ queued_claims = Table(  # revision 0009: claims for a user's or client's next to
     Column("name", String(255), primary_key=True),
     Column("claims", Text, nullable=False),  # a JSON object
 )
+
+injected_faults = Table(  # revision 0010: faults injected by the admin API, shared by instances
+    "injected_faults",
+    metadata,
+    Column("path_hash", String(64), primary_key=True),  # SHA-256 of the path: any length fits
+    Column("path", Text, nullable=False),
+    Column("remaining", Integer, nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("delay", Float, nullable=False),
+    Column("malformed", Boolean, nullable=False),
+)
