@@ -2,6 +2,10 @@
 and two on one PostgreSQL behind nginx (the Debian package) as the loopback load balancer.
 
     .venv/bin/python bench/provider/scale.py [--seconds 5] [--repeats 3] [--concurrency 16]
+    .venv/bin/python bench/provider/scale.py --token [--format opaque|jwt]
+
+`--token` measures the token endpoint instead (wrk, 2 threads, 32 connections, client
+credentials) in the same three setups: the process-model lever of issue 16.
 
 Every instance runs with `--lab weak-password-hash` (argon2id m=1 MiB, t=1) so that the
 store and the protocol, not the password hash, are measured. Results go to
@@ -27,7 +31,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flows import FlowTarget, run_flows
+from load import Endpoint, run_wrk, write_lua
 from servers import cpu_seconds, free_port
+from subjects import CC_CLIENT, CC_SECRET
 
 from valetkey.provider import process
 
@@ -123,15 +129,49 @@ def measure(
         rates.append(run.flows_per_s)
         cpu.append(1000 * used / max(run.flows, 1))
     return {
-        "flows_per_s": statistics.median(rates),
+        "per_s": statistics.median(rates),
         "runs": rates,
-        "server_cpu_ms_per_flow": statistics.median(cpu),
+        "server_cpu_ms": statistics.median(cpu),
     }
 
 
+def measure_token(issuer: str, pids: list[int], args: argparse.Namespace) -> dict[str, object]:
+    """Client-credentials token requests/s with wrk, and the servers' CPU per request."""
+    wrk = shutil.which("wrk") or "/usr/bin/wrk"
+    lua = write_lua(Endpoint("/token", CC_CLIENT, CC_SECRET), Path(tempfile.mkdtemp()))
+    run_wrk(wrk, issuer + "/token", lua, 2, 32, 1)  # warm up
+    rates, cpu = [], []
+    for _ in range(args.repeats):
+        before = sum(cpu_seconds(pid) for pid in pids)
+        result = run_wrk(wrk, issuer + "/token", lua, 2, 32, int(args.seconds))
+        used = sum(cpu_seconds(pid) for pid in pids) - before
+        if result.non_2xx or result.socket_errors:
+            raise SystemExit(f"token requests failed: {result.non_2xx} non-2xx")
+        rates.append(result.requests_per_s)
+        cpu.append(1000 * used / max(result.requests, 1))
+    return {
+        "per_s": statistics.median(rates),
+        "runs": rates,
+        "server_cpu_ms": statistics.median(cpu),
+    }
+
+
+def register_cc(tmp: Path, db: str | None) -> None:
+    """The bench's client-credentials client, in the database the instances will share."""
+    db = db or f"sqlite:///{tmp / 'valetkey.db'}"
+    add = [sys.executable, "-m", "valetkey", "clients", "add", CC_CLIENT, "--secret", CC_SECRET]
+    add += ["--grant", "client_credentials", "--scope", "photos.read", "--db", db]
+    subprocess.run(add, capture_output=True, check=True, timeout=60)
+
+
 def one(tmp: Path, db: str | None, args: argparse.Namespace) -> dict[str, object]:
-    sandbox = process.start(tmp, *LAB, db=db)
+    extra = ("--access-token-format", args.format) if args.token else ()
+    if args.token:
+        register_cc(tmp, db)
+    sandbox = process.start(tmp, *LAB, *extra, db=db)
     try:
+        if args.token:
+            return measure_token(sandbox.url, [sandbox.proc.pid], args)
         return measure(target(sandbox.issuer, sandbox.creds), [sandbox.proc.pid], args)
     finally:
         sandbox.stop()
@@ -140,13 +180,18 @@ def one(tmp: Path, db: str | None, args: argparse.Namespace) -> dict[str, object
 def pair(tmp: Path, db: str, args: argparse.Namespace) -> dict[str, object]:
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
+    extra = ("--access-token-format", args.format) if args.token else ()
+    if args.token:
+        register_cc(tmp, db)
     with ExitStack() as stack:
-        first = process.start(tmp / "a", *LAB, "--issuer", issuer, db=db)
+        first = process.start(tmp / "a", *LAB, *extra, "--issuer", issuer, db=db)
         stack.callback(first.stop)
-        second = process.start(tmp / "b", *LAB, "--issuer", issuer, db=db)
+        second = process.start(tmp / "b", *LAB, *extra, "--issuer", issuer, db=db)
         stack.callback(second.stop)
         balancer = stack.enter_context(nginx(tmp, port, [first.url, second.url]))
         pids = [first.proc.pid, second.proc.pid, balancer.pid]
+        if args.token:
+            return measure_token(issuer, pids, args)
         return measure(target(issuer, first.creds), pids, args)
 
 
@@ -155,6 +200,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--token", action="store_true", help="the token endpoint, with wrk")
+    parser.add_argument("--format", choices=("opaque", "jwt"), default="opaque")
     args = parser.parse_args()
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory(prefix="valetkey-scale-") as tmp_name:
@@ -164,26 +211,27 @@ def main() -> None:
             results["one on PostgreSQL"] = one(tmp / "pg", db, args)
         with pg_database() as db:
             results["two on PostgreSQL behind nginx"] = pair(tmp / "pair", db, args)
-    base = float(results["one on SQLite"]["flows_per_s"])  # type: ignore[arg-type]
+    what = f"token requests ({args.format})" if args.token else "flows"
+    base = results["one on SQLite"]
     lines = [
-        "| setup | flows/s (median) | runs | server CPU ms/flow | vs one on SQLite |",
+        f"| setup | {what}/s (median) | runs | server CPU ms each | vs one on SQLite: rate, CPU |",
         "|---|---|---|---|---|",
     ]
     for name, row in results.items():
-        rate = float(row["flows_per_s"])  # type: ignore[arg-type]
+        rate, cpu = float(row["per_s"]), float(row["server_cpu_ms"])  # type: ignore[arg-type]
         runs = " / ".join(f"{r:.0f}" for r in row["runs"])  # type: ignore[attr-defined]
-        lines.append(
-            f"| {name} | {rate:.1f} | {runs} | "
-            f"{float(row['server_cpu_ms_per_flow']):.2f} | {rate / base:.2f}x |"
-        )  # type: ignore[arg-type]
+        ratios = f"{rate / float(base['per_s']):.2f}x, {cpu / float(base['server_cpu_ms']):.2f}x"  # type: ignore[arg-type]
+        lines.append(f"| {name} | {rate:.1f} | {runs} | {cpu:.2f} | {ratios} |")
     table = "\n".join(lines)
     print(table)
     stamp = time.strftime("%Y%m%d")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"scale-{stamp}.json").write_text(
+    name = f"scale-token-{args.format}-{stamp}" if args.token else f"scale-{stamp}"
+    (RESULTS / f"{name}.json").write_text(
         json.dumps(
             {
-                "concurrency": args.concurrency,
+                "measured": what,
+                "concurrency": 32 if args.token else args.concurrency,
                 "seconds": args.seconds,
                 "repeats": args.repeats,
                 "password_hash": "argon2id m=1 MiB t=1 p=1 (--lab weak-password-hash)",
@@ -192,7 +240,7 @@ def main() -> None:
             indent=2,
         )
     )
-    (RESULTS / f"scale-{stamp}.md").write_text(table + "\n")
+    (RESULTS / f"{name}.md").write_text(table + "\n")
 
 
 if __name__ == "__main__":
