@@ -256,6 +256,25 @@ def test_a_jwks_fault_injected_at_one_is_met_at_the_other(pair: tuple[Sandbox, S
     assert "keys" in httpx.get(two.url + "/jwks.json").json()
 
 
+def test_a_client_removed_at_one_is_refused_at_the_other(pair: tuple[Sandbox, Sandbox]) -> None:
+    """The second instance used the client before (it keeps it parsed between changes to
+    the clients table); the removal at the first moves the table's version, so the next
+    request at the second reads the table and finds no client."""
+    one, two = pair
+    admin = {"authorization": f"Bearer {one.admin_token}"}
+    body = {"client_id": "short-lived", "grants": ["client_credentials"], "scopes": "photos.read"}
+    made = httpx.post(one.url + "/admin/clients", json=body, headers=admin)
+    assert made.status_code == 201, made.text
+    secret = made.json()["client_secret"]
+    grant = {"grant_type": "client_credentials", "scope": "photos.read"}
+    for _ in range(2):
+        used = httpx.post(two.url + "/token", data=grant, auth=("short-lived", secret))
+        assert used.status_code == 200, used.text
+    assert httpx.delete(one.url + "/admin/clients/short-lived", headers=admin).status_code == 204
+    refused = httpx.post(two.url + "/token", data=grant, auth=("short-lived", secret))
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")
+
+
 # last in this module: the clock only moves forward, and the tests above sign DPoP proofs with
 # the real time
 def test_clock_moved_at_one_applies_at_the_other(pair: tuple[Sandbox, Sandbox]) -> None:

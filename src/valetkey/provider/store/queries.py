@@ -177,7 +177,8 @@ SQL_REQUEST_STATE = (  # PostgreSQL only (the shared path): one statement as a r
     "WITH fault AS (UPDATE injected_faults SET remaining = remaining - 1"
     " WHERE path_hash = :path_hash AND remaining > 0 RETURNING status, delay, malformed)"
     " SELECT (SELECT value FROM server_state WHERE name = 'clock_offset'),"
-    " EXISTS (SELECT 1 FROM queued_claims), fault.status, fault.delay, fault.malformed"
+    " EXISTS (SELECT 1 FROM queued_claims), fault.status, fault.delay, fault.malformed,"
+    " (SELECT value FROM server_state WHERE name = 'clients_version')"
     " FROM (SELECT 1) AS one LEFT JOIN fault ON TRUE"
 )
 SQL_INJECT_FAULT = (
@@ -359,6 +360,7 @@ class UnitOfWork:
             raise
         finally:
             self.store._local.unit = None
+            self.store._local.clients_version = None  # known for one request only
 
     def _send_behind(self, unit: _Unit) -> None:
         """The writes held back: with the unit's transaction if it began, else as one
@@ -381,7 +383,7 @@ class Store:
         self._local = threading.local()
         self._prepared: dict[str, str] = {}
         # parsed clients by id, with the row they were parsed from: reused while it matches
-        self._clients: dict[str, tuple[tuple[Any, ...], Client]] = {}
+        self._clients: dict[str, tuple[tuple[Any, ...], Client, str | None]] = {}
 
     @cached_property
     def engine(self) -> Engine:
@@ -579,10 +581,14 @@ class Store:
     def request_state(self, path_hash: str) -> SharedRequestState:
         """As a request starts, on a database that instances share: the admin clock's
         offset, whether any claims are queued, and the fault injected for the request's
-        path (its SHA-256), taken (its count less one) if there is one: one statement."""
+        path (its SHA-256), taken (its count less one) if there is one: one statement.
+        It also reads the clients table's version (a trigger moves it on every change):
+        until this thread's unit of work ends, `client()` reuses a client parsed at that
+        version without reading its row again."""
         row = self._one(SQL_REQUEST_STATE, {"path_hash": path_hash})
         assert row is not None  # the statement always returns its one row
-        offset, queued, status, delay, malformed = row
+        offset, queued, status, delay, malformed, clients_version = row
+        self._local.clients_version = clients_version or ""
         fault = None if delay is None else (status, float(delay), bool(malformed))
         return SharedRequestState(0.0 if offset is None else float(offset), bool(queued), fault)
 
@@ -737,6 +743,7 @@ class Store:
 
     def add_client(self, client: Client, now: float) -> None:
         values = _client_values(client, now)
+        self._clients_changed(client.client_id)
         with self._cursor() as cursor:
             self._run(cursor, "SELECT 1 FROM clients WHERE client_id = :client_id", values)
             if cursor.fetchone() is not None:
@@ -747,6 +754,7 @@ class Store:
         """Store (or update) a client a metadata document describes: its row follows the
         document, so consents and grants can name it. A row of another origin is kept."""
         values = _client_values(client, now)
+        self._clients_changed(client.client_id)
         with self._cursor() as cursor:
             self._run(cursor, "SELECT origin FROM clients WHERE client_id = :client_id", values)
             found = cursor.fetchone()
@@ -765,19 +773,27 @@ class Store:
         return 0 if row is None else int(row[0])
 
     def client(self, client_id: str) -> Client | None:
-        """Read on every call (a change by another process shows at once); parsed only when
-        the row differs from the one parsed last time."""
+        """Read on every call (a change by another process shows at once), except inside a
+        request on a shared database that saw the clients table at the version this client
+        was parsed at (`request_state`); parsed only when the row differs from the one
+        parsed last time."""
+        known = getattr(self._local, "clients_version", None)
+        cached = self._clients.get(client_id)
+        if known is not None and cached is not None and cached[2] == known:
+            return cached[1]
         row = self._one(SQL_CLIENT, {"client_id": client_id})
         if row is None:
             return None
-        cached = self._clients.get(client_id)
-        if cached is not None and cached[0] == row:
-            return cached[1]
-        client = _client(row)
+        client = cached[1] if cached is not None and cached[0] == row else _client(row)
         if len(self._clients) >= MAX_CACHED_CLIENTS:
             self._clients.clear()
-        self._clients[client_id] = (row, client)
+        self._clients[client_id] = (row, client, known)
         return client
+
+    def _clients_changed(self, client_id: str) -> None:
+        """This thread changed a client: what it reads next comes from the table."""
+        self._local.clients_version = None
+        self._clients.pop(client_id, None)
 
     def clients(self) -> list[Client]:
         rows = self._all(_select(CLIENT_COLUMNS, "FROM clients ORDER BY client_id"))
@@ -786,6 +802,7 @@ class Store:
     def remove_client(self, client_id: str, now: float) -> bool:
         """Delete a client; its grants and tokens are revoked first, so nothing it held works."""
         params = {"client_id": client_id, "now": now}
+        self._clients_changed(client_id)
         with self._cursor() as cursor:
             self._revoke_grants(cursor, GRANTS_OF_CLIENT, params)
             self._run(
