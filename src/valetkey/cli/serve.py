@@ -230,6 +230,16 @@ def _tenant(settings: Settings, name: str, admin_token: str) -> Provider:
     return tenant
 
 
+def _lean_log_records() -> None:
+    """Log records without what our format never prints: the caller's file and line, the
+    thread, the process (the logging HOWTO's "Optimization" table). A lab switch writes a
+    warning at every request, so under load this is measurable."""
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None  # the HOWTO's documented switch
+
+
 def _run(settings: Settings, sock: socket.socket, started: float) -> None:
     import uvicorn
 
@@ -243,6 +253,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    _lean_log_records()
     private_umask()  # the database and the credentials file hold secrets
     file_notes = secure_folder(settings.data_dir)
     provider = Provider(settings, store_for(settings))

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Literal, TypeVar
 
 from valetkey.provider import cors
@@ -229,15 +229,21 @@ async def _read_body(headers: dict[str, str], receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _cookies(header: str) -> dict[str, str]:
-    if not header:
-        return {}
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        return {}
-    return {name: morsel.value for name, morsel in jar.items()}
+def cookies(header: str) -> dict[str, str]:
+    """A Cookie header's name=value pairs (RFC 6265 §4.2.1, §5.4: "; " between them). A name
+    sent twice keeps its first value, the cookie with the longer path (§5.4 step 2); a pair
+    without "=", without a name or with a control character (§4.1.1) is skipped, and the
+    others are kept."""
+    jar: dict[str, str] = {}
+    for pair in header.split(";"):
+        name, equals, value = pair.partition("=")
+        name, value = name.strip(), value.strip()
+        if equals and name and name not in jar and not _CONTROL.search(pair):
+            jar[name] = value
+    return jar
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab is allowed around a pair
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -263,7 +269,7 @@ async def _parse(scope: Scope, headers: dict[str, str], receive: Receive) -> Req
         query=Params.parse(raw_query) if raw_query else Params(),
         form=form,
         headers=headers,
-        cookies=_cookies(headers.get("cookie", "")),
+        cookies=cookies(headers.get("cookie", "")),
         raw_query=raw_query,
         body=body,
         peer=str(scope["client"][0]) if scope.get("client") else "",
