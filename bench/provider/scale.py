@@ -4,6 +4,11 @@ and two on one PostgreSQL behind nginx (the Debian package) as the loopback load
     .venv/bin/python bench/provider/scale.py [--seconds 5] [--repeats 3] [--concurrency 16]
     .venv/bin/python bench/provider/scale.py --token [--format opaque|jwt]
 
+PostgreSQL commits with `synchronous_commit=on` (its default: each commit waits for the WAL
+to reach the disk, so it survives a power loss); SQLite runs in WAL mode with
+`synchronous=NORMAL` (a commit survives a crash of the process, not of the machine). The row
+"synchronous_commit=off" gives PostgreSQL SQLite's class, to show what the stronger one costs.
+
 `--token` measures the token endpoint instead (wrk, 2 threads, 32 connections, client
 credentials) in the same three setups: the process-model lever of issue 16.
 
@@ -63,10 +68,14 @@ http {{
 
 
 @contextmanager
-def pg_database() -> Iterator[str]:
+def pg_database(synchronous_commit: bool = True) -> Iterator[str]:
+    """A fresh database; `synchronous_commit=False` gives it SQLite's durability class here
+    (a commit survives a crash of the server process, not of the machine)."""
     name = f"vk_scale_{int(time.time() * 1000)}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        if not synchronous_commit:
+            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     try:
         yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     finally:
@@ -209,6 +218,8 @@ def main() -> None:
         results["one on SQLite"] = one(tmp / "sqlite", None, args)
         with pg_database() as db:
             results["one on PostgreSQL"] = one(tmp / "pg", db, args)
+        with pg_database(synchronous_commit=False) as db:
+            results["one on PostgreSQL, synchronous_commit=off"] = one(tmp / "pg-async", db, args)
         with pg_database() as db:
             results["two on PostgreSQL behind nginx"] = pair(tmp / "pair", db, args)
     what = f"token requests ({args.format})" if args.token else "flows"
