@@ -406,6 +406,7 @@ def summarize(name: str, n: int, sent: list[Sent], server: dict[str, int]) -> Ph
 class Run:
     phases: list[Phase]
     samples: dict[str, tuple[list[Sent], list[Sent]]]  # two measured items per phase
+    secrets: tuple[str, ...] = ()  # the demo password and client secret: never written out
 
 
 def measure(db: str, n: int, server_stats: bool = True) -> Run:
@@ -427,7 +428,8 @@ def measure(db: str, n: int, server_stats: bool = True) -> Run:
             phases.append(summarize(name, n, sent, delta))
             groups = by_item([s for s in sent if not s.periodic])
             samples[name] = (groups[n - 2], groups[n - 1])
-    return Run(phases, samples)
+        secrets = (box.target.fill["password"], box.target.client_secret, SECRET)
+    return Run(phases, samples, secrets)
 
 
 # -- the flow's statements: shapes for people, a pgbench script for the server --------------

@@ -5,5 +5,5 @@ SELECT value FROM server_state WHERE name = 'clock_offset';
 SELECT client_id, secret_hash, name, redirect_uris, post_logout_redirect_uris, scopes, grant_types, id_token_alg, token_endpoint_auth_method, response_types, application_type, origin FROM clients WHERE client_id = U&'bench-calls';
 BEGIN;
 DELETE FROM queued_claims WHERE kind = U&'client' AND name = U&'bench-calls' RETURNING claims;
-INSERT INTO tokens (id, kind, grant_id, client_id, user_id, scope, created_at, expires_at, revoked_at, used_at, jkt, resources) VALUES (rpad(md5(CAST(:k AS TEXT) || '-0'), 32, md5(CAST(:k AS TEXT) || '-0')), U&'access', NULL, U&'bench-calls', NULL, U&'photos.read', 1796241249.5557585, 1796241549.5557585, NULL, NULL, NULL, U&'');
+INSERT INTO tokens (id, kind, grant_id, client_id, user_id, scope, created_at, expires_at, revoked_at, used_at, jkt, resources) VALUES (rpad(md5(CAST(:k AS TEXT) || '-0'), 32, md5(CAST(:k AS TEXT) || '-0')), U&'access', NULL, U&'bench-calls', NULL, U&'photos.read', 1796241337.5371253, 1796241637.5371253, NULL, NULL, NULL, U&'');
 COMMIT;
