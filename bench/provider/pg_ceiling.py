@@ -8,7 +8,10 @@ here are flows/s (token requests/s) that the database alone can serve.
 
 The database is a fresh one, set up as statements.py's (migrated, demo data, the CC client,
 consent given in a warm-up flow) so that every lookup in the scripts finds its row. pgbench
-runs with -j 2 -M prepared at each client count, and once with -M simple at 16 clients.
+runs with -j 2 -M prepared at each client count, once with -M simple at 16 clients, and once
+flow.sql without the inspector's flow records (flows, flow_events) at 16 clients: what a flow
+costs the database when they are kept elsewhere. Each run starts after a VACUUM ANALYZE, the
+first after a few seconds of unmeasured runs of both scripts (WARMUP_S).
 pgbench and PostgreSQL share this machine's cores: the figures are a floor for a database
 on a machine of its own, and only their ratios travel to another machine.
 Writes bench/results/pg-ceiling-YYYYMMDD.{json,md}.
@@ -23,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,6 +39,12 @@ TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.M)
 LATENCY = re.compile(r"^latency average = ([0-9.]+) ms", re.M)
 FAILED = re.compile(r"^number of failed transactions: (\d+)", re.M)
 SIMPLE_AT = 16
+# unmeasured runs first: analyzed while (nearly) empty, the tables got plans that scan them,
+# and pgbench's prepared statements kept those plans while the tables grew (1 client: 3x
+# slower than on tables analyzed with a few thousand rows)
+WARMUP_S = 3
+# the inspector's flow records: what a flow would no longer write if they went elsewhere
+FLOW_RECORDS = re.compile(r"^(INSERT INTO flows|INSERT INTO flow_events|UPDATE flows) ")
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,31 @@ def pgbench(db: str, script: Path, clients: int, mode: str, seconds: int) -> Res
     )
 
 
+def without_flow_records(script: Path, folder: Path) -> Path:
+    """flow.sql without its statements on the flows and flow_events tables."""
+    kept = [line for line in script.read_text().splitlines() if not FLOW_RECORDS.match(line)]
+    path = folder / "flow-without-flow-records.sql"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+def vacuum(db: str) -> None:
+    """Each run starts alike: the dead rows of the runs before are gone (autovacuum may be
+    off, as on the machine of the first measurements)."""
+    import psycopg
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def setting(db: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        row = conn.execute("SELECT setting FROM pg_settings WHERE name = %s", (name,)).fetchone()
+    return str(row[0]) if row else ""
+
+
 def prepare(db: str) -> None:
     """The schema, demo data, CC client and consent, as statements.py makes them."""
     with sandbox(db) as box, sandbox_client(box) as http:
@@ -90,14 +125,15 @@ LEFT_OVER = {  # each must be 0 after the flow runs: every lookup found the row 
 def left_over(db: str) -> dict[str, int]:
     import psycopg
 
-    with psycopg.connect(db.replace("+psycopg", ""), autocommit=True) as conn:
+    with psycopg.connect(db, autocommit=True) as conn:
         found = {name: conn.execute(sql).fetchone() for name, sql in LEFT_OVER.items()}
     return {name: int(row[0]) if row else -1 for name, row in found.items()}
 
 
 def runs(clients: list[int]) -> list[tuple[str, int, str]]:
     plan = [(name, c, "prepared") for name in SCRIPTS for c in clients]
-    return plan + [(name, SIMPLE_AT, "simple") for name in SCRIPTS]
+    plan += [(name, SIMPLE_AT, "simple") for name in SCRIPTS]
+    return [*plan, ("flow-without-flow-records", SIMPLE_AT, "prepared")]
 
 
 def table(results: list[Result]) -> str:
@@ -122,10 +158,16 @@ def main(argv: list[str] | None = None) -> int:
 
     clients = [int(c) for c in a.clients.split(",")]
     results = []
-    with fresh_database() as db:
+    scripts = {**SCRIPTS}
+    with tempfile.TemporaryDirectory() as tmp, fresh_database() as db:
+        scripts["flow-without-flow-records"] = without_flow_records(SCRIPTS["flow"], Path(tmp))
         prepare(db)
+        autovacuum = setting(db, "autovacuum")
+        for name in SCRIPTS:  # tables with rows before the first VACUUM ANALYZE (see WARMUP_S)
+            pgbench(db, SCRIPTS[name], 8, "prepared", WARMUP_S)
         for name, c, mode in runs(clients):
-            results.append(pgbench(db, SCRIPTS[name], c, mode, a.seconds))
+            vacuum(db)
+            results.append(pgbench(db, scripts[name], c, mode, a.seconds))
             print(table(results[-1:]).splitlines()[-1], flush=True)
         checks = left_over(db)
     if any(checks.values()):
@@ -134,12 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d")
     data: dict[str, object] = {"command": command, "cpus": os.cpu_count()}
-    data.update(uptime_after=uptime.strip(), left_over=checks)
+    data.update(uptime_after=uptime.strip(), left_over=checks, autovacuum=autovacuum)
     write_json(
         a.results / f"pg-ceiling-{stamp}.json", {**data, "runs": [asdict(r) for r in results]}
     )
     md = a.results / f"pg-ceiling-{stamp}.md"
-    md.write_text(f"Command: `{command}` ({os.cpu_count()} cores)\n\n{table(results)}\n")
+    head = f"Command: `{command}` ({os.cpu_count()} cores, autovacuum {autovacuum})"
+    md.write_text(f"{head}\n\n{table(results)}\n")
     print(table(results))
     print(f"wrote {md}")
     return 0
