@@ -167,18 +167,22 @@ def password_refused(target: FlowTarget, wrong: str) -> bool:
     raise FlowError(f"no password form within {MAX_STEPS} steps")
 
 
-def one_flow(client: httpx.Client, target: FlowTarget, counts: FlowCounts) -> None:
+def one_flow(client: httpx.Client, target: FlowTarget, counts: FlowCounts) -> dict[str, object]:
+    """One complete flow; the token response."""
     state = secrets.token_urlsafe(16)
     first, verifier = _authorize(client, target, state)
     counts.requests += 1
     query = parse_qs(urlsplit(_walk(client, target, first, counts)).query)
     if query.get("state") != [state] or "code" not in query:
         raise FlowError(f"bad redirect back to the client: {query}")
-    _redeem(client, target, query["code"][0], verifier)
+    tokens = _redeem(client, target, query["code"][0], verifier)
     counts.requests += 1
+    return tokens
 
 
-def _redeem(client: httpx.Client, target: FlowTarget, code: str, verifier: str) -> None:
+def _redeem(
+    client: httpx.Client, target: FlowTarget, code: str, verifier: str
+) -> dict[str, object]:
     body = {
         "grant_type": "authorization_code",
         "code": code,
@@ -189,6 +193,7 @@ def _redeem(client: httpx.Client, target: FlowTarget, code: str, verifier: str) 
     response = client.post(target.token_url, data=body, auth=auth)
     if response.status_code != 200 or "access_token" not in response.json():
         raise FlowError(f"token request: {response.status_code} {response.text[:200]}")
+    return dict(response.json())
 
 
 @dataclass(frozen=True)
