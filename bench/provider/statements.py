@@ -43,8 +43,17 @@ from report import markdown_table, write_json  # noqa: E402
 
 from valetkey.provider.store.driver import Database  # noqa: E402
 
-WRITES = ("INSERT", "UPDATE", "DELETE")
-KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "ROLLBACK")
+WRITES = ("INSERT", "UPDATE", "DELETE", "WITH")
+# WITH: writes sent together as one statement (src/valetkey/provider/store/write_behind.py)
+KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK")
+# the statement each request starts with on a shared database (Store.request_state): a read
+# that also takes the path's injected fault, so it changes a row only when one is injected
+REQUEST_STATE = "WITH fault AS"
+ROW_WRITES = {
+    "inserts": re.compile(r"\bINSERT INTO\b"),
+    "updates": re.compile(r"\bUPDATE \w+ SET\b"),
+    "deletes": re.compile(r"\bDELETE FROM\b"),
+}
 # store calls made on a timer or every Nth flow, not by every request (core.py, flows.py)
 PERIODIC = ("keys_version", "prune_expired", "prune_flows")
 WARMUP = 5  # flows (the first gives consent), token requests and refresh requests
@@ -80,6 +89,8 @@ class Recorder:
         if not self.on:
             return
         kind = sql.split(None, 1)[0].upper() if sql.strip() else ""
+        if sql.startswith(REQUEST_STATE):
+            kind = "SELECT"
         shown = dict(params) if isinstance(params, dict) else {}
         periodic = bool(getattr(self.local, "periodic", 0))
         with self.lock:
@@ -358,6 +369,8 @@ def item_counts(sent: Sequence[Sent]) -> dict[str, int]:
     t = transactions(sent)
     counts = {"round_trips": len(sent), **{k: kinds.get(k, 0) for k in KINDS}}
     counts["other"] = len(sent) - sum(kinds.get(k, 0) for k in KINDS)
+    for name, pattern in ROW_WRITES.items():  # each of valetkey's writes changes one row
+        counts[name] = sum(len(pattern.findall(s.sql)) for s in sent if s.kind in WRITES)
     counts["transactions"] = t.committed + t.autocommit
     counts["write_transactions"] = t.written + t.autocommit_writes
     counts["autocommit_writes"] = t.autocommit_writes
@@ -504,7 +517,14 @@ def pgbench_script(a: list[Sent], b: list[Sent], title: str) -> str:
 
 # -- output ---------------------------------------------------------------------------------------
 
-COLUMNS = ("round_trips", *KINDS, "transactions", "write_transactions", "autocommit_writes")
+COLUMNS = (
+    "round_trips",
+    *KINDS,
+    *ROW_WRITES,
+    "transactions",
+    "write_transactions",
+    "autocommit_writes",
+)
 SERVER = (
     "xact_commit",
     "tup_inserted",
