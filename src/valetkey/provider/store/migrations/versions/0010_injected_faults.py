@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.Column("malformed", sa.Boolean(), nullable=False),
     )
 
-
     if op.get_bind().dialect.name == "postgresql":
         op.execute(CLIENTS_CHANGED)
         op.execute(
