@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -124,24 +124,37 @@ def target(issuer: str, creds: dict[str, object]) -> FlowTarget:
     )
 
 
-def measure(
-    flows_target: FlowTarget, pids: list[int], args: argparse.Namespace
+def repeated(
+    pids: list[int], repeats: int, run: Callable[[], tuple[float, int]]
 ) -> dict[str, object]:
-    run_flows(flows_target, 2, 1.0, 20)  # warm up (and consent once)
+    """`run()` (its rate, and how many flows or requests it made) `repeats` times, with the
+    servers' CPU per flow or request of each run; medians."""
     rates, cpu = [], []
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         before = sum(cpu_seconds(pid) for pid in pids)
-        run = run_flows(flows_target, args.concurrency, args.seconds, 100_000)
+        rate, count = run()
         used = sum(cpu_seconds(pid) for pid in pids) - before
-        if run.errors:
-            raise SystemExit(f"flows failed: {run.first_error}")
-        rates.append(run.flows_per_s)
-        cpu.append(1000 * used / max(run.flows, 1))
+        rates.append(rate)
+        cpu.append(1000 * used / max(count, 1))
     return {
         "per_s": statistics.median(rates),
         "runs": rates,
         "server_cpu_ms": statistics.median(cpu),
     }
+
+
+def measure(
+    flows_target: FlowTarget, pids: list[int], args: argparse.Namespace
+) -> dict[str, object]:
+    run_flows(flows_target, 2, 1.0, 20)  # warm up (and consent once)
+
+    def flows() -> tuple[float, int]:
+        run = run_flows(flows_target, args.concurrency, args.seconds, 100_000)
+        if run.errors:
+            raise SystemExit(f"flows failed: {run.first_error}")
+        return run.flows_per_s, run.flows
+
+    return repeated(pids, args.repeats, flows)
 
 
 def measure_token(issuer: str, pids: list[int], args: argparse.Namespace) -> dict[str, object]:
@@ -149,20 +162,30 @@ def measure_token(issuer: str, pids: list[int], args: argparse.Namespace) -> dic
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
     lua = write_lua(Endpoint("/token", CC_CLIENT, CC_SECRET), Path(tempfile.mkdtemp()))
     run_wrk(wrk, issuer + "/token", lua, 2, 32, 1)  # warm up
-    rates, cpu = [], []
-    for _ in range(args.repeats):
-        before = sum(cpu_seconds(pid) for pid in pids)
+
+    def requests() -> tuple[float, int]:
         result = run_wrk(wrk, issuer + "/token", lua, 2, 32, int(args.seconds))
-        used = sum(cpu_seconds(pid) for pid in pids) - before
         if result.non_2xx or result.socket_errors:
             raise SystemExit(f"token requests failed: {result.non_2xx} non-2xx")
-        rates.append(result.requests_per_s)
-        cpu.append(1000 * used / max(result.requests, 1))
-    return {
-        "per_s": statistics.median(rates),
-        "runs": rates,
-        "server_cpu_ms": statistics.median(cpu),
-    }
+        return result.requests_per_s, result.requests
+
+    return repeated(pids, args.repeats, requests)
+
+
+def prepare(tmp: Path, db: str | None, args: argparse.Namespace) -> tuple[str, ...]:
+    """What the instances are started with; for `--token`, the client registered first."""
+    if not args.token:
+        return ()
+    register_cc(tmp, db)
+    return ("--access-token-format", args.format)
+
+
+def measure_mode(
+    args: argparse.Namespace, base: str, creds: dict[str, object], pids: list[int]
+) -> dict[str, object]:
+    if args.token:
+        return measure_token(base, pids, args)
+    return measure(target(base, creds), pids, args)
 
 
 def register_cc(tmp: Path, db: str | None) -> None:
@@ -174,14 +197,9 @@ def register_cc(tmp: Path, db: str | None) -> None:
 
 
 def one(tmp: Path, db: str | None, args: argparse.Namespace) -> dict[str, object]:
-    extra = ("--access-token-format", args.format) if args.token else ()
-    if args.token:
-        register_cc(tmp, db)
-    sandbox = process.start(tmp, *LAB, *extra, db=db)
+    sandbox = process.start(tmp, *LAB, *prepare(tmp, db, args), db=db)
     try:
-        if args.token:
-            return measure_token(sandbox.url, [sandbox.proc.pid], args)
-        return measure(target(sandbox.issuer, sandbox.creds), [sandbox.proc.pid], args)
+        return measure_mode(args, sandbox.issuer, sandbox.creds, [sandbox.proc.pid])
     finally:
         sandbox.stop()
 
@@ -189,9 +207,7 @@ def one(tmp: Path, db: str | None, args: argparse.Namespace) -> dict[str, object
 def pair(tmp: Path, db: str, args: argparse.Namespace) -> dict[str, object]:
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    extra = ("--access-token-format", args.format) if args.token else ()
-    if args.token:
-        register_cc(tmp, db)
+    extra = prepare(tmp, db, args)
     with ExitStack() as stack:
         first = process.start(tmp / "a", *LAB, *extra, "--issuer", issuer, db=db)
         stack.callback(first.stop)
@@ -199,9 +215,7 @@ def pair(tmp: Path, db: str, args: argparse.Namespace) -> dict[str, object]:
         stack.callback(second.stop)
         balancer = stack.enter_context(nginx(tmp, port, [first.url, second.url]))
         pids = [first.proc.pid, second.proc.pid, balancer.pid]
-        if args.token:
-            return measure_token(issuer, pids, args)
-        return measure(target(issuer, first.creds), pids, args)
+        return measure_mode(args, issuer, first.creds, pids)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")  # a :name parameter
 _memory_ids = itertools.count(1)
 
 # every store call is bounded: waits for a lock, statements, connecting (then StoreError: 503)
@@ -88,7 +88,7 @@ class Database:
         """`text` with its :name parameters in this driver's style (cached)."""
         found = self._sql.get(text)
         if found is None:
-            found = text if self.dialect == "sqlite" else _PARAM.sub(r"%(\1)s", text)
+            found = text if self.dialect == "sqlite" else PARAMETER.sub(r"%(\1)s", text)
             self._sql[text] = found
         return found
 

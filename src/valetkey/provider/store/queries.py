@@ -39,7 +39,7 @@ from valetkey.provider.store.records import (
     Token,
     User,
 )
-from valetkey.provider.store.write_behind import Write, groups
+from valetkey.provider.store.write_behind import Group, Write, groups
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -365,10 +365,11 @@ class UnitOfWork:
     def _send_behind(self, unit: _Unit) -> None:
         """The writes held back: with the unit's transaction if it began, else as one
         statement on their own when they fit in one (atomic without BEGIN and COMMIT)."""
-        if unit.cursor is None and len(groups(unit.behind)) == 1:
-            writes, unit.behind = unit.behind, []
+        grouped = groups(unit.behind)
+        if unit.cursor is None and len(grouped) == 1:
+            unit.behind = []
             self.store._local.unit = None  # the unit is over: this statement is all of it
-            self.store._write_now(writes)
+            self.store._send_apart(grouped)
         else:
             with self.store._cursor():  # the unit's cursor sends what was held back first
                 pass
@@ -455,8 +456,8 @@ class Store:
             cursor = self._unit_cursor(unit)
             try:
                 if unit.behind:  # what comes next sees the writes held back
-                    writes, unit.behind = unit.behind, []
-                    self._send(cursor, writes)
+                    grouped, unit.behind = groups(unit.behind), []
+                    self._send(cursor, grouped)
                 yield cursor
             except self.database.error as exc:
                 unit.failed = True
@@ -527,16 +528,21 @@ class Store:
             self._write_now(writes)
 
     def _write_now(self, writes: Sequence[Write]) -> None:
-        together = self.database.dialect == "postgresql" and len(groups(writes)) == 1
-        with self._cursor(transaction=not together) as cursor:
-            self._send(cursor, writes)
-
-    def _send(self, cursor: Any, writes: Sequence[Write]) -> None:
-        if self.database.dialect == "sqlite":
+        if self.database.dialect == "postgresql":
+            self._send_apart(groups(writes))
+            return
+        with self._cursor() as cursor:
             for write in writes:
                 self._run(cursor, write.sql, write.params)
-            return
-        for group in groups(writes):
+
+    def _send_apart(self, grouped: Sequence[Group]) -> None:
+        """PostgreSQL, outside a unit: one group is one statement on its own (atomic);
+        several go in one transaction."""
+        with self._cursor(transaction=len(grouped) > 1) as cursor:
+            self._send(cursor, grouped)
+
+    def _send(self, cursor: Any, grouped: Sequence[Group]) -> None:
+        for group in grouped:
             sql, params = group.statement()
             self._run(cursor, sql, params)
 
@@ -592,12 +598,13 @@ class Store:
         offset, whether any claims are queued, and the fault injected for the request's
         path (its SHA-256), taken (its count less one) if there is one: one statement.
         It also reads the clients table's version (a trigger moves it on every change):
-        until this thread's unit of work ends, `client()` reuses a client parsed at that
+        inside a unit of work, until it ends, `client()` reuses a client parsed at that
         version without reading its row again."""
         row = self._one(SQL_REQUEST_STATE, {"path_hash": path_hash})
         assert row is not None  # the statement always returns its one row
         offset, queued, status, delay, malformed, clients_version = row
-        self._local.clients_version = clients_version or ""
+        if getattr(self._local, "unit", None) is not None:  # cleared as the unit ends
+            self._local.clients_version = clients_version or ""
         fault = None if delay is None else (status, float(delay), bool(malformed))
         return SharedRequestState(0.0 if offset is None else float(offset), bool(queued), fault)
 

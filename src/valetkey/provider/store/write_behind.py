@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from valetkey.provider.store.driver import PARAMETER
+
 _TARGET = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True)
@@ -87,4 +88,4 @@ def combined(statements: tuple[str, ...]) -> str:
 
 
 def _suffixed(sql: str, index: int) -> str:
-    return _PARAM.sub(lambda found: f":{found.group(1)}__{index}", sql)
+    return PARAMETER.sub(lambda found: f":{found.group(1)}__{index}", sql)
