@@ -56,7 +56,7 @@ def test_restart_keeps_keys_and_tokens_postgres(tmp_path: Path) -> None:
     with fresh_database() as url:
         first = start_sandbox(tmp_path, db=url)
         try:
-            assert f"Database:   {url}" in first.output()
+            assert f"Database:   {url} (durability: app-crash)\n" in first.output()
             _restart_keeps_everything(first, tmp_path, url)
         finally:
             first.stop()

@@ -119,6 +119,15 @@ def _seed(settings: Settings, provider: Provider) -> None:
 @click.option("--issuer", default=None, help="Issuer URL [default: http://HOST:PORT]")
 @database_options
 @click.option(
+    "--durability",
+    type=click.Choice(["app-crash", "power-loss"]),
+    default=None,
+    help="What a commit survives. app-crash: valetkey killed at any point loses nothing "
+    "it answered for (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off). "
+    "power-loss: every commit is on disk before the answer (SQLite FULL, PostgreSQL on), "
+    "slower.  [env VALETKEY_DURABILITY; default: app-crash]",
+)
+@click.option(
     "--access-token-format",
     type=click.Choice(["jwt", "opaque"]),
     default=None,
@@ -165,6 +174,7 @@ def serve(
     issuer: str | None,
     db: str | None,
     data_dir: str | None,
+    durability: str | None,
     access_token_format: str | None,
     labs: tuple[str, ...],
     no_demo_data: bool,
@@ -192,6 +202,7 @@ def serve(
         issuer=issuer,
         db=db,
         data_dir=data_dir,
+        durability=durability,
         access_token_format=access_token_format,
         lab=" ".join([*labs, *(["probe-mode"] if probe_mode else [])]) or None,
         demo_data="false" if no_demo_data else None,
@@ -270,7 +281,7 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         f"  Listening:  http://{settings.host}:{settings.port}",
         f"  Discovery:  {provider.issuer}/.well-known/openid-configuration",
         f"  Account:    {provider.issuer}/account",
-        f"  Database:   {settings.database_url.split('@')[-1]}",
+        f"  Database:   {settings.database_url.split('@')[-1]} (durability: {settings.durability})",
         admin_line,
         *(f"  Tenant:     {tenant.issuer}" for tenant in tenants),
         *(_demo_lines(settings) if settings.demo_data else []),

@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from valetkey.provider.lab import LabSwitch, parse_lab_switches
+from valetkey.provider.store.driver import DURABILITY
 
 AccessTokenFormat = Literal["jwt", "opaque"]
 
@@ -32,6 +33,7 @@ class Settings:
     issuer: str = ""  # empty: http://HOST:PORT, filled in once the port is known
     data_dir: Path = Path(".valetkey")
     db: str = ""  # empty: sqlite:///DATA_DIR/valetkey.db
+    durability: str = "app-crash"  # what a commit survives: store/driver.py DURABILITY
     access_token_format: AccessTokenFormat = "jwt"  # noqa: S105 (a format name)
     access_token_ttl: int = 300  # RFC 9700 §2.2.2: short-lived access tokens
     refresh_token_ttl: int = 30 * 24 * 3600
@@ -127,6 +129,12 @@ def _db(key: str, raw: str) -> str:
     return raw
 
 
+def _durability(key: str, raw: str) -> str:
+    if raw not in DURABILITY:
+        raise SettingsError(f"{key}={raw!r}: expected one of {', '.join(DURABILITY)}")
+    return raw
+
+
 def build_settings(
     overrides: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -154,6 +162,7 @@ PARSERS: dict[str, Parser] = {
     "issuer": _issuer,
     "data_dir": lambda key, text: Path(text),
     "db": _db,
+    "durability": _durability,
     "access_token_format": _format,
     "access_token_ttl": lambda key, text: _int(key, text, 1, 24 * 3600),
     "refresh_token_ttl": lambda key, text: _int(key, text, 60, 365 * 24 * 3600),

@@ -24,6 +24,17 @@ LOCK_TIMEOUT_MS = 5000  # PostgreSQL: how long a statement waits for a lock
 STATEMENT_TIMEOUT_MS = 10000  # PostgreSQL: how long one statement may run
 CONNECT_TIMEOUT_S = 5  # PostgreSQL: how long opening a connection may take
 
+# What a commit survives, on either database. "app-crash" (the default): valetkey killed at
+# any point loses nothing it acknowledged; a crash of the machine (or of the PostgreSQL
+# server) can lose the last commits, and corrupts nothing. SQLite: WAL with synchronous=NORMAL
+# (sqlite.org/pragma.html#pragma_synchronous). PostgreSQL: synchronous_commit=off, so the
+# server writes the WAL to disk within 3 x wal_writer_delay (0.6 s by default) instead of
+# before answering COMMIT (its manual, "Asynchronous Commit"). "power-loss": every commit is
+# on disk before valetkey answers: SQLite synchronous=FULL, PostgreSQL synchronous_commit=on.
+DURABILITY = ("app-crash", "power-loss")
+_SQLITE_SYNCHRONOUS = {"app-crash": "NORMAL", "power-loss": "FULL"}
+_PG_SYNCHRONOUS_COMMIT = {"app-crash": "off", "power-loss": "on"}
+
 
 class StoreError(Exception):
     """A query failed in the database: unreachable, restarting, locked for too long.
@@ -48,10 +59,12 @@ def _sqlite_target(url: str) -> tuple[str, bool]:
 @dataclass
 class Database:
     """Where the store lives: a sqlite:/// or postgresql:// URL (SQLAlchemy's spelling, with
-    or without +psycopg), and for a tenant on PostgreSQL the schema that holds its tables."""
+    or without +psycopg), for a tenant on PostgreSQL the schema that holds its tables, and
+    what its commits survive (one of DURABILITY)."""
 
     url: str
     schema: str = ""
+    durability: str = "app-crash"
     dialect: str = field(init=False)
     _target: str = field(init=False, default="")
     _keeper: sqlite3.Connection | None = field(init=False, default=None, repr=False)
@@ -61,6 +74,8 @@ class Database:
         scheme = self.url.split("://", 1)[0].split("+", 1)[0]
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise StoreError(f"unsupported database URL scheme {scheme!r} (sqlite or postgresql)")
+        if self.durability not in DURABILITY:
+            raise StoreError(f"unknown durability {self.durability!r} (app-crash or power-loss)")
         self.dialect = "sqlite" if scheme == "sqlite" else "postgresql"
         if self.dialect == "postgresql":
             _require_psycopg()
@@ -110,7 +125,7 @@ class Database:
             self._target, check_same_thread=False, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000
         )
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA synchronous={_SQLITE_SYNCHRONOUS[self.durability]}")
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # a lock held elsewhere: 503
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
@@ -122,6 +137,7 @@ class Database:
         settings = [
             f"-clock_timeout={LOCK_TIMEOUT_MS}",
             f"-cstatement_timeout={STATEMENT_TIMEOUT_MS}",
+            f"-csynchronous_commit={_PG_SYNCHRONOUS_COMMIT[self.durability]}",
         ]
         if self.schema:
             settings.append(f"-csearch_path={self.schema}")

@@ -43,7 +43,7 @@ def open_store(settings: Settings, tenant: str = "") -> Store:
     url, schema = tenant_database(settings, tenant)
     database = None
     try:
-        database = Database(url, schema)
+        database = Database(url, schema, settings.durability)
         migrate(database)
     except StoreError as exc:
         shown = database.shown if database else (url.split("@")[-1] if "@" in url else url)
