@@ -1,16 +1,22 @@
 """Scaling out: complete flows per second with one valetkey on SQLite, one on PostgreSQL,
-and two on one PostgreSQL behind nginx (the Debian package) as the loopback load balancer.
+and two on one PostgreSQL behind nginx (the Debian package) as the loopback load balancer,
+at both durability classes of `valetkey serve --durability`.
 
     .venv/bin/python bench/provider/scale.py [--seconds 5] [--repeats 3] [--concurrency 16]
     .venv/bin/python bench/provider/scale.py --token [--format opaque|jwt]
 
-PostgreSQL commits with `synchronous_commit=on` (its default: each commit waits for the WAL
-to reach the disk, so it survives a power loss); SQLite runs in WAL mode with
-`synchronous=NORMAL` (a commit survives a crash of the process, not of the machine). The row
-"synchronous_commit=off" gives PostgreSQL SQLite's class, to show what the stronger one costs.
+Every setup is started first and then measured in rounds, each round measuring every setup
+once, one after the other: the machine's speed drifts by 10-20% over minutes, and a ratio
+taken within one round compares setups that ran seconds apart. Each row's ratio is the
+median over the rounds of its rate (and CPU) against the SQLite instance of the same
+durability class in the same round:
+
+- app-crash (the default): a commit survives valetkey being killed at any point, not the
+  machine's crash (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off);
+- power-loss: a commit is on disk before the answer (SQLite FULL, PostgreSQL on).
 
 `--token` measures the token endpoint instead (wrk, 2 threads, 32 connections, client
-credentials) in the same three setups: the process-model lever of issue 16.
+credentials) in the same setups: the process-model lever of issue 16.
 
 Every instance runs with `--lab weak-password-hash` (argon2id m=1 MiB, t=1) so that the
 store and the protocol, not the password hash, are measured. Results go to
@@ -29,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -68,14 +75,11 @@ http {{
 
 
 @contextmanager
-def pg_database(synchronous_commit: bool = True) -> Iterator[str]:
-    """A fresh database; `synchronous_commit=False` gives it SQLite's durability class here
-    (a commit survives a crash of the server process, not of the machine)."""
-    name = f"vk_scale_{int(time.time() * 1000)}"
+def pg_database() -> Iterator[str]:
+    """A fresh database on the machine's PostgreSQL, dropped afterwards."""
+    name = f"vk_scale_{time.time_ns()}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-        if not synchronous_commit:
-            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     try:
         yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     finally:
@@ -124,68 +128,54 @@ def target(issuer: str, creds: dict[str, object]) -> FlowTarget:
     )
 
 
-def repeated(
-    pids: list[int], repeats: int, run: Callable[[], tuple[float, int]]
-) -> dict[str, object]:
-    """`run()` (its rate, and how many flows or requests it made) `repeats` times, with the
-    servers' CPU per flow or request of each run; medians."""
-    rates, cpu = [], []
-    for _ in range(repeats):
-        before = sum(cpu_seconds(pid) for pid in pids)
-        rate, count = run()
-        used = sum(cpu_seconds(pid) for pid in pids) - before
-        rates.append(rate)
-        cpu.append(1000 * used / max(count, 1))
-    return {
-        "per_s": statistics.median(rates),
-        "runs": rates,
-        "server_cpu_ms": statistics.median(cpu),
-    }
+@dataclass
+class Setup:
+    """One setup, started: its row's name, its durability class, the address the load goes
+    to, the demo credentials, and the processes whose CPU counts."""
+
+    name: str
+    durability: str
+    issuer: str
+    creds: dict[str, object]
+    pids: list[int]
+    runs: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
 
 
-def measure(
-    flows_target: FlowTarget, pids: list[int], args: argparse.Namespace
-) -> dict[str, object]:
-    run_flows(flows_target, 2, 1.0, 20)  # warm up (and consent once)
-
-    def flows() -> tuple[float, int]:
-        run = run_flows(flows_target, args.concurrency, args.seconds, 100_000)
-        if run.errors:
-            raise SystemExit(f"flows failed: {run.first_error}")
-        return run.flows_per_s, run.flows
-
-    return repeated(pids, args.repeats, flows)
+def one_run(setup: Setup, run: Callable[[Setup], tuple[float, int]]) -> None:
+    """`run(setup)` (its rate, and how many flows or requests it made) once, with the
+    servers' CPU per flow or request."""
+    before = sum(cpu_seconds(pid) for pid in setup.pids)
+    rate, count = run(setup)
+    used = sum(cpu_seconds(pid) for pid in setup.pids) - before
+    setup.runs.append(rate)
+    setup.cpu_ms.append(1000 * used / max(count, 1))
 
 
-def measure_token(issuer: str, pids: list[int], args: argparse.Namespace) -> dict[str, object]:
-    """Client-credentials token requests/s with wrk, and the servers' CPU per request."""
+def flow_runner(args: argparse.Namespace) -> Callable[[Setup], tuple[float, int]]:
+    def run(setup: Setup) -> tuple[float, int]:
+        result = run_flows(target(setup.issuer, setup.creds), args.concurrency, args.seconds, 10**6)
+        if result.errors:
+            raise SystemExit(f"{setup.name}: flows failed: {result.first_error}")
+        return result.flows_per_s, result.flows
+
+    return run
+
+
+def token_runner(args: argparse.Namespace) -> Callable[[Setup], tuple[float, int]]:
+    """Client-credentials token requests/s with wrk."""
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
+    if not Path(wrk).is_file():
+        raise SystemExit("scale.py --token needs wrk: run `make bench-tools`")
     lua = write_lua(Endpoint("/token", CC_CLIENT, CC_SECRET), Path(tempfile.mkdtemp()))
-    run_wrk(wrk, issuer + "/token", lua, 2, 32, 1)  # warm up
 
-    def requests() -> tuple[float, int]:
-        result = run_wrk(wrk, issuer + "/token", lua, 2, 32, int(args.seconds))
+    def run(setup: Setup) -> tuple[float, int]:
+        result = run_wrk(wrk, setup.issuer + "/token", lua, 2, 32, round(args.seconds))
         if result.non_2xx or result.socket_errors:
-            raise SystemExit(f"token requests failed: {result.non_2xx} non-2xx")
+            raise SystemExit(f"{setup.name}: token requests failed: {result.non_2xx} non-2xx")
         return result.requests_per_s, result.requests
 
-    return repeated(pids, args.repeats, requests)
-
-
-def prepare(tmp: Path, db: str | None, args: argparse.Namespace) -> tuple[str, ...]:
-    """What the instances are started with; for `--token`, the client registered first."""
-    if not args.token:
-        return ()
-    register_cc(tmp, db)
-    return ("--access-token-format", args.format)
-
-
-def measure_mode(
-    args: argparse.Namespace, base: str, creds: dict[str, object], pids: list[int]
-) -> dict[str, object]:
-    if args.token:
-        return measure_token(base, pids, args)
-    return measure(target(base, creds), pids, args)
+    return run
 
 
 def register_cc(tmp: Path, db: str | None) -> None:
@@ -196,76 +186,156 @@ def register_cc(tmp: Path, db: str | None) -> None:
     subprocess.run(add, capture_output=True, check=True, timeout=60)
 
 
-def one(tmp: Path, db: str | None, args: argparse.Namespace) -> dict[str, object]:
-    sandbox = process.start(tmp, *LAB, *prepare(tmp, db, args), db=db)
-    try:
-        return measure_mode(args, sandbox.issuer, sandbox.creds, [sandbox.proc.pid])
-    finally:
-        sandbox.stop()
+def instance_args(
+    tmp: Path, db: str | None, durability: str, args: argparse.Namespace
+) -> list[str]:
+    """What an instance is started with; for `--token`, the client is registered first."""
+    extra = [*LAB, "--durability", durability]
+    if args.token:
+        register_cc(tmp, db)
+        extra += ["--access-token-format", args.format]
+    return extra
 
 
-def pair(tmp: Path, db: str, args: argparse.Namespace) -> dict[str, object]:
+def start_one(
+    stack: ExitStack,
+    tmp: Path,
+    name: str,
+    db: str | None,
+    durability: str,
+    args: argparse.Namespace,
+) -> Setup:
+    tmp.mkdir(parents=True)
+    sandbox = process.start(tmp, *instance_args(tmp, db, durability, args), db=db)
+    stack.callback(sandbox.stop)
+    return Setup(name, durability, sandbox.issuer, sandbox.creds, [sandbox.proc.pid])
+
+
+def start_pair(
+    stack: ExitStack, tmp: Path, name: str, db: str, durability: str, args: argparse.Namespace
+) -> Setup:
+    tmp.mkdir(parents=True)
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    extra = prepare(tmp, db, args)
-    with ExitStack() as stack:
-        first = process.start(tmp / "a", *LAB, *extra, "--issuer", issuer, db=db)
-        stack.callback(first.stop)
-        second = process.start(tmp / "b", *LAB, *extra, "--issuer", issuer, db=db)
-        stack.callback(second.stop)
-        balancer = stack.enter_context(nginx(tmp, port, [first.url, second.url]))
-        pids = [first.proc.pid, second.proc.pid, balancer.pid]
-        return measure_mode(args, issuer, first.creds, pids)
+    extra = instance_args(tmp, db, durability, args)
+    first = process.start(tmp / "a", *extra, "--issuer", issuer, db=db)
+    stack.callback(first.stop)
+    second = process.start(tmp / "b", *extra, "--issuer", issuer, db=db)
+    stack.callback(second.stop)
+    balancer = stack.enter_context(nginx(tmp, port, [first.url, second.url]))
+    return Setup(
+        name, durability, issuer, first.creds, [first.proc.pid, second.proc.pid, balancer.pid]
+    )
+
+
+def start_all(stack: ExitStack, tmp: Path, args: argparse.Namespace) -> list[Setup]:
+    """Every setup, started and idle; the first of each durability class is its baseline."""
+    setups = []
+    for durability in ("app-crash", "power-loss"):
+        suffix = "" if durability == "app-crash" else ", power-loss"
+        where = tmp / durability
+        setups.append(
+            start_one(stack, where / "sqlite", f"one on SQLite{suffix}", None, durability, args)
+        )
+        db = stack.enter_context(pg_database())
+        setups.append(
+            start_one(stack, where / "pg", f"one on PostgreSQL{suffix}", db, durability, args)
+        )
+        if durability == "app-crash" or args.all_pairs:
+            db = stack.enter_context(pg_database())
+            name = f"two on PostgreSQL behind nginx{suffix}"
+            setups.append(start_pair(stack, where / "pair", name, db, durability, args))
+    return setups
+
+
+def warm_up(setups: list[Setup], args: argparse.Namespace) -> None:
+    """A short run of each (and, for flows, the consent given once)."""
+    for setup in setups:
+        if args.token:
+            token_runner(argparse.Namespace(**{**vars(args), "seconds": 1}))(setup)
+        else:
+            run_flows(target(setup.issuer, setup.creds), 2, 1.0, 20)
+
+
+def measure_rounds(setups: list[Setup], args: argparse.Namespace) -> None:
+    run = token_runner(args) if args.token else flow_runner(args)
+    for number in range(args.repeats):
+        for setup in setups:
+            print(
+                f"round {number + 1}/{args.repeats}: {setup.name} ...", file=sys.stderr, flush=True
+            )
+            one_run(setup, run)
+
+
+def baseline(setups: list[Setup], durability: str) -> Setup:
+    return next(s for s in setups if s.durability == durability)
+
+
+def row(setup: Setup, setups: list[Setup]) -> dict[str, object]:
+    """The setup's medians, and its ratios to its class's SQLite instance: per round, then
+    the median of those."""
+    base = baseline(setups, setup.durability)
+    rate_ratios = [r / b for r, b in zip(setup.runs, base.runs, strict=True)]
+    cpu_ratios = [c / b for c, b in zip(setup.cpu_ms, base.cpu_ms, strict=True)]
+    return {
+        "durability": setup.durability,
+        "per_s": statistics.median(setup.runs),
+        "runs": setup.runs,
+        "server_cpu_ms": statistics.median(setup.cpu_ms),
+        "cpu_runs": setup.cpu_ms,
+        "against": base.name,
+        "rate_ratio": statistics.median(rate_ratios),
+        "cpu_ratio": statistics.median(cpu_ratios),
+    }
+
+
+def table(results: dict[str, dict[str, object]], what: str) -> str:
+    lines = [
+        f"| setup | durability | {what}/s (median) | runs | server CPU ms each "
+        "| vs one on SQLite, same durability: rate, CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        runs = " / ".join(f"{x:.0f}" for x in r["runs"])  # type: ignore[attr-defined]
+        lines.append(
+            f"| {name} | {r['durability']} | {r['per_s']:.1f} | {runs} | {r['server_cpu_ms']:.2f} "
+            f"| {r['rate_ratio']:.2f}x, {r['cpu_ratio']:.2f}x |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0, help="each measurement [5]")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds over every setup [3]")
+    parser.add_argument("--concurrency", type=int, default=16, help="flows at a time [16]")
     parser.add_argument("--token", action="store_true", help="the token endpoint, with wrk")
     parser.add_argument("--format", choices=("opaque", "jwt"), default="opaque")
+    parser.add_argument(
+        "--all-pairs", action="store_true", help="the nginx pair at power-loss too (slower run)"
+    )
     args = parser.parse_args()
-    results: dict[str, dict[str, object]] = {}
-    with tempfile.TemporaryDirectory(prefix="valetkey-scale-") as tmp_name:
-        tmp = Path(tmp_name)
-        results["one on SQLite"] = one(tmp / "sqlite", None, args)
-        with pg_database() as db:
-            results["one on PostgreSQL"] = one(tmp / "pg", db, args)
-        with pg_database(synchronous_commit=False) as db:
-            results["one on PostgreSQL, synchronous_commit=off"] = one(tmp / "pg-async", db, args)
-        with pg_database() as db:
-            results["two on PostgreSQL behind nginx"] = pair(tmp / "pair", db, args)
+    with tempfile.TemporaryDirectory(prefix="valetkey-scale-") as tmp_name, ExitStack() as stack:
+        setups = start_all(stack, Path(tmp_name), args)
+        warm_up(setups, args)
+        measure_rounds(setups, args)
+        results = {setup.name: row(setup, setups) for setup in setups}
     what = f"token requests ({args.format})" if args.token else "flows"
-    base = results["one on SQLite"]
-    lines = [
-        f"| setup | {what}/s (median) | runs | server CPU ms each | vs one on SQLite: rate, CPU |",
-        "|---|---|---|---|---|",
-    ]
-    for name, row in results.items():
-        rate, cpu = float(row["per_s"]), float(row["server_cpu_ms"])  # type: ignore[arg-type]
-        runs = " / ".join(f"{r:.0f}" for r in row["runs"])  # type: ignore[attr-defined]
-        ratios = f"{rate / float(base['per_s']):.2f}x, {cpu / float(base['server_cpu_ms']):.2f}x"  # type: ignore[arg-type]
-        lines.append(f"| {name} | {rate:.1f} | {runs} | {cpu:.2f} | {ratios} |")
-    table = "\n".join(lines)
-    print(table)
+    shown = table(results, what)
+    print(shown)
     stamp = time.strftime("%Y%m%d")
     RESULTS.mkdir(exist_ok=True)
     name = f"scale-token-{args.format}-{stamp}" if args.token else f"scale-{stamp}"
-    (RESULTS / f"{name}.json").write_text(
-        json.dumps(
-            {
-                "measured": what,
-                "concurrency": 32 if args.token else args.concurrency,
-                "seconds": args.seconds,
-                "repeats": args.repeats,
-                "password_hash": "argon2id m=1 MiB t=1 p=1 (--lab weak-password-hash)",
-                "results": results,
-            },
-            indent=2,
-        )
-    )
-    (RESULTS / f"{name}.md").write_text(table + "\n")
+    record = {
+        "measured": what,
+        "concurrency": 32 if args.token else args.concurrency,
+        "seconds": args.seconds,
+        "repeats": args.repeats,
+        "password_hash": "argon2id m=1 MiB t=1 p=1 (--lab weak-password-hash)",
+        "results": results,
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2))
+    (RESULTS / f"{name}.md").write_text(shown + "\n")
 
 
 if __name__ == "__main__":
