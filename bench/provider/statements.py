@@ -55,7 +55,7 @@ ROW_WRITES = {
     "deletes": re.compile(r"\bDELETE FROM\b"),
 }
 # store calls made on a timer or every Nth flow, not by every request (core.py, flows.py)
-PERIODIC = ("keys_version", "prune_expired", "prune_flows")
+PERIODIC = ("keys_version", "prune_expired", "prune_flows", "count_auth_requests")
 WARMUP = 5  # flows (the first gives consent), token requests and refresh requests
 REDIRECT_URI = "http://127.0.0.1:8500/callback"
 SCOPE = "openid profile photos.read"
@@ -206,11 +206,11 @@ def sandbox(db: str) -> Iterator[Sandbox]:
     recorder = Recorder()
     with recording(recorder):
         store = open_store(settings)
+        _tag_periodic(store, recorder)  # before the provider keeps any of these methods
         provider = Provider(settings, store)
         creds = seed(store, provider.passwords, time.time())
         if creds is None:
             raise SystemExit("the database already had users; statements.py needs a fresh one")
-        _tag_periodic(store, recorder)
         server = AsgiServer(create_app(provider), sock).start()
         fill = {"username": "alice", "password": creds.passwords["alice"], "decision": "allow"}
         target = FlowTarget(

@@ -37,6 +37,7 @@ from valetkey.provider.lab import LabSwitch
 from valetkey.provider.login_throttle import LoginThrottle
 from valetkey.provider.pages import Pages
 from valetkey.provider.passwords import Passwords
+from valetkey.provider.pending_cap import PendingCap
 from valetkey.provider.probe_mode import ProbeControl
 from valetkey.provider.settings import Settings
 from valetkey.provider.shared_state import SharedAdminState, SharedClock, SharedProofIds
@@ -103,6 +104,7 @@ class Provider:
             for switch in sorted(settings.lab, key=str)
         ]
         self._pruned_at = time.monotonic()
+        self.pending = PendingCap(settings.max_pending_requests, store.count_auth_requests)
         self.admin_token = settings.admin_token
         self._hashing: ThreadPoolExecutor | None = None
         self.login_throttle = LoginThrottle()
@@ -161,16 +163,18 @@ class Provider:
     def prune_now(self) -> None:
         self._pruned_at = time.monotonic()
         self.store.prune_expired(self.clock.now())
+        self.pending.forget()
 
     def save_pending(self, request: AuthRequest) -> bool:
         """Store a pending authorization request, unless `max_pending_requests` are stored
         already and pruning the expired ones makes no room (issue 15 M6: /authorize needs no
         authentication, so what it stores is bounded: each row is under about 5 KB)."""
-        cap = self.settings.max_pending_requests
-        if self.store.save_auth_request(request, cap):
-            return True
-        self.prune_now()
-        return self.store.save_auth_request(request, cap)
+        if not self.pending.admit():
+            self.prune_now()
+            if not self.pending.admit():
+                return False
+        self.store.save_auth_request(request)
+        return True
 
     def perform(self, actions: Sequence[Action]) -> None:
         """What a request's checks asked to be done to the store, in its one transaction."""

@@ -920,16 +920,14 @@ class Store:
 
     # -- authorization requests and codes -----------------------------------------------------
 
-    def save_auth_request(self, request: AuthRequest, cap: int | None = None) -> bool:
-        """Store a pending request; False (nothing stored) when `cap` requests are pending
-        already (a soft cap: concurrent writers may pass it by a few, so the count is read
-        on its own and the insert is written with the request's other writes)."""
-        if cap is not None:
-            row = self._one("SELECT COUNT(*) FROM auth_requests")
-            if row is not None and int(row[0]) >= cap:
-                return False
+    def save_auth_request(self, request: AuthRequest) -> None:
+        """Store a pending request, with the request's other writes (`pending_cap` decides
+        whether there is room)."""
         self._write_later([Write(SQL_INSERT_AUTH_REQUEST, _fields(request))])
-        return True
+
+    def count_auth_requests(self) -> int:
+        row = self._one("SELECT COUNT(*) FROM auth_requests")
+        return 0 if row is None else int(row[0])
 
     def auth_request(self, request_id: str, now: float) -> AuthRequest | None:
         row = self._one(SQL_AUTH_REQUEST, {"request_id": request_id, "now": now})
