@@ -50,7 +50,8 @@ KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROL
 # that also takes the path's injected fault, so it changes a row only when one is injected
 REQUEST_STATE = "WITH fault AS"
 ROW_WRITES = {
-    "inserts": re.compile(r"\bINSERT INTO\b"),
+    # a row of an INSERT: its VALUES tuple (a multi-row INSERT has one per row, write_behind.py)
+    "inserts": re.compile(r"\bINSERT INTO\b|\), \((?=%\()"),
     "updates": re.compile(r"\bUPDATE \w+ SET\b"),
     "deletes": re.compile(r"\bDELETE FROM\b"),
 }
@@ -369,7 +370,7 @@ def item_counts(sent: Sequence[Sent]) -> dict[str, int]:
     t = transactions(sent)
     counts = {"round_trips": len(sent), **{k: kinds.get(k, 0) for k in KINDS}}
     counts["other"] = len(sent) - sum(kinds.get(k, 0) for k in KINDS)
-    for name, pattern in ROW_WRITES.items():  # each of valetkey's writes changes one row
+    for name, pattern in ROW_WRITES.items():  # each write, or row inserted, changes one row
         counts[name] = sum(len(pattern.findall(s.sql)) for s in sent if s.kind in WRITES)
     counts["transactions"] = t.committed + t.autocommit
     counts["write_transactions"] = t.written + t.autocommit_writes

@@ -17,8 +17,8 @@ from valetkey.provider.settings import build_settings
 from valetkey.provider.store.driver import StoreError
 from valetkey.provider.store.open import open_store
 from valetkey.provider.store.queries import SQL_INSERT_EVENT, SQL_INSERT_TOKEN, Store
-from valetkey.provider.store.records import Client, FlowStart, FlowUpdate, Grant, Token
-from valetkey.provider.store.write_behind import Write, combined, groups, target
+from valetkey.provider.store.records import AuthRequest, Client, FlowStart, FlowUpdate, Grant, Token
+from valetkey.provider.store.write_behind import Write, combined, folded, groups, target
 
 
 def test_combined_renames_each_statements_parameters_apart() -> None:
@@ -29,18 +29,69 @@ def test_combined_renames_each_statements_parameters_apart() -> None:
     assert combined(("DELETE FROM a WHERE x = :x",)) == "DELETE FROM a WHERE x = :x__0"
 
 
-def test_a_table_written_twice_starts_the_next_group() -> None:
+def test_rows_of_one_insert_go_as_one_multi_row_insert_in_their_order() -> None:
     writes = [
         Write("INSERT INTO grants (id) VALUES (:id)", {"id": "g"}),
-        Write("INSERT INTO tokens (id) VALUES (:id)", {"id": "a"}),
-        Write("INSERT INTO tokens (id) VALUES (:id)", {"id": "r"}),
+        Write("INSERT INTO tokens (id, kind) VALUES (:id, :kind)", {"id": "a", "kind": "access"}),
         Write("UPDATE flows SET at = :at WHERE id = :id", {"at": 1.0, "id": "f"}),
+        Write("INSERT INTO tokens (id, kind) VALUES (:id, :kind)", {"id": "r", "kind": "refresh"}),
+    ]
+    (group,) = groups(writes)
+    sql, params = group.statement()
+    assert sql == (
+        "WITH w0 AS (INSERT INTO grants (id) VALUES (:id__0)), "
+        "w1 AS (INSERT INTO tokens (id, kind) VALUES (:id__r0__1, :kind__r0__1), "
+        "(:id__r1__1, :kind__r1__1)) UPDATE flows SET at = :at__2 WHERE id = :id__2"
+    )
+    assert params == {
+        "id__0": "g",
+        "id__r0__1": "a",
+        "kind__r0__1": "access",
+        "id__r1__1": "r",
+        "kind__r1__1": "refresh",
+        "at__2": 1.0,
+        "id__2": "f",
+    }
+
+
+def test_a_table_written_twice_otherwise_starts_the_next_group() -> None:
+    writes = [
+        Write("INSERT INTO tokens (id) VALUES (:id)", {"id": "a"}),
+        Write("UPDATE flows SET at = :at WHERE id = :id", {"at": 1.0, "id": "f"}),
+        Write("UPDATE flows SET at = :at WHERE id = :id", {"at": 2.0, "id": "f"}),
+        Write("INSERT INTO tokens (id, kind) VALUES (:id, :kind)", {"id": "r", "kind": "x"}),
+        Write("INSERT INTO server_state (name, value) VALUES (:n, :v)", {"n": "a", "v": "1"}),
+        Write("UPDATE clients SET name = :name", {"name": "c"}),  # its trigger: server_state
     ]
     found = groups(writes)
-    assert [[w.params["id"] for w in g.writes] for g in found] == [["g", "a"], ["r", "f"]]
-    sql, params = found[1].statement()
-    assert sql.startswith("WITH w0 AS (INSERT INTO tokens (id) VALUES (:id__0)) UPDATE flows")
-    assert params == {"id__0": "r", "at__1": 1.0, "id__1": "f"}
+    assert [[w.params.get("id", w.params.get("n")) for w in g.writes] for g in found] == [
+        ["a", "f"],
+        ["f", "r", "a"],
+        [None],
+    ]
+
+
+def test_held_writes_ride_along_a_write_that_reads_only_its_own_table() -> None:
+    behind = [
+        Write("INSERT INTO login_sessions (id) VALUES (:id)", {"id": "s"}),
+        Write("INSERT INTO flow_events (id) VALUES (:id)", {"id": "e"}),
+    ]
+    update = Write("UPDATE auth_requests SET b = :b WHERE id = :id", {"b": "n", "id": "q"})
+    group = folded(behind, update)
+    assert group is not None
+    assert group.statement()[0] == (
+        "WITH w0 AS (INSERT INTO login_sessions (id) VALUES (:id__0)), "
+        "w1 AS (INSERT INTO flow_events (id) VALUES (:id__1)) "
+        "UPDATE auth_requests SET b = :b__2 WHERE id = :id__2"
+    )
+    same_table = Write("UPDATE flow_events SET x = 1 WHERE id = :id", {"id": "e"})
+    reads = Write("UPDATE codes SET x = 1 WHERE id IN (SELECT id FROM grants)", {})
+    joins = Write("UPDATE codes SET x = 1 FROM grants WHERE grants.id = codes.grant_id", {})
+    delete = Write("DELETE FROM codes WHERE id = :id", {"id": "c"})  # could cascade
+    others = (same_table, reads, joins, delete)
+    assert [folded(behind, w) for w in others] == [None, None, None, None]
+    two_groups = [*behind, Write("UPDATE flow_events SET x = 1", {})]
+    assert folded(two_groups, update) is None
 
 
 def test_only_write_statements_can_be_held_back() -> None:
@@ -133,13 +184,7 @@ def test_held_writes_go_before_the_next_statement_which_sees_them(
         found = store.token("a2")  # a read after the writes, in the same transaction
     assert found is not None
     assert found[0].grant_id == "g2"
-    assert sent == [
-        "BEGIN",
-        "WITH w0 AS (INSERT INTO grants",
-        "INSERT INTO tokens",
-        "SELECT",
-        "COMMIT",
-    ]
+    assert sent == ["BEGIN", "WITH w0 AS (INSERT INTO grants", "SELECT", "COMMIT"]
 
 
 @pytest.mark.postgres
@@ -231,3 +276,51 @@ def test_a_flow_started_and_updated_in_one_batch_is_inserted_as_updated(store: S
 def test_statement_texts_used_for_held_writes_are_plain_writes() -> None:
     assert target(SQL_INSERT_TOKEN) == "tokens"
     assert target(SQL_INSERT_EVENT) == "flow_events"
+
+
+def _pending(request_id: str) -> AuthRequest:
+    return AuthRequest(
+        request_id, "old", "c1", "http://127.0.0.1/cb", "openid", None, None, None, None, None,
+        None, "f-" + request_id, time.time() + 60,
+    )  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_held_writes_ride_along_the_next_write_whose_rowcount_is_needed(
+    pg_store: tuple[Store, list[str]],
+) -> None:
+    store, sent = pg_store
+    store.save_auth_request(_pending("q1"))
+    sent.clear()
+    with store.transaction():
+        store.issue(None, [_token("t1"), _token("t2")])  # held back
+        moved = store.rebind_auth_request("q1", "old", "new")  # needs its rowcount
+        not_moved = store.rebind_auth_request("q1", "old", "newer")
+    assert (moved, not_moved) == (True, False)
+    assert sent == ["BEGIN", "WITH w0 AS (INSERT INTO tokens", "UPDATE auth_requests", "COMMIT"]
+    assert store.token("t1") is not None
+    assert store.token("t2") is not None
+    found = store.auth_request("q1", time.time())
+    assert found is not None
+    assert found.browser_hash == "new"
+
+
+@pytest.mark.postgres
+def test_a_folded_statement_that_fails_rolls_back_all_of_the_unit(
+    pg_store: tuple[Store, list[str]],
+) -> None:
+    store, _ = pg_store
+    store.issue(None, [_token("dup2")])
+    store.save_auth_request(_pending("q2"))
+
+    def unit_with_a_duplicate() -> None:
+        with store.transaction():
+            store.issue(None, [_token("fresh"), _token("dup2")])  # held; one id is taken
+            store.rebind_auth_request("q2", "old", "new")
+
+    with pytest.raises(StoreError, match="duplicate key"):
+        unit_with_a_duplicate()
+    assert store.token("fresh") is None
+    found = store.auth_request("q2", time.time())
+    assert found is not None
+    assert found.browser_hash == "old"

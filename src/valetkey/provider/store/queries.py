@@ -39,7 +39,7 @@ from valetkey.provider.store.records import (
     Token,
     User,
 )
-from valetkey.provider.store.write_behind import Group, Write, groups
+from valetkey.provider.store.write_behind import Group, Write, folded, groups
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -515,6 +515,12 @@ class Store:
             return [tuple(row) for row in cursor.fetchall()]
 
     def _write(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and unit.behind:  # the writes held back may ride along
+            group = folded(unit.behind, Write(sql, params or {}))
+            if group is not None:
+                unit.behind = []
+                sql, params = group.statement()
         with self._cursor(transaction=False) as cursor:
             return self._run(cursor, sql, params)
 
