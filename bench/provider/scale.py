@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -138,18 +139,54 @@ class Setup:
     issuer: str
     creds: dict[str, object]
     pids: list[int]
+    db: str | None = None  # PostgreSQL: whose backends' CPU is counted as the database's
     runs: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
+    db_cpu_ms: list[float] = field(default_factory=list)
+    load_cpu_ms: list[float] = field(default_factory=list)
+
+
+def backends(db: str | None) -> list[int]:
+    """The PostgreSQL server processes serving `db`'s connections (the instances keep
+    theirs open, so the same ones serve a whole run)."""
+    if db is None:
+        return []
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (db.rsplit("/", 1)[1],),
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def _cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except FileNotFoundError:  # a backend that ended: its CPU is not counted
+            continue
+    return total
+
+
+def _load_cpu() -> float:
+    """The load generator's CPU: this process's flow threads, or wrk (a child)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def one_run(setup: Setup, run: Callable[[Setup], tuple[float, int]]) -> None:
-    """`run(setup)` (its rate, and how many flows or requests it made) once, with the
-    servers' CPU per flow or request."""
-    before = sum(cpu_seconds(pid) for pid in setup.pids)
+    """`run(setup)` (its rate, and how many flows or requests it made) once, with the CPU
+    per flow or request of the servers, of the database's backends and of the load."""
+    database = backends(setup.db)
+    before = (_cpu(setup.pids), _cpu(database), _load_cpu())
     rate, count = run(setup)
-    used = sum(cpu_seconds(pid) for pid in setup.pids) - before
+    after = (_cpu(setup.pids), _cpu(database), _load_cpu())
+    per = [1000 * (b - a) / max(count, 1) for a, b in zip(before, after, strict=True)]
     setup.runs.append(rate)
-    setup.cpu_ms.append(1000 * used / max(count, 1))
+    setup.cpu_ms.append(per[0])
+    setup.db_cpu_ms.append(per[1])
+    setup.load_cpu_ms.append(per[2])
 
 
 def flow_runner(args: argparse.Namespace) -> Callable[[Setup], tuple[float, int]]:
@@ -208,7 +245,7 @@ def start_one(
     tmp.mkdir(parents=True)
     sandbox = process.start(tmp, *instance_args(tmp, db, durability, args), db=db)
     stack.callback(sandbox.stop)
-    return Setup(name, durability, sandbox.issuer, sandbox.creds, [sandbox.proc.pid])
+    return Setup(name, durability, sandbox.issuer, sandbox.creds, [sandbox.proc.pid], db)
 
 
 def start_pair(
@@ -223,9 +260,8 @@ def start_pair(
     second = process.start(tmp / "b", *extra, "--issuer", issuer, db=db)
     stack.callback(second.stop)
     balancer = stack.enter_context(nginx(tmp, port, [first.url, second.url]))
-    return Setup(
-        name, durability, issuer, first.creds, [first.proc.pid, second.proc.pid, balancer.pid]
-    )
+    pids = [first.proc.pid, second.proc.pid, balancer.pid]
+    return Setup(name, durability, issuer, first.creds, pids, db)
 
 
 def start_all(stack: ExitStack, tmp: Path, args: argparse.Namespace) -> list[Setup]:
@@ -283,6 +319,8 @@ def row(setup: Setup, setups: list[Setup]) -> dict[str, object]:
         "runs": setup.runs,
         "server_cpu_ms": statistics.median(setup.cpu_ms),
         "cpu_runs": setup.cpu_ms,
+        "database_cpu_ms": statistics.median(setup.db_cpu_ms),
+        "load_cpu_ms": statistics.median(setup.load_cpu_ms),
         "against": base.name,
         "rate_ratio": statistics.median(rate_ratios),
         "cpu_ratio": statistics.median(cpu_ratios),
@@ -290,16 +328,20 @@ def row(setup: Setup, setups: list[Setup]) -> dict[str, object]:
 
 
 def table(results: dict[str, dict[str, object]], what: str) -> str:
+    """CPU columns are ms per flow or request (medians over the rounds): the valetkey
+    processes' (and nginx's), PostgreSQL's backends' (SQLite runs inside the server), and
+    the load generator's; the cores are shared by all three."""
     lines = [
-        f"| setup | durability | {what}/s (median) | runs | server CPU ms each "
-        "| vs one on SQLite, same durability: rate, CPU |",
-        "|---|---|---|---|---|---|",
+        f"| setup | durability | {what}/s (median) | runs | CPU ms each: server "
+        "| database | load | vs one on SQLite, same durability: rate, server CPU |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         runs = " / ".join(f"{x:.0f}" for x in r["runs"])  # type: ignore[attr-defined]
+        db = f"{r['database_cpu_ms']:.2f}" if "PostgreSQL" in name else "in server"
         lines.append(
             f"| {name} | {r['durability']} | {r['per_s']:.1f} | {runs} | {r['server_cpu_ms']:.2f} "
-            f"| {r['rate_ratio']:.2f}x, {r['cpu_ratio']:.2f}x |"
+            f"| {db} | {r['load_cpu_ms']:.2f} | {r['rate_ratio']:.2f}x, {r['cpu_ratio']:.2f}x |"
         )
     return "\n".join(lines)
 
