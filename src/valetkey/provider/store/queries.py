@@ -110,12 +110,20 @@ SQL_CONSENT = "SELECT scope FROM consents WHERE user_id = :user_id AND client_id
 SQL_AUTH_REQUEST = _select(
     AUTH_REQUEST_COLUMNS, "FROM auth_requests WHERE id = :request_id AND expires_at > :now"
 )
-SQL_CODE = _select(CODE_COLUMNS, "FROM codes WHERE code_hash = :code_hash")
+# the user comes along with a code or a token: the request reads it next (`_Unit.users`)
+USER_ALONG = "".join(f", users.{column}" for column in USER_COLUMNS)
+SQL_CODE = _select(
+    CODE_COLUMNS,
+    f"{USER_ALONG} FROM codes LEFT JOIN users ON users.id = codes.user_id"
+    " WHERE codes.code_hash = :code_hash",
+    "codes",
+)
 SQL_GRANT = _select(GRANT_COLUMNS, "FROM grants WHERE id = :grant_id")
 SQL_TOKEN = _select(
     TOKEN_COLUMNS,
-    ", grants.revoked_at FROM tokens LEFT JOIN grants ON grants.id = tokens.grant_id"
-    " WHERE tokens.id = :token_id",
+    f", grants.revoked_at{USER_ALONG} FROM tokens"
+    " LEFT JOIN grants ON grants.id = tokens.grant_id"
+    " LEFT JOIN users ON users.id = tokens.user_id WHERE tokens.id = :token_id",
     "tokens",
 )
 SQL_CLAIM_CODE = (
@@ -329,6 +337,9 @@ class _Unit:
     cursor: Any = None
     failed: bool = False
     behind: list[Write] = dataclasses.field(default_factory=list)  # see write_behind.py
+    # users read along with a code or a token, by id: `user_by_id` answers from here until
+    # the unit writes anything (a request reads a code's or a token's user right after it)
+    users: dict[int, User] = dataclasses.field(default_factory=dict)
 
 
 class UnitOfWork:
@@ -452,6 +463,8 @@ class Store:
         Inside `transaction()` a write (or a read after one) uses the unit's cursor and
         nothing is committed here; a read before any write runs on its own, as outside."""
         unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and not read:
+            unit.users.clear()  # a write may change a user read along earlier
         if unit is not None and not (read and unit.cursor is None and not unit.behind):
             cursor = self._unit_cursor(unit)
             try:
@@ -528,6 +541,8 @@ class Store:
         """Writes whose results nobody reads: inside a unit of work on PostgreSQL, held back
         and sent together (write_behind.py); otherwise made now, in one transaction."""
         unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None:
+            unit.users.clear()  # a write may change a user read along earlier
         if unit is not None and self.database.dialect == "postgresql":
             unit.behind.extend(writes)
         else:
@@ -722,8 +737,17 @@ class Store:
         return None if row is None else _user(row)
 
     def user_by_id(self, user_id: int) -> User | None:
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and user_id in unit.users:
+            return unit.users[user_id]
         row = self._one(SQL_USER_BY_ID, {"user_id": user_id})
         return None if row is None else _user(row)
+
+    def _read_along(self, user_row: Sequence[Any]) -> None:
+        """Keep a user read in the same statement as a code or a token, for this unit."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and user_row and user_row[0] is not None:
+            unit.users[int(user_row[0])] = _user(user_row)
 
     def users(self) -> list[User]:
         return [_user(r) for r in self._all(_select(USER_COLUMNS, "FROM users ORDER BY username"))]
@@ -1012,7 +1036,10 @@ class Store:
 
     def code(self, code_hash: str) -> Code | None:
         row = self._one(SQL_CODE, {"code_hash": code_hash})
-        return None if row is None else Code(*row)
+        if row is None:
+            return None
+        self._read_along(row[len(CODE_COLUMNS) :])
+        return Code(*row[: len(CODE_COLUMNS)])
 
     def claim_code(self, code_hash: str, now: float, grant_id: str) -> bool:
         """Mark the code used; True only for the one caller that did it (RFC 6749 §4.1.2)."""
@@ -1036,7 +1063,9 @@ class Store:
         row = self._one(SQL_TOKEN, {"token_id": token_id})
         if row is None:
             return None
-        return Token(*row[:-1]), row[-1]
+        count = len(TOKEN_COLUMNS)
+        self._read_along(row[count + 1 :])
+        return Token(*row[:count]), row[count]
 
     def claim_refresh_token(self, token_id: str, now: float) -> bool:
         """Mark a refresh token used (rotation); True only for the one caller that did it."""
