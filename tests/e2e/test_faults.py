@@ -124,11 +124,11 @@ def test_sigkill_under_load_loses_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_sigkill_under_load_loses_nothing_on_postgresql(tmp_path: Path) -> None:
-    """The default durability class on PostgreSQL (synchronous_commit=off) still loses no
-    acknowledged token when valetkey itself dies: the server holds every commit."""
+    """Even the weaker durability class on PostgreSQL (app-crash: synchronous_commit=off)
+    loses no acknowledged token when valetkey itself dies: the server holds every commit."""
     port = str(_free_port())
     with fresh_database() as url:
-        sandbox = start_sandbox(tmp_path, "--port", port, db=url)
+        sandbox = start_sandbox(tmp_path, "--port", port, "--durability", "app-crash", db=url)
         acknowledged = _kill_under_load(sandbox)
         _restart_and_check(tmp_path, port, sandbox, acknowledged)
 

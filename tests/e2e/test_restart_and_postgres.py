@@ -45,6 +45,7 @@ def _restart_keeps_everything(first: Sandbox, data_dir: Path, db: str | None) ->
 def test_restart_keeps_keys_and_tokens_sqlite(tmp_path: Path) -> None:
     first = start_sandbox(tmp_path)
     try:
+        assert "valetkey.db (durability: app-crash)\n" in first.output()
         _restart_keeps_everything(first, tmp_path, None)
     finally:
         first.stop()
@@ -56,7 +57,7 @@ def test_restart_keeps_keys_and_tokens_postgres(tmp_path: Path) -> None:
     with fresh_database() as url:
         first = start_sandbox(tmp_path, db=url)
         try:
-            assert f"Database:   {url} (durability: app-crash)\n" in first.output()
+            assert f"Database:   {url} (durability: power-loss)\n" in first.output()
             _restart_keeps_everything(first, tmp_path, url)
         finally:
             first.stop()

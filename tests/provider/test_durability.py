@@ -19,10 +19,12 @@ SQLITE = {"app-crash": 1, "power-loss": 2}
 POSTGRESQL = {"app-crash": "off", "power-loss": "on"}
 
 
-def test_default_is_app_crash_and_the_environment_sets_it() -> None:
-    assert build_settings({}, environ={}).durability == "app-crash"
+def test_unset_each_database_keeps_its_default_and_the_environment_sets_it() -> None:
+    assert build_settings({}, environ={}).durability == ""
     env = {"VALETKEY_DURABILITY": "power-loss"}
     assert build_settings({}, environ=env).durability == "power-loss"
+    assert Database("sqlite://").durability == "app-crash"
+    assert Database("postgresql://127.0.0.1:5432/test").durability == "power-loss"
 
 
 def test_unknown_class_names_key_value_and_choices() -> None:
@@ -35,27 +37,28 @@ def test_unknown_class_names_key_value_and_choices() -> None:
         Database("sqlite:///x.db", "", "fsync")
 
 
-@pytest.mark.parametrize("durability", ["app-crash", "power-loss"])
+@pytest.mark.parametrize("durability", ["app-crash", "power-loss", ""])
 def test_sqlite_synchronous_follows_the_class(tmp_path: Path, durability: str) -> None:
     database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}", "", durability)
     conn = database.connect()
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("PRAGMA synchronous").fetchone() == (SQLITE[durability],)
+        expected = SQLITE[durability or "app-crash"]
+        assert conn.execute("PRAGMA synchronous").fetchone() == (expected,)
     finally:
         conn.close()
         database.close()
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("durability", ["app-crash", "power-loss"])
+@pytest.mark.parametrize("durability", ["app-crash", "power-loss", ""])
 def test_postgresql_synchronous_commit_follows_the_class(durability: str) -> None:
     with fresh_database() as url:
         conn = Database(url, "", durability).connect()
         try:
             with conn.cursor() as cursor:
                 cursor.execute("SHOW synchronous_commit")
-                assert cursor.fetchone() == (POSTGRESQL[durability],)
+                assert cursor.fetchone() == (POSTGRESQL[durability or "power-loss"],)
         finally:
             conn.close()
 

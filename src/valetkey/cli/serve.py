@@ -122,10 +122,11 @@ def _seed(settings: Settings, provider: Provider) -> None:
     "--durability",
     type=click.Choice(["app-crash", "power-loss"]),
     default=None,
-    help="What a commit survives. app-crash: valetkey killed at any point loses nothing "
-    "it answered for (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off). "
-    "power-loss: every commit is on disk before the answer (SQLite FULL, PostgreSQL on), "
-    "slower.  [env VALETKEY_DURABILITY; default: app-crash]",
+    help="What a commit survives. app-crash: valetkey killed at any point loses nothing it "
+    "answered for (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off); a machine "
+    "crash can lose the last commits. power-loss: every commit is on disk before the answer "
+    "(SQLite FULL, PostgreSQL on).  [env VALETKEY_DURABILITY; default: app-crash on SQLite, "
+    "power-loss on PostgreSQL]",
 )
 @click.option(
     "--access-token-format",
@@ -281,7 +282,8 @@ def _run(settings: Settings, sock: socket.socket, started: float) -> None:
         f"  Listening:  http://{settings.host}:{settings.port}",
         f"  Discovery:  {provider.issuer}/.well-known/openid-configuration",
         f"  Account:    {provider.issuer}/account",
-        f"  Database:   {settings.database_url.split('@')[-1]} (durability: {settings.durability})",
+        f"  Database:   {settings.database_url.split('@')[-1]}"
+        f" (durability: {provider.store.database.durability})",
         admin_line,
         *(f"  Tenant:     {tenant.issuer}" for tenant in tenants),
         *(_demo_lines(settings) if settings.demo_data else []),

@@ -33,7 +33,7 @@ class Settings:
     issuer: str = ""  # empty: http://HOST:PORT, filled in once the port is known
     data_dir: Path = Path(".valetkey")
     db: str = ""  # empty: sqlite:///DATA_DIR/valetkey.db
-    durability: str = "app-crash"  # what a commit survives: store/driver.py DURABILITY
+    durability: str = ""  # what a commit survives (store/driver.py); empty: the database's default
     access_token_format: AccessTokenFormat = "jwt"  # noqa: S105 (a format name)
     access_token_ttl: int = 300  # RFC 9700 §2.2.2: short-lived access tokens
     refresh_token_ttl: int = 30 * 24 * 3600
