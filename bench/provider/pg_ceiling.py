@@ -11,7 +11,10 @@ consent given in a warm-up flow) so that every lookup in the scripts finds its r
 runs with -j 2 -M prepared at each client count, once with -M simple at 16 clients, and once
 flow.sql without the inspector's flow records (flows, flow_events) at 16 clients: what a flow
 costs the database when they are kept elsewhere. Each run starts after a VACUUM ANALYZE, the
-first after a few seconds of unmeasured runs of both scripts (WARMUP_S).
+first after a few seconds of unmeasured runs of both scripts (WARMUP_S). Every run commits
+as `valetkey serve --durability app-crash` does (synchronous_commit=off, set for pgbench's
+sessions through PGOPTIONS); both scripts run once more at 16 clients with
+synchronous_commit=on, the power-loss class (valetkey's default on PostgreSQL).
 pgbench and PostgreSQL share this machine's cores: the figures are a floor for a database
 on a machine of its own, and only their ratios travel to another machine.
 Writes bench/results/pg-ceiling-YYYYMMDD.{json,md}.
@@ -55,9 +58,16 @@ class Result:
     tps: float
     latency_ms: float
     failed: int
+    durability: str = "app-crash"
 
 
-def pgbench(db: str, script: Path, clients: int, mode: str, seconds: int) -> Result:
+# what each of valetkey's durability classes sets (src/valetkey/provider/store/driver.py)
+SYNCHRONOUS_COMMIT = {"app-crash": "off", "power-loss": "on"}
+
+
+def pgbench(
+    db: str, script: Path, clients: int, mode: str, seconds: int, durability: str = "app-crash"
+) -> Result:
     exe = shutil.which("pgbench")
     if exe is None:
         raise SystemExit("pgbench not found (apt-get install postgresql-client)")
@@ -66,7 +76,8 @@ def pgbench(db: str, script: Path, clients: int, mode: str, seconds: int) -> Res
     hostname, _, port = host.rpartition("@")[2].partition(":")
     argv = [exe, "-n", "-h", hostname, "-p", port or "5432", "-f", str(script)]
     argv += ["-c", str(clients), "-j", "2", "-T", str(seconds), "-M", mode, name]
-    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ}, check=False)
+    env = {**os.environ, "PGOPTIONS": f"-c synchronous_commit={SYNCHRONOUS_COMMIT[durability]}"}
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     out = done.stdout + done.stderr
     tps, latency = TPS.search(out), LATENCY.search(out)
     if done.returncode != 0 or tps is None or latency is None:
@@ -79,6 +90,7 @@ def pgbench(db: str, script: Path, clients: int, mode: str, seconds: int) -> Res
         float(tps.group(1)),
         float(latency.group(1)),
         int(failed.group(1)) if failed else 0,
+        durability,
     )
 
 
@@ -130,18 +142,27 @@ def left_over(db: str) -> dict[str, int]:
     return {name: int(row[0]) if row else -1 for name, row in found.items()}
 
 
-def runs(clients: list[int]) -> list[tuple[str, int, str]]:
-    plan = [(name, c, "prepared") for name in SCRIPTS for c in clients]
-    plan += [(name, SIMPLE_AT, "simple") for name in SCRIPTS]
-    return [*plan, ("flow-without-flow-records", SIMPLE_AT, "prepared")]
+def runs(clients: list[int]) -> list[tuple[str, int, str, str]]:
+    plan = [(name, c, "prepared", "app-crash") for name in SCRIPTS for c in clients]
+    plan += [(name, SIMPLE_AT, "simple", "app-crash") for name in SCRIPTS]
+    plan += [(name, SIMPLE_AT, "prepared", "power-loss") for name in SCRIPTS]
+    return [*plan, ("flow-without-flow-records", SIMPLE_AT, "prepared", "app-crash")]
 
 
 def table(results: list[Result]) -> str:
     rows = [
-        [r.script, r.mode, str(r.clients), f"{r.tps:,.0f}", f"{r.latency_ms:.2f}", str(r.failed)]
+        [
+            r.script,
+            r.durability,
+            r.mode,
+            str(r.clients),
+            f"{r.tps:,.0f}",
+            f"{r.latency_ms:.2f}",
+            f"{r.failed}",
+        ]
         for r in results
     ]
-    header = ["script", "-M", "-c", "transactions/s", "latency ms", "failed"]
+    header = ["script", "durability", "-M", "-c", "transactions/s", "latency ms", "failed"]
     return markdown_table(header, rows)
 
 
@@ -165,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         autovacuum = setting(db, "autovacuum")
         for name in SCRIPTS:  # tables with rows before the first VACUUM ANALYZE (see WARMUP_S)
             pgbench(db, SCRIPTS[name], 8, "prepared", WARMUP_S)
-        for name, c, mode in runs(clients):
+        for name, c, mode, durability in runs(clients):
             vacuum(db)
-            results.append(pgbench(db, scripts[name], c, mode, a.seconds))
+            results.append(pgbench(db, scripts[name], c, mode, a.seconds, durability))
             print(table(results[-1:]).splitlines()[-1], flush=True)
         checks = left_over(db)
     if any(checks.values()):
