@@ -11,9 +11,11 @@ taken within one round compares setups that ran seconds apart. Each row's ratio 
 median over the rounds of its rate (and CPU) against the SQLite instance of the same
 durability class in the same round:
 
-- app-crash (the default): a commit survives valetkey being killed at any point, not the
-  machine's crash (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off);
-- power-loss: a commit is on disk before the answer (SQLite FULL, PostgreSQL on).
+- app-crash (SQLite's default): a commit survives valetkey being killed at any point, not
+  the machine's crash (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off);
+- power-loss (PostgreSQL's default): a commit is on disk before the answer (SQLite FULL,
+  PostgreSQL on).
+Every instance is started with its class named (`--durability`).
 
 `--token` measures the token endpoint instead (wrk, 2 threads, 32 connections, client
 credentials) in the same setups: the process-model lever of issue 16.
