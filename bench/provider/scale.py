@@ -201,15 +201,15 @@ def flow_runner(args: argparse.Namespace) -> Callable[[Setup], tuple[float, int]
     return run
 
 
-def token_runner(args: argparse.Namespace) -> Callable[[Setup], tuple[float, int]]:
-    """Client-credentials token requests/s with wrk."""
+def token_runner(seconds: float, folder: Path) -> Callable[[Setup], tuple[float, int]]:
+    """Client-credentials token requests/s with wrk, `seconds` each run."""
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
     if not Path(wrk).is_file():
         raise SystemExit("scale.py --token needs wrk: run `make bench-tools`")
-    lua = write_lua(Endpoint("/token", CC_CLIENT, CC_SECRET), Path(tempfile.mkdtemp()))
+    lua = write_lua(Endpoint("/token", CC_CLIENT, CC_SECRET), folder)
 
     def run(setup: Setup) -> tuple[float, int]:
-        result = run_wrk(wrk, setup.issuer + "/token", lua, 2, 32, round(args.seconds))
+        result = run_wrk(wrk, setup.issuer + "/token", lua, 2, 32, round(seconds))
         if result.non_2xx or result.socket_errors:
             raise SystemExit(f"{setup.name}: token requests failed: {result.non_2xx} non-2xx")
         return result.requests_per_s, result.requests
@@ -286,22 +286,22 @@ def start_all(stack: ExitStack, tmp: Path, args: argparse.Namespace) -> list[Set
     return setups
 
 
-def warm_up(setups: list[Setup], args: argparse.Namespace) -> None:
+def warm_up(setups: list[Setup], args: argparse.Namespace, tmp: Path) -> None:
     """A short run of each (and, for flows, the consent given once)."""
+    short = token_runner(1, tmp) if args.token else None
     for setup in setups:
-        if args.token:
-            token_runner(argparse.Namespace(**{**vars(args), "seconds": 1}))(setup)
+        if short is not None:
+            short(setup)
         else:
             run_flows(target(setup.issuer, setup.creds), 2, 1.0, 20)
 
 
-def measure_rounds(setups: list[Setup], args: argparse.Namespace) -> None:
-    run = token_runner(args) if args.token else flow_runner(args)
+def measure_rounds(setups: list[Setup], args: argparse.Namespace, tmp: Path) -> None:
+    run = token_runner(args.seconds, tmp) if args.token else flow_runner(args)
     for number in range(args.repeats):
         for setup in setups:
-            print(
-                f"round {number + 1}/{args.repeats}: {setup.name} ...", file=sys.stderr, flush=True
-            )
+            shown = f"round {number + 1}/{args.repeats}: {setup.name} ..."
+            print(shown, file=sys.stderr, flush=True)
             one_run(setup, run)
 
 
@@ -361,8 +361,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="valetkey-scale-") as tmp_name, ExitStack() as stack:
         setups = start_all(stack, Path(tmp_name), args)
-        warm_up(setups, args)
-        measure_rounds(setups, args)
+        warm_up(setups, args, Path(tmp_name))
+        measure_rounds(setups, args, Path(tmp_name))
         results = {setup.name: row(setup, setups) for setup in setups}
     what = f"token requests ({args.format})" if args.token else "flows"
     shown = table(results, what)

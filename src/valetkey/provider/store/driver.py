@@ -81,7 +81,8 @@ class Database:
         self.dialect = "sqlite" if scheme == "sqlite" else "postgresql"
         self.durability = self.durability or DEFAULT_DURABILITY[self.dialect]
         if self.durability not in DURABILITY:
-            raise StoreError(f"unknown durability {self.durability!r} (app-crash or power-loss)")
+            choices = " or ".join(DURABILITY)
+            raise StoreError(f"unknown durability {self.durability!r} ({choices})")
         if self.dialect == "postgresql":
             _require_psycopg()
         if self.dialect == "sqlite":

@@ -105,8 +105,11 @@ class Group:
         same = [held for held in self.writes if target(held.sql) == touched[0]]
         if same:  # only more rows of the same one-row INSERT
             return _values(write.sql) is not None and all(h.sql == write.sql for h in same)
-        held = {table for w in self.writes for table in tables(w.sql)}
-        return held.isdisjoint(touched)
+        return self.tables().isdisjoint(touched)
+
+    def tables(self) -> set[str]:
+        """Every table the group's writes change, their triggers' included."""
+        return {table for write in self.writes for table in tables(write.sql)}
 
     def parts(self) -> list[tuple[str, list[Mapping[str, Any]]]]:
         """One sub-statement per table, in the order of each table's first write: its SQL
@@ -143,18 +146,13 @@ def groups(writes: Sequence[Write]) -> list[Group]:
 def folded(behind: Sequence[Write], write: Write) -> Group | None:
     """`write` with the held writes `behind` as its `WITH` queries, when it is an UPDATE that
     reads no table but its own and they make one group that touches none of its tables;
-    else None. The
-    statement's rowcount is `write`'s: it is the statement's main query, written last."""
+    else None. The statement's rowcount is `write`'s: it is the main query, written last."""
     if not _UPDATE.match(write.sql) or _READS.search(write.sql):
         return None
     grouped = groups(behind)
-    if len(grouped) != 1:
+    if len(grouped) != 1 or not grouped[0].tables().isdisjoint(tables(write.sql)):
         return None
-    group = grouped[0]
-    held = {table for w in group.writes for table in tables(w.sql)}
-    if not held.isdisjoint(tables(write.sql)):
-        return None
-    return Group([*group.writes, write])
+    return Group([*grouped[0].writes, write])
 
 
 @cache
